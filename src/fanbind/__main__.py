@@ -1,0 +1,5 @@
+"""Allow ``python -m fanbind``."""
+
+from fanbind.cli import main
+
+main()
