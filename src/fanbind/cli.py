@@ -1,0 +1,214 @@
+"""The ``fanbind`` command: a thin Typer shell over :mod:`fanbind.build`.
+
+Every error meant for a person is a :class:`fanbind.errors.FanbindError`; this
+module prints it (file, line, message, hint) and exits with its code. Python
+tracebacks are reserved for bugs.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from fanbind import __version__
+from fanbind.errors import FanbindError, Interrupted, UsageError
+
+app = typer.Typer(
+    name="fanbind",
+    help="Compile plain-text fan fiction into an anthology EPUB and a print-ready PDF.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class OutputFormat(str, Enum):
+    epub = "epub"
+    pdf = "pdf"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"fanbind {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Compile plain-text fan fiction into an anthology EPUB and a print-ready PDF.
+
+    [b]Examples[/b]
+
+      fanbind init              write a starter metadata.yaml for the stories in seeds/
+      fanbind check             validate metadata.yaml and lint every story
+      fanbind build             write dist/<title>.epub and dist/<title>.pdf
+    """
+
+
+def _fail(error: FanbindError) -> typer.Exit:
+    err.print("error: " + str(error), markup=False)
+    return typer.Exit(error.exit_code)
+
+
+def _print_diagnostics(diagnostics, *, verbose: bool = False) -> None:
+    text = diagnostics.format(include_info=verbose)
+    if text:
+        err.print(text, markup=False)
+
+
+@app.command()
+def build(
+    project: Annotated[Path, typer.Argument(help="Project folder holding metadata.yaml.")] = Path("."),
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="Output folder (default: PROJECT/dist).")] = None,
+    formats: Annotated[list[OutputFormat] | None, typer.Option(
+        "--format", "-f", help="Output format; repeat for several (default: epub and pdf).")] = None,
+    metadata: Annotated[Path | None, typer.Option("--metadata", "-m",
+                                                  help="Metadata file (default: PROJECT/metadata.yaml).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+    allow_outside: Annotated[bool, typer.Option(
+        "--allow-outside", help="Allow story, cover and stylesheet paths outside the project.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only warnings and errors.")] = False,
+) -> None:
+    """Build the anthology EPUB and PDF.
+
+    [b]Examples[/b]
+
+      fanbind build                         both books into ./dist
+      fanbind build my-zine -o out          a project in my-zine, books into out/
+      fanbind build --format epub           only the EPUB (fast: no page layout)
+    """
+    from fanbind.build import build as run_build
+
+    chosen = tuple(f.value for f in formats) if formats else ("epub", "pdf")
+    progress_console = err if not quiet else None
+    try:
+        if progress_console is not None and progress_console.is_terminal:
+            with progress_console.status("building…") as status:
+                result = run_build(project, out_dir=output, formats=chosen, metadata=metadata,
+                                   strict=strict, allow_outside=allow_outside,
+                                   report=lambda msg: status.update(msg))
+        else:
+            result = run_build(project, out_dir=output, formats=chosen, metadata=metadata,
+                               strict=strict, allow_outside=allow_outside)
+    except KeyboardInterrupt:
+        raise _fail(Interrupted("interrupted: no book was written")) from None
+    except FanbindError as error:
+        raise _fail(error) from None
+    _print_diagnostics(result.diagnostics)
+    if not quiet:
+        summary = f"{result.stories} stories, {result.words:,} words"
+        if result.pages is not None:
+            summary += f", {result.pages} pages"
+        out.print(summary, markup=False)
+        for path in result.outputs:
+            out.print(f"wrote {path}", markup=False)
+        timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items() if k != "read")
+        out.print(f"time: {timing}", markup=False)
+
+
+@app.command()
+def check(
+    project: Annotated[Path, typer.Argument(help="Project folder holding metadata.yaml.")] = Path("."),
+    metadata: Annotated[Path | None, typer.Option("--metadata", "-m",
+                                                  help="Metadata file (default: PROJECT/metadata.yaml).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero on warnings too.")] = False,
+    allow_outside: Annotated[bool, typer.Option("--allow-outside")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose",
+                                          help="Also show notes: encoding, paragraph model, dropped lines.")] = False,
+) -> None:
+    """Validate metadata.yaml and lint every story; writes nothing.
+
+    Prints findings as `file:line: CODE message`, grouped by file. Exits 0 when
+    there are no errors (with --strict: no warnings either).
+
+    [b]Examples[/b]
+
+      fanbind check
+      fanbind check -v my-zine
+    """
+    from fanbind.build import load_book, open_project
+    from fanbind.diagnostics import Severity
+
+    try:
+        book = load_book(open_project(project, metadata), allow_outside=allow_outside)
+    except KeyboardInterrupt:
+        raise _fail(Interrupted("interrupted")) from None
+    except FanbindError as error:
+        raise _fail(error) from None
+    _print_diagnostics(book.diagnostics, verbose=verbose)
+    warnings = book.diagnostics.count(Severity.WARNING)
+    errors = book.diagnostics.count(Severity.ERROR)
+    out.print(f"{len(book.stories)} stories, {book.anthology.words:,} words: "
+              f"{errors} error(s), {warnings} warning(s)", markup=False)
+    if errors or (strict and warnings):
+        raise typer.Exit(1)
+
+
+@app.command()
+def init(
+    project: Annotated[Path, typer.Argument(help="Project folder to write metadata.yaml into.")] = Path("."),
+    stories: Annotated[Path | None, typer.Option("--stories", help="Folder of .txt stories (default: PROJECT/seeds).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing metadata.yaml.")] = False,
+) -> None:
+    """Write a starter metadata.yaml listing every .txt story.
+
+    Titles and word counts are detected from the files; tag fields are written
+    commented out, ready to fill in.
+
+    [b]Examples[/b]
+
+      fanbind init
+      fanbind init my-zine --stories my-zine/texts
+    """
+    from fanbind.starter import write_starter
+
+    try:
+        path = write_starter(project, stories_dir=stories, force=force)
+    except FanbindError as error:
+        raise _fail(error) from None
+    out.print(f"wrote {path}", markup=False)
+
+
+@app.command()
+def normalize(
+    file: Annotated[Path, typer.Argument(help="A story file.")],
+    diff: Annotated[bool, typer.Option("--diff", help="Show every change against the source.")] = False,
+    language: Annotated[str, typer.Option("--language", help="Language for typography rules.")] = "en",
+    encoding: Annotated[str | None, typer.Option("--encoding", help="Override encoding detection.")] = None,
+) -> None:
+    """Print a story as fanbind reads it, blocks marked; --diff shows the changes.
+
+    [b]Examples[/b]
+
+      fanbind normalize seeds/001_b93b42b5401a4ec4.txt
+      fanbind normalize --diff story.txt | less
+    """
+    from fanbind.preview import normalized_diff, normalized_listing
+
+    try:
+        text = (normalized_diff if diff else normalized_listing)(file, language=language,
+                                                                 encoding=encoding)
+    except FanbindError as error:
+        raise _fail(error) from None
+    out.print(text, markup=False, highlight=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except UsageError as error:  # pragma: no cover - raised by our own code only
+        err.print("error: " + str(error), markup=False)
+        sys.exit(error.exit_code)

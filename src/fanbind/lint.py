@@ -1,0 +1,60 @@
+"""Book-level lint: findings that need the typeset text or the whole anthology.
+
+Quote checks live in :mod:`fanbind.lint_quotes`; structural findings (hard wrap,
+two blank lines) come from :mod:`fanbind.structure`. Codes are stable: FB3xx for
+text, listed with their hints in the README.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fanbind.diagnostics import Diagnostic, Severity
+from fanbind.lint_quotes import lint_quotes
+from fanbind.model import Paragraph, plain_text
+from fanbind.stories import LoadedStory, count_words
+
+OVERLONG_PARAGRAPH_WORDS = 400
+
+
+def lint_story(loaded: LoadedStory) -> list[Diagnostic]:
+    """Quote balance and paragraph length for one story."""
+    story = loaded.story
+    file = loaded.parsed.chapters[0].origin.file if loaded.parsed.chapters and \
+        loaded.parsed.chapters[0].origin else story.meta.file
+    typeset: list[tuple[str, int]] = []
+    source: list[str] = []
+    for chapter, parsed_chapter in zip(story.chapters, loaded.parsed.chapters, strict=True):
+        for block, raw in zip(chapter.blocks, parsed_chapter.blocks, strict=True):
+            if isinstance(block, Paragraph):
+                line = block.origin.line if block.origin else 0
+                typeset.append((plain_text(block.inlines), line))
+                source.append(plain_text(raw.inlines))  # type: ignore[union-attr]
+    found = lint_quotes(typeset, file=file, source_paragraphs=source)
+    for text, line in typeset:
+        words = count_words(text)
+        if words > OVERLONG_PARAGRAPH_WORDS:
+            found.append(Diagnostic(
+                "FB310", Severity.WARNING, file, line,
+                f"overlong paragraph ({words} words)",
+                "a paragraph this long is often several paragraphs run together: "
+                "check for lost line breaks"))
+    return found
+
+
+def lint_book(stories: Sequence[LoadedStory]) -> list[Diagnostic]:
+    """Lint every story, then the anthology as a whole."""
+    found: list[Diagnostic] = []
+    for loaded in stories:
+        found.extend(lint_story(loaded))
+    seen: dict[str, str] = {}
+    for loaded in stories:
+        key = loaded.story.title.casefold()
+        if key in seen:
+            found.append(Diagnostic(
+                "FB320", Severity.WARNING, loaded.story.meta.file, None,
+                f"duplicate story title {loaded.story.title!r} (also {seen[key]})",
+                "give one of them a distinct `title:` in metadata.yaml"))
+        else:
+            seen[key] = loaded.story.meta.file
+    return found

@@ -1,0 +1,91 @@
+"""``fanbind normalize``: show what the text stages make of one story file.
+
+A user about to print 300 pages needs to trust the normalizer; this prints the
+result with its blocks marked, or a diff against the source.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from fanbind.config import AnthologyConfig, StoryConfig
+from fanbind.diagnostics import Diagnostics
+from fanbind.model import Heading, Paragraph, SceneBreak, plain_text
+from fanbind.stories import LoadedStory, load_story
+
+
+def _load(file: Path, *, language: str, encoding: str | None) -> tuple[LoadedStory, Diagnostics]:
+    meta = StoryConfig(file=str(file), authors=("Anonymous",), encoding=encoding)
+    book = AnthologyConfig(title="Preview", language=language, stories=(meta,))
+    diagnostics = Diagnostics()
+    loaded = load_story(file, meta, index=0, display_name=str(file), book=book,
+                        diagnostics=diagnostics)
+    return loaded, diagnostics
+
+
+def story_lines(loaded: LoadedStory, *, marked: bool) -> list[str]:
+    """The normalized story as text lines; ``marked`` prefixes each block with its kind."""
+    parsed, story = loaded.parsed, loaded.story
+    lines: list[str] = []
+
+    def emit(kind: str, text: str, line: int | None) -> None:
+        if marked:
+            where = f"{line:>5}" if line else "     "
+            lines.append(f"{where} {kind:<7} {text}")
+        else:
+            lines.extend([text, ""])
+
+    if parsed.title:
+        emit("TITLE", parsed.title, parsed.title_line)
+    for label, paragraphs in (("SUMMARY", story.summary), ("NOTES", story.notes)):
+        for paragraph in paragraphs:
+            emit(label, plain_text(paragraph.inlines), None)
+    for chapter in story.chapters:
+        if chapter.title:
+            emit("CHAPTER", chapter.title, chapter.origin.line if chapter.origin else None)
+        for block in chapter.blocks:
+            line = block.origin.line if block.origin else None
+            if isinstance(block, Paragraph):
+                emit("P", _with_emphasis(block), line)
+            elif isinstance(block, Heading):
+                emit("HEADING", plain_text(block.inlines), line)
+            elif isinstance(block, SceneBreak):
+                emit("BREAK", "* * *", line)
+    for paragraph in story.end_notes:
+        emit("ENDNOTE", plain_text(paragraph.inlines), None)
+    return lines
+
+
+def _with_emphasis(paragraph: Paragraph) -> str:
+    from fanbind.model import Emphasis, Text
+
+    def walk(spans) -> str:
+        return "".join(s.text if isinstance(s, Text) else f"*{walk(s.children)}*"
+                       for s in spans if isinstance(s, (Text, Emphasis)))
+
+    return walk(paragraph.inlines)
+
+
+def normalized_listing(file: Path, *, language: str = "en", encoding: str | None = None) -> str:
+    """The story with blocks marked: line number, kind, text; then the findings."""
+    loaded, diagnostics = _load(file, language=language, encoding=encoding)
+    header = (f"{file}: {loaded.encoding}, {loaded.parsed.paragraph_model} paragraphs, "
+              f"{loaded.story.words:,} words")
+    parts = [header, "", *story_lines(loaded, marked=True)]
+    findings = diagnostics.format(include_info=True)
+    if findings:
+        parts += ["", findings]
+    return "\n".join(parts)
+
+
+def normalized_diff(file: Path, *, language: str = "en", encoding: str | None = None) -> str:
+    """A unified diff from the source text to the normalized text."""
+    loaded, _ = _load(file, language=language, encoding=encoding)
+    before = loaded.source_text.splitlines()
+    after = story_lines(loaded, marked=False)
+    while after and not after[-1]:
+        after.pop()
+    diff = difflib.unified_diff(before, after, fromfile=f"{file} (source)",
+                                tofile=f"{file} (fanbind)", lineterm="", n=1)
+    return "\n".join(diff) or "no changes"

@@ -1,0 +1,74 @@
+"""``fanbind init``: a starter metadata.yaml for a folder of stories.
+
+The file is written as text (not dumped) so it can carry comments that teach the
+format; every value is quoted by PyYAML so odd titles stay valid YAML.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from fanbind.errors import MetadataError, UsageError
+from fanbind.normalize import clean_text
+from fanbind.sources import read_story
+from fanbind.stories import count_words
+from fanbind.structure import parse_story
+
+COMMENTED_FIELDS = (
+    "# rating: Teen And Up Audiences   # General Audiences | Teen And Up Audiences | Mature | Explicit | Not Rated",
+    "# warnings: [No Archive Warnings Apply]",
+    "# categories: [M/M]             # F/F, F/M, Gen, M/M, Multi, Other",
+    "# fandoms: []",
+    "# relationships: []",
+    "# characters: []",
+    "# tags: []",
+    "# summary: >",
+    "#   One paragraph about the story.",
+)
+
+
+def _scalar(value: str) -> str:
+    return yaml.safe_dump(value, default_style='"', allow_unicode=True).strip()
+
+
+def write_starter(project: Path, *, stories_dir: Path | None = None, force: bool = False) -> Path:
+    """Write ``project/metadata.yaml``; refuses to overwrite without ``force``."""
+    target = project / "metadata.yaml"
+    if target.exists() and not force:
+        raise MetadataError("metadata.yaml already exists", file=str(target),
+                            hint="pass --force to overwrite it")
+    folder = stories_dir if stories_dir is not None else project / "seeds"
+    if not folder.is_dir():
+        raise UsageError("no stories folder", file=str(folder),
+                         hint="put your .txt stories in seeds/ or pass --stories FOLDER")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
+    if not files:
+        raise UsageError("no .txt files in the stories folder", file=str(folder))
+    lines = [
+        "# fanbind metadata: the anthology's details, then its stories in reading order.",
+        f"title: {_scalar(project.resolve().name.replace('-', ' ').title())}",
+        "# subtitle: \"\"",
+        "# editor: Your Name",
+        "language: en",
+        "# description: \"\"",
+        "# rights: \"All stories © their authors; shared for personal use.\"",
+        "stories:",
+    ]
+    for path in files:
+        relative = path.resolve().relative_to(project.resolve()) if path.resolve().is_relative_to(
+            project.resolve()) else path.resolve()
+        decoded = read_story(path, display_name=str(relative))
+        text, _ = clean_text(decoded.text, file=str(relative))
+        parsed = parse_story(text, file=str(relative))
+        words = count_words(text)
+        lines.append(f"  - file: {_scalar(str(relative))}")
+        if parsed.title:
+            lines.append(f"    title: {_scalar(parsed.title)}   # detected; {words:,} words")
+        else:
+            lines.append(f"    # title: \"\"   # no title line found: fill one in ({words:,} words)")
+        lines.append("    authors: [Anonymous]")
+        lines.extend("    " + field for field in COMMENTED_FIELDS)
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
