@@ -80,15 +80,20 @@ def join_documents(anthology: Anthology, documents: list[Document]) -> etree._El
     if meta.description:
         sub(head, "meta", name="description", content=meta.description)
     sub(head, "meta", name="generator", content="fanbind")
+    # Consecutive documents of the same matter share a wrapper, so print.css can
+    # give each matter its own named page (roman folios, a page counter reset).
+    wrapper = None
     for doc in documents:
         if "pdf" not in doc.formats:
             continue
+        if wrapper is None or wrapper.get("class") != f"{doc.matter}matter":
+            wrapper = sub(body, "div", class_=f"{doc.matter}matter")
         doc_body = doc.root.find(f"{{{XHTML_NS}}}body")
         for child in doc_body:
             part = copy.deepcopy(child)
             if doc.language != meta.language:
                 part.set("lang", doc.language)
-            body.append(part)
+            wrapper.append(part)
     for link in body.iter(f"{{{XHTML_NS}}}a"):
         href = link.get("href", "")
         if ".xhtml" in href and "://" not in href:

@@ -73,6 +73,7 @@ class Document:
     language: str
     formats: frozenset[str] = frozenset({"epub", "pdf"})
     landmark: str | None = None
+    matter: Literal["front", "body", "back"] = "front"
     nav: NavPoint | None = None
     story: Story | None = field(default=None, repr=False)
 
@@ -222,7 +223,8 @@ class Renderer:
         self._end_notes(section, story)
         nav = NavPoint(story.title, self.story_href(story), tuple(children))
         return Document(story.id, f"{story.id}.xhtml", story.title, "story", html, language,
-                        landmark="bodymatter" if story.index == 0 else None, nav=nav, story=story)
+                        landmark="bodymatter" if story.index == 0 else None, matter="body",
+                        nav=nav, story=story)
 
     # ------------------------------------------------------------------ story parts
 
