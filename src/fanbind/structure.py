@@ -1,0 +1,1060 @@
+"""The structure stage: clean text (``str``) → title, chapters of blocks, emphasis.
+
+Input comes from :mod:`fanbind.normalize`: ``\\n`` newlines, NFC, no control
+characters, interior space runs collapsed, leading indentation kept as spaces.
+Output is the shared model (:mod:`fanbind.model`) plus what was taken out of the
+body and why. Typography (quotes, dashes) happens *after* this stage, so nothing
+here touches quotes or dashes.
+
+The parse runs in passes, each linear in the size of the input:
+
+1. **Gutenberg**: drop the licence header and footer (``*** START OF …`` /
+   ``*** END OF …``).
+2. **Classify** every line once against the rule tables in
+   :mod:`fanbind.structure_rules` (AO3 labels, chapter lines, ornaments).
+3. **Preface**: the title line, AO3's "Posted originally" banner, the work header
+   (``Rating:`` … ``Stats:``), a repeated title and a byline.
+4. **Paragraph model**: blank-line, line-per-paragraph, hard-wrapped or indented,
+   decided once per file from line lengths, blank lines and indentation.
+5. **Scan**: AO3 ``Summary:``/``Notes:`` sections are moved out of the body,
+   chapter lines split the body into chapters, ornaments become scene breaks.
+6. **Blocks**: lines are grouped into paragraphs by the model; scene breaks are
+   collapsed and trimmed; label lines become headings; emphasis is parsed.
+
+Nothing is ever silently lost: every line that leaves the body is either in
+``title``, ``summary``/``notes``/``end_notes``, a chapter title, or ``dropped``
+with the rule that dropped it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from fanbind.diagnostics import Diagnostic, Diagnostics
+from fanbind.model import (
+    Block,
+    Chapter,
+    Emphasis,
+    Heading,
+    Inline,
+    Origin,
+    Paragraph,
+    SceneBreak,
+    Text,
+    plain_text,
+)
+from fanbind.structure_rules import (
+    AO3_RULES,
+    BRACKETS,
+    CHAPTER_RULES,
+    EMPHASIS_CLOSE_AFTER,
+    EMPHASIS_MARKERS,
+    EMPHASIS_OPEN_BEFORE,
+    GUTENBERG_RULES,
+    HYPHEN_KEEP_PREFIXES,
+    LABEL_SMALL_WORDS,
+    LABEL_TIME_WORDS,
+    MAX_RULE_LINE,
+    MAX_SLASH_SPAN,
+    NOT_LABEL_WORDS,
+    ORNAMENT_RULES,
+    QUOTE_CHARS,
+    RULE_TRIGGER,
+    SENTENCE_PUNCTUATION,
+    SLASH_CLOSE_BEFORE,
+    Action,
+    StructureRule,
+    ornament_kind,
+)
+
+__all__ = [
+    "PARAGRAPH_MODELS",
+    "DroppedLine",
+    "ParsedStory",
+    "parse_inlines",
+    "parse_story",
+]
+
+PARAGRAPH_MODELS = ("blank-line", "line-per-paragraph", "hard-wrapped", "indented")
+
+
+@dataclass(frozen=True)
+class DroppedLine:
+    """A source line left out of the story body, and the rule that left it out."""
+
+    line: int  # 1-based line in the source file
+    text: str
+    reason: str  # rule name, e.g. "ao3-chapter-text", "gutenberg-header", "scene-break"
+
+
+@dataclass(frozen=True)
+class ParsedStory:
+    """What the structure stage found in one story file."""
+
+    title: str | None
+    title_line: int | None
+    chapters: tuple[Chapter, ...]
+    summary: tuple[str, ...]
+    notes: tuple[str, ...]
+    end_notes: tuple[str, ...]
+    paragraph_model: str
+    dropped: tuple[DroppedLine, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+# ------------------------------------------------------------------ constants
+
+#: A title line is at most this long; a longer first line is prose.
+MAX_TITLE = 80
+MAX_TITLE_WORDS = 14
+#: Label headings ("Kakashi", "Three years later") are short.
+MAX_LABEL = 40
+MAX_LABEL_WORDS = 3
+#: A blank-line file needs this many blank lines in a row for a scene break.
+SCENE_BREAK_BLANKS = 3
+#: An AO3 work-header field with its value on the next lines has at most this many.
+MAX_HEADER_VALUE_LINES = 12
+
+_RULES_BY_NAME: dict[str, StructureRule] = {
+    rule.name: rule
+    for rule in (*GUTENBERG_RULES, *AO3_RULES, *CHAPTER_RULES, *ORNAMENT_RULES)
+}
+_GUTENBERG_START, _GUTENBERG_END, _GUTENBERG_CREDITS = GUTENBERG_RULES
+_ROMAN = re.compile(r"C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+_NORM_WORD = re.compile(r"\w+")
+_LETTERS_TAIL = re.compile(r"([^\W\d_]+)-\Z")
+_LETTERS_HEAD = re.compile(r"[^\W\d_]+")
+_DOC_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_MARKER_OR_URL = re.compile(r"(?P<url>(?:https?|ftp)://\S+|www\.\S+)|\*+|_+|/+", re.IGNORECASE)
+_CAPITALISED_WORD = re.compile(r"[A-Z][a-z]+")
+
+# Stream items produced by the scan (kind, line index).
+_TEXT, _BLANK, _BOUNDARY, _ORNAMENT = range(4)
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """One classified line: blank, prose text, or matched by a rule."""
+
+    kind: int  # _TEXT or _BLANK, or -1 for a rule match
+    rule: StructureRule | None = None
+    chapter_title: str | None = None
+    bare_chapter: bool = False  # chapter line without its own title part
+
+
+_BLANK_LINE = _Line(_BLANK)
+_TEXT_LINE = _Line(_TEXT)
+_RULE = -1
+
+
+@dataclass
+class _Segment:
+    """The stream of one chapter: its heading (if any) and its lines."""
+
+    title: str | None
+    line: int | None  # 0-based index of the heading line
+    items: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class _Section:
+    """An open AO3 summary/notes/end-notes section being collected."""
+
+    target: str  # "summary" | "notes" | "end_notes"
+    label_line: int
+    in_preface: bool
+    items: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Para:
+    lines: tuple[int, ...]  # 0-based indices
+
+
+@dataclass(frozen=True, slots=True)
+class _Break:
+    line: int  # 0-based index
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def _norm(text: str) -> str:
+    """Casefolded words joined by single spaces: how titles are compared."""
+    return " ".join(_NORM_WORD.findall(text.casefold()))
+
+
+def _capitalise_words(text: str) -> str:
+    return re.sub(r"[^\W\d_]+", lambda m: m.group().capitalize(), text)
+
+
+def _chapter_title(match: re.Match[str]) -> tuple[str, bool] | None:
+    """The normalised title of a chapter line ("Chapter 3: The Gate") and whether
+    the line had no title part; ``None`` when the "number" is no real numeral."""
+    groups = match.groupdict()
+    keyword = (groups.get("kw") or groups.get("kwa") or "").lower().rstrip(".")
+    keyword = {"chap": "Chapter", "ch": "Chapter"}.get(keyword, keyword.capitalize())
+    parts = [keyword]
+    number = groups.get("num")
+    if number:
+        parts.append(_numeral(number))
+        if parts[-1] == "":
+            return None
+    if groups.get("of"):
+        other = _numeral(groups["of"].split(None, 1)[1])
+        if not other:
+            return None
+        parts.append(f"of {other}")
+    title = (groups.get("title") or groups.get("title2") or "").strip()
+    head = " ".join(parts)
+    return (f"{head}: {title}", False) if title else (head, True)
+
+
+def _numeral(number: str) -> str:
+    """Digits as written, Roman numerals in capitals, number words capitalised;
+    empty for letters that only look like a Roman numeral ("CIVIL")."""
+    if number.isdigit():
+        return number
+    if number.isalpha() and set(number.upper()) <= set("IVXLC"):
+        upper = number.upper()
+        return upper if _ROMAN.fullmatch(upper) else ""
+    return _capitalise_words(number)
+
+
+def _classify(stripped: str) -> _Line:
+    """Classify one stripped line against the context-free rule tables."""
+    if not stripped:
+        return _BLANK_LINE
+    ornament = ornament_kind(stripped)
+    if ornament is not None:
+        return _Line(_RULE, _RULES_BY_NAME[ornament])
+    if len(stripped) > MAX_RULE_LINE or not RULE_TRIGGER.match(stripped):
+        return _TEXT_LINE
+    for rule in AO3_RULES:
+        if rule.matches(stripped):
+            return _Line(_RULE, rule)
+    for rule in CHAPTER_RULES:
+        assert rule.pattern is not None
+        match = rule.pattern.fullmatch(stripped)
+        if match:
+            found = _chapter_title(match)
+            if found is not None:
+                return _Line(_RULE, rule, found[0], found[1])
+    return _TEXT_LINE
+
+
+def _ends_sentence(text: str) -> bool:
+    """Whether the text ends in sentence punctuation, looking through closing
+    quotes and brackets (``…heat.”`` ends a sentence)."""
+    end = text.rstrip("\"”’'»)]*_ ")
+    return bool(end) and end[-1] in SENTENCE_PUNCTUATION
+
+
+def _title_shape(text: str) -> bool:
+    """A short line with a letter, no opening quote and no sentence ending."""
+    return (
+        0 < len(text) <= MAX_TITLE
+        and len(text.split()) <= MAX_TITLE_WORDS
+        and text[0] not in QUOTE_CHARS
+        and any(c.isalpha() for c in text)
+        and not _ends_sentence(text)
+    )
+
+
+def _is_label(text: str) -> bool:
+    """A POV or time-skip label: 1–3 words, capitalised, no sentence punctuation,
+    no quotes (apostrophes inside words are fine: "Iruka's POV")."""
+    words = text.split()
+    if not 1 <= len(words) <= MAX_LABEL_WORDS or len(text) > MAX_LABEL:
+        return False
+    for k, char in enumerate(text):
+        if char in SENTENCE_PUNCTUATION or char in BRACKETS:
+            return False
+        if char in QUOTE_CHARS:
+            inside = 0 < k < len(text) - 1 and text[k - 1].isalpha() and text[k + 1].isalpha()
+            if not (char in "'’" and inside):
+                return False
+    if not (text[0].isupper() or text[0].isdigit()):
+        return False
+    folded = [w.casefold() for w in words]
+    if len(words) == 1:
+        return folded[0] not in NOT_LABEL_WORDS
+    if folded[-1] == "pov" or any(w in LABEL_TIME_WORDS for w in folded):
+        return True
+    return all(w[0].isupper() or w[0].isdigit() or w.casefold() in LABEL_SMALL_WORDS
+               for w in words[1:])
+
+
+def _caps_subtitle(text: str) -> bool:
+    """An all-capitals line under a bare "CHAPTER I" is that chapter's title
+    (Project Gutenberg style)."""
+    return (
+        0 < len(text) <= 60
+        and len(text.split()) <= 8
+        and text.upper() == text
+        and any(c.isalpha() for c in text)
+        and text[0] not in QUOTE_CHARS
+        and text.rstrip()[-1] not in ",;!?"
+    )
+
+
+def _percentile(values: list[int], fraction: float) -> int:
+    ordered = sorted(values)
+    return ordered[int(fraction * (len(ordered) - 1))]
+
+
+# ------------------------------------------------------------------ emphasis
+
+
+def parse_inlines(text: str) -> tuple[Inline, ...]:
+    """Split a paragraph's text into ``Text`` and ``Emphasis`` spans.
+
+    ``*x*``, ``**x**``, ``***x***``, ``_x_``, ``__x__`` and ``/x/`` become emphasis
+    when the opening marker starts a word (space or opening punctuation before it,
+    text after it) and the closing marker ends one. So markers inside words
+    (``snake_case``), spaced-out arithmetic (``2 * 3``) and list bullets stay
+    literal; URLs are skipped whole; slashes pair only around a few words with no
+    other slash between (never ``and/or``, dates or paths). Unmatched markers stay
+    as literal text. One left-to-right pass with a stack holding at most one open
+    marker per kind, so the time is linear in the paragraph length.
+    """
+    if not text:
+        return ()
+    if "*" not in text and "_" not in text and "/" not in text:
+        return (Text(text),)
+    pairs = _pair_markers(text)
+    if not pairs:
+        return (Text(text),)
+    pairs.sort()
+    spans, _ = _build_spans(text, pairs, 0, 0, len(text))
+    return tuple(spans)
+
+
+def _pair_markers(text: str) -> list[tuple[int, int, int, int]]:
+    """Matched marker pairs as ``(open_start, open_end, close_start, close_end)``."""
+    stack: list[tuple[str, int, int]] = []
+    pairs: list[tuple[int, int, int, int]] = []
+    size = len(text)
+    for match in _MARKER_OR_URL.finditer(text):
+        if match.group("url"):
+            continue
+        start, end = match.span()
+        run = match.group()
+        char = run[0]
+        pending = next((k for k in range(len(stack) - 1, -1, -1) if stack[k][0] == run), None)
+        if len(run) not in EMPHASIS_MARKERS[char]:
+            if char == "/":
+                _drop_slash(stack)
+            continue
+        before = text[start - 1] if start else " "
+        after = text[end] if end < size else " "
+        can_open = (before.isspace() or before in EMPHASIS_OPEN_BEFORE) and not after.isspace()
+        can_close = not before.isspace() and (after.isspace() or after in EMPHASIS_CLOSE_AFTER)
+        if char == "/":
+            can_open = can_open and after.isalpha()
+            can_close = can_close and (before.isalpha() or before in SLASH_CLOSE_BEFORE)
+            if pending is not None and start - stack[pending][2] > MAX_SLASH_SPAN:
+                del stack[pending]
+                pending = None
+        if can_close and pending is not None:
+            _, open_start, open_end = stack[pending]
+            del stack[pending:]  # openers inside a closed pair that never closed stay literal
+            pairs.append((open_start, open_end, start, end))
+            continue
+        if char == "/" and pending is not None:
+            # A slash that neither closes nor pairs (a path, a fraction) cancels slash emphasis.
+            del stack[pending]
+            pending = None
+        if can_open and pending is None:
+            stack.append((run, start, end))
+    return pairs
+
+
+def _drop_slash(stack: list[tuple[str, int, int]]) -> None:
+    for k in range(len(stack) - 1, -1, -1):
+        if stack[k][0] == "/":
+            del stack[k]
+            return
+
+
+def _build_spans(
+    text: str, pairs: list[tuple[int, int, int, int]], index: int, start: int, end: int
+) -> tuple[list[Inline], int]:
+    """Turn sorted, properly nested pairs into spans for ``text[start:end]``."""
+    spans: list[Inline] = []
+    pos = start
+    while index < len(pairs) and pairs[index][0] < end:
+        open_start, open_end, close_start, close_end = pairs[index]
+        if open_start > pos:
+            spans.append(Text(text[pos:open_start]))
+        children, index = _build_spans(text, pairs, index + 1, open_end, close_start)
+        spans.append(Emphasis(tuple(children)))
+        pos = close_end
+    if pos < end:
+        spans.append(Text(text[pos:end]))
+    return spans, index
+
+
+# -------------------------------------------------------------------- parser
+
+
+def parse_story(text: str, *, file: str, metadata_title: str | None = None) -> ParsedStory:
+    """Find the title, chapters, paragraphs, scene breaks and emphasis of a story.
+
+    ``file`` is used for origins and diagnostics only. ``metadata_title`` (from
+    metadata.yaml) decides doubtful title lines: a first line equal to it is the
+    title and is dropped from the body; a first line that merely looks like a title
+    but differs from it stays in the body.
+    """
+    return _Parser(text, file, metadata_title).run()
+
+
+class _Parser:
+    """One parse of one story; see the module docstring for the passes."""
+
+    def __init__(self, text: str, file: str, metadata_title: str | None) -> None:
+        self.file = file
+        self.metadata_title = metadata_title
+        self.lines = text.split("\n")
+        self.stripped = [line.strip() for line in self.lines]
+        self.lo = 0
+        self.hi = len(self.lines)
+        self.classes: list[_Line] = []
+        self.diagnostics = Diagnostics()
+        self.dropped: list[DroppedLine] = []
+        self.title: str | None = None
+        self.title_line: int | None = None
+        self.sections: dict[str, list[str]] = {"summary": [], "notes": [], "end_notes": []}
+        self.model = "blank-line"
+        self.width = 0  # wrap column of a hard-wrapped or indented file
+        self.base_indent = 0
+        self._doc_words: tuple[set[str], set[str]] | None = None
+        self.dehyphenated = 0
+
+    # ------------------------------------------------------------------ passes
+
+    def run(self) -> ParsedStory:
+        self._strip_gutenberg()
+        self.classes = [_classify(self.stripped[i]) if self.lo <= i < self.hi else _BLANK_LINE
+                        for i in range(len(self.lines))]
+        body_start = self._preface()
+        self._detect_model(body_start)
+        segments = self._scan(body_start)
+        chapters = self._chapters(segments)
+        if self.dehyphenated:
+            self._info("FB204", None, f"rejoined {self.dehyphenated} word(s) hyphenated "
+                       "across a line break")
+        self.dropped.sort(key=lambda d: d.line)
+        return ParsedStory(
+            title=self.title,
+            title_line=self.title_line,
+            chapters=chapters,
+            summary=tuple(self.sections["summary"]),
+            notes=tuple(self.sections["notes"]),
+            end_notes=tuple(self.sections["end_notes"]),
+            paragraph_model=self.model,
+            dropped=tuple(self.dropped),
+            diagnostics=tuple(self.diagnostics),
+        )
+
+    def _info(self, code: str, index: int | None, message: str, hint: str | None = None) -> None:
+        self.diagnostics.info(code, self.file, None if index is None else index + 1, message, hint)
+
+    def _warn(self, code: str, index: int | None, message: str, hint: str | None = None) -> None:
+        self.diagnostics.warn(code, self.file, None if index is None else index + 1, message, hint)
+
+    def _drop(self, index: int, reason: str, *, report: bool = True) -> None:
+        text = self.stripped[index]
+        if not text:
+            return
+        self.dropped.append(DroppedLine(index + 1, text, reason))
+        if report:
+            self._info("FB210", index, f"dropped export line ({reason}): {text[:60]}")
+
+    # -------------------------------------------------------------- gutenberg
+
+    def _strip_gutenberg(self) -> None:
+        """Drop everything up to the START marker and from the footer on."""
+        start = end = None
+        for i, text in enumerate(self.stripped):
+            if start is None and text[:1] == "*" and _GUTENBERG_START.matches(text):
+                start = i
+            elif text and text[0] in "*Ee" and _GUTENBERG_END.matches(text):
+                end = i
+                break
+        if start is None and end is None:
+            return
+        removed = 0
+        if start is not None:
+            for i in range(start + 1):
+                self._drop(i, "gutenberg-header", report=False)
+            removed += start + 1
+            self.lo = start + 1
+        if end is not None:
+            for i in range(end, len(self.lines)):
+                self._drop(i, "gutenberg-footer", report=False)
+            removed += len(self.lines) - end
+            self.hi = end
+        removed += self._strip_credits()
+        self._warn(
+            "FB211", start if start is not None else end,
+            f"dropped {removed} line(s) of Project Gutenberg boilerplate",
+            "the licence header and footer are not part of the story; check the first "
+            "and last paragraphs of the story are intact",
+        )
+
+    def _strip_credits(self) -> int:
+        """Drop a "Produced by …" paragraph right after the header."""
+        i = self.lo
+        while i < self.hi and not self.stripped[i]:
+            i += 1
+        if i >= self.hi or not _GUTENBERG_CREDITS.matches(self.stripped[i]):
+            return 0
+        count = 0
+        while i < self.hi and self.stripped[i]:
+            self._drop(i, "gutenberg-credits", report=False)
+            count += 1
+            i += 1
+        # The credits are dropped lines now: skip them, keep any blank lines after.
+        self.lo = i
+        return count
+
+    # ---------------------------------------------------------------- preface
+
+    def _rule(self, index: int) -> StructureRule | None:
+        return self.classes[index].rule
+
+    def _action(self, index: int) -> Action | None:
+        rule = self.classes[index].rule
+        return rule.action if rule is not None else None
+
+    def _preface(self) -> int:
+        """Consume the title, AO3 banner, work header, repeated title and byline.
+
+        Returns the index of the first line the main scan should look at.
+        """
+        i = self.lo
+        title_tried = False
+        after_title = False
+        while i < self.hi:
+            line = self.classes[i]
+            if line.kind == _BLANK:
+                i += 1
+                continue
+            rule = line.rule
+            action = rule.action if rule is not None else None
+            if rule is not None and rule.name == "ao3-posted-originally":
+                self._drop(i, rule.name)
+                i += 1
+                continue
+            if action is Action.HEADER:
+                i = self._header_block(i)
+                continue
+            if not title_tried and line.kind == _TEXT:
+                title_tried = True
+                if self._try_title(i):
+                    i += 1
+                    after_title = True
+                    continue
+                break
+            if (self.title is not None and line.kind == _TEXT
+                    and len(self.stripped[i]) <= MAX_TITLE
+                    and _norm(self.stripped[i]) == _norm(self.title)):
+                self._drop(i, "ao3-repeated-title")
+                after_title = True
+                i += 1
+                continue
+            if after_title and action is Action.BYLINE:
+                self._drop(i, rule.name)  # type: ignore[union-attr]
+                after_title = False
+                i += 1
+                continue
+            break
+        if self.title is None and self.metadata_title is None:
+            self._warn("FB201", None, "no title found: the story will be called 'Untitled'",
+                       "give the story a `title:` in metadata.yaml, or put the title on the "
+                       "first line followed by a blank line")
+        return i
+
+    def _header_block(self, i: int) -> int:
+        """Drop an AO3 work-header block starting at field line ``i``."""
+        while i < self.hi:
+            if self._action(i) is Action.HEADER:
+                empty_value = self.stripped[i].endswith(":")
+                self._drop(i, "ao3-work-header")
+                i += 1
+                taken = 0
+                while i < self.hi and taken < MAX_HEADER_VALUE_LINES:
+                    if self.classes[i].kind == _BLANK or self._action(i) is Action.HEADER:
+                        break
+                    if not empty_value and not self.lines[i][:1].isspace():
+                        break  # value given inline: only indented continuations follow
+                    self._drop(i, "ao3-work-header")
+                    i += 1
+                    taken += 1
+                continue
+            if self.classes[i].kind == _BLANK:
+                j = i
+                while j < self.hi and self.classes[j].kind == _BLANK:
+                    j += 1
+                if j < self.hi and self._action(j) is Action.HEADER:
+                    i = j
+                    continue
+            return i
+        return i
+
+    def _try_title(self, i: int) -> bool:
+        """Take line ``i`` as the title if it is one; see :data:`TITLE_RULE`."""
+        text = self.stripped[i]
+        if len(text) > 3 * MAX_TITLE:
+            return False
+        shaped = _title_shape(text)
+        nxt = i + 1
+        set_off = (
+            nxt >= self.hi
+            or self.classes[nxt].kind == _BLANK
+            or self._action(nxt) in (
+                Action.DROP, Action.HEADER, Action.BYLINE, Action.SUMMARY, Action.NOTES,
+                Action.BODY_START, Action.SEE_END, Action.CHAPTER,
+            )
+        )
+        if self.metadata_title is not None:
+            meta = _norm(self.metadata_title)
+            own = _norm(text)
+            is_title = bool(meta) and (own == meta or (shaped and own.startswith(meta + " ")))
+            if not is_title and shaped and set_off:
+                self._info("FB202", i, "the first line looks like a title but differs from "
+                           f"the metadata title {self.metadata_title!r}: kept in the story",
+                           "if it is the title, make metadata.yaml's `title:` match it")
+        else:
+            is_title = shaped and set_off
+        if is_title:
+            self.title = plain_text(parse_inlines(text))
+            self.title_line = i + 1
+        return is_title
+
+    # ------------------------------------------------------------ paragraph model
+
+    def _is_prose(self, index: int) -> bool:
+        line = self.classes[index]
+        if line.kind == _TEXT:
+            return True
+        rule = line.rule
+        return rule is not None and (rule.preface_only or rule.action is Action.AFTERWORD)
+
+    def _detect_model(self, start: int) -> None:
+        """Decide how paragraphs are delimited in this file (FB200), from line
+        lengths, blank lines between prose lines, and indentation."""
+        lengths: list[int] = []
+        indents: list[int] = []
+        tight: list[tuple[int, int]] = []  # prose line followed directly by prose line
+        pairs = blank_pairs = 0
+        prev: int | None = None
+        blanks = 0
+        for i in range(start, self.hi):
+            if self.classes[i].kind == _BLANK:
+                blanks += 1
+                continue
+            if not self._is_prose(i):
+                prev, blanks = None, 0
+                continue
+            line = self.lines[i].rstrip()
+            lengths.append(len(line))
+            indents.append(len(line) - len(line.lstrip()))
+            if prev is not None:
+                pairs += 1
+                if blanks:
+                    blank_pairs += 1
+                else:
+                    tight.append((prev, i))
+            prev, blanks = i, 0
+        total = len(lengths)
+        model = "blank-line"
+        wrapped = False
+        if total:
+            self.base_indent = min(indents)
+            indented = sum(1 for n in indents if n > self.base_indent)
+            inner = [len(self.lines[p].rstrip()) for p, n in tight
+                     if self._indent(n) <= self.base_indent]
+            if len(inner) >= 3:
+                width = _percentile(inner, 0.95)
+                if 30 <= width <= 100:
+                    near = sum(1 for n in inner if n >= width - 20) / len(inner)
+                    overlong = sum(1 for n in lengths if n > width + 10)
+                    wrapped = near >= 0.75 and overlong <= max(1, total // 20)
+                    self.width = width
+            if wrapped:
+                if indented >= 2 and indented >= total / 20 and 2 * blank_pairs < indented:
+                    model = "indented"
+                elif blank_pairs:
+                    model = "hard-wrapped"
+                else:
+                    model = "line-per-paragraph"
+            elif pairs and blank_pairs / pairs < 0.5:
+                model = "line-per-paragraph"
+        self.model = model
+        self._info("FB200", None, f"paragraph model: {model}")
+        unwrapped_here = model in ("hard-wrapped", "indented")
+        if not unwrapped_here:
+            first, count = self._wrapped_groups(tight, wrapped)
+            if count:
+                self._warn(
+                    "FB203", first,
+                    f"looks hard-wrapped but was not unwrapped ({count} group(s) of lines); "
+                    "each line was kept as its own paragraph",
+                    "join the lines of each paragraph, or separate paragraphs with blank lines",
+                )
+
+    def _indent(self, index: int) -> int:
+        line = self.lines[index]
+        return len(line) - len(line.lstrip())
+
+    def _wrapped_groups(
+        self, tight: list[tuple[int, int]], wrapped: bool
+    ) -> tuple[int | None, int]:
+        """Runs of 3+ adjacent lines that look wrapped at a fixed width: lines of
+        40–100 characters, within 20 of each other, at least one ending mid-sentence."""
+        if wrapped and tight:
+            return tight[0][0], 1
+        count = 0
+        first: int | None = None
+        run: list[int] = []
+
+        def close() -> None:
+            nonlocal count, first
+            if len(run) >= 3:
+                inner = run[:-1]
+                sizes = [len(self.stripped[k]) for k in inner]
+                if (min(sizes) >= 40 and max(sizes) <= 100 and max(sizes) - min(sizes) <= 20
+                        and any(not _ends_sentence(self.stripped[k]) for k in inner)):
+                    count += 1
+                    if first is None:
+                        first = run[0]
+
+        for prev, nxt in tight:
+            if run and run[-1] == prev:
+                run.append(nxt)
+            else:
+                close()
+                run = [prev, nxt]
+        close()
+        return first, count
+
+    # ------------------------------------------------------------------- scan
+
+    def _effective(self, index: int, preface: bool) -> StructureRule | None:
+        """The rule that applies to line ``index`` here, or ``None`` if it is text."""
+        line = self.classes[index]
+        rule = line.rule
+        if rule is None:
+            return None
+        if rule.action in (Action.HEADER, Action.BYLINE):
+            return None  # only meaningful in the preface, which is already consumed
+        if rule.preface_only and not preface:
+            return None
+        if rule.action is Action.AFTERWORD:
+            j = index + 1
+            while j < self.hi and self.classes[j].kind == _BLANK:
+                j += 1
+            if j >= self.hi or self._action(j) not in (Action.END_NOTES, Action.NOTES):
+                return None
+        return rule
+
+    def _scan(self, start: int) -> list[_Segment]:
+        """Split the body into chapter segments, moving AO3 sections out."""
+        segments = [_Segment(None, None)]
+        section: _Section | None = None
+        pre_text = True  # in the current chapter, the story text has not begun
+        seen_body = seen_chapter = False
+        i = start
+        while i < self.hi:
+            preface = not seen_body and not seen_chapter
+            rule = self._effective(i, preface)
+            line = self.classes[i]
+            if section is not None:
+                if rule is not None and rule.action is not Action.ORNAMENT:
+                    restart = self._close_section(section, rule)
+                    section = None
+                    if restart is not None:
+                        i = restart
+                        continue
+                else:
+                    if rule is not None:  # an ornament inside notes
+                        self._drop(i, "scene-break", report=False)
+                    else:
+                        section.items.append((_BLANK if line.kind == _BLANK else _TEXT, i))
+                    i += 1
+                    continue
+            items = segments[-1].items
+            if rule is None:
+                if line.kind == _BLANK:
+                    items.append((_BLANK, i))
+                else:  # prose, or a rule line that means nothing here
+                    items.append((_TEXT, i))
+                    pre_text = False
+                    seen_body = True
+            elif rule.action is Action.ORNAMENT:
+                self._drop(i, "scene-break", report=False)
+                items.append((_ORNAMENT, i))
+            elif rule.action is Action.CHAPTER:
+                title = line.chapter_title
+                if line.bare_chapter:
+                    subtitle = self._subtitle(i)
+                    if subtitle is not None:
+                        title = f"{title}: {self.stripped[subtitle].rstrip('.')}"
+                        segments.append(_Segment(title, i))
+                        i = subtitle + 1
+                        pre_text, seen_chapter = True, True
+                        continue
+                segments.append(_Segment(title, i))
+                pre_text, seen_chapter = True, True
+            elif rule.action in (Action.SUMMARY, Action.NOTES, Action.END_NOTES):
+                self._drop(i, rule.name)
+                if rule.action is Action.SUMMARY:
+                    target = "summary"
+                elif rule.action is Action.NOTES and pre_text:
+                    target = "notes"
+                else:
+                    target = "end_notes"
+                section = _Section(target, i, preface)
+            else:  # body start, see-end, posted banner, comment plea, afterword
+                self._drop(i, rule.name)
+                items.append((_BOUNDARY, i))
+                if rule.action is Action.BODY_START:
+                    pre_text = False
+            i += 1
+        if section is not None:
+            restart = self._close_section(section, None)
+            if restart is not None:
+                return self._continue_scan(segments, restart)
+        return segments
+
+    def _continue_scan(self, segments: list[_Segment], restart: int) -> list[_Segment]:
+        """After a notes section with no clear end, the rest of the file is story."""
+        rest = self._scan(restart)
+        segments[-1].items.extend(rest[0].items)
+        segments.extend(rest[1:])
+        return segments
+
+    def _subtitle(self, index: int) -> int | None:
+        """The all-capitals title line under a bare chapter line, if there is one."""
+        j = index + 1
+        while j < self.hi and j - index <= 3 and self.classes[j].kind == _BLANK:
+            j += 1
+        if j >= self.hi or self.classes[j].kind != _TEXT or not _caps_subtitle(self.stripped[j]):
+            return None
+        if j + 1 < self.hi and self.classes[j + 1].kind == _TEXT:
+            return None
+        return j
+
+    def _close_section(self, section: _Section, terminator: StructureRule | None) -> int | None:
+        """Store a section's paragraphs. Returns where to resume scanning when only
+        its first paragraph was notes (FB212), else ``None``."""
+        explicit = terminator is not None and (
+            terminator.action is not Action.CHAPTER or section.in_preface
+        )
+        units = self._group(section.items, breaks=False)
+        paras = [u for u in units if isinstance(u, _Para)]
+        if not paras:
+            return None
+        if section.target == "end_notes" or explicit or len(paras) == 1:
+            for para in paras:
+                self.sections[section.target].append(self._section_text(para))
+            return None
+        first = paras[0]
+        self.sections[section.target].append(self._section_text(first))
+        label = self.stripped[section.label_line]
+        self._warn(
+            "FB212", section.label_line,
+            f"'{label}' section has no clear end: took its first paragraph as "
+            f"{section.target.replace('_', ' ')} and the rest as story",
+            "put a 'Chapter Text' line (or a chapter heading) where the story begins",
+        )
+        return first.lines[-1] + 1
+
+    def _section_text(self, para: _Para) -> str:
+        return plain_text(parse_inlines(self._join(para.lines)))
+
+    # ---------------------------------------------------------------- grouping
+
+    def _group(self, items: list[tuple[int, int]], *, breaks: bool = True) -> list[_Para | _Break]:
+        """Group a stream of lines into paragraphs and scene breaks by the model."""
+        units: list[_Para | _Break] = []
+        current: list[int] = []
+        blanks = 0
+        blank_start = -1
+        after_text = False  # a text line came earlier with no boundary since
+
+        def flush() -> None:
+            if current:
+                units.append(_Para(tuple(current)))
+                current.clear()
+
+        for kind, index in items:
+            if kind == _BLANK:
+                if not blanks:
+                    blank_start = index
+                blanks += 1
+                continue
+            if kind == _TEXT:
+                if blanks:
+                    flush()
+                    if breaks and after_text:
+                        self._blank_run(units, blank_start, blanks)
+                    blanks = 0
+                    current.append(index)
+                elif current and self._continues(current[-1], index):
+                    current.append(index)
+                else:
+                    flush()
+                    current.append(index)
+                after_text = True
+                continue
+            flush()
+            blanks = 0
+            after_text = False
+            if kind == _ORNAMENT and breaks:
+                units.append(_Break(index))
+        flush()
+        return units
+
+    def _blank_run(self, units: list[_Para | _Break], start: int, count: int) -> None:
+        """A run of blank lines between two text lines: a scene break or not."""
+        if self.model in ("line-per-paragraph", "indented"):
+            units.append(_Break(start))
+            self._info("FB221", start, f"{count} blank line(s) in a file without blank lines "
+                       "between paragraphs: taken as a scene break")
+        elif count >= SCENE_BREAK_BLANKS:
+            units.append(_Break(start))
+        elif count == 2:
+            self._info("FB220", start, "two blank lines: a scene break?",
+                       "use three blank lines or a line such as *** to mark a scene break")
+
+    def _continues(self, prev: int, index: int) -> bool:
+        """Whether line ``index`` continues the paragraph whose last line is ``prev``."""
+        if self.model not in ("hard-wrapped", "indented"):
+            return False
+        if len(self.lines[prev].rstrip()) < max(int(self.width * 0.6), self.width - 25):
+            return False  # a short line ends its paragraph (or is verse)
+        indent = self._indent(index)
+        if self.model == "indented":
+            return indent <= self.base_indent
+        return indent <= self._indent(prev)
+
+    def _join(self, indices: tuple[int, ...]) -> str:
+        """Unwrap a paragraph's lines: join with a space, or without one after a
+        line-end hyphen or dash (see :meth:`_hyphen_join`)."""
+        text = self.stripped[indices[0]]
+        if len(indices) == 1:
+            return text
+        parts = [text]
+        for index in indices[1:]:
+            nxt = self.stripped[index]
+            prev = parts[-1]
+            if prev.endswith(("-", "—", "–")) and len(prev) > 1 and not prev[-2].isspace():
+                parts[-1] = self._hyphen_join(prev, nxt)
+                parts.append(nxt)
+            else:
+                parts.append(" ")
+                parts.append(nxt)
+        return "".join(parts)
+
+    def _hyphen_join(self, prev: str, nxt: str) -> str:
+        """Drop a line-end hyphen only when the split is certain, else keep it.
+
+        Certain means: a lowercase letter before the hyphen, a lowercase letter
+        starting the next line, the joined word appears unhyphenated elsewhere in
+        this file, the hyphenated form never appears inside a line, and the first
+        part is not a compound-forming prefix (``self-``, ``well-``, ``half-``…).
+        Otherwise the hyphen stays and the lines join without a space, so a real
+        compound (``half-\\nbrother``) survives and no word is ever split in two.
+        """
+        if not prev.endswith("-") or prev.endswith("--"):
+            return prev
+        head = _LETTERS_TAIL.search(prev[-64:])
+        tail = _LETTERS_HEAD.match(nxt[:64])
+        if head is None or tail is None:
+            return prev
+        first, second = head.group(1), tail.group()
+        if not (first[-1].islower() and second[0].islower()):
+            return prev
+        if first.casefold() in HYPHEN_KEEP_PREFIXES:
+            return prev
+        words, compounds = self._words()
+        joined = (first + second).casefold()
+        if joined in words and f"{first}-{second}".casefold() not in compounds:
+            self.dehyphenated += 1
+            return prev[:-1]
+        return prev
+
+    def _words(self) -> tuple[set[str], set[str]]:
+        """Words and hyphenated compounds used inside lines anywhere in the file."""
+        if self._doc_words is None:
+            words: set[str] = set()
+            compounds: set[str] = set()
+            for text in self.stripped[self.lo:self.hi]:
+                for token in _DOC_WORD.findall(text.casefold()):
+                    (compounds if "-" in token else words).add(token)
+            self._doc_words = (words, compounds)
+        return self._doc_words
+
+    # ---------------------------------------------------------------- chapters
+
+    def _chapters(self, segments: list[_Segment]) -> tuple[Chapter, ...]:
+        chapters: list[Chapter] = []
+        for segment in segments:
+            blocks = self._blocks(self._group(segment.items))
+            if segment.title is None and not blocks:
+                continue
+            if segment.line is not None:
+                origin = Origin(self.file, segment.line + 1)
+            else:
+                origin = blocks[0].origin or Origin(self.file, 1)
+            chapters.append(Chapter(segment.title, tuple(blocks), origin))
+        if not chapters:
+            chapters.append(Chapter(None, (), Origin(self.file, 1)))
+        return tuple(chapters)
+
+    def _blocks(self, units: list[_Para | _Break]) -> list[Block]:
+        """Collapse and trim scene breaks, find label headings, parse emphasis."""
+        cleaned: list[_Para | _Break] = []
+        for unit in units:
+            if isinstance(unit, _Break):
+                if not cleaned:
+                    self._info("FB222", unit.line, "scene break at the start of a chapter dropped")
+                    continue
+                if isinstance(cleaned[-1], _Break):
+                    self._info("FB223", unit.line, "consecutive scene breaks collapsed into one")
+                    continue
+            cleaned.append(unit)
+        while cleaned and isinstance(cleaned[-1], _Break):
+            self._info("FB222", cleaned[-1].line, "scene break at the end of a chapter dropped")
+            cleaned.pop()
+        blocks: list[Block] = []
+        for k, unit in enumerate(cleaned):
+            if isinstance(unit, _Break):
+                blocks.append(SceneBreak(Origin(self.file, unit.line + 1)))
+                continue
+            origin = Origin(self.file, unit.lines[0] + 1)
+            inlines = parse_inlines(self._join(unit.lines))
+            if self._label_here(cleaned, k) and _is_label(plain_text(inlines)):
+                self._info("FB230", unit.lines[0], "short label line taken as a heading: "
+                           f"{plain_text(inlines)!r}")
+                blocks.append(Heading(inlines, origin))
+            else:
+                blocks.append(Paragraph(inlines, origin))
+        return blocks
+
+    @staticmethod
+    def _label_here(units: list[_Para | _Break], k: int) -> bool:
+        """Labels only open a chapter or a scene, and only before a paragraph."""
+        unit = units[k]
+        return (
+            isinstance(unit, _Para)
+            and len(unit.lines) == 1
+            and (k == 0 or isinstance(units[k - 1], _Break))
+            and k + 1 < len(units)
+            and isinstance(units[k + 1], _Para)
+        )
+
