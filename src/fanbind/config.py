@@ -199,9 +199,11 @@ _CATEGORY_CHOICES = ", ".join(c.value for c in Category)
 # BCP 47 (RFC 5646) by shape only: language[-extlang][-Script][-REGION][-variant]*
 # [-singleton-ext]*[-x-private]. Whether the subtags are *registered* is not
 # checked: the registry changes and a wrong-but-well-formed tag only costs a
-# reading system's hyphenation, not the build.
+# reading system's hyphenation, not the build. One narrowing of the grammar: the
+# primary language must be 2-3 letters. The grammar's 4-8 letter form is reserved
+# and unused, and allowing it would accept the commonest mistake, `english`.
 _BCP47 = re.compile(
-    r"""^(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})
+    r"""^[a-z]{2,3}(?:-[a-z]{3}){0,3}
         (?:-[a-z]{4})?
         (?:-(?:[a-z]{2}|[0-9]{3}))?
         (?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*
@@ -565,12 +567,25 @@ class AnthologyConfig(_Strict):
         return self
 
 
+#: Language *names* people write instead of tags (for the hint only).
+_LANGUAGE_NAMES = {
+    "english": "en", "german": "de", "deutsch": "de", "french": "fr", "francais": "fr",
+    "français": "fr", "spanish": "es", "español": "es", "espanol": "es", "portuguese": "pt",
+    "italian": "it", "dutch": "nl", "polish": "pl", "russian": "ru", "japanese": "ja",
+    "chinese": "zh", "korean": "ko", "swedish": "sv", "norwegian": "nb", "danish": "da",
+    "finnish": "fi", "turkish": "tr", "vietnamese": "vi", "indonesian": "id",
+}
+
+
 def _language(value: str) -> str:
     try:
         return normalise_language(value)
     except ValueError:
-        return _fail(f"{_show(value)} is not a language tag",
-                     "use a BCP 47 tag such as en, en-GB, de, fr, pt-BR, zh-Hant or ja")
+        hint = "use a BCP 47 tag such as en, en-GB, de, fr, pt-BR, zh-Hant or ja"
+        guess = _LANGUAGE_NAMES.get(value.strip().casefold())
+        if guess:
+            hint = f"did you mean {guess!r}? " + hint
+        return _fail(f"{_show(value)} is not a language tag", hint)
 
 
 # ------------------------------------------------------------ key knowledge
@@ -797,6 +812,11 @@ def _measure(root: Node, limits: Limits) -> None:
         stack.extend((child, False) for child in _children(node))
 
 
+#: Spellings of one key (``author``/``authors``), for merge-key overrides.
+_SAME_KEY = {"author": ("authors",), "authors": ("author",), "editor": ("editors",),
+             "editors": ("editor",)}
+
+
 class _Builder:
     """Node graph → plain Python (dicts, lists, str, None), sharing aliased values.
 
@@ -837,7 +857,10 @@ class _Builder:
                                key_node.start_mark, "write keys as `name: value`")
             mapping[key_node.value] = self.build(value_node)
         for name, value in merged.items():
-            mapping.setdefault(name, value)
+            # A story's own `authors:` overrides a merged-in `author:` (and so on),
+            # rather than colliding with it as "give either 'author' or 'authors'".
+            if not any(other in mapping for other in _SAME_KEY.get(name, ())):
+                mapping.setdefault(name, value)
         return mapping
 
 
@@ -949,7 +972,8 @@ def _syntax_error(exc: yaml.YAMLError, text: str, file: str) -> MetadataError:
         message = "a mapping in {braces} is not closed, or its items are not separated by commas"
         hint = "close it with '}' and separate items with ', '"
     elif "unknown escape character" in problem:
-        message = f"{problem} in a \"double-quoted\" value"
+        char = problem.rsplit(" ", 1)[-1].strip("'")
+        message = f"'\\{char}' is not a known escape in a \"double-quoted\" value"
         hint = r"write \\ for a backslash, or use 'single quotes' which have no escapes"
     elif "incompatible YAML document" in problem:
         message = "this file declares a YAML version other than 1.x"
@@ -1220,6 +1244,7 @@ def parse_config(text: str, *, file: str, limits: Limits | None = None) -> Antho
     failure is a :class:`MetadataError`.
     """
     limits = limits if limits is not None else Limits()
+    text = text.removeprefix("\ufeff")  # before parsing, so error positions match the text
     try:
         return _parse(text, file, limits)
     except MetadataError:
@@ -1245,7 +1270,6 @@ def _parse(text: str, file: str, limits: Limits) -> AnthologyConfig:
     if len(text) > limits.max_yaml_bytes or len(text.encode("utf-8", "surrogatepass")) > \
             limits.max_yaml_bytes:
         raise _too_big(len(text.encode("utf-8", "surrogatepass")), limits, file)
-    text = text.removeprefix("\ufeff")
     loader = _GuardedLoader(text, limits)
     try:
         root = loader.get_single_node()
@@ -1253,7 +1277,7 @@ def _parse(text: str, file: str, limits: Limits) -> AnthologyConfig:
         loader.dispose()
     if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL):
         raise MetadataError(f"{name} is empty: it needs at least `title:` and `stories:`",
-                            file=file, line=1 if root is None else root.start_mark.line + 1,
+                            file=file, line=1,
                             hint=_MINIMAL_HINT)
     if not isinstance(root, MappingNode):
         what = ("a list" if isinstance(root, SequenceNode)

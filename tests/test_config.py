@@ -1,0 +1,606 @@
+"""metadata.yaml loading: every refusal is a located MetadataError in plain words.
+
+Cases are data (text, expected line, column, words in the message) so each is
+its own test id; the property tests at the end throw random text and random
+YAML at the parser and require a config or a MetadataError, nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fanbind.config import (
+    MAX_REPORTED_PROBLEMS,
+    AnthologyConfig,
+    Category,
+    Limits,
+    Rating,
+    StoryConfig,
+    load_config,
+    normalise_language,
+    parse_config,
+)
+from fanbind.errors import MetadataError
+
+DATA = Path(__file__).parent / "data" / "metadata"
+REPO = Path(__file__).parent.parent
+
+#: One valid story, to which cases append keys (its keys are on lines 3 and 4).
+BASE = "title: T\nstories:\n  - file: a.txt\n    author: A\n"
+
+
+def parse(text: str, **kwargs: Any) -> AnthologyConfig:
+    return parse_config(text, file="metadata.yaml", **kwargs)
+
+
+def refusal(text: str, **kwargs: Any) -> MetadataError:
+    with pytest.raises(MetadataError) as info:
+        parse(text, **kwargs)
+    error = info.value
+    assert error.file == "metadata.yaml"
+    return error
+
+
+def assert_says(error: MetadataError, words: tuple[str, ...]) -> None:
+    shown = str(error)
+    for word in words:
+        assert word in shown, f"{word!r} not in:\n{shown}"
+
+
+# ------------------------------------------------------------- happy paths
+
+
+def test_full_document_sets_every_key() -> None:
+    config = load_config(DATA / "full.yaml")
+    assert config.title == "The Whole Thing"
+    assert config.subtitle == "Every Key, Once"
+    assert config.editors == ("Ed One", "Ed Two")
+    assert config.language == "en-GB"
+    assert config.description is not None and config.description.startswith("An anthology")
+    assert config.publisher == "Test Press"
+    assert config.date == dt.date(2024, 5, 31)
+    assert config.identifier == "urn:isbn:9780000000002"
+    assert config.rights == "CC BY-NC 4.0"
+    assert config.cover == "images/cover.jpg"
+    assert config.stylesheet == "styles/extra.css"
+    assert (config.series, config.series_index) == ("The Series", 2)
+    assert config.dash_style == "spaced-en"
+    assert config.warnings_display == "end"
+    assert config.embed_fonts is True
+    p = config.print
+    assert (p.trim, p.width, p.height, p.font_size) == ("6x9", "6in", "9in", "11pt")
+    assert (p.leading, p.folio, p.bleed, p.crop_marks, p.pad_to) == (1.4, "centre", "3mm", True, 4)
+    assert (config.limits.max_story_mb, config.limits.max_stories) == (8, 10)
+
+    first, second = config.stories
+    assert first.file == "seeds/001.txt"
+    assert first.title == "First"
+    assert first.authors == ("Solo Writer",)
+    assert first.rating is Rating.TEEN
+    assert first.warnings == ("No Archive Warnings Apply",)
+    assert first.categories == (Category.MM, Category.GEN)
+    assert first.fandoms == ("Naruto", "Boruto: Naruto Next Generations")
+    assert first.relationships == ("Hatake Kakashi/Umino Iruka",)
+    assert first.characters == ("Hatake Kakashi", "Umino Iruka")
+    assert first.tags == ("Fluff", "Angst: With a Happy Ending")
+    assert first.summary == "Two lines\nof summary."
+    assert (first.notes, first.end_notes) == ("A note.", "An end note.")
+    assert first.source == "https://archiveofourown.org/works/123456"
+    assert first.published == dt.date(2020, 2, 29)
+    assert first.language == "pt-BR"
+    assert first.encoding == "cp1252"
+    # The second story takes fandoms and language from a merge key (<<: *shared).
+    assert second.authors == ("Writer A", "Writer B")
+    assert second.fandoms == ("Naruto",)
+    assert second.language == "de"
+    assert second.rating is Rating.NOT_RATED
+
+
+def test_minimal_document_takes_defaults() -> None:
+    config = load_config(DATA / "minimal.yaml")
+    assert config.language == "en"
+    assert config.print.trim == "5.5x8.5"
+    assert (config.limits.max_story_mb, config.limits.max_stories) == (64, 5000)
+    assert config.stories[0].authors == ("Anonymous",)
+
+
+def test_the_sample_project_loads() -> None:
+    config = load_config(REPO / "metadata.yaml")
+    assert len(config.stories) == 5
+    assert config.editors == ("The fanbind team",)
+
+
+def test_models_still_build_from_python() -> None:
+    """The preview command builds configs in code, without YAML."""
+    story = StoryConfig(file="x.txt", authors=("Anonymous",), encoding=None)
+    book = AnthologyConfig(title="Preview", language="en", stories=(story,))
+    assert book.stories[0].file == "x.txt"
+
+
+def test_scalars_are_text_not_yaml_11_guesses() -> None:
+    """``1984`` stays a title, ``no`` stays Norwegian, ``0123`` is not octal."""
+    config = parse("title: 1984\nlanguage: no\nidentifier: 0123\nseries: 1.10\n" + BASE[9:])
+    assert config.title == "1984"
+    assert config.language == "no"
+    assert config.identifier == "0123"
+    assert config.series == "1.10"
+
+
+@pytest.mark.parametrize(("flag", "expected"), [("yes", True), ("true", True), ("False", False),
+                                                ("off", False)])
+def test_flags_still_read_as_booleans(flag: str, expected: bool) -> None:
+    assert parse(BASE + f"print:\n  crop_marks: {flag}\n").print.crop_marks is expected
+
+
+def test_a_single_string_is_a_one_item_list() -> None:
+    story = parse(BASE + "    tags: Fluff\n    fandoms: Naruto\n").stories[0]
+    assert (story.tags, story.fandoms) == (("Fluff",), ("Naruto",))
+
+
+def test_empty_list_keys_are_empty_lists() -> None:
+    assert parse(BASE + "    tags:\n    warnings:\n").stories[0].tags == ()
+
+
+def test_paths_are_kept_as_written() -> None:
+    config = parse("title: T\ncover: ../outside/c.jpg\nstories:\n"
+                   "  - file: 'seeds/../seeds/a b.txt'\n    author: A\n")
+    assert config.cover == "../outside/c.jpg"
+    assert config.stories[0].file == "seeds/../seeds/a b.txt"
+
+
+def test_extension_keys_hold_anchors_and_are_ignored() -> None:
+    config = parse("x-defaults: &d {author: Anon, rating: E}\ntitle: T\nstories:\n"
+                   "  - <<: *d\n    file: a.txt\n  - <<: *d\n    file: b.txt\n    rating: G\n")
+    assert [s.rating for s in config.stories] == [Rating.EXPLICIT, Rating.GENERAL]
+    assert config.stories[0].authors == ("Anon",)
+
+
+def test_own_authors_override_merged_author() -> None:
+    config = parse("x-d: &d {author: Anonymous}\ntitle: T\nstories:\n"
+                   "  - <<: *d\n    file: a.txt\n    authors: [X, Y]\n")
+    assert config.stories[0].authors == ("X", "Y")
+
+
+def test_bom_does_not_shift_error_positions() -> None:
+    error = refusal("\ufefftitle: T\ntitle: U\n")
+    assert (error.line, error.column) == (2, 1)
+
+
+def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "metadata.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.encode())
+    assert load_config(path).title == "T"
+
+
+# ------------------------------------------------------------ vocabularies
+
+
+@pytest.mark.parametrize(("written", "rating"), [
+    ("General Audiences", Rating.GENERAL), ("general audiences", Rating.GENERAL),
+    ("G", Rating.GENERAL), ("gen", Rating.GENERAL),
+    ("Teen And Up Audiences", Rating.TEEN), ("teen and up", Rating.TEEN), ("T", Rating.TEEN),
+    ("teen", Rating.TEEN), ("Teen & Up Audiences", Rating.TEEN),
+    ("MATURE", Rating.MATURE), ("m", Rating.MATURE),
+    ("explicit", Rating.EXPLICIT), ("E", Rating.EXPLICIT),
+    ("not rated", Rating.NOT_RATED), ("Not-Rated", Rating.NOT_RATED), ("NR", Rating.NOT_RATED),
+])
+def test_rating_spellings_normalise(written: str, rating: Rating) -> None:
+    assert parse(BASE + f"    rating: {written}\n").stories[0].rating is rating
+
+
+@pytest.mark.parametrize(("written", "category"), [
+    ("M/M", Category.MM), ("m/m", Category.MM), ("mm", Category.MM), ("F/F", Category.FF),
+    ("f/m", Category.FM), ("M/F", Category.FM), ("gen", Category.GEN), ("MULTI", Category.MULTI),
+    ("other", Category.OTHER),
+])
+def test_category_spellings_normalise(written: str, category: Category) -> None:
+    assert parse(BASE + f"    categories: [{written}]\n").stories[0].categories == (category,)
+
+
+@pytest.mark.parametrize(("tag", "normal"), [
+    ("en", "en"), ("EN", "en"), ("en-GB", "en-GB"), ("EN-gb", "en-GB"), ("pt-BR", "pt-BR"),
+    ("pt_br", "pt-BR"), ("zh-Hant", "zh-Hant"), ("ZH-HANT-tw", "zh-Hant-TW"), ("de", "de"),
+    ("es-419", "es-419"), ("sl-rozaj-biske", "sl-rozaj-biske"), ("de-CH-1996", "de-CH-1996"),
+    ("en-US-x-twain", "en-US-x-twain"), ("ast", "ast"),
+])
+def test_language_tags_normalise(tag: str, normal: str) -> None:
+    assert normalise_language(tag) == normal
+    assert parse(f"language: {tag}\n" + BASE).language == normal
+
+
+@pytest.mark.parametrize("tag", ["english", "e", "en-", "en--GB", "123", "en-GBR-x", "en GB",
+                                 "x-klingon-too-long-subtag"])
+def test_malformed_language_tags_are_refused(tag: str) -> None:
+    error = refusal(f"language: '{tag}'\n" + BASE)
+    assert (error.line, error.column) == (1, 11)
+    assert_says(error, ("is not a language tag", "BCP 47", "en-GB"))
+
+
+@pytest.mark.parametrize(("written", "name"), [("utf-8", "utf-8"), ("UTF8", "utf-8"),
+                                               ("latin-1", "iso8859-1"), ("cp1252", "cp1252"),
+                                               ("Shift_JIS", "shift_jis")])
+def test_encodings_are_looked_up(written: str, name: str) -> None:
+    assert parse(BASE + f"    encoding: {written}\n").stories[0].encoding == name
+
+
+@pytest.mark.parametrize(("date", "expected"), [("2024-05-31", dt.date(2024, 5, 31)),
+                                                ("2024-5-1", dt.date(2024, 5, 1)),
+                                                ("2024-05-31T22:10:00Z", dt.date(2024, 5, 31)),
+                                                ("'2024-05-31'", dt.date(2024, 5, 31))])
+def test_dates(date: str, expected: dt.date) -> None:
+    config = parse(f"date: {date}\n" + BASE + f"    published: {date}\n")
+    assert config.date == expected
+    assert config.stories[0].published == expected
+
+
+# --------------------------------------------------------- refusals, by case
+
+S = "stories[1] (a.txt)"  # how the first story of BASE is named in messages
+
+CASES: list[tuple[str, str, int, int | None, tuple[str, ...]]] = [
+    # id, text, line, column, words in str(error)
+    ("empty", "", 1, None, ("metadata.yaml is empty", "title:", "stories:", "minimal")),
+    ("only-comments", "# nothing\n\n# here\n", 1, None, ("is empty", "author: Anonymous")),
+    ("only-document-marker", "---\n", 1, None, ("is empty",)),
+    ("top-level-list", "- file: a.txt\n", 1, 1, ("must be a mapping", "holds a list")),
+    ("top-level-scalar", "just words\n", 1, 1, ("must be a mapping", "'just words'")),
+    # malformed YAML
+    ("tab-indent", "title: T\nstories:\n\t- file: a\n", 3, 1,
+     ("tab is used for indentation", "forbids", "spaces")),
+    ("tab-in-story", "title: T\nstories:\n  - file: a\n\t  author: b\n", 4, 1,
+     ("tab is used for indentation",)),
+    ("tab-after-colon", "title:\tT\n", 1, 7, ("tab character", "spaces")),
+    ("bad-indent", "title: T\nstories:\n  - file: a\n   author: b\n", 4, 4,
+     ("indentation does not match",)),
+    ("colon-in-value", "title: Naruto: The Book\n", 1, 14, ("':' is not allowed here", "quotes")),
+    ("unclosed-double-quote", 'title: "Bonds\nstories: []\n', 1, 8,
+     ("never closed", '"', "closing")),
+    ("unclosed-single-quote", "title: T\nsubtitle: 'Bonds\n", 2, 11, ("never closed", "'")),
+    ("unclosed-bracket", "title: T\ntags: [a, b\nstories: []\n", 3, 8,
+     ("[brackets] is not closed",)),
+    ("unclosed-brace", "print: {trim: 6x9\n", 2, 1, ("{braces} is not closed",)),
+    ("undefined-alias", "title: *name\n", 1, 8, ("alias *name", "no anchor &name")),
+    ("duplicate-anchor", "a: &x 1\nb: &x 2\n", 2, 4, ("defined twice",)),
+    ("two-documents", BASE + "---\ntitle: U\n", 5, 1, ("more than one YAML document",)),
+    ("control-char", "title: a\x07b\n", 1, 9, ("control character U+0007",)),
+    ("bad-escape", 'title: "a\\qb"\n', 1, 11, ("'\\q' is not a known escape", "single quotes")),
+    ("at-sign", "title: @home\n", 1, 8, ("cannot start with '@'", "quotes")),
+    ("yaml-2", "%YAML 2.0\n---\ntitle: T\n", 1, 1, ("YAML version",)),
+    # unknown keys
+    ("typo-in-story", BASE + "    ratin: Mature\n", 5, 5,
+     (f"{S}.ratin: unknown key 'ratin' — did you mean 'rating'?", "valid keys here: file",
+      "author/authors", "counts from 1")),
+    ("typo-at-top", "titel: T\n" + BASE, 1, 1,
+     ("unknown key 'titel' — did you mean 'title'?", "valid keys here: title")),
+    ("capitalised-key", BASE + "    Rating: M\n", 5, 5, ("did you mean 'rating'?",)),
+    ("synonym-key", BASE + "    url: https://example.org/\n", 5, 5, ("did you mean 'source'?",)),
+    ("story-key-at-top", BASE + "rating: Mature\n", 5, 1,
+     ("unknown key 'rating'", "belongs to a story")),
+    ("print-typo", BASE + "print:\n  trimm: 6x9\n", 6, 3, ("print.trimm", "did you mean 'trim'?")),
+    ("junk-mapping", "title: T\nstories:\n  - {" + ", ".join(f"k{i}: 1" for i in range(30))
+     + "}\n", 3, 5, ("30 unknown keys", "does not look like fanbind metadata")),
+    # wrong types and missing keys
+    ("title-is-list", "title: [a, b]\n" + BASE[9:], 1, 8, ("title: expected text, got a list",)),
+    ("title-is-empty", "title:\n" + BASE[9:], 1, 7, ("title: expected text, got nothing",)),
+    ("title-is-blank", "title: '  '\n" + BASE[9:], 1, 8, ("title: the value is empty",)),
+    ("stories-is-mapping", "title: T\nstories: {file: a.txt}\n", 2, 10,
+     ("stories: expected a list, got a mapping",)),
+    ("story-is-string", "title: T\nstories:\n  - a.txt\n", 3, 5,
+     ("stories[1]: expected a mapping", "'a.txt'", "- file:")),
+    ("stories-empty", "title: T\nstories: []\n", 2, 10, ("list at least one story",)),
+    ("missing-title", "stories:\n  - file: a.txt\n    author: A\n", 1, 1, ("missing `title:`",)),
+    ("missing-stories", "title: T\n", 1, 1, ("missing `stories:`", "minimal")),
+    ("missing-author", "title: T\nstories:\n  - file: a.txt\n", 3, 5,
+     (f"{S}: missing `author:`", "Anonymous")),
+    ("missing-file", "title: T\nstories:\n  - author: A\n", 3, 5, ("stories[1]: missing `file:`",)),
+    ("author-and-authors", BASE + "    authors: [B]\n", 4, 5,
+     (f"{S}.author: give either 'author' or 'authors'",)),
+    ("editor-and-editors", "editor: A\neditors: [B]\n" + BASE, 1, 1,
+     ("editor: give either 'editor' or 'editors'",)),
+    ("empty-author-list", BASE.replace("author: A", "authors: []"), 4, 14,
+     ("at least one author",)),
+    ("author-item-is-list", BASE.replace("author: A", "authors: [A, [B]]"), 4, 18,
+     (f"{S}.authors[2]: expected text, got a list",)),
+    ("tag-item-empty", BASE + "    tags: [a, '']\n", 5, 15, (f"{S}.tags[2]: this item is empty",)),
+    ("tags-is-mapping", BASE + "    tags: {a: b}\n", 5, 11, ("expected a list, got a mapping",)),
+    ("series-index-word", "series_index: two\n" + BASE, 1, 15, ("'two' is not a whole number",)),
+    ("leading-negative", BASE + "print:\n  leading: -1\n", 6, 12, ("-1 is out of range",)),
+    ("leading-infinite", BASE + "print:\n  leading: .inf\n", 6, 12, ("is not a number",)),
+    ("pad-to-small", BASE + "print:\n  pad_to: 1\n", 6, 11, ("at least 2",)),
+    ("folio-literal", BASE + "print:\n  folio: left\n", 6, 10,
+     ("print.folio: 'left' is not allowed", "'outer', 'centre' or 'center'")),
+    ("crop-marks-maybe", BASE + "print:\n  crop_marks: maybe\n", 6, 15, ("not true or false",)),
+    ("max-story-mb-zero", BASE + "limits:\n  max_story_mb: 0\n", 6, 17, ("at least 1",)),
+    # vocabularies
+    ("rating-pg13", BASE + "    rating: PG-13\n", 5, 13,
+     (f"{S}.rating: 'PG-13' is not an AO3 rating",
+      "use one of: General Audiences, Teen And Up Audiences, Mature, Explicit, Not Rated")),
+    ("rating-list", BASE + "    rating: [M]\n", 5, 13, ("a list is not an AO3 rating",)),
+    ("category-unknown", BASE + "    categories: [M/M, slash]\n", 5, 23,
+     (f"{S}.categories[2]: 'slash' is not an AO3 category", "F/F, F/M, Gen, M/M, Multi, Other")),
+    ("date-impossible", "date: 2024-13-45\n" + BASE, 1, 7,
+     ("date: '2024-13-45' is not a real date", "month must be in 1..12", "YYYY-MM-DD")),
+    ("date-feb-30", "date: 2023-02-29\n" + BASE, 1, 7, ("is not a real date",)),
+    ("published-words", BASE + "    published: next tuesday\n", 5, 16,
+     (f"{S}.published: 'next tuesday' is not a date", "YYYY-MM-DD")),
+    ("source-not-http", BASE + "    source: ftp://example.org/x\n", 5, 13,
+     ("is not a web address", "https://")),
+    ("source-no-host", BASE + "    source: https://\n", 5, 13, ("is not a web address",)),
+    ("encoding-unknown", BASE + "    encoding: klingon-8\n", 5, 15,
+     ("'klingon-8' is not an encoding Python knows", "utf-8", "cp1252")),
+    ("encoding-not-text", BASE + "    encoding: base64\n", 5, 15, ("is not a text encoding",)),
+    ("story-language", BASE + "    language: english\n", 5, 15,
+     (f"{S}.language: 'english' is not a language tag",)),
+    ("empty-file-path", BASE.replace("file: a.txt", "file: ''"), 3, 11,
+     ("stories[1].file: the value is empty",)),
+    ("empty-cover", "cover: ''\n" + BASE, 1, 8, ("cover: the value is empty",)),
+    ("empty-stylesheet", "stylesheet: ' '\n" + BASE, 1, 13, ("stylesheet: the value is empty",)),
+    # duplicates
+    ("duplicate-file", BASE + "  - file: b.txt\n    author: B\n  - file: ./a.txt\n    author: C\n",
+     7, 5, ("stories[3] (./a.txt).file: './a.txt' is listed twice", "same file as stories[1]")),
+    ("duplicate-key-top", "title: T\ntitle: U\n", 2, 1,
+     ("duplicate key 'title'", "already set on line 1", "only the last")),
+    ("duplicate-key-story", BASE + "    file: b.txt\n", 5, 5, ("duplicate key 'file'", "line 3")),
+    ("duplicate-key-flow", "print: {trim: a, trim: b}\n", 1, 18, ("duplicate key 'trim'",)),
+    # hostile YAML
+    ("python-object", "title: !!python/object/apply:os.system ['echo pwned']\n", 1, 8,
+     ("'!!python/object/apply:os.system' is not allowed", "never run")),
+    ("python-name-verbatim", "title: !<tag:yaml.org,2002:python/name:os.system> x\n", 1, 8,
+     ("'!!python/name:os.system' is not allowed",)),
+    ("tag-directive", "%TAG !p! tag:yaml.org,2002:python/\n---\ntitle: !p!object/new:int []\n",
+     3, 8, ("'!!python/object/new:int' is not allowed",)),
+    ("local-tag", "title: !secret x\n", 1, 8, ("'!secret' is not allowed",)),
+    ("binary-tag", "title: !!binary aGk=\n", 1, 8, ("'!!binary' is not allowed",)),
+    ("str-tag-on-mapping", "title: !!str {a: b}\n", 1, 8, ("'!!str' is not allowed",)),
+    ("alias-loop", "title: T\nstories: &s [*s]\n", 2, 10, ("endless loop",)),
+    ("complex-key", "? [a, b]\n: c\n", 1, 3, ("key must be a plain word",)),
+    ("merge-scalar", "<<: 5\n" + BASE, 1, 5, ("'<<' merges mappings",)),
+    ("deep-brackets", "a: " + "[" * 10_000, 1, 103, ("nested more than 100 levels",)),
+    ("deep-braces", "{a: " * 5_000, 1, 398, ("nested more than 100 levels",)),
+    ("surrogate", "title: \ud800\n", 1, 8, ("control character U+D800",)),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "column", "words"),
+                         [pytest.param(*case[1:], id=case[0]) for case in CASES])
+def test_refusals(text: str, line: int, column: int | None, words: tuple[str, ...]) -> None:
+    error = refusal(text)
+    assert (error.line, error.column) == (line, column), str(error)
+    assert_says(error, words)
+    assert str(error).startswith(f"metadata.yaml:{line}")
+
+
+def test_python_tags_are_never_run(tmp_path: Path) -> None:
+    flag = tmp_path / "ran"
+    payload = f"open({str(flag)!r}, 'w').write('x')"
+    text = f"title: !!python/object/apply:builtins.exec [{payload!r}]\n" + BASE[9:]
+    with pytest.raises(MetadataError):
+        parse(text)
+    assert not flag.exists()
+
+
+def test_several_problems_are_reported_together_in_file_order() -> None:
+    text = ("title: T\nlanguage: english\nstories:\n"
+            "  - file: a.txt\n    author: A\n    rating: PG\n"
+            "  - file: b.txt\n    categories: [Q]\n")
+    error = refusal(text)
+    lines = error.message.splitlines()
+    assert lines[0] == "language: 'english' is not a language tag"
+    assert lines[1:] == [
+        "metadata.yaml:6:13: stories[1] (a.txt).rating: 'PG' is not an AO3 rating",
+        "metadata.yaml:7:5: stories[2] (b.txt): missing `author:` — every story needs at least "
+        "one author",
+        "metadata.yaml:8:18: stories[2] (b.txt).categories[1]: 'Q' is not an AO3 category",
+    ]
+    assert (error.line, error.column) == (2, 11)
+    assert error.hint is not None and "General Audiences" in error.hint and "F/F" in error.hint
+
+
+def test_a_wall_of_errors_stops_early() -> None:
+    text = "title: T\nstories:\n" + "".join(f"  - {{file: f{i}.txt}}\n" for i in range(200))
+    error = refusal(text)
+    assert len(error.message.splitlines()) == MAX_REPORTED_PROBLEMS + 1
+    assert "stopped after" in error.message
+
+
+def test_messages_quote_hostile_text_safely() -> None:
+    error = refusal(BASE + "    rating: \"\\u202eevil\\x1b[31m" + "x" * 500 + "\"\n")
+    assert "\u202e" not in str(error) and "\x1b" not in str(error)
+    assert len(str(error).splitlines()[0]) < 200
+
+
+# -------------------------------------------------------------- limits
+
+
+def test_billion_laughs_is_refused_fast() -> None:
+    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        text += f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]\n"
+    start = time.perf_counter()
+    error = refusal(text)
+    assert time.perf_counter() - start < 0.5
+    assert_says(error, ("alias bomb", "FANBIND_MAX_NODES"))
+
+
+def test_too_many_aliases_are_refused_while_composing() -> None:
+    text = "x-a: &a {author: A}\ntitle: T\nstories:\n" + "".join(
+        f"  - {{<<: *a, file: f{i}.txt}}\n" for i in range(101))
+    error = refusal(text)
+    assert (error.line, error.column) == (104, 10)  # the 101st alias
+    assert_says(error, ("more than 100 YAML aliases", "FANBIND_MAX_ALIASES"))
+    assert len(parse(text, limits=Limits(max_aliases=101)).stories) == 101
+
+
+def test_merge_key_bomb_is_refused_fast() -> None:
+    text = "x-0: &a0 {k0: 1, k1: 2, k2: 3}\n"
+    for i in range(1, 10):
+        text += f"x-{i}: &a{i} {{<<: [" + ", ".join([f"*a{i - 1}"] * 9) + "]}\n"
+    start = time.perf_counter()
+    error = refusal(text + BASE)
+    assert time.perf_counter() - start < 0.5
+    assert_says(error, ("alias bomb",))
+
+
+def test_nesting_through_aliases_is_bounded() -> None:
+    text = "x-0: &d0 " + "[" * 90 + "]" * 90 + "\n"
+    for i in range(1, 5):
+        text += f"x-{i}: &d{i} " + "[" * 50 + f"*d{i - 1}" + "]" * 50 + "\n"
+    assert_says(refusal(text + BASE), ("nests more than 100 levels",))
+
+
+def test_oversized_text_is_refused_before_parsing() -> None:
+    error = refusal("a" * 3_000_000)
+    assert_says(error, ("2.0 MB limit", "max_yaml_bytes", "FANBIND_MAX_YAML_BYTES"))
+
+
+def test_story_count_limit_and_its_override() -> None:
+    text = "title: T\nstories:\n" + "".join(f"  - {{file: f{i}, author: a}}\n" for i in range(4))
+    error = refusal(text, limits=Limits(max_stories=3))
+    assert (error.line, error.column) == (2, 1)
+    assert_says(error, ("4 stories, more than the limit of 3", "max_stories: 4"))
+    raised = text.replace("title: T\n", "title: T\nlimits: {max_stories: 4}\n")
+    assert len(parse(raised, limits=Limits(max_stories=3)).stories) == 4
+
+
+def test_limits_from_environment() -> None:
+    limits = Limits.from_env({"FANBIND_MAX_YAML_BYTES": "10_000", "FANBIND_MAX_ALIASES": " 7 "})
+    assert (limits.max_yaml_bytes, limits.max_aliases, limits.max_stories) == (10_000, 7, 5000)
+    with pytest.raises(MetadataError, match="FANBIND_MAX_STORIES"):
+        Limits.from_env({"FANBIND_MAX_STORIES": "lots"})
+    with pytest.raises(MetadataError, match="positive whole number"):
+        Limits.from_env({"FANBIND_MAX_DEPTH": "0"})
+
+
+# --------------------------------------------------------------- the file
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(MetadataError) as info:
+        load_config(tmp_path / "metadata.yaml", display_name="metadata.yaml")
+    assert info.value.file == "metadata.yaml"
+    assert_says(info.value, ("not found", "fanbind init"))
+
+
+def test_folder_instead_of_file(tmp_path: Path) -> None:
+    with pytest.raises(MetadataError, match="folder"):
+        load_config(tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_special_file_is_not_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "metadata.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(MetadataError, match="not a regular file"):
+        load_config(fifo)  # opening a FIFO for reading would block forever
+
+
+def test_fifty_megabyte_file_is_refused_by_size(tmp_path: Path) -> None:
+    path = tmp_path / "metadata.yaml"
+    with path.open("wb") as handle:  # sparse: costs no disk, and is never read
+        handle.truncate(50 * 1024 * 1024)
+    start = time.perf_counter()
+    with pytest.raises(MetadataError) as info:
+        load_config(path, display_name="metadata.yaml")
+    assert time.perf_counter() - start < 0.5
+    assert_says(info.value, ("50.0 MB", "more than the 2.0 MB limit", "FANBIND_MAX_YAML_BYTES"))
+
+
+def test_size_limit_is_configurable(tmp_path: Path) -> None:
+    path = tmp_path / "metadata.yaml"
+    path.write_text(BASE, encoding="utf-8")
+    with pytest.raises(MetadataError, match="more than the 10 bytes limit"):
+        load_config(path, limits=Limits(max_yaml_bytes=10))
+
+
+def test_non_utf8_bytes_name_the_offset(tmp_path: Path) -> None:
+    path = tmp_path / "metadata.yaml"
+    path.write_bytes(b"title: T\nsubtitle: caf\xe9 au lait\n")
+    with pytest.raises(MetadataError) as info:
+        load_config(path, display_name="metadata.yaml")
+    error = info.value
+    assert (error.line, error.column) == (2, 14)
+    assert_says(error, ("not valid UTF-8", "byte 0xE9 at byte offset 22", "save the file as UTF-8"))
+
+
+def test_utf16_file_gets_a_specific_hint(tmp_path: Path) -> None:
+    path = tmp_path / "metadata.yaml"
+    path.write_bytes(BASE.encode("utf-16"))
+    with pytest.raises(MetadataError, match="UTF-16"):
+        load_config(path)
+
+
+# ------------------------------------------------------------- properties
+
+#: Values a metadata field might plausibly hold, right and wrong.
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
+    st.dates(), st.text(max_size=20),
+    st.sampled_from(["Mature", "PG-13", "M/M", "en-GB", "english", "2024-13-45", "utf-8",
+                     "https://example.org/", "", " ", "seeds/a.txt", "<<", "~", "*a"]),
+)
+_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4)
+                       | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+_story = st.fixed_dictionaries(
+    {"file": st.one_of(st.sampled_from(["a.txt", "b.txt", "./a.txt"]), _values)},
+    optional={key: _values for key in ("author", "authors", "rating", "categories", "tags",
+                                       "published", "language", "encoding", "source", "ratin")},
+)
+_document = st.fixed_dictionaries(
+    {},
+    optional={"title": _values, "stories": st.one_of(st.lists(_story, max_size=4), _values),
+              "language": _values, "date": _values, "print": _values, "limits": _values,
+              "editor": _values, "titel": _values},
+)
+
+
+def _check_outcome(text: str) -> None:
+    try:
+        config = parse_config(text, file="fuzz.yaml")
+    except MetadataError as error:
+        assert error.file == "fuzz.yaml"
+        assert error.line is not None and error.line >= 1, str(error)
+        assert error.message
+    else:
+        assert isinstance(config, AnthologyConfig)
+        assert config.stories
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_random_text_is_config_or_located_error(text: str) -> None:
+    _check_outcome(text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.sampled_from([*"ab:- \n\t[]{},'\"&*!<>|#%@`?~\\", "\ufeff"]),
+               max_size=200))
+def test_yaml_punctuation_soup_is_config_or_located_error(text: str) -> None:
+    _check_outcome(text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_document, st.booleans())
+def test_random_documents_are_config_or_located_error(document: dict[str, Any],
+                                                      flow: bool) -> None:
+    _check_outcome(yaml.safe_dump(document, default_flow_style=flow, allow_unicode=True))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["Mature", "T", "g", "Explicit", "not rated"]), min_size=1,
+                max_size=5))
+def test_valid_documents_round_trip(ratings: list[str]) -> None:
+    """Generated *valid* documents load, keeping order and normalising ratings."""
+    document = {"title": "T", "stories": [{"file": f"s{i}.txt", "author": "A", "rating": r}
+                                          for i, r in enumerate(ratings)]}
+    config = parse_config(yaml.safe_dump(document), file="ok.yaml")
+    assert [s.file for s in config.stories] == [f"s{i}.txt" for i in range(len(ratings))]
+    assert all(isinstance(s.rating, Rating) for s in config.stories)
