@@ -129,6 +129,9 @@ _DOC_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _MARKER_OR_URL = re.compile(r"(?P<url>(?:https?|ftp)://\S+|www\.\S+)|\*+|_+|/+", re.IGNORECASE)
 _CAPITALISED_WORD = re.compile(r"[A-Z][a-z]+")
 
+#: Labels that close notes before the text and so prove where the text begins.
+_FRONT_ENDS = frozenset({Action.BODY_START, Action.SEE_END, Action.SUMMARY, Action.NOTES})
+
 # Stream items produced by the scan (kind, line index).
 _TEXT, _BLANK, _BOUNDARY, _ORNAMENT = range(4)
 
@@ -193,8 +196,9 @@ def _chapter_title(match: re.Match[str]) -> tuple[str, bool] | None:
     """The normalised title of a chapter line ("Chapter 3: The Gate") and whether
     the line had no title part; ``None`` when the "number" is no real numeral."""
     groups = match.groupdict()
-    keyword = (groups.get("kw") or groups.get("kwa") or "").lower().rstrip(".")
-    keyword = {"chap": "Chapter", "ch": "Chapter"}.get(keyword, keyword.capitalize())
+    # The keyword keeps its spelling ("Ch. 7" stays "Ch. 7"): only case and the
+    # separator are normalised, so no letter is ever added to or removed from a title.
+    keyword = (groups.get("kw") or groups.get("kwa") or "").capitalize()
     parts = [keyword]
     number = groups.get("num")
     if number:
@@ -851,8 +855,13 @@ class _Parser:
     def _close_section(self, section: _Section, terminator: StructureRule | None) -> int | None:
         """Store a section's paragraphs. Returns where to resume scanning when only
         its first paragraph was notes (FB212), else ``None``."""
+        # Only something that comes *before* a story's text proves that the notes
+        # ended there: "Chapter Text", the see-the-end pointer, another front label,
+        # or the first chapter heading after a preface. End notes, "Afterword" or the
+        # comment banner come after the text, so notes running into them swallowed it.
         explicit = terminator is not None and (
-            terminator.action is not Action.CHAPTER or section.in_preface
+            terminator.action in _FRONT_ENDS
+            or (terminator.action is Action.CHAPTER and section.in_preface)
         )
         units = self._group(section.items, breaks=False)
         paras = [u for u in units if isinstance(u, _Para)]

@@ -258,7 +258,7 @@ AO3_RULES: tuple[StructureRule, ...] = (
         preface_only=True,
     ),
     StructureRule(
-        "ao3-byline",
+        "byline",
         "'by Author' right under the title repeats metadata the book prints itself.",
         _rx(r"(?:written\s+)?by\s+[^\s.!?…,;:][^!?…]{0,60}(?<![.,;:])"),
         _ex("by Anonymous", "by orphan_account", "Written by A. Writer"),
@@ -319,7 +319,8 @@ CHAPTER_RULES: tuple[StructureRule, ...] = (
             Example("CHAPTER III", "Chapter III"),
             Example("CHAPTER III.", "Chapter III"),
             Example("CHAPTER IV. THE RIVER", "Chapter IV: THE RIVER"),
-            Example("Ch. 7", "Chapter 7"),
+            Example("Ch. 7", "Ch. 7"),
+            Example("chap. 2", "Chap. 2"),
             Example("Part Two", "Part Two"),
             Example("Part 1 of 3", "Part 1 of 3"),
             Example("Book One: Spring", "Book One: Spring"),
