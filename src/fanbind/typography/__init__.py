@@ -1,0 +1,102 @@
+"""The typography stage: plain text in, typographic text out, on text nodes only.
+
+Rules are data (:mod:`fanbind.typography.rules`), the English table is
+:mod:`fanbind.typography.en`, and :mod:`fanbind.typography.locales` picks a table by
+language. This module applies a table to whole blocks of the document model,
+carrying quote context across inline nodes: in ``"*Hello*," she said`` the emphasis
+splits the text into three runs, but the first quote must still open and the second
+close. The runs are joined, the rules see one string, and the boundaries between runs
+are carried through every substitution so the text splits back into exactly the same
+node structure.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from itertools import pairwise
+
+from fanbind.model import Block, Emphasis, Heading, Inline, Paragraph, Text
+from fanbind.typography.locales import table_for
+from fanbind.typography.rules import apply_table
+
+__all__ = ["typeset_blocks", "typeset_inlines", "typeset_text"]
+
+
+def typeset_text(text: str, *, language: str = "en", dash_style: str = "em") -> str:
+    """One paragraph of plain text → typographic text.
+
+    For tests and for metadata strings (summaries, titles) that never become blocks.
+    """
+    result, _ = apply_table(table_for(language, dash_style), text)
+    return result
+
+
+def _leaves(inlines: tuple[Inline, ...], out: list[str]) -> list[str]:
+    """The text of every Text node, depth first, in reading order."""
+    for span in inlines:
+        if isinstance(span, Text):
+            out.append(span.text)
+        else:
+            _leaves(span.children, out)
+    return out
+
+
+def _rebuild(inlines: tuple[Inline, ...], texts: Iterator[str]) -> tuple[Inline, ...]:
+    """The same tree as ``inlines`` with each Text node's text taken from ``texts``."""
+    rebuilt: list[Inline] = []
+    for span in inlines:
+        if isinstance(span, Text):
+            rebuilt.append(Text(next(texts)))
+        else:
+            rebuilt.append(Emphasis(_rebuild(span.children, texts)))
+    return tuple(rebuilt)
+
+
+def typeset_inlines(
+    inlines: tuple[Inline, ...],
+    *,
+    language: str = "en",
+    dash_style: str = "em",
+    counts: Counter[str] | None = None,
+) -> tuple[Inline, ...]:
+    """Typeset one run of inline spans as a single paragraph, keeping its structure."""
+    texts = _leaves(inlines, [])
+    if not texts:
+        return inlines
+    boundaries: list[int] = []
+    offset = 0
+    for text in texts[:-1]:
+        offset += len(text)
+        boundaries.append(offset)
+    joined, moved = apply_table(table_for(language, dash_style), "".join(texts), boundaries, counts)
+    cuts = (0, *moved, len(joined))
+    pieces = [joined[start:end] for start, end in pairwise(cuts)]
+    return _rebuild(inlines, iter(pieces))
+
+
+def typeset_blocks(
+    blocks: tuple[Block, ...],
+    *,
+    language: str = "en",
+    dash_style: str = "em",
+    counts: Counter[str] | None = None,
+) -> tuple[Block, ...]:
+    """Apply the rules to the Text nodes of Paragraph and Heading blocks.
+
+    SceneBreaks pass through unchanged; each block is typeset on its own (quote
+    context does not cross paragraphs: a paragraph of continued speech opens with a
+    fresh quote). ``counts``, when given, gains the number of changes per rule name,
+    so a build can report what changed.
+    """
+    out: list[Block] = []
+    for block in blocks:
+        if isinstance(block, Paragraph | Heading):
+            inlines = typeset_inlines(
+                block.inlines, language=language, dash_style=dash_style, counts=counts
+            )
+            out.append(replace(block, inlines=inlines))
+        else:
+            out.append(block)
+    return tuple(out)

@@ -1,0 +1,414 @@
+"""The English typography table, and the language-neutral rules other tables share.
+
+Order matters and is part of the table: spaces are tidied first, then ellipses and
+dashes (so a quote next to ``--`` sees a dash), then number ranges and primes, then
+the apostrophe rules (elisions, decades, contractions), and only then the quote state
+machines, so that whatever straight quote is left really is a quotation mark (or a
+prime). Spaces before punctuation are removed last, once every quote is decided.
+
+Every pattern is compiled once, here, at import; the tables are built once too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fanbind.typography.rules import (
+    DASHES,
+    DOUBLE_PRIME,
+    PRIME,
+    QuoteStyle,
+    Rule,
+    Table,
+    double_quote_rule,
+    single_quote_rule,
+)
+
+NBSP = "\u00a0"
+
+QUOTES = QuoteStyle(
+    open_double="“", close_double="”", open_single="‘", close_single="’", fix_curly=True
+)
+"""English quotation marks: “double” outside, ‘single’ inside; ’ for apostrophes."""
+
+DASH_STYLES = ("em", "spaced-en")
+
+# Words written with a leading apostrophe for dropped letters. A straight quote
+# before one of these is an apostrophe (’til), never an opening quote (‘til):
+# smartypants gets this wrong. Kept short and unambiguous on purpose: a word that is
+# often quoted on its own would turn a real opening quote into an apostrophe.
+ELISIONS = (
+    "til",
+    "tis",
+    "twas",
+    "twere",
+    "twill",
+    "twould",
+    "em",
+    "cause",
+    "cos",
+    "coz",
+    "cuz",
+    "bout",
+    "round",
+    "cept",
+    "n",
+    "neath",
+    "nuff",
+    "fore",
+    "gainst",
+    "nother",
+    "kay",
+    "scuse",
+    "sup",
+    "fraid",
+)
+
+# "Not preceded by anything but space, a bracket, a quote or a dash" (start included):
+# the places where a quote mark could open, and so where an elision must be told apart.
+# Rules that run before the quote rules see every quote mark alike, whichever way it
+# faces, because the quote rules may still turn a curly one round; otherwise a second
+# run could see a different context than the first, and typesetting would not be
+# idempotent.
+_WORD_START = r"""(?<![^\s(\[{"'“”‘’—–-])"""
+
+_COLLAPSE = re.compile(r"""(?<=[.!?…:;,"'“”‘’)\]]) {2,}""")
+_ELLIPSIS = re.compile(r"\.(?: ?\.){2,}")
+_EM_DASH = re.compile(r"(?<!-)-{2,3}(?!-)")
+# Quote marks count alike on either side of a dash (whichever way they face): the
+# quote rules run later and may still turn a curly one round.
+_SPACED_DASH = re.compile(r"(?<=[^\s(\[{—–-])[ \u00a0]+([—–-])[ \u00a0]+(?=[^\s)\]}—–-])")
+_DANGLING_DASH = re.compile(r"(?<=[^\s(\[{—–-])[ \u00a0]+([—–])(?=[“”‘’\"']|[ \u00a0]*$)")
+_CLOSED_DASH = re.compile(r"(?<=[^\W_])—(?=[^\W_])")
+_NUMBER_RANGE = re.compile(r"(?<![\w.,/:\-–])([0-9]+)-([0-9]+)(?![\w/:\-–]|[.,][0-9])")
+_PRIMES = re.compile(r"(?<=[0-9])'([0-9]{1,2})(?:(\"|'')|(?![0-9'’]))")
+_ELISION = re.compile(_WORD_START + r"['‘](?=(?:" + "|".join(ELISIONS) + r")\b)", re.IGNORECASE)
+_DECADE = re.compile(_WORD_START + r"['‘](?=[0-9]{2}(?:s\b|(?![\w'‘’])))")
+_APOSTROPHE = re.compile(r"(?<=[^\W_])['‘](?=[^\W_])")
+_APOSTROPHE_STRAIGHT = re.compile(r"(?<=[^\W_])'(?=[^\W_])")
+_SPACE_BEFORE_PUNCT = re.compile(
+    r"(?<=[\w”’)\]…])(?<!_)[ \t]+"
+    r"(?=[,;:!?](?:[\s”’\"']|$|[,;:!?.…])|\.(?:[\s”’\"']|$))"
+)
+
+_QUOTE_MARKS = "\"'“”‘’"
+_SINGLE_HYPHEN_LEFT = ".!?…)" + _QUOTE_MARKS
+_SINGLE_HYPHEN_RIGHT = "(" + _QUOTE_MARKS
+
+
+def _ellipsis(match: re.Match[str]) -> str:
+    dots = match.group(0).count(".")
+    # Three dots are an ellipsis; four are an ellipsis and a full stop; a longer run
+    # is a long trailing-off, still one ellipsis.
+    return "…." if dots == 4 else "…"
+
+
+def _is_wordish(char: str) -> bool:
+    return char.isalnum()
+
+
+def _spaced_dash(replacement: str):
+    """A spaced dash between words becomes the house dash.
+
+    A single hyphen only counts between words (``paused - then``), so a list marker
+    or ``x - y`` arithmetic is left alone; nothing is touched between two digits,
+    where a spaced dash may be a range.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        text = match.string
+        left, right = text[match.start() - 1], text[match.end()]
+        if left.isdigit() and right.isdigit():
+            return match.group(0)
+        if match.group(1) == "-" and not (
+            (_is_wordish(left) or left in _SINGLE_HYPHEN_LEFT)
+            and (_is_wordish(right) or right in _SINGLE_HYPHEN_RIGHT)
+        ):
+            return match.group(0)
+        return replacement
+
+    return replace
+
+
+def _number_range(match: re.Match[str]) -> str:
+    first, second = match.group(1), match.group(2)
+    if len(first) == 3 and len(second) == 4:
+        return match.group(0)  # 555-1234 is a phone number, not a range
+    return f"{first}–{second}"
+
+
+def _primes(match: re.Match[str]) -> str:
+    return PRIME + match.group(1) + (DOUBLE_PRIME if match.group(2) else "")
+
+
+# ------------------------------------------------------------------ rule factories
+
+
+def collapse_spaces_rule() -> Rule:
+    return Rule(
+        name="collapse-spaces",
+        why="Typewriter double spaces after a sentence become one; the renderer sets spacing.",
+        pattern=_COLLAPSE,
+        replacement=" ",
+        examples=(
+            ("Stop.  Go.", "Stop. Go."),
+            ("Stop!   Go?", "Stop! Go?"),
+            ("a  b", "a  b"),
+        ),
+    )
+
+
+def ellipsis_rule() -> Rule:
+    return Rule(
+        name="ellipsis",
+        why="Three dots, spaced or not, are one ellipsis character, which never breaks apart.",
+        pattern=_ELLIPSIS,
+        replacement=_ellipsis,
+        examples=(
+            ("Well...", "Well…"),
+            ("Well. . . maybe.", "Well… maybe."),
+            ("Wait....", "Wait…."),
+            ("Hmm.......", "Hmm…"),
+            ("...and then", "…and then"),
+            ("Mr. Smith.", "Mr. Smith."),
+            ("Wait..", "Wait.."),
+        ),
+    )
+
+
+def em_dash_rule(dash_style: str) -> Rule:
+    between = "—" if dash_style == "em" else f"{NBSP}– "
+    return Rule(
+        name="em-dash",
+        why="Two or three hyphens are a typed em dash; four or more are a rule, left alone.",
+        pattern=_EM_DASH,
+        replacement="—",
+        examples=(
+            ("Wait--", "Wait—"),
+            ("Wait---", "Wait—"),
+            ("Wait--what", "Wait" + between + "what"),
+            ("----", "----"),
+            ("a well-known fact", "a well-known fact"),
+        ),
+    )
+
+
+def spaced_dash_rule(dash_style: str) -> Rule:
+    if dash_style == "em":
+        replacement = "—"
+        why = "A spaced dash between words is set as the house style's closed em dash."
+        out = "He paused—then ran."
+    else:
+        replacement = f"{NBSP}– "
+        why = (
+            "A dash between words is set as a spaced en dash, with a no-break space before it "
+            "so it never starts a line."
+        )
+        out = f"He paused{NBSP}– then ran."
+    return Rule(
+        name="spaced-dash",
+        why=why,
+        pattern=_SPACED_DASH,
+        replacement=_spaced_dash(replacement),
+        examples=(
+            ("He paused -- then ran.", out),
+            ("He paused - then ran.", out),
+            ("He paused – then ran.", out),
+            ("He paused — then ran.", out),
+            ("5 - 3 = 2", "5 - 3 = 2"),
+            ("1990 – 1995", "1990 – 1995"),
+            ("- a list item", "- a list item"),
+        ),
+    )
+
+
+def dangling_dash_rule(dash_style: str) -> Rule:
+    dash = "—" if dash_style == "em" else f"{NBSP}–"
+    between = "—" if dash_style == "em" else f"{NBSP}– "
+    return Rule(
+        name="dangling-dash",
+        why="A spaced dash that ends speech or a paragraph (cut-off) hugs the word before it.",
+        pattern=_DANGLING_DASH,
+        replacement=dash,
+        examples=(
+            ("I can – you can –", "I can" + between + "you can" + dash),
+            ("a –b", "a –b"),
+        ),
+    )
+
+
+def closed_dash_rule() -> Rule:
+    return Rule(
+        name="closed-dash",
+        why="With spaced en dashes as house style, a closed em dash between words is spaced too.",
+        pattern=_CLOSED_DASH,
+        replacement=f"{NBSP}– ",
+        examples=(
+            ("hope—hope", f"hope{NBSP}– hope"),
+            ("Wait--what", f"Wait{NBSP}– what"),
+            ("lo—", "lo—"),
+        ),
+    )
+
+
+def number_range_rule() -> Rule:
+    return Rule(
+        name="number-range",
+        why="A range of numbers takes an en dash; phone numbers and ISBN-like runs keep hyphens.",
+        pattern=_NUMBER_RANGE,
+        replacement=_number_range,
+        examples=(
+            ("Read pages 10-20.", "Read pages 10–20."),
+            ("From 1990-1995, then", "From 1990–1995, then"),
+            ("Call 555-1234.", "Call 555-1234."),
+            ("ISBN 978-3-16-148410-0", "ISBN 978-3-16-148410-0"),
+            ("on 2024-01-15", "on 2024-01-15"),
+            ("MP3-5", "MP3-5"),
+            ("a well-known fact", "a well-known fact"),
+            ("1.5-2", "1.5-2"),
+        ),
+    )
+
+
+def primes_rule() -> Rule:
+    return Rule(
+        name="primes",
+        why="Feet and inches (5'9\") are primes, not quotes or apostrophes.",
+        pattern=_PRIMES,
+        replacement=_primes,
+        examples=(
+            ("He was 5'9 and thin.", "He was 5′9 and thin."),
+            ("It's 6'10'' long", "It’s 6′10″ long"),
+            ("He was 5'9\" tall.", "He was 5′9″ tall."),
+            ("in the 90’s", "in the 90’s"),
+        ),
+    )
+
+
+def elision_rule() -> Rule:
+    return Rule(
+        name="elision",
+        why="An apostrophe for dropped leading letters (’til, ’em, ’Twas) faces like a closer.",
+        pattern=_ELISION,
+        replacement="’",
+        examples=(
+            ("Wait 'til morning.", "Wait ’til morning."),
+            ("Tell 'em I said so.", "Tell ’em I said so."),
+            ("'Twas the night before.", "’Twas the night before."),
+            ("'Cause I said so.", "’Cause I said so."),
+            ("Rock 'n' roll.", "Rock ’n’ roll."),
+            ("Wait ‘til dawn.", "Wait ’til dawn."),
+            ("‘Emma,’ he said.", "‘Emma,’ he said."),
+            ("‘Tilly!’", "‘Tilly!’"),
+        ),
+    )
+
+
+def decade_rule() -> Rule:
+    return Rule(
+        name="decade",
+        why="An apostrophe before two digits stands for the century ('90s, class of '99).",
+        pattern=_DECADE,
+        replacement="’",
+        examples=(
+            ("The '90s were loud.", "The ’90s were loud."),
+            ("'60s music", "’60s music"),
+            ("the class of '99.", "the class of ’99."),
+            ("the ‘80s", "the ’80s"),
+            ("‘1990’ was the year", "‘1990’ was the year"),
+        ),
+    )
+
+
+def apostrophe_rule(*, fix_curly: bool) -> Rule:
+    return Rule(
+        name="apostrophe",
+        why="A quote mark between two letters is an apostrophe (It’s, o’clock, ma’am).",
+        pattern=_APOSTROPHE if fix_curly else _APOSTROPHE_STRAIGHT,
+        replacement="’",
+        examples=(
+            ("It's Kakashi's book.", "It’s Kakashi’s book."),
+            ("Yes, ma'am, at five o'clock.", "Yes, ma’am, at five o’clock."),
+            ("Iruka-sensei's desk.", "Iruka-sensei’s desk."),
+            ("jōnin's vest", "jōnin’s vest"),
+            ("rock ’n’ roll", "rock ’n’ roll"),
+        )
+        + ((("don‘t", "don’t"),) if fix_curly else ()),
+    )
+
+
+def space_before_punctuation_rule() -> Rule:
+    return Rule(
+        name="space-before-punctuation",
+        why="English sets no space before , . ; : ! ? (an ellipsis or a decimal keeps its space).",
+        pattern=_SPACE_BEFORE_PUNCT,
+        replacement="",
+        examples=(
+            ("Hello , world !", "Hello, world!"),
+            ("Really ?!", "Really?!"),
+            ("Wait …", "Wait …"),
+            ("a .45 calibre", "a .45 calibre"),
+            ("smile :)", "smile :)"),
+            ("- , -", "- , -"),
+        ),
+    )
+
+
+ENGLISH_DOUBLE_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ('"Hello," she said.', "“Hello,” she said."),
+    ('He said, "Hi."', "He said, “Hi.”"),
+    ('("Really?")', "(“Really?”)"),
+    ('"What?!"', "“What?!”"),
+    ('"Don\'t--" he began.', "“Don’t—” he began."),
+    ('"--you\'re disposable"', "“—you’re disposable”"),
+    ("”Hello,” he said.", "“Hello,” he said."),
+    ("“Hello,” he said.", "“Hello,” he said."),
+    ('a 6" blade', "a 6″ blade"),
+    ('"Room 101"', "“Room 101”"),
+    ('"Hello "', "“Hello ”"),
+    ('a " b', 'a " b'),
+)
+
+ENGLISH_SINGLE_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("'Hello,' she said.", "‘Hello,’ she said."),
+    ("\"She said 'no' to me.\"", "“She said ‘no’ to me.”"),
+    ("They call it the 'Will of Fire'.", "They call it the ‘Will of Fire’."),
+    ("The dogs' bowls were empty.", "The dogs’ bowls were empty."),
+    ("He is 6' tall.", "He is 6′ tall."),
+    ("'Give me 5'", "‘Give me 5’"),
+    ("'Emma,' he said.", "‘Emma,’ he said."),
+    ("'Tilly!'", "‘Tilly!’"),
+    ("'1990' was the year", "‘1990’ was the year"),
+    ("dogs‘ bowls", "dogs’ bowls"),
+    ("a ' b", "a ' b"),
+)
+
+
+def english_table(dash_style: str) -> Table:
+    """The ordered English rule table for one dash style."""
+    if dash_style not in DASH_STYLES:
+        raise ValueError(f"unknown dash style {dash_style!r}; expected one of {DASH_STYLES}")
+    dashes = [em_dash_rule(dash_style)]
+    if dash_style == "spaced-en":
+        dashes.append(closed_dash_rule())
+    return (
+        collapse_spaces_rule(),
+        ellipsis_rule(),
+        *dashes,
+        spaced_dash_rule(dash_style),
+        dangling_dash_rule(dash_style),
+        number_range_rule(),
+        primes_rule(),
+        elision_rule(),
+        decade_rule(),
+        apostrophe_rule(fix_curly=True),
+        double_quote_rule("double-quotes", QUOTES, ENGLISH_DOUBLE_EXAMPLES),
+        single_quote_rule("single-quotes", QUOTES, ENGLISH_SINGLE_EXAMPLES),
+        space_before_punctuation_rule(),
+    )
+
+
+TABLES: dict[str, Table] = {style: english_table(style) for style in DASH_STYLES}
+"""The English tables, one per dash style, built once at import."""
+
+__all__ = ["DASHES", "ELISIONS", "QUOTES", "TABLES", "english_table"]
