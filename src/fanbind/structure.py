@@ -498,7 +498,8 @@ class _Parser:
         if end is not None:
             for i in range(end, len(self.lines)):
                 self._drop(i, "gutenberg-footer", report=False)
-            removed += len(self.lines) - end
+            # The "line" after a final newline is no line of the file.
+            removed += len(self.lines) - end - (self.lines[-1] == "")
             self.hi = end
         removed += self._strip_credits()
         self._warn(
