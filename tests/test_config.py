@@ -549,16 +549,28 @@ _scalars = st.one_of(
 )
 _values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4)
                        | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+_word = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=15).filter(
+    str.strip)
+#: Per key: a right value (so some documents are valid), or anything at all.
+_RIGHT = {
+    "authors": st.lists(_word, min_size=1, max_size=3),
+    "rating": st.sampled_from(["Mature", "T", "explicit", "Not Rated"]),
+    "categories": st.lists(st.sampled_from(["M/M", "gen", "F/F"]), max_size=2),
+    "tags": st.lists(_word, max_size=3), "published": st.dates(),
+    "language": st.sampled_from(["en", "de-AT", "zh-hant"]), "encoding": st.just("utf-8"),
+    "source": st.just("https://archiveofourown.org/works/1"), "ratin": _values,
+}
 _story = st.fixed_dictionaries(
-    {"file": st.one_of(st.sampled_from(["a.txt", "b.txt", "./a.txt"]), _values)},
-    optional={key: _values for key in ("author", "authors", "rating", "categories", "tags",
-                                       "published", "language", "encoding", "source", "ratin")},
+    {"file": st.one_of(st.sampled_from(["a.txt", "b.txt", "./a.txt", "c.txt"]), _values),
+     "author": st.one_of(_word, _values)},
+    optional={key: st.one_of(right, right, _values) for key, right in _RIGHT.items()},
 )
 _document = st.fixed_dictionaries(
-    {},
-    optional={"title": _values, "stories": st.one_of(st.lists(_story, max_size=4), _values),
-              "language": _values, "date": _values, "print": _values, "limits": _values,
-              "editor": _values, "titel": _values},
+    {"title": st.one_of(_word, _word, _values),
+     "stories": st.one_of(st.lists(_story, min_size=1, max_size=3), _values)},
+    optional={"language": st.one_of(st.just("en-GB"), _values), "date": st.one_of(st.dates(),
+              _values), "print": _values, "limits": _values, "editor": _values,
+              "titel": _values},
 )
 
 
