@@ -271,7 +271,7 @@ CASES: list[tuple[str, str, int, int | None, tuple[str, ...]]] = [
     ("undefined-alias", "title: *name\n", 1, 8, ("alias *name", "no anchor &name")),
     ("duplicate-anchor", "a: &x 1\nb: &x 2\n", 2, 4, ("defined twice",)),
     ("two-documents", BASE + "---\ntitle: U\n", 5, 1, ("more than one YAML document",)),
-    ("control-char", "title: a\x07b\n", 1, 9, ("control character U+0007",)),
+    ("control-char", "title: a\x07b\n", 1, 9, ("character U+0007 (a control character)",)),
     ("bad-escape", 'title: "a\\qb"\n', 1, 11, ("'\\q' is not a known escape", "single quotes")),
     ("at-sign", "title: @home\n", 1, 8, ("cannot start with '@'", "quotes")),
     ("yaml-2", "%YAML 2.0\n---\ntitle: T\n", 1, 1, ("YAML version",)),
@@ -366,7 +366,7 @@ CASES: list[tuple[str, str, int, int | None, tuple[str, ...]]] = [
     ("merge-scalar", "<<: 5\n" + BASE, 1, 5, ("'<<' merges mappings",)),
     ("deep-brackets", "a: " + "[" * 10_000, 1, 103, ("nested more than 100 levels",)),
     ("deep-braces", "{a: " * 5_000, 1, 398, ("nested more than 100 levels",)),
-    ("surrogate", "title: \ud800\n", 1, 8, ("control character U+D800",)),
+    ("surrogate", "title: \ud800\n", 1, 8, ("U+D800 (half of a broken surrogate pair)",)),
 ]
 
 

@@ -37,11 +37,12 @@ import os
 import posixpath
 import re
 import stat
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, NoReturn, get_args, get_origin
 from urllib.parse import urlsplit
 
 import yaml
@@ -240,7 +241,7 @@ def normalise_language(tag: str) -> str:
 # -------------------------------------------------------- field validators
 
 
-def _fail(message: str, hint: str | None = None, *, at: tuple[str | int, ...] = ()) -> Any:
+def _fail(message: str, hint: str | None = None, *, at: tuple[str | int, ...] = ()) -> NoReturn:
     """Raise a validation error that carries a person's message and hint.
 
     ``at`` extends the error's location (a list item, a key) so the formatter
@@ -911,8 +912,10 @@ def _syntax_error(exc: yaml.YAMLError, text: str, file: str) -> MetadataError:
     if isinstance(exc, yaml.reader.ReaderError):
         line, column = _position(text, exc.position)
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        what = {"Cc": "a control character", "Cs": "half of a broken surrogate pair"}.get(
+            unicodedata.category(char), "a non-character")
         return MetadataError(
-            f"the control character U+{ord(char):04X} is not allowed in YAML",
+            f"the character U+{ord(char):04X} ({what}) is not allowed in YAML",
             file=file, line=line, column=column,
             hint="delete it (it is often left by copying from a word processor)",
         )
@@ -936,9 +939,8 @@ def _syntax_error(exc: yaml.YAMLError, text: str, file: str) -> MetadataError:
         mark = exc.context_mark or mark
         quote = text[mark.index] if mark is not None and mark.index < len(text) else '"'
         message = f"this quoted value is never closed: its {quote} has no matching {quote}"
-        hint = f"add the closing {quote}; to use {quote} inside the value, write it twice ('') " \
-            "or use the other kind of quote" if quote == "'" else \
-            f"add the closing {quote}; write \\\" for a quote inside the value"
+        inside = "write it twice ('')" if quote == "'" else 'write it as \\"'
+        hint = f"add the closing {quote}; to put a {quote} inside the value, {inside}"
     elif "mapping values are not allowed" in problem:
         message = "a ':' is not allowed here"
         hint = ("if the value contains ': ', put it in quotes; otherwise check the indentation "
@@ -1124,7 +1126,7 @@ def _problems(exc: ValidationError, root: Node, prefix: tuple[str | int, ...] = 
         if kind == "extra_forbidden" and len(loc) == 1:
             where = ""  # "titel: unknown key 'titel'" says it twice
         yield _Problem(node.start_mark.line + 1, node.start_mark.column + 1, where, text, hint,
-                       numbered=counted and where.startswith("stories["))
+                       numbered=counted)
 
 
 def _raise_problems(problems: list[_Problem], file: str, *, stopped: bool) -> None:
@@ -1141,7 +1143,7 @@ def _raise_problems(problems: list[_Problem], file: str, *, stopped: bool) -> No
         lines.append(f"(stopped after {MAX_REPORTED_PROBLEMS} problems; fix these and run again)")
     hints = list(dict.fromkeys(p.hint for p in problems if p.hint))
     if any(p.numbered for p in problems):
-        hints.append("stories[N] counts from 1: stories[1] is the first entry under `stories:`")
+        hints.append("[N] counts from 1: stories[1] is the first entry under `stories:`")
     raise MetadataError("\n".join(lines), file=file, line=first.line, column=first.column,
                         hint="\n        ".join(hints) or None)
 
