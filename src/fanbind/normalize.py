@@ -328,6 +328,7 @@ RULES: tuple[CleanupRule, ...] = (
             ("wo\u200drd", "word"),
             ("end\u200c here", "end here"),
             ("\u200dstart", "start"),
+            ("a\u0301\u200db", "áb"),
             ("👩\u200d💻", "👩\u200d💻"),
             ("क्\u200dष", "क्\u200dष"),
             ("می\u200cخواهم", "می\u200cخواهم"),
