@@ -114,8 +114,21 @@ def load_book(project: Project, *, allow_outside: bool = False,
     from fanbind.lint import lint_book
 
     diagnostics.extend(lint_book(loaded))
-    anthology = Anthology(project.config, tuple(item.story for item in loaded))
+    anthology = Anthology(typeset_config(project.config), tuple(item.story for item in loaded))
     return LoadedBook(project, anthology, loaded, diagnostics)
+
+
+def typeset_config(config: AnthologyConfig) -> AnthologyConfig:
+    """The anthology's display texts (title, subtitle, description) with typography applied."""
+    from fanbind.typography import typeset_text
+
+    def fix(text: str | None) -> str | None:
+        return typeset_text(text, language=config.language, dash_style=config.dash_style) \
+            if text else text
+
+    return config.model_copy(update={"title": fix(config.title), "subtitle": fix(config.subtitle),
+                                     "description": fix(config.description),
+                                     "rights": fix(config.rights)})
 
 
 def build_time(paths: Sequence[Path]) -> dt.datetime:

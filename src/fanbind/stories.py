@@ -17,7 +17,7 @@ from fanbind.model import Chapter, Heading, Paragraph, Story, Text, plain_text
 from fanbind.normalize import clean_text
 from fanbind.sources import read_story
 from fanbind.structure import ParsedStory, parse_story
-from fanbind.typography import typeset_blocks
+from fanbind.typography import typeset_blocks, typeset_text
 
 WORD = re.compile(r"\w+(?:['’\-]\w+)*")
 
@@ -75,8 +75,7 @@ def load_story(
         Chapter(ch.title, typeset(ch.blocks), ch.origin) for ch in parsed.chapters
     )
     title = meta.title or parsed.title
-    if not title:
-        title = "Untitled"
+    title = typeset_text(title, language=language, dash_style=book.dash_style) if title else "Untitled"
     words = 0
     for chapter in chapters:
         for block in chapter.blocks:
