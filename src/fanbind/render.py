@@ -210,6 +210,7 @@ class Renderer:
         self._preface(section, story)
         titled = [ch for ch in story.chapters if ch.title]
         children: list[NavPoint] = []
+        counter = [0]
         for index, chapter in enumerate(story.chapters):
             if titled:
                 anchor = self.chapter_anchor(story, index)
@@ -217,9 +218,9 @@ class Renderer:
                 if chapter.title:
                     sub(container, "h2", chapter.title, class_="chapter-title")
                     children.append(NavPoint(chapter.title, self.story_href(story, anchor)))
-                self._blocks(container, chapter, heading_level=3)
+                self._blocks(container, chapter, heading_level=3, story=story, counter=counter)
             else:
-                self._blocks(section, chapter, heading_level=2)
+                self._blocks(section, chapter, heading_level=2, story=story, counter=counter)
         self._end_notes(section, story)
         nav = NavPoint(story.title, self.story_href(story), tuple(children))
         return Document(story.id, f"{story.id}.xhtml", story.title, "story", html, language,
@@ -260,10 +261,18 @@ class Renderer:
         for paragraph in story.end_notes:
             append_inlines(sub(aside, "p"), paragraph.inlines)
 
-    def _blocks(self, parent: etree._Element, chapter: Chapter, *, heading_level: int) -> None:
+    def _blocks(self, parent: etree._Element, chapter: Chapter, *, heading_level: int,
+                story: Story, counter: list[int]) -> None:
+        """Render a chapter's blocks; each gets a stable id ``story-003-b42``.
+
+        The ids let the PDF writer report which block starts each printed page, so
+        the EPUB's page-list can point at the same places as the printed book.
+        """
         first = True
         for block in chapter.blocks:
             element = self._block(parent, block, heading_level)
+            counter[0] += 1
+            element.set("id", f"{story.id}-b{counter[0]}")
             if first and isinstance(block, Paragraph):
                 element.set("class", "first")
                 first = False
