@@ -692,6 +692,13 @@ def test_chapter_notes_of_a_later_chapter_without_marker() -> None:
     assert codes(parsed)["FB212"] == 1
 
 
+def test_ornament_inside_unclear_notes_is_dropped_once() -> None:
+    parsed = parse("A Tale\nSummary:\nFirst note.\nSecond line.\noOo\nStory goes on.")
+    assert parsed.summary == ("First note.",)
+    assert reasons(parsed).count("scene-break") == 1
+    assert shape(parsed) == ["P:Second line.", "---", "P:Story goes on."]
+
+
 def test_gutenberg_footer_without_header() -> None:
     parsed = parse("A Tale\n\nStory.\n\n*** END OF THE PROJECT GUTENBERG EBOOK A TALE ***\n"
                    "Licence.")
@@ -802,12 +809,24 @@ def test_property_arbitrary_text_never_raises_and_keeps_every_character(text: st
     assert sorted(accounted_in_order(parsed)) == sorted(alnum(text))
 
 
+EXPORT_LINES = st.sampled_from([
+    "Summary:", "Notes:", "Summary", "Notes", "Chapter Text", "Chapter End Notes", "End Notes",
+    "(See the end of the chapter for more notes.)", "Afterword", "Rating:", "Fandom: Naruto",
+    "by Someone", "Please drop by the Archive and comment",
+    "Posted originally on the Archive of Our Own at https://archiveofourown.org/works/1.",
+    "*** START OF THE PROJECT GUTENBERG EBOOK X ***",
+    "*** END OF THE PROJECT GUTENBERG EBOOK X ***",
+    "Produced by Someone",
+])
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(prose_line(), SPECIAL_LINES,
-                          st.text(min_size=1, max_size=30).map(clean)), max_size=30)
-       .map("\n".join))
-def test_property_mixed_text_keeps_every_character(text: str) -> None:
-    parsed = parse(text, metadata_title="Zz Title")
+@given(st.lists(st.one_of(prose_line(), SPECIAL_LINES, EXPORT_LINES,
+                          st.text(min_size=1, max_size=30).map(clean)), max_size=40)
+       .map("\n".join),
+       st.sampled_from([None, "Zz Title", "by Someone", "the"]))
+def test_property_mixed_text_keeps_every_character(text: str, title: str | None) -> None:
+    parsed = parse(text, metadata_title=title)
     assert sorted(accounted_in_order(parsed)) == sorted(alnum(text))
 
 

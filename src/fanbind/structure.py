@@ -786,7 +786,7 @@ class _Parser:
                         continue
                 else:
                     if rule is not None:  # an ornament inside notes
-                        self._drop(i, "scene-break", report=False)
+                        section.items.append((_ORNAMENT, i))
                     else:
                         section.items.append((_BLANK if line.kind == _BLANK else _TEXT, i))
                     i += 1
@@ -866,14 +866,16 @@ class _Parser:
         )
         units = self._group(section.items, breaks=False)
         paras = [u for u in units if isinstance(u, _Para)]
-        if not paras:
+        taken = paras if section.target == "end_notes" or explicit or len(paras) <= 1 \
+            else paras[:1]
+        resume = None if taken is paras else paras[0].lines[-1] + 1
+        for kind, index in section.items:
+            if kind == _ORNAMENT and (resume is None or index < resume):
+                self._drop(index, "scene-break", report=False)
+        for para in taken:
+            self.sections[section.target].append(self._section_text(para))
+        if resume is None:
             return None
-        if section.target == "end_notes" or explicit or len(paras) == 1:
-            for para in paras:
-                self.sections[section.target].append(self._section_text(para))
-            return None
-        first = paras[0]
-        self.sections[section.target].append(self._section_text(first))
         label = self.stripped[section.label_line]
         self._warn(
             "FB212", section.label_line,
@@ -881,7 +883,7 @@ class _Parser:
             f"{section.target.replace('_', ' ')} and the rest as story",
             "put a 'Chapter Text' line (or a chapter heading) where the story begins",
         )
-        return first.lines[-1] + 1
+        return resume
 
     def _section_text(self, para: _Para) -> str:
         return plain_text(parse_inlines(self._join(para.lines)))
