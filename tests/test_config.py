@@ -105,6 +105,19 @@ def test_full_document_sets_every_key() -> None:
     assert second.rating is Rating.NOT_RATED
 
 
+def test_positions_point_later_stages_at_the_line_to_edit() -> None:
+    config = load_config(DATA / "full.yaml")
+    assert config.position("title") == (2, 8)
+    assert config.position("editors") == (4, 10)
+    assert config.position("stories", 0) == (37, 5)
+    assert config.position("stories", 0, "file") == (37, 11)
+    assert config.position("stories", 0, "authors") == (39, 13)  # written as `author:`
+    assert config.position("stories", 1, "fandoms") == (34, 12)  # merged in from x-shared
+    assert config.position("stories", 1, "summary") is None  # not written
+    assert AnthologyConfig(title="T", stories=(StoryConfig(file="a", authors=("A",)),)
+                           ).position("title") is None
+
+
 def test_minimal_document_takes_defaults() -> None:
     config = load_config(DATA / "minimal.yaml")
     assert config.language == "en"

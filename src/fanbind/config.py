@@ -50,6 +50,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -520,6 +521,18 @@ class AnthologyConfig(_Strict):
     print: PrintConfig = PrintConfig()
     limits: LimitsConfig = LimitsConfig()
     stories: tuple[StoryConfig, ...]
+
+    _positions: dict[tuple[str | int, ...], tuple[int, int]] = PrivateAttr(default_factory=dict)
+
+    def position(self, *loc: str | int) -> tuple[int, int] | None:
+        """Line and column (1-based) in metadata.yaml of the value at ``loc``.
+
+        ``config.position("stories", 2, "file")`` is where the third story's
+        ``file:`` value is written (indices count from 0, as in Python), so a
+        later stage can point its own error at the line a person must edit.
+        Keys not written in the file, and configs built in code, give None.
+        """
+        return self._positions.get(loc)
 
     @model_validator(mode="before")
     @classmethod
@@ -1293,6 +1306,30 @@ def _parse(text: str, file: str, limits: Limits) -> AnthologyConfig:
     return _validate(data, root, file)
 
 
+def _positions(root: MappingNode) -> dict[tuple[str | int, ...], tuple[int, int]]:
+    """Where each top-level value, each story and each story value is written."""
+    out: dict[tuple[str | int, ...], tuple[int, int]] = {}
+
+    def mark(node: Node) -> tuple[int, int]:
+        return node.start_mark.line + 1, node.start_mark.column + 1
+
+    for name in AnthologyConfig.model_fields:
+        found = _lookup(root, name) or _lookup(root, {"editors": "editor"}.get(name, name))
+        if found:
+            out[(name,)] = mark(found[1])
+    stories = _lookup(root, "stories")
+    if stories and isinstance(stories[1], SequenceNode):
+        for index, story in enumerate(stories[1].value):
+            out[("stories", index)] = mark(story)
+            if isinstance(story, MappingNode):
+                for name in StoryConfig.model_fields:
+                    found = _lookup(story, name) or (
+                        _lookup(story, "author") if name == "authors" else None)
+                    if found:
+                        out[("stories", index, name)] = mark(found[1])
+    return out
+
+
 def _check_story_count(data: dict[str, Any], root: MappingNode, limits: Limits,
                        file: str) -> None:
     """Refuse too many stories before validating any (validation is the slow part)."""
@@ -1347,6 +1384,7 @@ def _validate(data: dict[str, Any], root: MappingNode, file: str) -> AnthologyCo
                 problems.append(problem)
     else:
         if not problems:
+            config._positions.update(_positions(root))
             return config
     _raise_problems(problems[:MAX_REPORTED_PROBLEMS], file, stopped=stopped)
     raise AssertionError("unreachable")  # pragma: no cover
