@@ -253,6 +253,13 @@ def test_german_keeps_its_closing_quote() -> None:
     assert typeset_text("„Hallo“, sagte er.", language="de") == "„Hallo“, sagte er."
 
 
+def test_german_apostrophes_are_not_closing_quotes() -> None:
+    """German closes single quotes with ‘, which is not its apostrophe (’)."""
+    assert typeset_text("die '90er, Hans' Auto", language="de") == "die ’90er, Hans’ Auto"
+    assert typeset_text("„Naruto“'s Ramen", language="de") == "„Naruto“’s Ramen"
+    assert typeset_text("Er sagte 'ja' dazu.", language="de") == "Er sagte ‚ja‘ dazu."
+
+
 def test_french_keeps_space_before_high_punctuation() -> None:
     assert typeset_text("Quoi ?", language="fr") == "Quoi ?"
     assert typeset_text("Quoi ?") == "Quoi?"

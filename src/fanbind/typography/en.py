@@ -78,12 +78,16 @@ _EM_DASH = re.compile(r"(?<!-)-{2,3}(?!-)")
 # Quote marks count alike on either side of a dash (whichever way they face): the
 # quote rules run later and may still turn a curly one round.
 _SPACED_DASH = re.compile(r"(?<=[^\s(\[{—–-])[ \u00a0]+([—–-])[ \u00a0]+(?=[^\s)\]}—–-])")
-_DANGLING_DASH = re.compile(r"(?<=[^\s(\[{—–-])[ \u00a0]+([—–])(?=[“”‘’\"']|[ \u00a0]*$)")
+_DANGLING_DASH = re.compile(
+    r"(?<=[^\s(\[{—–-])[ \u00a0]+(?:[—–](?=[“”‘’\"']|[ \u00a0]*$)|-(?=[“”‘’\"']))"
+)
 _CLOSED_DASH = re.compile(r"(?<=[^\W_])—(?=[^\W_])")
 _NUMBER_RANGE = re.compile(r"(?<![\w.,/:\-–])([0-9]+)-([0-9]+)(?![\w/:\-–]|[.,][0-9])")
 _PRIMES = re.compile(r"(?<=[0-9])'([0-9]{1,2})(?:(\"|'')|(?![0-9'’]))")
 _ELISION = re.compile(_WORD_START + r"['‘](?=(?:" + "|".join(ELISIONS) + r")\b)", re.IGNORECASE)
-_DECADE = re.compile(_WORD_START + r"['‘](?=[0-9]{2}(?:s\b|(?![\w'‘’])))")
+_DECADE_TAIL = r"(?=[0-9]{2}(?:s\b|er\b|(?![\w'‘’])))"
+_DECADE = re.compile(_WORD_START + r"['‘]" + _DECADE_TAIL)
+_DECADE_STRAIGHT = re.compile(_WORD_START + "'" + _DECADE_TAIL)
 _APOSTROPHE = re.compile(r"(?<=[^\W_])['‘](?=[^\W_])")
 _APOSTROPHE_STRAIGHT = re.compile(r"(?<=[^\W_])'(?=[^\W_])")
 _SPACE_BEFORE_PUNCT = re.compile(
@@ -227,12 +231,13 @@ def dangling_dash_rule(dash_style: str) -> Rule:
     between = "—" if dash_style == "em" else f"{NBSP}– "
     return Rule(
         name="dangling-dash",
-        why="A spaced dash that ends speech or a paragraph (cut-off) hugs the word before it.",
+        why="A spaced dash (or hyphen) cutting off speech or a paragraph hugs the word before it.",
         pattern=_DANGLING_DASH,
         replacement=dash,
         examples=(
             ("I can – you can –", "I can" + between + "you can" + dash),
             ("a –b", "a –b"),
+            ("a -", "a -"),
         ),
     )
 
@@ -304,19 +309,19 @@ def elision_rule() -> Rule:
     )
 
 
-def decade_rule() -> Rule:
+def decade_rule(*, fix_curly: bool) -> Rule:
     return Rule(
         name="decade",
         why="An apostrophe before two digits stands for the century ('90s, class of '99).",
-        pattern=_DECADE,
+        pattern=_DECADE if fix_curly else _DECADE_STRAIGHT,
         replacement="’",
         examples=(
             ("The '90s were loud.", "The ’90s were loud."),
             ("'60s music", "’60s music"),
             ("the class of '99.", "the class of ’99."),
-            ("the ‘80s", "the ’80s"),
             ("‘1990’ was the year", "‘1990’ was the year"),
-        ),
+        )
+        + ((("the ‘80s", "the ’80s"),) if fix_curly else ()),
     )
 
 
@@ -400,7 +405,7 @@ def english_table(dash_style: str) -> Table:
         number_range_rule(),
         primes_rule(),
         elision_rule(),
-        decade_rule(),
+        decade_rule(fix_curly=True),
         apostrophe_rule(fix_curly=True),
         double_quote_rule("double-quotes", QUOTES, ENGLISH_DOUBLE_EXAMPLES),
         single_quote_rule("single-quotes", QUOTES, ENGLISH_SINGLE_EXAMPLES),

@@ -50,6 +50,7 @@ _GERMAN_DOUBLE = (
 _GERMAN_SINGLE = (
     ("\"Sie sagte 'nein' zu mir.\"", "„Sie sagte ‚nein‘ zu mir.“"),
     ("Geht’s dir gut?", "Geht’s dir gut?"),
+    ("Hans' Auto", "Hans’ Auto"),
 )
 _FRENCH_DOUBLE = (
     ('"Bonjour," dit-elle.', f"«{NNBSP}Bonjour,{NNBSP}» dit-elle."),
@@ -74,6 +75,7 @@ def _shared(dash_style: str) -> list:
         en.dangling_dash_rule(dash_style),
         en.number_range_rule(),
         en.primes_rule(),
+        en.decade_rule(fix_curly=False),
         en.apostrophe_rule(fix_curly=False),
     ]
 

@@ -189,6 +189,10 @@ def _decide_straight(
         return closing if is_open else opening
     if prev in DIGITS and not is_open and not (nxt is not None and nxt.isalpha()):
         return prime
+    if char == "'" and not is_open:
+        # No single quotation to close: an apostrophe (Hans’ Auto, “Naruto”’s). The
+        # same glyph as the closing mark in English, not in German or French.
+        return style.apostrophe
     return closing
 
 
