@@ -130,7 +130,9 @@ _MARKER_OR_URL = re.compile(r"(?P<url>(?:https?|ftp)://\S+|www\.\S+)|\*+|_+|/+",
 _CAPITALISED_WORD = re.compile(r"[A-Z][a-z]+")
 
 #: Labels that close notes before the text and so prove where the text begins.
-_FRONT_ENDS = frozenset({Action.BODY_START, Action.SEE_END, Action.SUMMARY, Action.NOTES})
+_FRONT_ENDS = frozenset({Action.BODY_START, Action.SEE_END, Action.SUMMARY, Action.NOTES,
+                         Action.SUMMARY_INLINE})
+_INLINE = frozenset({Action.SUMMARY_INLINE, Action.NOTES_INLINE})
 
 # Stream items produced by the scan (kind, line index).
 _TEXT, _BLANK, _BOUNDARY, _ORNAMENT = range(4)
@@ -621,7 +623,8 @@ class _Parser:
             or self.classes[nxt].kind == _BLANK
             or self._action(nxt) in (
                 Action.DROP, Action.HEADER, Action.BYLINE, Action.SUMMARY, Action.NOTES,
-                Action.BODY_START, Action.SEE_END, Action.CHAPTER,
+                Action.BODY_START, Action.SEE_END, Action.CHAPTER, Action.SUMMARY_INLINE,
+                Action.NOTES_INLINE,
             )
         )
         if self.metadata_title is not None:
@@ -748,15 +751,19 @@ class _Parser:
 
     # ------------------------------------------------------------------- scan
 
-    def _effective(self, index: int, preface: bool) -> StructureRule | None:
-        """The rule that applies to line ``index`` here, or ``None`` if it is text."""
+    def _effective(self, index: int, preface: bool, pre_text: bool) -> StructureRule | None:
+        """The rule that applies to line ``index`` here, or ``None`` if it is text.
+
+        ``preface``: nothing but front matter so far in the file; ``pre_text``: the
+        current chapter's text has not begun ("Summary: x" counts only then).
+        """
         line = self.classes[index]
         rule = line.rule
         if rule is None:
             return None
         if rule.action in (Action.HEADER, Action.BYLINE):
             return None  # only meaningful in the preface, which is already consumed
-        if rule.preface_only and not preface:
+        if rule.preface_only and not (pre_text if rule.action in _INLINE else preface):
             return None
         if rule.action is Action.AFTERWORD:
             j = index + 1
@@ -775,7 +782,7 @@ class _Parser:
         i = start
         while i < self.hi:
             preface = not seen_body and not seen_chapter
-            rule = self._effective(i, preface)
+            rule = self._effective(i, preface, pre_text)
             line = self.classes[i]
             if section is not None:
                 if rule is not None and rule.action is not Action.ORNAMENT:
@@ -814,6 +821,9 @@ class _Parser:
                         continue
                 segments.append(_Segment(title, i))
                 pre_text, seen_chapter = True, True
+            elif rule.action in _INLINE:
+                self._inline_note(i, rule, pre_text)
+                items.append((_BOUNDARY, i))
             elif rule.action in (Action.SUMMARY, Action.NOTES, Action.END_NOTES):
                 self._drop(i, rule.name)
                 if rule.action is Action.SUMMARY:
@@ -862,6 +872,7 @@ class _Parser:
         # comment banner come after the text, so notes running into them swallowed it.
         explicit = terminator is not None and (
             terminator.action in _FRONT_ENDS
+            or (terminator.action is Action.NOTES_INLINE and terminator.preface_only)
             or (terminator.action is Action.CHAPTER and section.in_preface)
         )
         units = self._group(section.items, breaks=False)
@@ -884,6 +895,21 @@ class _Parser:
             "put a 'Chapter Text' line (or a chapter heading) where the story begins",
         )
         return resume
+
+    def _inline_note(self, index: int, rule: StructureRule, pre_text: bool) -> None:
+        """"Summary: text" / "A/N: text": drop the label, move the text."""
+        assert rule.pattern is not None
+        text = self.stripped[index]
+        match = rule.pattern.fullmatch(text)
+        assert match is not None
+        label = text[: match.start("rest")].rstrip()
+        self.dropped.append(DroppedLine(index + 1, label, rule.name))
+        self._info("FB210", index, f"dropped export line ({rule.name}): {label}")
+        if rule.action is Action.SUMMARY_INLINE:
+            target = "summary"
+        else:
+            target = "notes" if pre_text else "end_notes"
+        self.sections[target].append(plain_text(parse_inlines(match.group("rest"))))
 
     def _section_text(self, para: _Para) -> str:
         return plain_text(parse_inlines(self._join(para.lines)))

@@ -33,6 +33,8 @@ class Action(StrEnum):
     AFTERWORD = "afterword"  # AO3 "Afterword": debris only right before end notes
     HEADER = "header"  # one field of the AO3 work header (top of file only)
     BYLINE = "byline"  # "by Someone" right after the title
+    SUMMARY_INLINE = "summary-inline"  # "Summary: text": the text is the summary
+    NOTES_INLINE = "notes-inline"  # "A/N: text": the text is a note
     CHAPTER = "chapter"  # starts a chapter
     ORNAMENT = "ornament"  # a scene-break ornament line
     GUTENBERG_START = "gutenberg-start"
@@ -135,6 +137,9 @@ GUTENBERG_RULES: tuple[StructureRule, ...] = (
 )
 
 # ------------------------------------------------------------ AO3 export debris
+
+#: A capitalised name in a byline ("Wren", "A.", "O'Hara").
+_NAME = r"(?-i:[A-Z])[\w.'’-]*"
 
 _AO3_HEADER_FIELDS = (
     r"rating|archive warnings?|categor(?:y|ies)|fandoms?|relationships?|characters?"
@@ -260,10 +265,51 @@ AO3_RULES: tuple[StructureRule, ...] = (
     StructureRule(
         "byline",
         "'by Author' right under the title repeats metadata the book prints itself.",
-        _rx(r"(?:written\s+)?by\s+[^\s.!?…,;:][^!?…]{0,60}(?<![.,;:])"),
-        _ex("by Anonymous", "by orphan_account", "Written by A. Writer"),
-        ("By the time he woke, it was dark.", "by the river."),
+        # One handle ("by orphan_account") or up to five capitalised names
+        # ("by Wren Alder and Fen Marsh"), never a sentence ("By the river bank").
+        _rx(r"(?:written\s+)?by\s+(?:[^\s.!?…,;:]\S{0,40}(?<![.!?…,;:])"
+            rf"|{_NAME}(?:\s+(?:{_NAME}|and|&)){{0,5}})"),
+        _ex("by Anonymous", "by orphan_account", "Written by A. Writer",
+            "by Wren Alder and Fen Marsh"),
+        ("By the time he woke, it was dark.", "by the river.", "By the river bank",
+         "by morning he was gone"),
         Action.BYLINE,
+        preface_only=True,
+    ),
+    StructureRule(
+        "author-note",
+        "An 'A/N:' or \"Author's Note:\" label alone on a line opens author's notes.",
+        _rx(r"(?:a/n|author[’']?s[’']?\s+notes?)\s*:?"),
+        _ex("A/N:", "A/N", "Author's Note:", "Author’s Notes"),
+        ("A/Nope", "Author's Notebook"),
+        Action.NOTES,
+    ),
+    StructureRule(
+        "author-note-inline",
+        "'A/N: text' on one line is an author's note wherever it stands; the label is "
+        "dropped and the text moves to the notes (end notes once the story has begun).",
+        _rx(r"(?:a/n|author[’']?s[’']?\s+notes?|disclaimer)\s*:\s*(?P<rest>\S.*)"),
+        _ex("A/N: Thanks for reading!", "Author's Note: This took a year.",
+            "Disclaimer: I own nothing."),
+        ("A/N:", "Disclaimers are boring."),
+        Action.NOTES_INLINE,
+    ),
+    StructureRule(
+        "summary-inline",
+        "'Summary: text' on one line before the story's text is the summary.",
+        _rx(r"summary\s*:\s*(?P<rest>\S.*)"),
+        _ex("Summary: Two couriers, one road.", "SUMMARY: A bet."),
+        ("Summary:", "In summary: no."),
+        Action.SUMMARY_INLINE,
+        preface_only=True,
+    ),
+    StructureRule(
+        "notes-inline",
+        "'Notes: text' on one line before the story's text is a note.",
+        _rx(r"notes\s*:\s*(?P<rest>\S.*)"),
+        _ex("Notes: Written for a friend.",),
+        ("Notes:", "Notes were passed: two."),
+        Action.NOTES_INLINE,
         preface_only=True,
     ),
 )
@@ -272,7 +318,7 @@ AO3_RULES: tuple[StructureRule, ...] = (
 #: with one of these words; everything else skips the per-rule patterns.
 RULE_TRIGGER = re.compile(
     r"\(?\s*(?:chapter|chap|ch|work|summary|notes|end|see|posted|please|afterword|part|book"
-    r"|prologue|epilogue|interlude|prelude|coda|written|by|"
+    r"|prologue|epilogue|interlude|prelude|coda|written|by|a/n|author|disclaimer|"
     + _AO3_HEADER_FIELDS
     + r")\b",
     re.IGNORECASE,
