@@ -12,9 +12,9 @@ Every pattern is compiled once, here, at import; the tables are built once too.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from fanbind.typography.rules import (
-    DASHES,
     DOUBLE_PRIME,
     PRIME,
     QuoteStyle,
@@ -111,12 +111,12 @@ def _is_wordish(char: str) -> bool:
     return char.isalnum()
 
 
-def _spaced_dash(replacement: str):
+def _spaced_dash(replacement: str) -> Callable[[re.Match[str]], str]:
     """A spaced dash between words becomes the house dash.
 
-    A single hyphen only counts between words (``paused - then``), so a list marker
-    or ``x - y`` arithmetic is left alone; nothing is touched between two digits,
-    where a spaced dash may be a range.
+    A single hyphen only counts between words or quotes (``paused - then``), so a
+    list marker or a stray hyphen next to a bracket is left alone; nothing is touched
+    between two digits, where ``5 - 3`` is arithmetic and ``1990 – 1995`` a range.
     """
 
     def replace(match: re.Match[str]) -> str:
@@ -389,21 +389,32 @@ ENGLISH_SINGLE_EXAMPLES: tuple[tuple[str, str], ...] = (
 )
 
 
-def english_table(dash_style: str) -> Table:
-    """The ordered English rule table for one dash style."""
+def check_dash_style(dash_style: str) -> None:
+    """Refuse an unknown dash style early, naming the ones there are."""
     if dash_style not in DASH_STYLES:
         raise ValueError(f"unknown dash style {dash_style!r}; expected one of {DASH_STYLES}")
-    dashes = [em_dash_rule(dash_style)]
-    if dash_style == "spaced-en":
-        dashes.append(closed_dash_rule())
+
+
+def head_rules(dash_style: str) -> tuple[Rule, ...]:
+    """The language-neutral head of every table: spaces, ellipses, dashes, numbers."""
+    check_dash_style(dash_style)
+    closed = (closed_dash_rule(),) if dash_style == "spaced-en" else ()
     return (
         collapse_spaces_rule(),
         ellipsis_rule(),
-        *dashes,
+        em_dash_rule(dash_style),
+        *closed,
         spaced_dash_rule(dash_style),
         dangling_dash_rule(dash_style),
         number_range_rule(),
         primes_rule(),
+    )
+
+
+def english_table(dash_style: str) -> Table:
+    """The ordered English rule table for one dash style."""
+    return (
+        *head_rules(dash_style),
         elision_rule(),
         decade_rule(fix_curly=True),
         apostrophe_rule(fix_curly=True),
@@ -416,4 +427,4 @@ def english_table(dash_style: str) -> Table:
 TABLES: dict[str, Table] = {style: english_table(style) for style in DASH_STYLES}
 """The English tables, one per dash style, built once at import."""
 
-__all__ = ["DASHES", "ELISIONS", "QUOTES", "TABLES", "english_table"]
+__all__ = ["DASH_STYLES", "ELISIONS", "QUOTES", "TABLES", "english_table", "head_rules"]

@@ -15,7 +15,7 @@ English-only rule.
 from __future__ import annotations
 
 from fanbind.typography import en
-from fanbind.typography.rules import QuoteStyle, Table, double_quote_rule, single_quote_rule
+from fanbind.typography.rules import QuoteStyle, Rule, Table, double_quote_rule, single_quote_rule
 
 NNBSP = "\u202f"
 
@@ -62,22 +62,13 @@ _FRENCH_SINGLE = (
 )
 
 
-def _shared(dash_style: str) -> list:
-    """The language-neutral head of every table: spaces, ellipses, dashes, numbers."""
-    dashes = [en.em_dash_rule(dash_style)]
-    if dash_style == "spaced-en":
-        dashes.append(en.closed_dash_rule())
-    return [
-        en.collapse_spaces_rule(),
-        en.ellipsis_rule(),
-        *dashes,
-        en.spaced_dash_rule(dash_style),
-        en.dangling_dash_rule(dash_style),
-        en.number_range_rule(),
-        en.primes_rule(),
+def _shared(dash_style: str) -> tuple[Rule, ...]:
+    """Everything but the quote rules: the neutral head and straight apostrophes."""
+    return (
+        *en.head_rules(dash_style),
         en.decade_rule(fix_curly=False),
         en.apostrophe_rule(fix_curly=False),
-    ]
+    )
 
 
 def _german(dash_style: str) -> Table:
@@ -107,6 +98,5 @@ TABLES: dict[tuple[str, str], Table] = {
 
 def table_for(language: str | None = "en", dash_style: str = "em") -> Table:
     """The rule table for a story's language tag and the book's dash style."""
-    if dash_style not in en.DASH_STYLES:
-        raise ValueError(f"unknown dash style {dash_style!r}; expected one of {en.DASH_STYLES}")
+    en.check_dash_style(dash_style)
     return TABLES[(primary_language(language), dash_style)]

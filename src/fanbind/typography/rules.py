@@ -256,8 +256,9 @@ def double_quote_rule(name: str, style: QuoteStyle, examples: tuple[tuple[str, s
     return Rule(
         name=name,
         why=(
-            "Straight double quotes become opening or closing marks by context (what "
-            "precedes, and whether a quotation is open); wrong-facing curly ones are turned."
+            "Straight double quotes open or close by context (what precedes, whether a "
+            "quotation is open)"
+            + ("; wrong-facing curly ones are turned." if style.fix_curly else ".")
         ),
         pattern=_DOUBLE_PATTERNS[chars],
         replacement=curl,
