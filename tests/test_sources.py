@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 from fanbind.diagnostics import Severity
 from fanbind.errors import StoryFileError
 from fanbind.normalize import clean_text
-from fanbind.sources import DEFAULT_MAX_STORY_BYTES, DecodedText, decode_bytes, read_story
+from fanbind.sources import (
+    DEFAULT_MAX_STORY_BYTES,
+    MOJIBAKE_PROOF,
+    DecodedText,
+    decode_bytes,
+    read_story,
+)
 
 DATA = Path(__file__).parent / "data" / "encodings"
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -145,6 +151,23 @@ def test_mojibake_repair_is_reported_with_first_line_and_count() -> None:
 )
 def test_mojibake_examples(data: bytes, text: str) -> None:
     assert decode_bytes(data, file="s.txt").text == text
+
+
+def test_lines_skipped_by_the_mojibake_repair_really_cannot_hold_mojibake() -> None:
+    """No sequence of ASCII and MOJIBAKE_PROOF characters, in any encoding ftfy undoes,
+    gives a UTF-8 lead byte followed by a continuation byte."""
+    import ftfy.chardata
+
+    for encoding in ftfy.chardata.CHARMAP_ENCODINGS:
+        encoded = set()
+        for char in MOJIBAKE_PROOF:
+            try:
+                encoded.update(char.encode(encoding))
+            except UnicodeEncodeError:
+                continue
+        leads = {b for b in encoded if 0xC2 <= b <= 0xF4}
+        continuations = {b for b in encoded if 0x80 <= b <= 0xBF}
+        assert not (leads and continuations), encoding
 
 
 @pytest.mark.parametrize(

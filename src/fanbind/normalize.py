@@ -60,10 +60,22 @@ class CleanupRule:
     report: Report | None = None
 
 
-def _substitute(pattern: re.Pattern[str], replacement: str | Callable[[re.Match[str]], str]) -> Fix:
-    """A :data:`Fix` from a regex substitution; counts only matches that changed."""
+def _substitute(
+    pattern: re.Pattern[str],
+    replacement: str | Callable[[re.Match[str]], str],
+    *,
+    trigger: Callable[[str], object] | None = None,
+) -> Fix:
+    """A :data:`Fix` from a regex substitution; counts only matches that changed.
+
+    *trigger*, a cheap test for something the rule needs (such as a regex's ``search``),
+    lets a long story skip a pattern that costs a second per 64 MB when the rule has
+    nothing to do.
+    """
 
     def fix(text: str) -> tuple[str, int]:
+        if trigger is not None and not trigger(text):
+            return text, 0
         changes = 0
 
         def one(match: re.Match[str]) -> str:
@@ -88,23 +100,31 @@ _NO_BREAK = "\u00a0\u202f\u2007"
 _TAB_WIDTH = 4
 
 _CONTROL_TO_SPACE = {"\x0b": " ", "\x0c": " ", "\x85": " "}
-_CONTROL_RE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
-    + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}"
+_CONTROL_BMP = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+_CONTROL_RE = re.compile(f"[{_CONTROL_BMP}]")
+# Noncharacters U+1FFFE, U+1FFFF, …, U+10FFFF. Python's re is slow with a class of
+# scattered astral characters, so this one runs only when a character from plane 1's
+# last code points upwards is present at all.
+_CONTROL_ASTRAL_RE = re.compile(
+    f"[{_CONTROL_BMP}"
+    + "".join(chr(plane * 0x10000 + 0xFFFE) + chr(plane * 0x10000 + 0xFFFF)
               for plane in range(1, 17))
     + "]"
 )
+_ASTRAL_TRIGGER_RE = re.compile("[\U0001fffe-\U0010ffff]")
 _JUNK_RE = re.compile("[\u00ad\u200b\u2060-\u2064\u206a-\u206f\ufeff\ufff9-\ufffb]")
 _JOINER_RE = re.compile("[\u200c\u200d]")
 _LINE_SEPARATOR_RE = re.compile("[\u2028\u2029]")
-_BIDI_LINE_RE = re.compile("[^\n]*[\u202a-\u202e\u2066-\u2069][^\n]*")
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _BIDI_OPENERS = {"\u202a": "E", "\u202b": "E", "\u202d": "E", "\u202e": "E",
                  "\u2066": "I", "\u2067": "I", "\u2068": "I"}
 _PDF, _PDI = "\u202c", "\u2069"
 
-_TRAILING_RE = re.compile(f"[{_HWS}]+$", re.MULTILINE)
+_HWS_CHARS = "\t \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
 _LEADING_RE = re.compile(f"^ *[{_HWS_NOT_SPACE}][{_HWS}]*", re.MULTILINE)
+_NO_BREAK_RE = re.compile(f"[{_NO_BREAK}]")
 _NO_BREAK_RUN_RE = re.compile(f"(?<=[^{_HWS}\n])[{_HWS}]*[{_NO_BREAK}][{_HWS}]*")
+_HWS_NOT_SPACE_RE = re.compile(f"[{_HWS_NOT_SPACE}]")
 _INTERIOR_RUN_RE = re.compile(f"(?<=[^{_HWS}\n])(?:[{_BREAKING_HWS}]{{2,}}|\t)")
 
 # Where a no-break space is typography, not a paste artefact.
@@ -140,7 +160,24 @@ def _control(match: re.Match[str]) -> str:
     return _CONTROL_TO_SPACE.get(match.group(0), "")
 
 
-def _balance_bidi_line(match: re.Match[str]) -> str:
+def _fix_controls(text: str) -> tuple[str, int]:
+    pattern = _CONTROL_ASTRAL_RE if _ASTRAL_TRIGGER_RE.search(text) else _CONTROL_RE
+    return _substitute(pattern, _control)(text)
+
+
+def _has_interior_candidates(text: str) -> bool:
+    return "  " in text or _HWS_NOT_SPACE_RE.search(text) is not None
+
+
+def _fix_trailing(text: str) -> tuple[str, int]:
+    """Strip horizontal whitespace at line ends (line by line: faster than a regex)."""
+    lines = text.split("\n")
+    stripped = [line.rstrip(_HWS_CHARS) for line in lines]
+    changes = sum(len(a) != len(b) for a, b in zip(lines, stripped, strict=True))
+    return ("\n".join(stripped), changes) if changes else (text, 0)
+
+
+def _balance_bidi_line(line: str) -> str:
     """Drop embedding/override/isolate controls that are not closed (or not opened).
 
     Follows UAX #9 pairing: PDF closes the innermost embedding or override inside the
@@ -148,7 +185,6 @@ def _balance_bidi_line(match: re.Match[str]) -> str:
     open inside it, which are dropped). A balanced line is left alone, so right-to-left
     text that uses them properly keeps them.
     """
-    line = match.group(0)
     stack: list[tuple[int, str]] = []
     drop: set[int] = set()
     for index, char in enumerate(line):
@@ -172,9 +208,16 @@ def _balance_bidi_line(match: re.Match[str]) -> str:
 
 
 def _fix_bidi(text: str) -> tuple[str, int]:
-    before = len(text)
-    fixed = _BIDI_LINE_RE.sub(_balance_bidi_line, text)
-    return fixed, before - len(fixed)
+    """Balance bidi controls line by line (a line is a paragraph to the bidi algorithm);
+    only lines that contain one are looked at."""
+    if not _BIDI_RE.search(text):
+        return text, 0
+    lines = text.split("\n")
+    for number, line in enumerate(lines):
+        if _BIDI_RE.search(line):
+            lines[number] = _balance_bidi_line(line)
+    fixed = "\n".join(lines)
+    return fixed, len(text) - len(fixed)
 
 
 def _is_latin_context(char: str) -> bool:
@@ -266,7 +309,7 @@ RULES: tuple[CleanupRule, ...] = (
         "control-characters",
         "Control codes (NUL, ESC, DEL, C1) are invisible, break XHTML and have no meaning "
         "in a story; vertical tab, form feed and NEL separated words, so they become spaces.",
-        _substitute(_CONTROL_RE, _control),
+        _fix_controls,
         (
             ("a\x00b", "ab"),
             ("\x1b[1mbold\x1b[0m", "[1mbold[0m"),
@@ -339,7 +382,7 @@ RULES: tuple[CleanupRule, ...] = (
         "line-separators",
         "U+2028/U+2029 are line breaks to some programs and not to others; a space keeps "
         "the words apart without adding a line.",
-        _substitute(_LINE_SEPARATOR_RE, " "),
+        _substitute(_LINE_SEPARATOR_RE, " ", trigger=_LINE_SEPARATOR_RE.search),
         (
             ("first\u2028second", "first second"),
             ("para\u2029", "para"),
@@ -349,7 +392,7 @@ RULES: tuple[CleanupRule, ...] = (
         "trailing-whitespace",
         "Spaces at a line's end are invisible and make a blank line look non-blank; "
         "AO3 pastes use lines of only non-breaking spaces as blank lines.",
-        _substitute(_TRAILING_RE, ""),
+        _fix_trailing,
         (
             ("end.   \nnext", "end.\nnext"),
             ("one\n\u00a0\u00a0\ntwo", "one\n\ntwo"),
@@ -375,7 +418,7 @@ RULES: tuple[CleanupRule, ...] = (
         "A no-break space belongs before French : ; ! ? », after Mr. or an initial, and "
         "between a number and its unit; elsewhere it is a pasted &nbsp; that stops lines "
         "from breaking, and becomes a space.",
-        _substitute(_NO_BREAK_RUN_RE, _no_break_run),
+        _substitute(_NO_BREAK_RUN_RE, _no_break_run, trigger=_NO_BREAK_RE.search),
         (
             ("the\u00a0cat\u00a0sat", "the cat sat"),
             ("Sentence.\u00a0 Next", "Sentence. Next"),
@@ -393,7 +436,7 @@ RULES: tuple[CleanupRule, ...] = (
         "interior-spaces",
         "Tabs and runs of spaces inside a line are layout, not text; one space remains. "
         "A single thin, em or ideographic space is deliberate and stays.",
-        _substitute(_INTERIOR_RUN_RE, " "),
+        _substitute(_INTERIOR_RUN_RE, " ", trigger=_has_interior_candidates),
         (
             ("too   many", "too many"),
             ("tab\there", "tab here"),
