@@ -485,6 +485,65 @@ class PrintConfig(_Strict):
     bleed: NonEmpty | None = None
     crop_marks: bool = False
     pad_to: int | None = Field(default=None, ge=2)
+    # -- fanbinding kit (imposed sheets and volumes; see impose.py, volumes.py) --
+    sheet: Literal["auto", "a4", "letter"] = "auto"
+    signature: Literal["folio", "quarto", "octavo"] = "octavo"
+    sheets_per_signature: int | None = Field(default=None, ge=3, le=8)
+    pad: Literal["end", "split"] = "end"
+    creep: NonEmpty | None = None
+    flip: Literal["short", "long"] = "short"
+    sewing_marks: bool = False
+    fold_lines: bool = False
+    volumes: Literal["auto"] | int | None = None
+    volume_words: int = Field(default=180_000, ge=1_000)
+
+    @field_validator("sheet", "signature", "pad", "flip", mode="before")
+    @classmethod
+    def _fold_choice(cls, value: Any) -> Any:
+        """``A4``, ``Letter`` and ``Auto`` are how people write them."""
+        if isinstance(value, str):
+            folded = value.strip().lower()
+            return {"us-letter": "letter", "us letter": "letter", "none": None,
+                    "null": None, "~": None, "": None}.get(folded, folded)
+        return value
+
+    @field_validator("volumes", mode="before")
+    @classmethod
+    def _volumes(cls, value: Any) -> Any:
+        """``auto``, a number of volumes, or nothing (one book)."""
+        hint = ("write `volumes: auto` to split by length (see volume_words), a number such "
+                "as 2, or delete the line for one book")
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            number = value
+        elif isinstance(value, str) and value.strip().lower() in ("auto", "none", "null", "~", ""):
+            folded = value.strip().lower()
+            return "auto" if folded == "auto" else None
+        elif isinstance(value, str) and value.strip().isdigit():
+            number = int(value.strip())
+        else:
+            return _fail(f"{_show(value) if isinstance(value, str) else _kind(value)} is not a "
+                         "number of volumes", hint)
+        if number is not None and not 1 <= number <= 100:
+            return _fail(f"{number} volumes is out of range: use 1 to 100", hint)
+        return number
+
+    @field_validator("creep")
+    @classmethod
+    def _creep_length(cls, value: str | None) -> str | None:
+        """A paper thickness such as ``0.1mm``; checked here so the error has a line."""
+        if value is None:
+            return None
+        from fanbind.impose import parse_length
+
+        try:
+            points = parse_length(value)
+        except ValueError:
+            return _fail(f"{_show(value)} is not a length",
+                         "write the paper's thickness with a unit, e.g. 0.1mm or 0.004in")
+        if points > 72 / 25.4 * 2:
+            return _fail(f"{_show(value)} is too thick for one sheet of paper",
+                         "creep is the thickness of one sheet, typically 0.08mm to 0.15mm")
+        return value
 
 
 class LimitsConfig(_Strict):

@@ -1,0 +1,692 @@
+"""Imposition: the book PDF's pages placed two-up on printer sheets, in signature order.
+
+Fanbinders print on a home duplex printer, fold the sheets, nest them into
+signatures and sew the signatures together. This module turns the finished book
+PDF (pages of the trim size, as the normal PDF build writes them) into the PDF
+they print: landscape A4 or US Letter sheets, two book pages per side, in the
+order that makes the folded, nested sheets read 1, 2, 3 …
+
+**What the signature names mean here.** Every sheet is printed *two-up* (one
+book page on each half of each side) and folded once; this is bookbinder-js's
+"folio" page layout, the only one in which a 5.5 × 8.5 in or A5 page fits a home
+printer's sheet at full size. A *signature* is a number of such folded sheets
+nested one inside the other and sewn through their common fold (bookbinder-js's
+"signature length", counted in sheets):
+
+========  ======  =====  =============================================
+name      sheets  pages  note
+========  ======  =====  =============================================
+folio     1       4      one folded sheet
+quarto    2       8      the page count of a true quarto gathering
+octavo    4       16     the page count of a true octavo gathering
+custom    3–8     12–32  ``sheets_per_signature`` overrides the name
+========  ======  =====  =============================================
+
+A true quarto or octavo is one large sheet printed four or eight pages a side
+and folded twice or three times. Nesting two or four separately folded sheets
+gives a gathering of the same size with the same sewing, folds more accurately,
+needs no cutting of folded edges, and fits a home printer.
+
+**Duplex.** Sheets are printed on both sides, *flip on short edge*: both sides
+of a sheet are drawn upright, so the page behind the right-hand page of the front
+is the left-hand page of the back. ``flip: long`` draws every back side turned by
+180° instead, for printers that only flip on the long edge.
+
+Pages are placed as form XObjects (the page's own vector content and embedded
+fonts, copied once, never rasterised) with pikepdf. The output is deterministic:
+no clock is read, and the PDF's /ID is derived from its content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from fanbind.errors import BuildError
+
+if TYPE_CHECKING:
+    import pikepdf
+
+    from fanbind.config import PrintConfig
+
+PT_PER_MM = 72 / 25.4
+#: Points per unit for the lengths metadata.yaml may use (CSS's absolute units).
+UNITS = {"pt": 1.0, "mm": PT_PER_MM, "cm": 10 * PT_PER_MM, "in": 72.0, "pc": 12.0,
+         "px": 0.75, "q": PT_PER_MM / 4}
+#: Printer sheets, landscape (width, height) in points.
+SHEETS: dict[str, tuple[float, float]] = {
+    "letter": (792.0, 612.0),
+    "a4": (297 * PT_PER_MM, 210 * PT_PER_MM),
+}
+SHEET_NAMES = {"letter": "US Letter", "a4": "A4"}
+#: Sheets per signature for the named layouts (see the module docstring).
+SIGNATURE_SHEETS = {"folio": 1, "quarto": 2, "octavo": 4}
+
+#: Sewing stations: kettle stitches this far from head and tail, others at most this apart.
+KETTLE_INSET = 36.0
+STATION_SPACING = 108.0
+#: Crop marks: the gap between a mark and the trim, and the longest mark.
+CROP_GAP = 6.0
+CROP_LENGTH = 18.0
+CROP_MIN = 4.0
+#: Fold-line ticks run this far into the head and tail margins at the fold.
+FOLD_TICK = 18.0
+
+Side = Literal["front", "back"]
+
+
+def parse_length(text: str) -> float:
+    """A CSS-style length (``0.1mm``, ``0.004in``, ``0.3pt``) in points.
+
+    A bare ``0`` is accepted; any other number needs a unit, because a paper
+    thickness of "0.1" could mean millimetres or inches and the two differ 25×.
+    """
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", text)
+    if not match:
+        raise ValueError(text)
+    number, unit = float(match.group(1)), match.group(2).lower()
+    if not unit:
+        if number == 0:
+            return 0.0
+        raise ValueError(text)
+    if unit not in UNITS:
+        raise ValueError(text)
+    return number * UNITS[unit]
+
+
+# ------------------------------------------------------------------ the plan
+
+
+@dataclass(frozen=True)
+class SheetSide:
+    """One side of one printed sheet: which book pages go left and right.
+
+    ``left``/``right`` are 0-based page indexes of the book PDF, ``None`` for a
+    blank added as padding. They are given as the side is *seen*, upright; with
+    ``rotated`` (long-edge flip) the whole side is drawn turned by 180°.
+    ``creep`` is how far, in points, both pages move toward the fold.
+    """
+
+    sheet: int
+    signature: int
+    depth: int
+    side: Side
+    left: int | None
+    right: int | None
+    creep: float
+    rotated: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where every book page goes: signatures, sheets, sides, blanks."""
+
+    pages: int
+    sheets_per_signature: int
+    signatures: int
+    blanks_before: int
+    blanks_after: int
+    sides: tuple[SheetSide, ...]
+
+    @property
+    def sheets(self) -> int:
+        return len(self.sides) // 2
+
+    @property
+    def blanks(self) -> int:
+        return self.blanks_before + self.blanks_after
+
+    @property
+    def pages_per_signature(self) -> int:
+        return 4 * self.sheets_per_signature
+
+    def signature_pages(self, signature: int) -> list[int | None]:
+        """The book pages (0-based, ``None`` for blanks) of one signature, in reading order."""
+        sequence = [None] * self.blanks_before + list(range(self.pages)) + \
+            [None] * self.blanks_after
+        size = self.pages_per_signature
+        return sequence[signature * size:(signature + 1) * size]
+
+    def is_innermost(self, side: SheetSide) -> bool:
+        return side.depth == self.sheets_per_signature - 1
+
+
+def split_padding(blanks: int, pad: str) -> tuple[int, int]:
+    """Blanks (before, after) the book's pages.
+
+    ``split`` puts the larger *even* share not above half before page 1: an odd
+    number of blanks in front would turn every recto into a verso, and every
+    story that opens on a right-hand page would open on a left-hand one.
+    """
+    if pad == "end":
+        return 0, blanks
+    if pad != "split":
+        raise ValueError(pad)
+    before = math.ceil(blanks / 2)
+    before -= before % 2
+    return before, blanks - before
+
+
+def plan_imposition(pages: int, *, sheets_per_signature: int, pad: str = "end",
+                    creep: float = 0.0, flip: str = "short") -> Plan:
+    """Signature order for a book of ``pages`` pages.
+
+    Within a signature of *n* sheets (4n pages, numbered 0 … 4n−1), sheet *d*
+    (0 = outermost) carries on its front, left to right, pages 4n−1−2d and 2d,
+    and on its back 2d+1 and 4n−2−2d: folded with the front outside and nested
+    in order, the sheets read in sequence. Creep grows by ``creep`` points per
+    sheet toward the centre of the signature: the outer sheets wrap around the
+    inner ones, so an inner sheet's fold sits that much further in and its
+    pages are moved toward the fold to keep the text blocks in line.
+    """
+    if pages < 1:
+        raise ValueError("a book has at least one page")
+    if sheets_per_signature < 1:
+        raise ValueError("a signature has at least one sheet")
+    size = 4 * sheets_per_signature
+    signatures = math.ceil(pages / size)
+    before, after = split_padding(signatures * size - pages, pad)
+    sequence: list[int | None] = [None] * before + list(range(pages)) + [None] * after
+    sides: list[SheetSide] = []
+    sheet = 0
+    for signature in range(signatures):
+        chunk = sequence[signature * size:(signature + 1) * size]
+        for depth in range(sheets_per_signature):
+            shift = depth * creep
+            sides.append(SheetSide(sheet, signature, depth, "front",
+                                   chunk[size - 1 - 2 * depth], chunk[2 * depth], shift))
+            sides.append(SheetSide(sheet, signature, depth, "back",
+                                   chunk[2 * depth + 1], chunk[size - 2 - 2 * depth], shift,
+                                   rotated=flip == "long"))
+            sheet += 1
+    return Plan(pages, sheets_per_signature, signatures, before, after, tuple(sides))
+
+
+# ------------------------------------------------------------------ options
+
+
+@dataclass(frozen=True)
+class ImposeOptions:
+    """How to impose; :meth:`from_print_config` reads metadata.yaml's ``print:``."""
+
+    sheet: str = "auto"
+    sheets_per_signature: int = 4
+    pad: str = "end"
+    creep: float = 0.0
+    flip: str = "short"
+    sewing_marks: bool = False
+    fold_lines: bool = False
+    guide: bool = True
+
+    @classmethod
+    def from_print_config(cls, config: PrintConfig) -> ImposeOptions:
+        sheets = config.sheets_per_signature or SIGNATURE_SHEETS[config.signature]
+        return cls(sheet=config.sheet, sheets_per_signature=sheets, pad=config.pad,
+                   creep=parse_length(config.creep) if config.creep else 0.0,
+                   flip=config.flip, sewing_marks=config.sewing_marks,
+                   fold_lines=config.fold_lines)
+
+
+@dataclass(frozen=True)
+class ImposeResult:
+    """What was imposed, for the report and the printing guide."""
+
+    target: Path
+    plan: Plan
+    sheet: str
+    sheet_size: tuple[float, float]
+    trim: tuple[float, float]
+    scale: float
+    crop_marks: bool
+    guide_pages: int
+
+    def summary(self) -> str:
+        """One line for the build report."""
+        plan = self.plan
+        text = (f"{plan.sheets} sheets of {SHEET_NAMES[self.sheet]}, {plan.signatures} "
+                f"signature{'s' if plan.signatures != 1 else ''} of {plan.sheets_per_signature} "
+                f"sheets ({plan.pages_per_signature} pages), {plan.blanks} blank page"
+                f"{'s' if plan.blanks != 1 else ''} added")
+        if plan.blanks:
+            text += (" at the end" if not plan.blanks_before else
+                     f" ({plan.blanks_before} before, {plan.blanks_after} after)")
+        if self.scale < 1:
+            text += f"; pages scaled to {self.scale:.0%}"
+        return text
+
+
+# ------------------------------------------------------------------ geometry
+
+
+def choose_sheet(name: str, trim: tuple[float, float]) -> str:
+    """The sheet to print on: the one asked for, or for ``auto`` the best fit.
+
+    ``auto`` picks the sheet whose half holds the page at full size with the
+    least paper to spare (5.5 × 8.5 in → US Letter, A5 → A4); if neither holds
+    it, the one that needs the least shrinking.
+    """
+    if name != "auto":
+        if name not in SHEETS:
+            raise ValueError(name)
+        return name
+
+    def key(item: tuple[str, tuple[float, float]]) -> tuple[float, float, str]:
+        sheet, (width, height) = item
+        return (-min(1.0, fit_scale(trim, (width, height))), width * height, sheet)
+
+    return min(SHEETS.items(), key=key)[0]
+
+
+def fit_scale(trim: tuple[float, float], sheet: tuple[float, float]) -> float:
+    """1, or the factor that makes a page fit half the sheet (never enlarged)."""
+    half = sheet[0] / 2
+    return min(1.0, half / trim[0], sheet[1] / trim[1])
+
+
+def sewing_stations(height: float) -> list[float]:
+    """Stations from the head of a page ``height`` points tall, in points.
+
+    Kettle stitches half an inch from head and tail, the stations between them
+    evenly spaced at most 1.5 in apart and never fewer than three in all: six
+    for a 8.5 in page, the usual count for a link stitch on a page that tall.
+    """
+    span = height - 2 * KETTLE_INSET
+    if span <= 0:
+        return [height / 2]
+    intervals = max(2, math.ceil(span / STATION_SPACING - 1e-9))
+    return [KETTLE_INSET + span * i / intervals for i in range(intervals + 1)]
+
+
+def _num(value: float) -> str:
+    """A number for a content stream: short, and the same on every machine."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _pdf_string(text: str) -> bytes:
+    """A PDF literal string in WinAnsi (cp1252), with its delimiters escaped."""
+    raw = text.encode("cp1252", errors="replace")
+    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    sheet: tuple[float, float]
+    trim: tuple[float, float]
+    scale: float
+
+    @property
+    def page_size(self) -> tuple[float, float]:
+        return self.trim[0] * self.scale, self.trim[1] * self.scale
+
+    def origin(self, half: Literal["left", "right"], creep: float = 0.0) -> tuple[float, float]:
+        """Lower-left corner of a page's trim on the sheet, centred on its half.
+
+        ``creep`` moves it toward the fold (the spine of the folded sheet).
+        """
+        width, height = self.sheet
+        pw, ph = self.page_size
+        x = (width / 2 - pw) / 2
+        if half == "right":
+            x += width / 2
+        x += creep if half == "left" else -creep
+        return x, (height - ph) / 2
+
+    @property
+    def room(self) -> tuple[float, float]:
+        """Paper to spare beyond the trim: at the fore-edge, and at head and tail."""
+        pw, ph = self.page_size
+        return (self.sheet[0] / 2 - pw) / 2, (self.sheet[1] - ph) / 2
+
+
+def _crop_marks(layout: _Layout) -> list[str]:
+    """Crop marks at the fore-edge corners of both pages, where there is room.
+
+    There are none at the spine: it is the fold, which is sewn, not cut.
+    """
+    room_x, room_y = layout.room
+    ops: list[str] = []
+    pw, ph = layout.page_size
+    for half in ("left", "right"):
+        x, y = layout.origin(half)
+        fore = x if half == "left" else x + pw
+        outward = -1 if half == "left" else 1
+        if room_y >= CROP_GAP + CROP_MIN:
+            length = min(CROP_LENGTH, room_y - CROP_GAP)
+            for edge, sign in ((y + ph, 1), (y, -1)):
+                start = edge + sign * CROP_GAP
+                ops.append(f"{_num(fore)} {_num(start)} m {_num(fore)} "
+                           f"{_num(start + sign * length)} l S")
+        if room_x >= CROP_GAP + CROP_MIN:
+            length = min(CROP_LENGTH, room_x - CROP_GAP)
+            for edge in (y, y + ph):
+                start = fore + outward * CROP_GAP
+                ops.append(f"{_num(start)} {_num(edge)} m {_num(start + outward * length)} "
+                           f"{_num(edge)} l S")
+    if not ops:
+        return []
+    return ["q 0 G 0.25 w [] 0 d", *ops, "Q"]
+
+
+def _fold_marks(layout: _Layout, *, fold_lines: bool, sewing_marks: bool) -> list[str]:
+    """Fold line ticks and sewing stations on the fold, for the centre spread.
+
+    The fold-line ticks run from the sheet's edges into the head and tail
+    margins (where a page has no text at the gutter); the sewing stations are
+    short crossings of the fold, to pierce from inside the signature.
+    """
+    width, height = layout.sheet
+    x = width / 2
+    _, ph = layout.page_size
+    _, y = layout.origin("left")
+    ops: list[str] = []
+    if fold_lines:
+        ops += ["q 0.5 G 0.5 w [3 2] 0 d",
+                f"{_num(x)} {_num(height)} m {_num(x)} {_num(y + ph - FOLD_TICK)} l S",
+                f"{_num(x)} 0 m {_num(x)} {_num(y + FOLD_TICK)} l S", "Q"]
+    if sewing_marks:
+        ops.append("q 0.25 G 0.6 w [] 0 d")
+        for station in sewing_stations(ph):
+            at = y + ph - station
+            ops.append(f"{_num(x - 4)} {_num(at)} m {_num(x + 4)} {_num(at)} l S")
+        ops.append("Q")
+    return ops
+
+
+# ------------------------------------------------------------------ the PDF
+
+
+def _page_box(page: pikepdf.Page) -> tuple[float, float, float, float]:
+    """The trim box of a book page (its media box when it has none)."""
+    box = page.obj.get("/TrimBox") or page.obj.get("/CropBox") or page.mediabox
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def _side_stream(side: SheetSide, layout: _Layout, names: dict[int, str],
+                 boxes: Sequence[tuple[float, float, float, float]], *, crop: list[str],
+                 centre_marks: list[str]) -> bytes:
+    width, height = layout.sheet
+    ops: list[str] = ["q"]
+    if side.rotated:
+        ops.append(f"-1 0 0 -1 {_num(width)} {_num(height)} cm")
+    for half, page in (("left", side.left), ("right", side.right)):
+        if page is None:
+            continue
+        x, y = layout.origin(half, side.creep)
+        bx0, by0, _, _ = boxes[page]
+        clip_x = 0.0 if half == "left" else width / 2
+        ops.append(f"q {_num(clip_x)} 0 {_num(width / 2)} {_num(height)} re W n "
+                   f"{_num(layout.scale)} 0 0 {_num(layout.scale)} "
+                   f"{_num(x - layout.scale * bx0)} {_num(y - layout.scale * by0)} cm "
+                   f"{names[page]} Do Q")
+    ops += crop
+    ops += centre_marks
+    ops.append("Q")
+    return ("\n".join(ops) + "\n").encode("ascii")
+
+
+def impose(source: Path, target: Path, options: ImposeOptions = ImposeOptions(), *,
+           title: str | None = None, created: dt.datetime | None = None,
+           source_name: str | None = None) -> ImposeResult:
+    """Impose the book PDF ``source`` into ``target`` (the caller makes it atomic).
+
+    The first two pages of ``target`` are the printing guide and its blank back
+    (so printing the whole file duplex keeps every sheet's sides paired); the
+    sheets follow, front then back.
+    """
+    import pikepdf
+
+    try:
+        book = pikepdf.open(source)
+    except (pikepdf.PdfError, OSError) as exc:
+        raise BuildError(f"cannot read the book PDF: {exc}", file=str(source)) from exc
+    with book:
+        if not len(book.pages):
+            raise BuildError("the book PDF has no pages", file=str(source))
+        boxes = [_page_box(page) for page in book.pages]
+        trim = (max(b[2] - b[0] for b in boxes), max(b[3] - b[1] for b in boxes))
+        sheet = choose_sheet(options.sheet, trim)
+        sheet_size = SHEETS[sheet]
+        layout = _Layout(sheet_size, trim, fit_scale(trim, sheet_size))
+        plan = plan_imposition(len(book.pages), sheets_per_signature=options.sheets_per_signature,
+                               pad=options.pad, creep=options.creep, flip=options.flip)
+        crop = _crop_marks(layout) if layout.scale == 1 else []
+        centre = _fold_marks(layout, fold_lines=options.fold_lines,
+                             sewing_marks=options.sewing_marks)
+        result = ImposeResult(target, plan, sheet, sheet_size, trim, layout.scale, bool(crop),
+                              2 if options.guide else 0)
+
+        out = pikepdf.new()
+        forms: dict[int, pikepdf.Object] = {}
+        for index, page in enumerate(book.pages):
+            form = book.make_indirect(page.as_form_xobject())
+            forms[index] = out.copy_foreign(form)
+        names = {index: f"/P{index + 1}" for index in forms}
+
+        if options.guide:
+            _add_guide(out, result, title=title, source_name=source_name or source.name,
+                       options=options)
+        for side in plan.sides:
+            used = [p for p in (side.left, side.right) if p is not None]
+            stream = _side_stream(side, layout, names, boxes, crop=crop,
+                                  centre_marks=centre if side.side == "back"
+                                  and plan.is_innermost(side) else [])
+            page = out.add_blank_page(page_size=sheet_size)
+            page.obj.Resources = pikepdf.Dictionary(
+                XObject=pikepdf.Dictionary({names[p]: forms[p] for p in used}))
+            page.obj.Contents = out.make_stream(stream)
+        _set_info(out, title, created)
+        try:
+            out.save(target, deterministic_id=True, compress_streams=True,
+                     object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        except OSError as exc:
+            raise BuildError(f"could not write the imposed PDF: {exc.strerror or exc}",
+                             file=str(target)) from exc
+    return result
+
+
+def _set_info(out: pikepdf.Pdf, title: str | None, created: dt.datetime | None) -> None:
+    import pikepdf
+
+    info = pikepdf.Dictionary(Creator=pikepdf.String("fanbind"),
+                              Producer=pikepdf.String("fanbind (pikepdf)"))
+    if title:
+        info.Title = pikepdf.String(f"{title} – imposed for printing")
+    if created is not None:
+        stamp = created.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%SZ")
+        info.CreationDate = pikepdf.String(stamp)
+        info.ModDate = pikepdf.String(stamp)
+    out.trailer.Info = out.make_indirect(info)
+
+
+# ------------------------------------------------------------------ the printing guide
+
+
+def guide_lines(result: ImposeResult, options: ImposeOptions, *,
+                source_name: str) -> list[tuple[str, str]]:
+    """The printing guide as (style, text) lines.
+
+    Styles: ``h`` a heading, ``p`` a paragraph, ``t`` the heading of the
+    signature list and ``s`` one entry of it.
+    """
+    plan = result.plan
+    sheet_name = SHEET_NAMES[result.sheet]
+    width_in, height_in = (v / 72 for v in result.trim)
+    first, last = result.guide_pages + 1, result.guide_pages + 2 * plan.sheets
+    size = plan.pages_per_signature
+    lines: list[tuple[str, str]] = []
+    lines.append(("p", f"Book: {source_name}, {plan.pages} pages of {width_in:.4g} x "
+                       f"{height_in:.4g} in ({result.trim[0] / PT_PER_MM:.0f} x "
+                       f"{result.trim[1] / PT_PER_MM:.0f} mm)."))
+    lines.append(("p", f"Sheets: {plan.sheets} sheets of {sheet_name}, printed on both sides "
+                       f"(PDF pages {first}-{last})."))
+    lines.append(("p", f"Signatures: {plan.signatures} of {plan.sheets_per_signature} sheet"
+                       f"{'s' if plan.sheets_per_signature != 1 else ''} ({size} pages) each."))
+    if plan.blanks:
+        where = ("at the end" if not plan.blanks_before else
+                 f"{plan.blanks_before} before page 1, {plan.blanks_after} after the last page")
+        lines.append(("p", f"Blank pages added: {plan.blanks} ({where}), so that no "
+                           "signature is short."))
+    else:
+        lines.append(("p", "Blank pages added: none; the book fills every signature."))
+    if result.scale < 1:
+        lines.append(("p", f"The pages are larger than half a {sheet_name} sheet and are "
+                           f"printed at {result.scale:.0%}."))
+    if options.creep:
+        deepest = (plan.sheets_per_signature - 1) * options.creep
+        lines.append(("p", f"Creep: inner sheets are shifted toward the fold by "
+                           f"{options.creep / PT_PER_MM:.2g} mm per sheet (up to "
+                           f"{deepest / PT_PER_MM:.2g} mm on the innermost)."))
+    lines.append(("h", "How to print"))
+    flip = "short" if options.flip == "short" else "long"
+    lines.append(("p", f"Print the whole file on both sides of the paper: duplex, FLIP ON "
+                       f"{flip.upper()} EDGE, at actual size (100 %, not 'fit to page')."))
+    lines.append(("p", "This guide and its blank back are a sheet of their own; to skip it, "
+                       f"print PDF pages {first}-{last}."))
+    front = plan.sides[0]
+    back = plan.sides[1]
+    lines.append(("p", f"Test first: print PDF pages {first}-{first + 1} on one sheet. Its "
+                       f"front carries book pages {_label(front.left, plan)} | "
+                       f"{_label(front.right, plan)}, its back {_label(back.left, plan)} | "
+                       f"{_label(back.right, plan)}, both upright, each page behind its "
+                       "neighbour in the book."))
+    lines.append(("h", "How to fold"))
+    centre = plan.signature_pages(0)[size // 2 - 1:size // 2 + 1]
+    lines.append(("p", f"Take the sheets of one signature (signature 1 is sheets 1-"
+                       f"{plan.sheets_per_signature}) in printed order. Stack them with the "
+                       "first sheet at the bottom and the side showing the signature's first "
+                       "page face down."))
+    lines.append(("p", "Fold the stack in half, short edge to short edge, so the centre spread "
+                       f"(in signature 1: pages {_label(centre[0], plan)} | "
+                       f"{_label(centre[1], plan)}) is inside; crease the fold with a bone "
+                       "folder. The first sheet is now the outside."))
+    marks = []
+    if options.sewing_marks:
+        marks.append(f"{len(sewing_stations(result.trim[1] * result.scale))} sewing stations "
+                     "(short marks across the fold)")
+    if options.fold_lines:
+        marks.append("the fold (dashed ticks at head and tail)")
+    if marks:
+        lines.append(("p", "The centre spread of every signature shows " + " and ".join(marks)
+                           + ": pierce from the inside."))
+    if result.crop_marks:
+        lines.append(("p", "Crop marks at the fore-edge corners show where to trim the sewn "
+                           "book block."))
+    lines.append(("p", "Keep the signatures in order: they are numbered below."))
+    lines.append(("t", "Signatures"))
+    for signature in range(plan.signatures):
+        pages = [p for p in plan.signature_pages(signature) if p is not None]
+        blanks = size - len(pages)
+        sheets = (f"sheets {signature * plan.sheets_per_signature + 1}-"
+                  f"{(signature + 1) * plan.sheets_per_signature}")
+        text = f"{signature + 1}: {sheets}, pages {pages[0] + 1}-{pages[-1] + 1}" if pages \
+            else f"{signature + 1}: {sheets}, blank"
+        if pages and blanks:
+            text += f" + {blanks} blank"
+        lines.append(("s", text))
+    return lines
+
+
+def _label(page: int | None, plan: Plan) -> str:
+    return "blank" if page is None else str(page + 1)
+
+
+def _add_guide(out: pikepdf.Pdf, result: ImposeResult, *, title: str | None,
+               source_name: str, options: ImposeOptions) -> None:
+    """The printing guide (base-14 Helvetica, nothing embedded) and its blank back.
+
+    Text on the left, on the right a drawing of the test sheet's two sides, and
+    the list of signatures across the foot of the page.
+    """
+    import pikepdf
+
+    width, height = result.sheet_size
+    margin = 48.0
+    ops: list[bytes] = []
+
+    def text(font: str, size: float, x: float, y: float, line: str) -> None:
+        ops.append(f"BT /{font} {_num(size)} Tf 1 0 0 1 {_num(x)} {_num(y)} Tm ".encode()
+                   + _pdf_string(line) + b" Tj ET")
+
+    heading = title or "Your book"
+    heading = heading if len(heading) <= 60 else heading[:59] + "…"
+    y = height - margin - 16
+    text("F2", 17, margin, y, f"{heading}: printing guide")
+    y -= 28
+    diagram_width = 220.0
+    diagram_bottom = _guide_diagram(ops, result, x=width - margin - diagram_width, top=y + 10,
+                                    width=diagram_width, text=text)
+    lines = guide_lines(result, options, source_name=source_name)
+    for style, line in lines:
+        if style in ("s", "t"):
+            continue
+        if style == "h":
+            y -= 5
+            text("F2", 11.5, margin, y, line)
+            y -= 15
+            continue
+        for part in textwrap.wrap(line, 92) or [""]:
+            text("F1", 9.5, margin, y, part)
+            y -= 12
+        y -= 3
+    # The signature list in columns, as many as fit the rest of the page.
+    small = [line for style, line in lines if style == "s"]
+    y = min(y, diagram_bottom) - 4
+    text("F2", 11.5, margin, y, next(line for style, line in lines if style == "t"))
+    y -= 15
+    rows = max(1, int((y - margin / 2) // 11))
+    columns = 4
+    column_width = (width - 2 * margin) / columns
+    shown = small[: rows * columns]
+    if len(shown) < len(small):
+        shown[-1] = f"... and {len(small) - len(shown) + 1} more, in the same pattern"
+    for index, line in enumerate(shown):
+        column, row = divmod(index, rows)
+        text("F1", 8.5, margin + column * column_width, y - row * 11, line)
+    fonts = pikepdf.Dictionary(
+        F1=pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                              BaseFont=pikepdf.Name.Helvetica,
+                              Encoding=pikepdf.Name.WinAnsiEncoding),
+        F2=pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                              BaseFont=pikepdf.Name("/Helvetica-Bold"),
+                              Encoding=pikepdf.Name.WinAnsiEncoding))
+    page = out.add_blank_page(page_size=(width, height))
+    page.obj.Resources = pikepdf.Dictionary(Font=fonts)
+    page.obj.Contents = out.make_stream(b"\n".join(ops) + b"\n")
+    back = out.add_blank_page(page_size=(width, height))
+    note = b"BT /F1 8 Tf 1 0 0 1 " + f"{_num(margin)} {_num(margin / 2)}".encode() + \
+        b" Tm (Back of the printing guide: intentionally blank.) Tj ET\n"
+    back.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=fonts.F1))
+    back.obj.Contents = out.make_stream(note)
+
+
+def _guide_diagram(ops: list[bytes], result: ImposeResult, *, x: float, top: float,
+                   width: float, text) -> float:
+    """Draw sheet 1's front and back as they should come out; return the bottom y."""
+    plan = result.plan
+    sheet_w, sheet_h = result.sheet_size
+    height = width * sheet_h / sheet_w
+    y = top
+    for side, caption in ((plan.sides[0], "Sheet 1, front"),
+                          (plan.sides[1], "Sheet 1, back (turned over sideways)")):
+        text("F2", 9, x, y - 9, caption)
+        y -= 14 + height
+        ops.append(f"q 0.6 w 0 G {_num(x)} {_num(y)} {_num(width)} {_num(height)} re S "
+                   f"[3 2] 0 d 0.5 G {_num(x + width / 2)} {_num(y)} m "
+                   f"{_num(x + width / 2)} {_num(y + height)} l S Q".encode())
+        for offset, page in ((0.0, side.left), (width / 2, side.right)):
+            label = _label(page, plan)
+            size = 26 if page is not None else 12
+            label_width = 0.556 * size * len(label) if page is not None else 0.5 * size * 5
+            text("F2" if page is not None else "F1", size,
+                 x + offset + width / 4 - label_width / 2, y + height / 2 - size / 3, label)
+        y -= 10
+    text("F1", 8, x, y - 4, "Dashed: the fold. Numbers: the book's PDF pages.")
+    return y - 18
