@@ -679,6 +679,15 @@ def test_line_per_paragraph_file() -> None:
     assert body_texts(parsed) == ["First line is a paragraph.", "Second line too."]
 
 
+def test_line_per_paragraph_with_short_lines_and_a_scene_gap_is_not_unwrapped() -> None:
+    lines = [f"Line {n} of the chat log is a sentence of some sixty characters." for n in range(30)]
+    text = "A Tale\n\n" + "\n".join(lines[:15]) + "\n\n" + "\n".join(lines[15:])
+    parsed = parse(text)
+    assert parsed.paragraph_model == "line-per-paragraph"
+    assert len(body_texts(parsed)) == 30
+    assert [isinstance(b, SceneBreak) for b in blocks(parsed)].count(True) == 1
+
+
 def test_blank_line_file_with_poem_lines_keeps_lines() -> None:
     parsed = parse("A Tale\n\nRoses are red,\nviolets are blue.\n\nThe end of it.")
     assert parsed.paragraph_model == "blank-line"

@@ -683,19 +683,26 @@ class _Parser:
         if total:
             self.base_indent = min(indents)
             indented = sum(1 for n in indents if n > self.base_indent)
-            inner = [len(self.lines[p].rstrip()) for p, n in tight
-                     if self._indent(n) <= self.base_indent]
+            # Lines followed by a continuation line: where a wrap would have broken.
+            inner_lines = [p for p, n in tight if self._indent(n) <= self.base_indent]
+            inner = [len(self.lines[p].rstrip()) for p in inner_lines]
             if len(inner) >= 3:
                 width = _percentile(inner, 0.95)
                 if 30 <= width <= 100:
+                    # Wrapped lines end near one column, mostly mid-sentence, and
+                    # hardly any line runs past that column.
                     near = sum(1 for n in inner if n >= width - 20) / len(inner)
+                    ended = sum(1 for p in inner_lines if _ends_sentence(self.stripped[p]))
                     overlong = sum(1 for n in lengths if n > width + 10)
-                    wrapped = near >= 0.75 and overlong <= max(1, total // 20)
+                    wrapped = (near >= 0.75 and ended < len(inner) / 2
+                               and overlong <= max(1, total // 20))
                     self.width = width
             if wrapped:
                 if indented >= 2 and indented >= total / 20 and 2 * blank_pairs < indented:
                     model = "indented"
-                elif blank_pairs:
+                elif blank_pairs and 20 * blank_pairs >= len(tight):
+                    # Blank lines separate paragraphs (of 20 lines at most on average),
+                    # not just the odd scene in a file of unseparated lines.
                     model = "hard-wrapped"
                 else:
                     model = "line-per-paragraph"
