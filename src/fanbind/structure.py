@@ -126,7 +126,11 @@ _NORM_WORD = re.compile(r"\w+")
 _LETTERS_TAIL = re.compile(r"([^\W\d_]+)-\Z")
 _LETTERS_HEAD = re.compile(r"[^\W\d_]+")
 _DOC_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
-_MARKER_OR_URL = re.compile(r"(?P<url>(?:https?|ftp)://\S+|www\.\S+)|\*+|_+|/+", re.IGNORECASE)
+#: A URL runs to the next space but does not swallow punctuation or an emphasis
+#: marker right after it (``*see http://x.org*``, ``(www.x.org).``).
+_MARKER_OR_URL = re.compile(
+    r"(?P<url>(?:(?:https?|ftp)://|www\.)\S*[^\s*_.,;:!?)\]\"'’”])|\*+|_+|/+", re.IGNORECASE
+)
 _CAPITALISED_WORD = re.compile(r"[A-Z][a-z]+")
 
 #: Labels that close notes before the text and so prove where the text begins.

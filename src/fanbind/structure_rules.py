@@ -575,6 +575,7 @@ EMPHASIS_RULES: tuple[StructureRule, ...] = (
             Example("“*What?*” he said", "“[What?]” he said"),
             Example("*Kakashi*’s book", "[Kakashi]’s book"),
             Example("**very *much* so**", "[very [much] so]"),
+            Example("*see http://example.org/a_b_c*", "[see http://example.org/a_b_c]"),
         ),
         (
             "2 * 3 * 4",
@@ -616,5 +617,3 @@ EMPHASIS_RULES: tuple[StructureRule, ...] = (
     ),
 )
 
-#: URLs are copied verbatim: no emphasis is looked for inside them.
-URL = re.compile(r"(?:https?|ftp)://\S+|www\.\S+", re.IGNORECASE)
