@@ -183,6 +183,19 @@ def test_mojibake_repair_does_no_typography(text: str) -> None:
     assert decode_bytes(text.encode(), file="s.txt").text == text
 
 
+def test_mojibake_repair_never_invents_control_characters() -> None:
+    # ftfy would read "À\x80" as the overlong UTF-8 C0 80, i.e. NUL.
+    assert decode_bytes("xÀ\x80y".encode(), file="s.txt").text == "xÀ\x80y"
+
+
+def test_every_leading_bom_is_removed_even_after_repair() -> None:
+    assert decode_bytes(codecs.BOM_UTF8 * 3 + b"Hi", file="s.txt").text == "Hi"
+    decoded = decode_bytes("ï»¿Hi".encode(), file="s.txt")
+    assert decoded.text == "Hi"
+    with pytest.raises(StoryFileError, match="blank"):
+        decode_bytes(codecs.BOM_UTF8, file="s.txt", encoding="cp1252")
+
+
 def test_mixed_utf8_and_cp1252_file_is_read_as_cp1252_and_repaired() -> None:
     data = "café “ok” ".encode() + "don’t".encode("cp1252") + b"\n"
     decoded = decode_bytes(data, file="s.txt")

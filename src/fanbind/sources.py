@@ -342,7 +342,9 @@ def _repair_mojibake(text: str) -> tuple[str, int, int | None, int]:
             fixed = ftfy.fix_encoding(line, _FTFY_CONFIG)
         except Exception:  # a heuristic failing on odd input must not stop the build
             continue
-        if fixed == line:
+        if fixed == line or (_CONTROL_RE.search(fixed) and not _CONTROL_RE.search(line)):
+            # No change, or a "repair" that invents control characters (ftfy reads an
+            # overlong C0 80 as NUL): not text anyone wrote.
             continue
         pieces[index] = fixed
         lines_changed += 1
@@ -556,11 +558,9 @@ def decode_bytes(data: bytes, *, file: str, encoding: str | None = None) -> Deco
     else:
         text, codec, skip = _decode_detected(data, file)
 
-    if text.startswith("\ufeff"):
-        text = text[1:]
-        skip += len("\ufeff".encode(codec)) if codec.startswith("utf") else 0
     if "\x00" in text:
         raise _nul_error(file, _nul_offset(text, text.index("\x00"), codec, skip))
+    text = text.lstrip("\ufeff")  # a BOM the codec kept, or several (concatenated files)
     if _is_blank(text):
         raise _blank_error(file, empty=False)
 
@@ -578,6 +578,10 @@ def decode_bytes(data: bytes, *, file: str, encoding: str | None = None) -> Deco
         )
 
     text, repairs, first_line, lines_changed = _repair_mojibake(text)
+    # A UTF-8 BOM read as cp1252 ("ï»¿") is repaired into a BOM.
+    text = text.lstrip("\ufeff")
+    if repairs and _is_blank(text):
+        raise _blank_error(file, empty=False)
     if repairs:
         plural = "s" if repairs != 1 else ""
         on_lines = f" on {lines_changed} lines" if lines_changed != 1 else ""
