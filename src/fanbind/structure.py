@@ -131,7 +131,6 @@ _DOC_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _MARKER_OR_URL = re.compile(
     r"(?P<url>(?:(?:https?|ftp)://|www\.)\S*[^\s*_.,;:!?)\]\"'’”])|\*+|_+|/+", re.IGNORECASE
 )
-_CAPITALISED_WORD = re.compile(r"[A-Z][a-z]+")
 
 #: Labels that close notes before the text and so prove where the text begins.
 _FRONT_ENDS = frozenset({Action.BODY_START, Action.SEE_END, Action.SUMMARY, Action.NOTES,
@@ -178,11 +177,15 @@ class _Section:
 
 @dataclass(frozen=True, slots=True)
 class _Para:
+    """A paragraph before inline parsing: the lines it is joined from."""
+
     lines: tuple[int, ...]  # 0-based indices
 
 
 @dataclass(frozen=True, slots=True)
 class _Break:
+    """A scene break (ornament line or blank-line run) before collapsing."""
+
     line: int  # 0-based index
 
 
@@ -195,7 +198,8 @@ def _norm(text: str) -> str:
 
 
 def _capitalise_words(text: str) -> str:
-    return re.sub(r"[^\W\d_]+", lambda m: m.group().capitalize(), text)
+    """"twenty-one" → "Twenty-One": number words read like the rest of a heading."""
+    return _LETTERS_HEAD.sub(lambda m: m.group().capitalize(), text)
 
 
 def _chapter_title(match: re.Match[str]) -> tuple[str, bool] | None:
@@ -532,9 +536,6 @@ class _Parser:
         return count
 
     # ---------------------------------------------------------------- preface
-
-    def _rule(self, index: int) -> StructureRule | None:
-        return self.classes[index].rule
 
     def _action(self, index: int) -> Action | None:
         rule = self.classes[index].rule
