@@ -342,7 +342,7 @@ def _repair_mojibake(text: str) -> tuple[str, int, int | None, int]:
             fixed = ftfy.fix_encoding(line, _FTFY_CONFIG)
         except Exception:  # a heuristic failing on odd input must not stop the build
             continue
-        if fixed == line or (_CONTROL_RE.search(fixed) and not _CONTROL_RE.search(line)):
+        if fixed == line or set(_CONTROL_RE.findall(fixed)) - set(_CONTROL_RE.findall(line)):
             # No change, or a "repair" that invents control characters (ftfy reads an
             # overlong C0 80 as NUL): not text anyone wrote.
             continue
