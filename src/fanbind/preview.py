@@ -37,7 +37,7 @@ def story_lines(loaded: LoadedStory, *, marked: bool) -> list[str]:
             lines.extend([text, ""])
 
     if parsed.title:
-        emit("TITLE", parsed.title, parsed.title_line)
+        emit("TITLE", story.title, parsed.title_line)
     for label, paragraphs in (("SUMMARY", story.summary), ("NOTES", story.notes)):
         for paragraph in paragraphs:
             emit(label, plain_text(paragraph.inlines), None)
