@@ -566,11 +566,14 @@ def decode_bytes(data: bytes, *, file: str, encoding: str | None = None) -> Deco
 
     diagnostics: list[Diagnostic] = []
     if codec not in ("utf-8", "utf-8-sig"):
-        how = "as declared in metadata.yaml" if encoding is not None else "detected"
+        message = (
+            f"read as {codec}, as set by `encoding:` in metadata.yaml"
+            if encoding is not None
+            else f"not UTF-8: detected encoding {codec}"
+        )
         diagnostics.append(
             Diagnostic(
-                "FB100", Severity.INFO, file, None,
-                f"read as {codec} ({how}), not UTF-8",
+                "FB100", Severity.INFO, file, None, message,
                 hint=None if encoding is not None else "if the text looks wrong, set "
                 "`encoding:` for this story in metadata.yaml; re-saving as UTF-8 avoids "
                 "guessing",
