@@ -75,6 +75,8 @@ STATION_SPACING = 108.0
 CROP_GAP = 6.0
 CROP_LENGTH = 18.0
 CROP_MIN = 4.0
+#: How far (points) a page may overhang half a sheet and still count as fitting.
+FIT_TOLERANCE = 0.05
 #: Fold-line ticks run this far into the head and tail margins at the fold.
 FOLD_TICK = 18.0
 
@@ -246,6 +248,10 @@ class ImposeResult:
     crop_marks: bool
     guide_pages: int
 
+    @property
+    def sheet_label(self) -> str:
+        return SHEET_NAMES[self.sheet]
+
     def summary(self) -> str:
         """One line for the build report."""
         plan = self.plan
@@ -284,9 +290,14 @@ def choose_sheet(name: str, trim: tuple[float, float]) -> str:
 
 
 def fit_scale(trim: tuple[float, float], sheet: tuple[float, float]) -> float:
-    """1, or the factor that makes a page fit half the sheet (never enlarged)."""
+    """1, or the factor that makes a page fit half the sheet (never enlarged).
+
+    A page within a twentieth of a point of fitting fits: A5 is exactly half of
+    A4, but PDFs round its size to a few decimals.
+    """
     half = sheet[0] / 2
-    return min(1.0, half / trim[0], sheet[1] / trim[1])
+    scale = min(1.0, half / trim[0], sheet[1] / trim[1])
+    return 1.0 if scale > 1 - FIT_TOLERANCE / max(trim) else scale
 
 
 def sewing_stations(height: float) -> list[float]:
