@@ -70,7 +70,9 @@ def balanced_partition(words: Sequence[int], volumes: int) -> list[range]:
     :func:`smallest_cap`, minimising the sum of squared run lengths. The cap
     keeps the table to a narrow band: with j volumes behind it, story i can only
     be a boundary if the first i stories fit in j volumes and the rest in the
-    others. Returns the runs as ranges of story indexes.
+    others. Between equally even splits the earlier volumes get the extra
+    stories (4, 3, 3 rather than 3, 3, 4). Returns the runs as ranges of story
+    indexes.
     """
     n = len(words)
     if not 1 <= volumes <= n:
@@ -98,7 +100,7 @@ def balanced_partition(words: Sequence[int], volumes: int) -> list[range]:
                 if before is None:
                     continue
                 value = before + (prefix[i] - prefix[s]) ** 2
-                if value < best:
+                if value <= best:  # on a tie, the later cut: earlier volumes the longer
                     best, best_s = value, s
             if best_s >= 0:
                 row[i], links[i] = best, best_s
