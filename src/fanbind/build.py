@@ -6,6 +6,7 @@ The writers are imported lazily so an EPUB-only build never imports WeasyPrint.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -24,6 +25,8 @@ from fanbind.resources import EPUB_CSS
 from fanbind.stories import LoadedStory, load_story
 
 FORMATS = ("epub", "pdf")
+#: Every format ``--format`` accepts; ``imposed`` (sheets for home binding) implies ``pdf``.
+ALL_FORMATS = (*FORMATS, "imposed")
 Reporter = Callable[[str], None]
 
 
@@ -59,6 +62,8 @@ class BuildResult:
     pages: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    imposed: list = field(default_factory=list)  # impose.ImposeResult, one per book or volume
+    volumes: object | None = None  # volumes.VolumePlan when the book was split
 
 
 def open_project(project_dir: Path, metadata: Path | None = None) -> Project:
@@ -159,10 +164,17 @@ def build(
     strict: bool = False,
     allow_outside: bool = False,
     report: Reporter | None = None,
+    print_overrides: dict[str, object] | None = None,
 ) -> BuildResult:
-    """Build the requested formats; every output is written atomically."""
+    """Build the requested formats; every output is written atomically.
+
+    ``print_overrides`` replaces ``print:`` settings from metadata.yaml (the
+    ``fanbind impose`` options).
+    """
     started = time.perf_counter()
-    project = open_project(project_dir, metadata)
+    project = with_print_overrides(open_project(project_dir, metadata), print_overrides)
+    if "imposed" in formats and "pdf" not in formats:
+        formats = (*formats, "pdf")
     book = load_book(project, allow_outside=allow_outside, report=report)
     result = BuildResult(stories=len(book.anthology.stories), words=book.anthology.words,
                          diagnostics=book.diagnostics)
@@ -197,7 +209,12 @@ def build(
         result.outputs.append(target)
         result.timings["epub"] = time.perf_counter() - t0
 
-    if "pdf" in formats:
+    plan = plan_book_volumes(project, book, result.diagnostics) if "pdf" in formats else None
+    if plan is not None:
+        build_volumes(project, book, plan, out=out, slug=slug, when=when,
+                      stylesheet_path=stylesheet_path, impose="imposed" in formats,
+                      result=result, report=report)
+    elif "pdf" in formats:
         t0 = time.perf_counter()
         if report:
             report("laying out the PDF")
@@ -215,5 +232,152 @@ def build(
         result.pages = pdf.pages
         result.outputs.append(target)
         result.timings["pdf"] = time.perf_counter() - t0
+        if "imposed" in formats:
+            impose_book(project, target, result=result, when=when, report=report)
     result.timings["total"] = time.perf_counter() - started
     return result
+
+
+# ---------------------------------------------------------------- fanbinding kit
+
+
+def with_print_overrides(project: Project, overrides: dict[str, object] | None) -> Project:
+    """The project with some ``print:`` settings replaced (validated like the file's)."""
+    if not overrides:
+        return project
+    from dataclasses import replace
+
+    from pydantic import ValidationError
+
+    from fanbind.config import PrintConfig
+
+    settings = {**project.config.print.model_dump(exclude_unset=True), **overrides}
+    try:
+        printing = PrintConfig.model_validate(settings)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        message = (problem.get("ctx") or {}).get("message") or problem["msg"]
+        raise MetadataError(f"print.{where}: {message}") from None
+    return replace(project, config=project.config.model_copy(update={"print": printing}))
+
+
+def plan_book_volumes(project: Project, book: LoadedBook, diagnostics: Diagnostics):
+    """The split into volumes that ``print.volumes`` asks for, or ``None`` for one book."""
+    from fanbind.volumes import plan_volumes
+
+    printing = project.config.print
+    words = [story.words for story in book.anthology.stories]
+    plan = plan_volumes(words, printing.volumes, limit=printing.volume_words)
+    shown = project.display(project.metadata_path)
+    if plan is None:
+        return None
+    for index in plan.oversized:
+        story = book.anthology.stories[index]
+        diagnostics.warn("FB801", shown, None,
+                         f"{story.title!r} has {story.words:,} words, more than volume_words "
+                         f"({printing.volume_words:,}): it makes a volume on its own",
+                         "raise print.volume_words, or accept a thicker volume")
+    if plan.count == 1:
+        return None
+    sizes = ", ".join(f"{w:,}" for w in plan.words)
+    diagnostics.info("FB802", shown, None,
+                     f"split into {plan.count} volumes at story boundaries ({sizes} words)")
+    return plan
+
+
+def build_volumes(project: Project, book: LoadedBook, plan, *, out: Path, slug: str,
+                  when: dt.datetime, stylesheet_path: Path | None, impose: bool,
+                  result: BuildResult, report: Reporter | None) -> None:
+    """Write ``<slug>-volume-N.pdf`` for each volume (and its imposed sheets).
+
+    Each volume goes through the normal renderer and PDF writer as an anthology
+    of its own stories; :func:`fanbind.volumes.mark_volume` labels its title
+    page and makes its contents list the whole set.
+    """
+    from fanbind.pdf import write_pdf
+    from fanbind.render import render_book
+    from fanbind.volumes import VOLUMES_CSS, mark_volume, split_anthology
+
+    t0 = time.perf_counter()
+    result.volumes = plan
+    extra = (VOLUMES_CSS, *((stylesheet_path,) if stylesheet_path else ()))
+    for volume in split_anthology(book.anthology, plan):
+        if report:
+            report(f"laying out volume {volume.number} of {volume.total}")
+        documents = render_book(volume.anthology, stylesheets=("css/epub.css",))
+        mark_volume(documents, volume, book.anthology, plan)
+        target = out / f"{slug}-volume-{volume.number}.pdf"
+        with atomic_output(target) as temp:
+            pdf = write_pdf(volume.anthology, documents, temp, project_dir=project.root,
+                            extra_stylesheets=extra, created=when)
+        for url in pdf.refused:
+            result.diagnostics.warn("FB601", project.display(stylesheet_path or
+                                                             project.metadata_path),
+                                    None, f"not fetched: {url}",
+                                    "fanbind uses only files inside the project folder")
+        result.pages = (result.pages or 0) + pdf.pages
+        result.outputs.append(target)
+        if impose:
+            impose_book(project, target, result=result, when=when, report=report)
+    result.timings["volumes"] = time.perf_counter() - t0
+
+
+def impose_book(project: Project, book_pdf: Path, *, result: BuildResult, when: dt.datetime,
+                report: Reporter | None) -> None:
+    """Write ``<book>-imposed.pdf`` next to a book PDF: sheets for home binding."""
+    from fanbind.impose import ImposeOptions, impose
+
+    t0 = time.perf_counter()
+    if report:
+        report(f"imposing {book_pdf.name}")
+    target = book_pdf.with_name(f"{book_pdf.stem}-imposed.pdf")
+    options = ImposeOptions.from_print_config(project.config.print)
+    with atomic_output(target) as temp:
+        imposed = impose(book_pdf, temp, options, title=project.config.title, created=when,
+                         source_name=book_pdf.name)
+    imposed = dataclasses.replace(imposed, target=target)
+    if imposed.scale < 1:
+        result.diagnostics.warn(
+            "FB803", project.display(project.metadata_path), None,
+            f"the pages are larger than half a {imposed.sheet_label} sheet: the imposed "
+            f"sheets print them at {imposed.scale:.0%}",
+            "choose print.sheet: a4 or letter to suit the trim, or a smaller trim")
+    result.imposed.append(imposed)
+    result.outputs.append(target)
+    result.timings["imposed"] = result.timings.get("imposed", 0.0) + time.perf_counter() - t0
+
+
+def impose_file(pdf: Path, *, project_dir: Path = Path("."), metadata: Path | None = None,
+                out_dir: Path | None = None,
+                print_overrides: dict[str, object] | None = None):
+    """Impose an existing PDF (``fanbind impose --pdf``): any book, not only fanbind's.
+
+    ``print:`` settings come from the project's metadata.yaml when there is one,
+    else from the defaults; ``print_overrides`` win over both.
+    """
+    from fanbind.config import PrintConfig
+    from fanbind.impose import ImposeOptions, impose
+
+    source = pdf.resolve()
+    if not source.is_file():
+        raise BuildError("the PDF to impose does not exist", file=str(pdf))
+    title = None
+    has_metadata = metadata is not None or (project_dir / "metadata.yaml").exists()
+    if has_metadata:
+        project = with_print_overrides(open_project(project_dir, metadata), print_overrides)
+        printing, title = project.config.print, project.config.title
+    else:
+        settings = {key: value for key, value in (print_overrides or {}).items()}
+        try:
+            printing = PrintConfig.model_validate(settings)
+        except Exception as exc:  # pydantic's ValidationError, told in people's words
+            raise MetadataError(f"print settings: {exc}") from None
+    out = (out_dir if out_dir is not None else source.parent).resolve()
+    ensure_output_dir(out)
+    target = out / f"{source.stem}-imposed.pdf"
+    with atomic_output(target) as temp:
+        imposed = impose(source, temp, ImposeOptions.from_print_config(printing),
+                         title=title or source.stem, created=build_time([source]),
+                         source_name=source.name)
+    return dataclasses.replace(imposed, target=target)

@@ -8,7 +8,7 @@ tracebacks are reserved for bugs.
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +33,7 @@ out = Console(highlight=False, soft_wrap=True)
 class OutputFormat(str, Enum):
     epub = "epub"
     pdf = "pdf"
+    imposed = "imposed"
 
 
 def _version(value: bool) -> None:
@@ -88,6 +89,7 @@ def build(
       fanbind build                         both books into ./dist
       fanbind build my-zine -o out          a project in my-zine, books into out/
       fanbind build --format epub           only the EPUB (fast: no page layout)
+      fanbind build --format imposed        the PDF and its sheets for home binding
     """
     from fanbind.build import build as run_build
 
@@ -114,6 +116,7 @@ def build(
         out.print(summary, markup=False)
         for path in result.outputs:
             out.print(f"wrote {path}", markup=False)
+        _print_kit(result)
         timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items() if k != "read")
         out.print(f"time: {timing}", markup=False)
 
@@ -203,6 +206,122 @@ def normalize(
     except FanbindError as error:
         raise _fail(error) from None
     out.print(text, markup=False, highlight=False)
+
+
+# ---------------------------------------------------------------- fanbinding kit
+
+
+class SheetChoice(StrEnum):
+    auto = "auto"
+    a4 = "a4"
+    letter = "letter"
+
+
+class SignatureChoice(StrEnum):
+    folio = "folio"
+    quarto = "quarto"
+    octavo = "octavo"
+
+
+class PadChoice(StrEnum):
+    end = "end"
+    split = "split"
+
+
+class FlipChoice(StrEnum):
+    short = "short"
+    long = "long"
+
+
+def _print_kit(result) -> None:
+    """The volumes and imposed sheets of a build, one line each."""
+    plan = getattr(result, "volumes", None)
+    if plan is not None:
+        sizes = ", ".join(f"{w:,}" for w in plan.words)
+        out.print(f"{plan.count} volumes, split at story boundaries: {sizes} words", markup=False)
+    for imposed in getattr(result, "imposed", []):
+        out.print(f"{imposed.target.name}: {imposed.summary()}", markup=False)
+
+
+_Opt = typer.Option
+
+
+@app.command()
+def impose(
+    project: Annotated[Path, typer.Argument(help="Project folder holding metadata.yaml.")
+                       ] = Path("."),
+    pdf: Annotated[Path | None, _Opt(
+        "--pdf", help="Impose this PDF instead of building the project's book.")] = None,
+    output: Annotated[Path | None, _Opt(
+        "-o", "--output", help="Output folder (default: PROJECT/dist, or that of --pdf).")] = None,
+    metadata: Annotated[Path | None, _Opt(
+        "--metadata", "-m", help="Metadata file (default: PROJECT/metadata.yaml).")] = None,
+    sheet: Annotated[SheetChoice | None, _Opt(
+        help="Printer paper (default: print.sheet, auto).")] = None,
+    signature: Annotated[SignatureChoice | None, _Opt(
+        help="folio = 1 sheet (4 pages), quarto = 2 (8), octavo = 4 (16).")] = None,
+    sheets: Annotated[int | None, _Opt(
+        "--sheets", min=3, max=8, help="Sheets per signature, 3-8 (overrides --signature).")
+        ] = None,
+    pad: Annotated[PadChoice | None, _Opt(
+        help="Blank pages at the end, or split before and after.")] = None,
+    creep: Annotated[str | None, _Opt(help="Paper thickness for creep, e.g. 0.1mm.")] = None,
+    flip: Annotated[FlipChoice | None, _Opt(help="Duplex flip edge (default short).")] = None,
+    sewing_marks: Annotated[bool | None, _Opt(
+        "--sewing-marks/--no-sewing-marks", help="Sewing stations on each centre spread.")
+        ] = None,
+    fold_lines: Annotated[bool | None, _Opt(
+        "--fold-lines/--no-fold-lines", help="Fold ticks on each centre spread.")] = None,
+    strict: Annotated[bool, _Opt("--strict", help="Treat warnings as errors.")] = False,
+    allow_outside: Annotated[bool, _Opt("--allow-outside")] = False,
+    quiet: Annotated[bool, _Opt("-q", "--quiet", help="Print only warnings and errors.")
+                     ] = False,
+) -> None:
+    """Build the book PDF and impose it for home printing and binding.
+
+    Writes `<title>.pdf` and `<title>-imposed.pdf`: two book pages on each side
+    of landscape A4 or US Letter sheets, in signature order, for duplex printing
+    (flip on short edge), with a printing guide as the first page. Options
+    override `print:` in metadata.yaml. With --pdf, imposes an existing PDF.
+
+    [b]Examples[/b]
+
+      fanbind impose                                sheets for the project in .
+      fanbind impose --sheet letter --sheets 5      20-page signatures on US Letter
+      fanbind impose --pdf book.pdf --creep 0.1mm   impose any PDF
+    """
+    overrides: dict[str, object] = {
+        key: (value.value if isinstance(value, Enum) else value)
+        for key, value in (("sheet", sheet), ("signature", signature),
+                           ("sheets_per_signature", sheets), ("pad", pad), ("creep", creep),
+                           ("flip", flip), ("sewing_marks", sewing_marks),
+                           ("fold_lines", fold_lines))
+        if value is not None}
+    if signature is not None and sheets is None:
+        overrides["sheets_per_signature"] = None
+    try:
+        if pdf is not None:
+            from fanbind.build import impose_file
+
+            imposed = impose_file(pdf, project_dir=project, metadata=metadata, out_dir=output,
+                                  print_overrides=overrides)
+            if not quiet:
+                out.print(f"wrote {imposed.target}", markup=False)
+                out.print(imposed.summary(), markup=False)
+            return
+        from fanbind.build import build as run_build
+
+        result = run_build(project, out_dir=output, formats=("imposed",), metadata=metadata,
+                           strict=strict, allow_outside=allow_outside, print_overrides=overrides)
+    except KeyboardInterrupt:
+        raise _fail(Interrupted("interrupted: no book was written")) from None
+    except FanbindError as error:
+        raise _fail(error) from None
+    _print_diagnostics(result.diagnostics)
+    if not quiet:
+        for path in result.outputs:
+            out.print(f"wrote {path}", markup=False)
+        _print_kit(result)
 
 
 def main() -> None:
