@@ -36,7 +36,9 @@ def story_lines(loaded: LoadedStory, *, marked: bool) -> list[str]:
         else:
             lines.extend([text, ""])
 
-    if parsed.title:
+    if parsed.title or not marked:
+        # The plain text always opens with the title line, as a story file should,
+        # so reading the normalized text again finds the same title and body.
         emit("TITLE", story.title, parsed.title_line)
     for label, paragraphs in (("SUMMARY", story.summary), ("NOTES", story.notes)):
         for paragraph in paragraphs:

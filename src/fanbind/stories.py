@@ -13,6 +13,7 @@ from pathlib import Path
 
 from fanbind.config import AnthologyConfig, StoryConfig
 from fanbind.diagnostics import Diagnostic, Diagnostics, Severity
+from fanbind.errors import StoryFileError
 from fanbind.model import Chapter, Heading, Paragraph, Story, Text, plain_text
 from fanbind.normalize import clean_text
 from fanbind.sources import read_story
@@ -74,6 +75,10 @@ def load_story(
     chapters = tuple(
         Chapter(ch.title, typeset(ch.blocks), ch.origin) for ch in parsed.chapters
     )
+    if not any(isinstance(b, Paragraph) for ch in chapters for b in ch.blocks):
+        raise StoryFileError("has no story text once export lines and ornaments are removed",
+                             file=display_name,
+                             hint="check that the file holds the story, not only its notes")
     title = meta.title or parsed.title
     title = typeset_text(title, language=language, dash_style=book.dash_style) if title else "Untitled"
     words = 0

@@ -122,7 +122,7 @@ _RULES_BY_NAME: dict[str, StructureRule] = {
 }
 _GUTENBERG_START, _GUTENBERG_END, _GUTENBERG_CREDITS = GUTENBERG_RULES
 _ROMAN = re.compile(r"C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
-_NORM_WORD = re.compile(r"\w+")
+_NORM_WORD = re.compile(r"[^\W_]+")  # letters and digits: emphasis underscores do not count
 _LETTERS_TAIL = re.compile(r"([^\W\d_]+)-\Z")
 _LETTERS_HEAD = re.compile(r"[^\W\d_]+")
 _DOC_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
@@ -575,6 +575,13 @@ class _Parser:
                     and _norm(self.stripped[i]) == _norm(self.title)):
                 self._drop(i, "ao3-repeated-title")
                 after_title = True
+                i += 1
+                continue
+            if after_title and action is Action.ORNAMENT:
+                # An ornament between the title and the text opens no scene: drop it
+                # here, so what follows is judged as if it came straight after the title.
+                self._drop(i, rule.name, report=False)  # type: ignore[union-attr]
+                self._info("FB222", i, "scene break at the start of a chapter dropped")
                 i += 1
                 continue
             if after_title and action is Action.BYLINE:

@@ -427,9 +427,9 @@ ORNAMENT_RULES: tuple[StructureRule, ...] = (
         _ex(
             "***", "* * *", "~~~", "---", "___", "###", "#", "+++", "===", "~*~", "§", "❦",
             "⁂", "* ~ *", "        * * *", "-----------------------------------------------",
-            "•••", "—",
+            "•••", "—", "--",
         ),
-        ("...", "…", "?!", "“…”", "* a *", "2 * 3", "--"),
+        ("...", "…", "?!", "“…”", "* a *", "2 * 3"),
         Action.ORNAMENT,
     ),
     StructureRule(
@@ -459,9 +459,6 @@ def ornament_kind(stripped: str) -> str | None:
     if chars <= SPEECH_PUNCTUATION:
         return None
     if chars <= ORNAMENT_CHARS:
-        # Two hyphens alone are a dash, not a rule.
-        if visible == "--":
-            return None
         return "scene-break"
     letters = chars & ORNAMENT_LETTERS
     symbols = chars - ORNAMENT_LETTERS

@@ -1,0 +1,98 @@
+"""Properties of the whole text pipeline (decode → clean → structure → typography).
+
+Each stage has its own property tests; these check the stages together, the way
+a story file actually goes through them: nothing but fanbind's own error type
+escapes, no word is lost or invented (except debris lines, which are reported),
+output is NFC without control characters, and normalizing the normalized text
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fanbind.errors import FanbindError
+from fanbind.model import Heading, Paragraph, plain_text
+from fanbind.preview import _load, story_lines
+
+WORDS = st.sampled_from([
+    "Kakashi", "Iruka", "said", "the", "night", "don't", "'til", "rock 'n' roll", "5'9\"",
+    "well-known", "--", " - ", "...", "\"Hello,\"", "'no'", "*really*", "_quiet_", "1990-1995",
+    "Chapter", "café", "naïve", "“Hi”", "”Wrong", "o'clock", "Summary:", "oOo", "—", "…",
+])
+LINE = st.lists(WORDS, min_size=1, max_size=12).map(" ".join)
+BLOCK = st.one_of(LINE, st.sampled_from(["***", "~~~", "Chapter 2", "Epilogue", "Kakashi", ""]))
+STORY = st.lists(BLOCK, min_size=1, max_size=30).map(lambda lines: "\n\n".join(lines) + "\n")
+
+
+def alnum(text: str) -> list[str]:
+    return [c for c in unicodedata.normalize("NFC", text).casefold() if c.isalnum()]
+
+
+def story_text(loaded) -> str:
+    """Every word the pipeline kept or reported as dropped, in one string."""
+    parts = [loaded.parsed.title or ""]
+    parts += list(loaded.parsed.summary) + list(loaded.parsed.notes)
+    for chapter in loaded.parsed.chapters:
+        parts.append(chapter.title or "")
+        for block in chapter.blocks:
+            if isinstance(block, (Paragraph, Heading)):
+                parts.append(plain_text(block.inlines))
+    parts += list(loaded.parsed.end_notes)
+    parts += [d.text for d in loaded.parsed.dropped]
+    return " ".join(parts)
+
+
+def load_text(tmp: Path, data: bytes):
+    path = tmp / "story.txt"
+    path.write_bytes(data)
+    return _load(path, language="en", encoding=None)[0]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=400))
+def test_arbitrary_bytes_raise_only_fanbind_errors(tmp_path, data):
+    try:
+        load_text(tmp_path, data)
+    except FanbindError:
+        pass
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=300))
+def test_arbitrary_unicode_raises_only_fanbind_errors(tmp_path, text):
+    try:
+        loaded = load_text(tmp_path, text.encode("utf-8", "surrogatepass"))
+    except FanbindError:
+        return
+    for line in story_lines(loaded, marked=False):
+        assert unicodedata.is_normalized("NFC", line)
+        assert not any(unicodedata.category(c) == "Cc" for c in line)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=STORY)
+def test_no_word_lost_or_invented(tmp_path, text):
+    try:
+        loaded = load_text(tmp_path, text.encode())
+    except FanbindError:
+        return
+    # Dropped lines are reported apart from the text, so compare as multisets.
+    assert Counter(alnum(story_text(loaded))) == Counter(alnum(text))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=STORY)
+def test_normalizing_twice_changes_nothing(tmp_path, text):
+    try:
+        once = load_text(tmp_path, text.encode())
+    except FanbindError:
+        return
+    first = story_lines(once, marked=False)
+    twice = load_text(tmp_path, "\n".join(first).encode())
+    assert story_lines(twice, marked=False) == first
