@@ -80,7 +80,8 @@ def load_story(
                              file=display_name,
                              hint="check that the file holds the story, not only its notes")
     title = meta.title or parsed.title
-    title = typeset_text(title, language=language, dash_style=book.dash_style) if title else "Untitled"
+    title = (typeset_text(title, language=language, dash_style=book.dash_style)
+             if title else "Untitled")
     words = 0
     for chapter in chapters:
         for block in chapter.blocks:
