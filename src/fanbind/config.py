@@ -496,6 +496,44 @@ class PrintConfig(_Strict):
     fold_lines: bool = False
     volumes: Literal["auto"] | int | None = None
     volume_words: int = Field(default=180_000, ge=1_000)
+    # -- print PDF design (see geometry.py, pdf.py) --
+    pdf_variant: Literal["pdf/a-3b", "pdf/ua-1"] | None = None
+    verso_head: Literal["authors", "title"] = "authors"
+
+    @field_validator("pdf_variant", "verso_head", mode="before")
+    @classmethod
+    def _fold_print_choice(cls, value: Any) -> Any:
+        """``PDF/A-3b`` and ``Title`` are how people write them."""
+        if isinstance(value, str):
+            folded = value.strip().lower()
+            return None if folded in ("none", "null", "~", "") else folded
+        return value
+
+    @field_validator("trim")
+    @classmethod
+    def _trim_name(cls, value: str) -> str:
+        """A trim preset name; checked here so the error has a line."""
+        from fanbind.geometry import TRIMS, find_trim
+
+        if find_trim(value) is None:
+            return _fail(f"{_show(value)} is not a trim size fanbind knows",
+                         "use one of " + ", ".join(TRIMS) + ", or set width and height")
+        return value
+
+    @field_validator("width", "height", "font_size", "bleed")
+    @classmethod
+    def _print_length(cls, value: str | None) -> str | None:
+        """A length with a unit (``5.5in``, ``148mm``, ``10.5pt``)."""
+        if value is None:
+            return None
+        from fanbind.geometry import parse_length
+
+        try:
+            parse_length(value)
+        except ValueError:
+            return _fail(f"{_show(value)} is not a length",
+                         "write a number with a unit: in, mm, cm, pt or pc (e.g. 5.5in, 3mm)")
+        return value
 
     @field_validator("sheet", "signature", "pad", "flip", mode="before")
     @classmethod
