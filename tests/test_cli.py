@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.conftest import copy_sample
 from typer.testing import CliRunner
 
 from fanbind import __version__
 from fanbind.cli import app
-from tests.conftest import copy_sample
 
 runner = CliRunner()
 

@@ -8,7 +8,6 @@ import pypdfium2
 import pytest
 from lxml import etree
 from pypdf import PdfReader
-
 from tests.conftest import read_zip, summarize
 
 TITLES = [
@@ -32,8 +31,8 @@ def test_epub_has_every_story_in_spine_and_nav(sample_build):
     files = read_zip(sample_build.epub)
     opf = etree.fromstring(files["EPUB/content.opf"])
     spine = [i.get("idref") for i in opf.iterfind(".//opf:spine/opf:itemref", OPF_NS)]
-    assert spine[:2] == ["titlepage", "contents"]
-    assert spine[2:] == [f"story-{n:03d}" for n in range(1, 6)]
+    assert spine[:4] == ["cover", "titlepage", "colophon", "contents"]
+    assert spine[4:] == [f"story-{n:03d}" for n in range(1, 6)] + ["authors"]
     nav = etree.fromstring(files["EPUB/nav.xhtml"])
     toc_titles = nav.xpath("//x:nav[@epub:type='toc']//x:a/text()", namespaces=XHTML)
     for title in TITLES:
@@ -76,7 +75,7 @@ def test_pdf_outline_text_and_pages(sample_build):
     reader = PdfReader(sample_build.pdf)
     assert len(reader.pages) > 20
     outline = [item.title for item in reader.outline if not isinstance(item, list)]
-    assert outline == TITLES
+    assert outline == [*TITLES, "About the Authors"]  # back matter is bookmarked too
     pdf = pypdfium2.PdfDocument(str(sample_build.pdf))
     text = "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
     for title in TITLES:

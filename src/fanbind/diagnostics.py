@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
@@ -56,10 +56,12 @@ class Diagnostics:
         self._items.append(item)
         return item
 
-    def warn(self, code: str, file: str, line: int | None, message: str, hint: str | None = None) -> None:
+    def warn(self, code: str, file: str, line: int | None, message: str,
+             hint: str | None = None) -> None:
         self.add(code, Severity.WARNING, file, line, message, hint)
 
-    def info(self, code: str, file: str, line: int | None, message: str, hint: str | None = None) -> None:
+    def info(self, code: str, file: str, line: int | None, message: str,
+             hint: str | None = None) -> None:
         self.add(code, Severity.INFO, file, line, message, hint)
 
     def extend(self, items: Iterable[Diagnostic]) -> None:

@@ -9,7 +9,7 @@ block remembers where it came from so diagnostics can point at a file and line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fanbind.config import AnthologyConfig, StoryConfig
@@ -40,7 +40,7 @@ class Emphasis:
     children: tuple[Inline, ...]
 
 
-Inline = Union[Text, Emphasis]
+Inline = Text | Emphasis
 
 
 def plain_text(inlines: tuple[Inline, ...]) -> str:
@@ -80,7 +80,7 @@ class Heading:
     origin: Origin | None = None
 
 
-Block = Union[Paragraph, SceneBreak, Heading]
+Block = Paragraph | SceneBreak | Heading
 
 
 # ------------------------------------------------------------- larger structure

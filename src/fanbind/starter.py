@@ -17,7 +17,8 @@ from fanbind.stories import count_words
 from fanbind.structure import parse_story
 
 COMMENTED_FIELDS = (
-    "# rating: Teen And Up Audiences   # General Audiences | Teen And Up Audiences | Mature | Explicit | Not Rated",
+    "# rating: Teen And Up Audiences",
+    "#   (General Audiences | Teen And Up Audiences | Mature | Explicit | Not Rated)",
     "# warnings: [No Archive Warnings Apply]",
     "# categories: [M/M]             # F/F, F/M, Gen, M/M, Multi, Other",
     "# fandoms: []",
@@ -57,8 +58,8 @@ def write_starter(project: Path, *, stories_dir: Path | None = None, force: bool
         "stories:",
     ]
     for path in files:
-        relative = path.resolve().relative_to(project.resolve()) if path.resolve().is_relative_to(
-            project.resolve()) else path.resolve()
+        resolved, root = path.resolve(), project.resolve()
+        relative = resolved.relative_to(root) if resolved.is_relative_to(root) else resolved
         decoded = read_story(path, display_name=str(relative))
         text, _ = clean_text(decoded.text, file=str(relative))
         parsed = parse_story(text, file=str(relative))
