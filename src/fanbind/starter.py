@@ -68,7 +68,7 @@ def write_starter(project: Path, *, stories_dir: Path | None = None, force: bool
         if parsed.title:
             lines.append(f"    title: {_scalar(parsed.title)}   # detected; {words:,} words")
         else:
-            lines.append(f"    # title: \"\"   # no title line found: fill one in ({words:,} words)")
+            lines.append(f'    # title: ""   # no title line found: fill one in ({words:,} words)')
         lines.append("    authors: [Anonymous]")
         lines.extend("    " + field for field in COMMENTED_FIELDS)
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
