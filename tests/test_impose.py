@@ -472,3 +472,18 @@ def test_build_format_imposed_writes_the_sheets_next_to_the_book(tmp_path, monke
     assert imposed.plan.pages == result.pages
     assert imposed.plan.sheets_per_signature == 1
     assert len(read_sides(imposed.target)) == 2 * imposed.plan.sheets
+
+
+def test_a_sewable_signature_size_with_fewer_blanks_is_suggested(tmp_path):
+    """81 pages in 16-page signatures waste 15; 12-page signatures would waste 3."""
+    book = make_book(tmp_path / "book.pdf", 81)
+    target = tmp_path / "imposed.pdf"
+    result = impose(book, target, ImposeOptions(sheet="letter", sheets_per_signature=4))
+    assert result.plan.blanks == 15
+    assert result.fewer_blanks() == (3, 3)
+    assert "(3 sheets per signature would need 3)" in result.summary()
+    assert "With 3 sheets per signature (12 pages) it would be 3." in " ".join(
+        guide_text(target).split())
+    exact = impose(make_book(tmp_path / "b.pdf", 80), target,
+                   ImposeOptions(sheet="letter", sheets_per_signature=4))
+    assert exact.plan.blanks == 0 and exact.fewer_blanks() is None

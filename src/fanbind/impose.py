@@ -252,6 +252,24 @@ class ImposeResult:
     def sheet_label(self) -> str:
         return SHEET_NAMES[self.sheet]
 
+    def fewer_blanks(self) -> tuple[int, int] | None:
+        """(sheets per signature, blanks) of a sewable size that pads at least 4 pages less.
+
+        Only sizes of 3 sheets or more count (thinner signatures make a weak
+        spine); the nearest such size to the chosen one wins.
+        """
+        plan = self.plan
+        options = []
+        for sheets in range(3, 9):
+            size = 4 * sheets
+            blanks = -plan.pages % size
+            if blanks <= plan.blanks - 4:
+                options.append((abs(sheets - plan.sheets_per_signature), blanks, sheets))
+        if not options:
+            return None
+        _, blanks, sheets = min(options)
+        return sheets, blanks
+
     def summary(self) -> str:
         """One line for the build report."""
         plan = self.plan
@@ -264,6 +282,9 @@ class ImposeResult:
                      f" ({plan.blanks_before} before, {plan.blanks_after} after)")
         if self.scale < 1:
             text += f"; pages scaled to {self.scale:.0%}"
+        better = self.fewer_blanks()
+        if better:
+            text += f" ({better[0]} sheets per signature would need {better[1]})"
         return text
 
 
@@ -545,6 +566,10 @@ def guide_lines(result: ImposeResult, options: ImposeOptions, *,
                  f"{plan.blanks_before} before page 1, {plan.blanks_after} after the last page")
         lines.append(("p", f"Blank pages added: {plan.blanks} ({where}), so that no "
                            "signature is short."))
+        better = result.fewer_blanks()
+        if better:
+            lines[-1] = (lines[-1][0], lines[-1][1] + f" With {better[0]} sheets per signature "
+                         f"({4 * better[0]} pages) it would be {better[1]}.")
     else:
         lines.append(("p", "Blank pages added: none; the book fills every signature."))
     if result.scale < 1:
