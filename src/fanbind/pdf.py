@@ -1,10 +1,22 @@
 """PDF writer: the only module that imports WeasyPrint.
 
 The rendered XHTML documents are joined into one HTML document (their bodies, in
-order, with links between files turned into links inside the document) and laid
-out by WeasyPrint with ``print.css``. WeasyPrint fetches only through
-:class:`ProjectFetcher`, which serves files from the project folder and the
-package's styles and fonts and refuses everything else — no network, ever.
+order, with links between files turned into links inside the document), lightly
+rearranged for print (:func:`arrange_for_print`) and laid out by WeasyPrint with
+``print.css`` plus a settings sheet from :mod:`fanbind.geometry`. WeasyPrint
+fetches only through :class:`ProjectFetcher`, which serves files from the
+project folder and the package's styles and fonts and refuses everything else —
+no network, ever.
+
+Layout passes. The inside margin depends on the page count (the gutter table in
+:mod:`fanbind.geometry`), which is only known after layout. The first pass uses
+an estimate from the word count; if the real count falls in another row of the
+table, the book is laid out again with that row (rare: the gutter moves the text
+block outward and keeps its width unless the outer margin would get too thin).
+WeasyPrint cannot limit consecutive hyphenated lines (it has no
+``hyphenate-limit-lines``), so after layout fanbind looks for paragraphs with
+three or more hyphenated lines in a row and lays the book out once more with
+automatic hyphenation switched off in just those paragraphs.
 """
 
 from __future__ import annotations
@@ -12,17 +24,23 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 from weasyprint import CSS, HTML
+from weasyprint import Document as RenderedDocument
+from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from fanbind.config import PrintConfig
 from fanbind.errors import BuildError
+from fanbind.geometry import Geometry, estimate_pages, gutter_band, page_geometry
 from fanbind.model import Anthology
 from fanbind.render import XHTML_NS, Document, new_document, sub
 from fanbind.resources import PRINT_CSS, STYLES_DIR
@@ -32,6 +50,16 @@ MIME_TYPES = {
     ".woff2": "font/woff2", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
     ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp",
 }
+PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
+"""The variants ``--pdf-variant`` offers (WeasyPrint writes their metadata and, for
+PDF/UA, the structure tree; it does not validate the result)."""
+
+MAX_LADDER = 2
+"""At most this many consecutive lines may end in a hyphen."""
+_HYPHENS = ("\u2010", "-", "\u00ad")
+_BLOCK_ID = re.compile(r"^story-\d+-b\d+$")
+
+PageMap = tuple[tuple[str, str], ...]
 
 
 class RefusedResource(ValueError):
@@ -39,31 +67,60 @@ class RefusedResource(ValueError):
 
 
 class ProjectFetcher(URLFetcher):
-    """Serve only local files under the allowed roots; record what was refused."""
+    """Serve only local files under the allowed roots; record what was refused.
+
+    ``http:``, ``https:``, ``data:``, ``ftp:`` and every other scheme are refused
+    before anything is opened, as are ``file:`` URLs outside the roots (symlinks
+    are resolved first) and anything that is not a regular file. ``fetched``
+    lists what was served, so tests can see that nothing else was read.
+    """
 
     def __init__(self, roots: Iterable[Path]):
         super().__init__(allowed_protocols={"file"})
         self.roots = tuple(root.resolve() for root in roots)
         self.refused: list[str] = []
+        self.fetched: list[str] = []
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         parts = urlsplit(url)
         if parts.scheme != "file":
-            self.refused.append(url)
-            raise RefusedResource(f"not fetched (only project files are used): {url}")
+            self.refused.append(_short(url))
+            raise RefusedResource(f"not fetched (only project files are used): {_short(url)}")
         path = Path(unquote(parts.path)).resolve()
         if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
             self.refused.append(url)
             raise RefusedResource(f"not fetched (outside the project): {url}")
         content_type = MIME_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        self.fetched.append(path.as_uri())
         return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})
+
+
+def _short(url: str) -> str:
+    """``data:`` URLs can be megabytes long; a warning needs only their start."""
+    return url if len(url) <= 120 else url[:100] + "…"
 
 
 @dataclass(frozen=True)
 class PdfResult:
+    """What the layout produced.
+
+    ``page_map`` has one ``(id, label)`` pair per printed page, in order: the id
+    of the block at the top of the page (the paragraph continuing from the
+    previous page when one is split, else the first block starting on it; the
+    section's id on front-matter pages; blank pages take the id of the next page
+    with content, trailing blank pages that of the last one) and the folio as
+    printed (roman in front matter, arabic from the first story; pages that
+    show no folio get the number they would show).
+    """
+
     pages: int
     refused: tuple[str, ...]
     warnings: tuple[str, ...]
+    page_map: PageMap = ()
+    trim: str = ""
+    passes: int = 1
+    padded: int = 0
+    ladders: int = 0
 
 
 def join_documents(anthology: Anthology, documents: list[Document]) -> etree._Element:
@@ -102,39 +159,95 @@ def join_documents(anthology: Anthology, documents: list[Document]) -> etree._El
     return html
 
 
-def write_pdf(
-    anthology: Anthology,
-    documents: list[Document],
-    target: Path,
-    *,
-    project_dir: Path,
-    extra_stylesheets: tuple[Path, ...] = (),
-    created: dt.datetime,
-) -> PdfResult:
-    """Lay out the book and write it to ``target`` (the caller makes it atomic)."""
-    html_root = join_documents(anthology, documents)
-    head = html_root.find(f"{{{XHTML_NS}}}head")
-    stamp = created.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _x(tag: str) -> str:
+    return f"{{{XHTML_NS}}}{tag}"
+
+
+def _has_class(element: etree._Element, name: str) -> bool:
+    return name in (element.get("class") or "").split()
+
+
+def _add_class(element: etree._Element, name: str) -> None:
+    classes = (element.get("class") or "").split()
+    if name not in classes:
+        element.set("class", " ".join([*classes, name]))
+
+
+PARATEXT_CLASSES = ("story-preface", "tags", "summary", "notes")
+
+
+def arrange_for_print(html: etree._Element, *, long_paratext: int = 900) -> etree._Element:
+    """Rearrange the joined tree for the printed page (this tree only; no text changes).
+
+    * The story's paratext — the tag block, summary and notes that the renderer
+      puts in the story header — moves into a ``div.story-paratext`` ahead of
+      the header, so print.css can set it on the verso *facing* the opening:
+      readers see warnings and tags before the first line, and the opening page
+      keeps the sink, title, byline and text. Stories with paratext get the
+      class ``has-paratext``; paratext longer than ``long_paratext``
+      characters gets ``long`` (no sink, so it fits its page).
+    * The first paragraph of each story and chapter gets ``lead`` (the
+      small-caps lead-in), the last story paragraph ``story-end`` (kept with
+      the lines before it, so no story ends with a lone line on a page).
+    * The first story gets ``first-story``: its opening restarts the folios.
+    * Contents links retarget from the story section (which now starts on the
+      paratext verso) to the story title, so page numbers name the opening.
+    """
+    body = html.find(_x("body"))
+    stories = [s for s in body.iter(_x("section")) if _has_class(s, "story")]
+    for index, story in enumerate(stories):
+        if index == 0:
+            _add_class(story, "first-story")
+        header = next((c for c in story if _has_class(c, "preface")), None)
+        if header is not None:
+            moved = [c for c in header if any(_has_class(c, k) for k in PARATEXT_CLASSES)]
+            if moved:
+                paratext = etree.Element(_x("div"))
+                paratext.set("class", "story-paratext")
+                for child in moved:
+                    paratext.append(child)  # lxml moves the element
+                story.insert(list(story).index(header), paratext)
+                _add_class(story, "has-paratext")
+                if len("".join(paratext.itertext())) > long_paratext:
+                    _add_class(paratext, "long")
+        containers = [story, *(c for c in story if _has_class(c, "chapter"))]
+        for container in containers:
+            first = next((c for c in container if c.tag == _x("p")
+                          and _BLOCK_ID.match(c.get("id") or "")), None)
+            if first is not None:
+                _add_class(first, "lead")
+        paragraphs = [p for p in story.iter(_x("p")) if _BLOCK_ID.match(p.get("id") or "")]
+        if paragraphs:
+            _add_class(paragraphs[-1], "story-end")
+    titles = {s.get("id"): f"{s.get('id')}-title" for s in stories}
+    present = {e.get("id") for e in body.iter() if e.get("id")}
+    for link in body.iter(_x("a")):
+        target = (link.get("href") or "").removeprefix("#")
+        if target in titles and titles[target] in present:
+            link.set("href", "#" + titles[target])
+    return html
+
+
+def _head_metadata(html: etree._Element, created: dt.datetime) -> None:
+    head = html.find(_x("head"))
+    stamp = created.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     sub(head, "meta", name="dcterms.created", content=stamp)
     sub(head, "meta", name="dcterms.modified", content=stamp)
-    fetcher = ProjectFetcher([project_dir, STYLES_DIR])
-    fonts = FontConfiguration()
-    captured = _CaptureWarnings()
-    logger = logging.getLogger("weasyprint")
-    logger.addHandler(captured)
-    try:
-        stylesheets = [CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts)]
-        stylesheets += [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts)
-                        for path in extra_stylesheets]
-        source = etree.tostring(html_root, encoding="unicode", method="html")
-        document = HTML(string=source, base_url=str(project_dir) + "/", url_fetcher=fetcher)
-        rendered = document.render(stylesheets=stylesheets, font_config=fonts)
-        rendered.write_pdf(target)
-    except OSError as exc:
-        raise BuildError(f"could not write the PDF: {exc.strerror or exc}", file=str(target)) from exc
-    finally:
-        logger.removeHandler(captured)
-    return PdfResult(len(rendered.pages), tuple(fetcher.refused), tuple(captured.messages))
+
+
+# ---------------------------------------------------------------------- layout
+
+
+@dataclass
+class _Layout:
+    rendered: RenderedDocument
+    geometry: Geometry
+    page_map: PageMap
+    passes: int
+    padded: int
+    ladders: int
+    fetcher: ProjectFetcher
+    warnings: list[str] = field(default_factory=list)
 
 
 class _CaptureWarnings(logging.Handler):
@@ -145,4 +258,285 @@ class _CaptureWarnings(logging.Handler):
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        message = record.getMessage()
+        if message not in self.messages:
+            self.messages.append(message)
+
+
+def _lay_out(
+    anthology: Anthology,
+    documents: list[Document],
+    *,
+    project_dir: Path,
+    extra_stylesheets: tuple[Path, ...],
+    created: dt.datetime,
+    trim: str | None,
+    print_config: PrintConfig | None,
+) -> _Layout:
+    config = print_config if print_config is not None else anthology.meta.print
+    html_root = arrange_for_print(join_documents(anthology, documents))
+    _head_metadata(html_root, created)
+    fetcher = ProjectFetcher([project_dir, STYLES_DIR])
+    fonts = FontConfiguration()
+    captured = _CaptureWarnings()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(captured)
+    try:
+        design = [CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts)]
+        user = [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts)
+                for path in extra_stylesheets]
+
+        def render(geometry: Geometry) -> tuple[HTML, RenderedDocument]:
+            source = etree.tostring(html_root, encoding="unicode", method="html")
+            document = HTML(string=source, base_url=project_dir.as_uri() + "/",
+                            url_fetcher=fetcher)
+            settings = CSS(string=geometry.css(), url_fetcher=fetcher, font_config=fonts)
+            rendered = document.render(stylesheets=[*design, settings, *user],
+                                       font_config=fonts)
+            return document, rendered
+
+        first_guess = page_geometry(config, pages=1, trim=trim)
+        estimate = estimate_pages([s.words for s in anthology.stories], first_guess)
+        geometry = page_geometry(config, pages=estimate, trim=trim)
+        passes = 0
+        tried: set[int] = set()
+        while True:
+            passes += 1
+            document, rendered = render(geometry)
+            count = _padded_count(len(rendered.pages), config.pad_to)
+            band = gutter_band(count)
+            tried.add(geometry.band)
+            if band == geometry.band or band in tried or not geometry.mirrored:
+                break
+            geometry = page_geometry(config, pages=count, trim=trim)
+
+        ladders = _ladder_paragraphs(rendered)
+        if ladders:
+            for element in html_root.iter(_x("p")):
+                if element.get("id") in ladders:
+                    _add_class(element, "no-hyphens")
+            passes += 1
+            document, rendered = render(geometry)
+        remaining = len(_ladder_paragraphs(rendered))
+
+        padded = _padded_count(len(rendered.pages), config.pad_to) - len(rendered.pages)
+        page_map = _page_map(document, rendered, anthology)
+        if padded:
+            rendered = _pad(rendered, geometry, padded, fetcher, fonts)
+            last_id = page_map[-1][0] if page_map else ""
+            start = len(page_map)
+            first_body = _first_body_index(page_map)
+            page_map = page_map + tuple(
+                (last_id, _label(start + i, first_body)) for i in range(padded))
+    finally:
+        logger.removeHandler(captured)
+    return _Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,
+                   captured.messages)
+
+
+def _padded_count(pages: int, pad_to: int | None) -> int:
+    if not pad_to:
+        return pages
+    return pages + (-pages) % pad_to
+
+
+def _pad(rendered: RenderedDocument, geometry: Geometry, count: int,
+         fetcher: ProjectFetcher, fonts: FontConfiguration) -> RenderedDocument:
+    """Append ``count`` blank pages of the same size, bleed and marks.
+
+    They are laid out as a tiny document of their own with the settings sheet
+    only (no margin boxes, so no folio), then joined with :meth:`copy`: no
+    second layout of the whole book.
+    """
+    html = "<html><body>" + "".join(
+        f'<div style="height:1pt;{"break-before:page" if i else ""}"></div>'
+        for i in range(count)) + "</body></html>"
+    settings = CSS(string=geometry.css(), url_fetcher=fetcher, font_config=fonts)
+    blank = HTML(string=html, url_fetcher=fetcher).render(stylesheets=[settings],
+                                                           font_config=fonts)
+    return rendered.copy([*rendered.pages, *blank.pages[:count]])
+
+
+# ---------------------------------------------------------------------- page map
+
+
+def _iter_lines(box: Any) -> Iterator[Any]:
+    if isinstance(box, boxes.LineBox):
+        yield box
+        return
+    for child in getattr(box, "children", ()):
+        yield from _iter_lines(child)
+
+
+def _line_text(line: Any) -> str:
+    parts: list[str] = []
+
+    def walk(box: Any) -> None:
+        if isinstance(box, boxes.TextBox):
+            parts.append(box.text)
+        for child in getattr(box, "children", ()):
+            walk(child)
+
+    walk(line)
+    return "".join(parts)
+
+
+def _ladder_paragraphs(rendered: RenderedDocument) -> set[str]:
+    """Ids of story paragraphs with more than MAX_LADDER hyphenated lines in a row."""
+    found: set[str] = set()
+    run_id, run = None, 0
+    for page in rendered.pages:
+        for line in _iter_lines(page._page_box):
+            element = line.element
+            element_id = element.get("id") if element is not None else None
+            if element_id != run_id:
+                run_id, run = element_id, 0
+            if _line_text(line).rstrip().endswith(_HYPHENS):
+                run += 1
+                if run > MAX_LADDER and element_id and _BLOCK_ID.match(element_id):
+                    found.add(element_id)
+            else:
+                run = 0
+    return found
+
+
+def _top_element(page: Any) -> Any | None:
+    """The element of the first in-flow content on a page (None on a blank page)."""
+    box = page._page_box
+    element = None
+    while True:
+        children = [c for c in getattr(box, "children", ())
+                    if not isinstance(c, boxes.MarginBox) and c.is_in_normal_flow()]
+        if not children:
+            return element if isinstance(box, (boxes.LineBox, boxes.TextBox)) else None
+        box = children[0]
+        if isinstance(box, boxes.LineBox):
+            return box.element if box.element is not None else element
+        if box.element is not None and box.element_tag and not box.element_tag.startswith("::"):
+            element = box.element
+
+
+def _page_map(document: HTML, rendered: RenderedDocument, anthology: Anthology) -> PageMap:
+    order: dict[Any, int] = {}
+    ids: list[str | None] = []
+    for index, element in enumerate(document.etree_element.iter()):
+        order[element] = index
+        ids.append(element.get("id"))
+    page_ids: list[str | None] = []
+    for page in rendered.pages:
+        element = _top_element(page)
+        if element is None or element not in order:
+            page_ids.append(None)
+            continue
+        position = order[element]
+        while position >= 0 and not ids[position]:
+            position -= 1
+        page_ids.append(ids[position] if position >= 0 else None)
+    # Blank pages point at what follows them (the next story); trailing ones at the end.
+    following: str | None = None
+    for index in range(len(page_ids) - 1, -1, -1):
+        if page_ids[index] is None:
+            page_ids[index] = following
+        else:
+            following = page_ids[index]
+    previous = ""
+    for index, value in enumerate(page_ids):
+        if value is None:
+            page_ids[index] = previous
+        else:
+            previous = value
+    first_body = None
+    if anthology.stories:
+        anchor = f"{anthology.stories[0].id}-title"
+        first_body = next((i for i, page in enumerate(rendered.pages)
+                           if anchor in page.anchors), None)
+    return tuple((page_id or "", _label(i, first_body)) for i, page_id in enumerate(page_ids))
+
+
+def _first_body_index(page_map: PageMap) -> int | None:
+    for index, (_, label) in enumerate(page_map):
+        if label.isdigit():
+            return index - int(label) + 1
+    return None
+
+
+def _label(index: int, first_body: int | None) -> str:
+    """The folio of page ``index`` (0-based): roman before the first story, then arabic."""
+    if first_body is None or index < first_body:
+        return roman(index + 1)
+    return str(index - first_body + 1)
+
+
+def roman(number: int) -> str:
+    """Lower-case roman numerals, as CSS ``lower-roman`` prints them."""
+    digits = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+              (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
+    out = []
+    for value, letters in digits:
+        count, number = divmod(number, value)
+        out.append(letters * count)
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------- public API
+
+
+def layout_page_map(
+    anthology: Anthology,
+    documents: list[Document],
+    *,
+    project_dir: Path,
+    extra_stylesheets: tuple[Path, ...] = (),
+    created: dt.datetime,
+    trim: str | None = None,
+    print_config: PrintConfig | None = None,
+) -> PageMap:
+    """Lay the book out exactly as :func:`write_pdf` would, without writing a file.
+
+    For the EPUB's page-list (``fanbind build --format epub --page-list``): the
+    ids and labels are those of the printed book.
+    """
+    layout = _lay_out(anthology, documents, project_dir=project_dir,
+                      extra_stylesheets=extra_stylesheets, created=created, trim=trim,
+                      print_config=print_config)
+    return layout.page_map
+
+
+def write_pdf(
+    anthology: Anthology,
+    documents: list[Document],
+    target: Path,
+    *,
+    project_dir: Path,
+    extra_stylesheets: tuple[Path, ...] = (),
+    created: dt.datetime,
+    trim: str | None = None,
+    pdf_variant: str | None = None,
+    print_config: PrintConfig | None = None,
+) -> PdfResult:
+    """Lay out the book and write it to ``target`` (the caller makes it atomic).
+
+    ``trim`` and ``pdf_variant`` override ``print: trim`` and ``print: pdf_variant``.
+    """
+    config = print_config if print_config is not None else anthology.meta.print
+    variant = pdf_variant or getattr(config, "pdf_variant", None)
+    if variant is not None and variant not in PDF_VARIANTS:
+        raise BuildError(f"unknown PDF variant {variant!r}",
+                         hint="use one of " + ", ".join(PDF_VARIANTS))
+    layout = _lay_out(anthology, documents, project_dir=project_dir,
+                      extra_stylesheets=extra_stylesheets, created=created, trim=trim,
+                      print_config=config)
+    captured = _CaptureWarnings()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(captured)
+    try:
+        layout.rendered.write_pdf(target, pdf_variant=variant, pdf_identifier=True)
+    except OSError as exc:
+        raise BuildError(f"could not write the PDF: {exc.strerror or exc}",
+                         file=str(target)) from exc
+    finally:
+        logger.removeHandler(captured)
+    warnings = tuple(dict.fromkeys([*layout.warnings, *captured.messages]))
+    return PdfResult(len(layout.rendered.pages), tuple(layout.fetcher.refused), warnings,
+                     page_map=layout.page_map, trim=layout.geometry.trim,
+                     passes=layout.passes, padded=layout.padded, ladders=layout.ladders)
