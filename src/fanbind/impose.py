@@ -275,7 +275,8 @@ class ImposeResult:
         plan = self.plan
         text = (f"{plan.sheets} sheets of {SHEET_NAMES[self.sheet]}, {plan.signatures} "
                 f"signature{'s' if plan.signatures != 1 else ''} of {plan.sheets_per_signature} "
-                f"sheets ({plan.pages_per_signature} pages), {plan.blanks} blank page"
+                f"sheet{'s' if plan.sheets_per_signature != 1 else ''} "
+                f"({plan.pages_per_signature} pages), {plan.blanks} blank page"
                 f"{'s' if plan.blanks != 1 else ''} added")
         if plan.blanks:
             text += (" at the end" if not plan.blanks_before else
@@ -622,8 +623,12 @@ def guide_lines(result: ImposeResult, options: ImposeOptions, *,
         blanks = size - len(pages)
         sheets = (f"sheets {signature * plan.sheets_per_signature + 1}-"
                   f"{(signature + 1) * plan.sheets_per_signature}")
-        text = f"{signature + 1}: {sheets}, pages {pages[0] + 1}-{pages[-1] + 1}" if pages \
-            else f"{signature + 1}: {sheets}, blank"
+        if not pages:
+            text = f"{signature + 1}: {sheets}, blank"
+        elif len(pages) == 1:
+            text = f"{signature + 1}: {sheets}, page {pages[0] + 1}"
+        else:
+            text = f"{signature + 1}: {sheets}, pages {pages[0] + 1}-{pages[-1] + 1}"
         if pages and blanks:
             text += f" + {blanks} blank"
         lines.append(("s", text))
