@@ -247,19 +247,25 @@ def with_print_overrides(project: Project, overrides: dict[str, object] | None) 
         return project
     from dataclasses import replace
 
+    settings = {**project.config.print.model_dump(exclude_unset=True), **overrides}
+    printing = print_settings(settings)
+    return replace(project, config=project.config.model_copy(update={"print": printing}))
+
+
+def print_settings(settings: dict[str, object]):
+    """A validated :class:`~fanbind.config.PrintConfig`; a bad value is a MetadataError."""
     from pydantic import ValidationError
 
     from fanbind.config import PrintConfig
 
-    settings = {**project.config.print.model_dump(exclude_unset=True), **overrides}
     try:
-        printing = PrintConfig.model_validate(settings)
+        return PrintConfig.model_validate(settings)
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = ".".join(str(part) for part in problem["loc"])
-        message = (problem.get("ctx") or {}).get("message") or problem["msg"]
-        raise MetadataError(f"print.{where}: {message}") from None
-    return replace(project, config=project.config.model_copy(update={"print": printing}))
+        context = problem.get("ctx") or {}
+        message = context.get("message") or problem["msg"]
+        raise MetadataError(f"print.{where}: {message}", hint=context.get("hint")) from None
 
 
 def plan_book_volumes(project: Project, book: LoadedBook, diagnostics: Diagnostics):
@@ -356,7 +362,6 @@ def impose_file(pdf: Path, *, project_dir: Path = Path("."), metadata: Path | No
     ``print:`` settings come from the project's metadata.yaml when there is one,
     else from the defaults; ``print_overrides`` win over both.
     """
-    from fanbind.config import PrintConfig
     from fanbind.impose import ImposeOptions, impose
 
     source = pdf.resolve()
@@ -368,11 +373,7 @@ def impose_file(pdf: Path, *, project_dir: Path = Path("."), metadata: Path | No
         project = with_print_overrides(open_project(project_dir, metadata), print_overrides)
         printing, title = project.config.print, project.config.title
     else:
-        settings = {key: value for key, value in (print_overrides or {}).items()}
-        try:
-            printing = PrintConfig.model_validate(settings)
-        except Exception as exc:  # pydantic's ValidationError, told in people's words
-            raise MetadataError(f"print settings: {exc}") from None
+        printing = print_settings(dict(print_overrides or {}))
     out = (out_dir if out_dir is not None else source.parent).resolve()
     ensure_output_dir(out)
     target = out / f"{source.stem}-imposed.pdf"
