@@ -715,8 +715,9 @@ def _guide_diagram(ops: list[bytes], result: ImposeResult, *, x: float, top: flo
     sheet_w, sheet_h = result.sheet_size
     height = width * sheet_h / sheet_w
     y = top
+    turn = "top to bottom" if plan.sides[1].rotated else "sideways"
     for side, caption in ((plan.sides[0], "Sheet 1, front"),
-                          (plan.sides[1], "Sheet 1, back (turned over sideways)")):
+                          (plan.sides[1], f"Sheet 1, back (turned over {turn})")):
         text("F2", 9, x, y - 9, caption)
         y -= 14 + height
         ops.append(f"q 0.6 w 0 G {_num(x)} {_num(y)} {_num(width)} {_num(height)} re S "
