@@ -1,55 +1,107 @@
 """Atomic output files: a finished book appears under its name or not at all.
 
-Each output is written to a hidden temporary file in the same folder, flushed to
-disk, then renamed over the target in one step. On any failure — including
-Ctrl-C — the temporary file is removed and an older book stays intact.
+Each output is written to a hidden temporary file in the same folder (so the
+final rename never crosses a file system), flushed to disk with ``fsync``, then
+renamed over the target in one step, and the folder itself is synced so the
+rename survives a power cut. On any failure — a full disk, a writer error,
+Ctrl-C — the temporary file is removed and an older book under the target name
+stays byte-for-byte intact.
+
+OS errors become :class:`~fanbind.errors.BuildError` in people's words (a full
+disk, a read-only or forbidden folder), naming the *book's* path, never the
+temporary file a person has never heard of.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from fanbind.errors import BuildError
+from fanbind.errors import BuildError, FanbindError
+
+_CHOOSE_ANOTHER = "choose another folder with -o/--output"
 
 
 def ensure_output_dir(path: Path) -> None:
     """Create the output folder, or explain why it cannot be used."""
     if path.exists() and not path.is_dir():
         raise BuildError("the output path is a file, not a folder", file=str(path),
-                         hint="choose another folder with -o/--output")
+                         hint=f"delete or rename that file, or {_CHOOSE_ANOTHER}")
     try:
         path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a dangling symlink, or a file that appeared just now
+        raise BuildError("the output path exists but is not a folder", file=str(path),
+                         hint=f"delete or rename it, or {_CHOOSE_ANOTHER}") from None
     except OSError as exc:
-        raise BuildError(f"cannot create the output folder: {exc.strerror or exc}", file=str(path),
-                         hint="check the folder's permissions or choose another with -o") from exc
+        raise _os_error("cannot create the output folder", exc, str(path)) from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise BuildError("the output folder is not writable", file=str(path),
-                         hint="check the folder's permissions or choose another with -o")
+                         hint=f"check the folder's permissions, or {_CHOOSE_ANOTHER}")
+
+
+def _os_error(doing: str, exc: OSError, file: str) -> BuildError:
+    """An OSError told as what went wrong and what to do; the older book is untouched."""
+    kept = "nothing was written, and an older book there is unchanged"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return BuildError(f"{doing}: the disk is full", file=file,
+                          hint=f"free some disk space or {_CHOOSE_ANOTHER}; {kept}")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return BuildError(f"{doing}: permission denied (the folder is not writable)", file=file,
+                          hint=f"check the folder's permissions, or {_CHOOSE_ANOTHER}; {kept}")
+    if exc.errno == errno.EROFS:
+        return BuildError(f"{doing}: the disk is read-only", file=file,
+                          hint=f"{_CHOOSE_ANOTHER}; {kept}")
+    if exc.errno == errno.EISDIR:
+        return BuildError(f"{doing}: a folder has the book's name", file=file,
+                          hint=f"delete or rename that folder, or {_CHOOSE_ANOTHER}; {kept}")
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return BuildError(f"{doing}: {reason}", file=file,
+                      hint=f"check free disk space and the folder's permissions; {kept}")
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename durable; best effort, as some file systems cannot sync a folder."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager
 def atomic_output(target: Path) -> Iterator[Path]:
-    """Yield a temporary path; on success it replaces ``target`` atomically."""
+    """Yield a temporary path next to ``target``; on success it replaces ``target``.
+
+    The caller writes the whole file to the yielded path. If the ``with`` body
+    raises anything (including ``KeyboardInterrupt``), the temporary file is
+    deleted and ``target`` is left as it was. A :class:`FanbindError` that names
+    the temporary file is made to name ``target`` instead.
+    """
     try:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as exc:
-        raise BuildError(f"cannot write to the output folder: {exc.strerror or exc}",
-                         file=str(target.parent)) from exc
+        raise _os_error("cannot write to the output folder", exc, str(target.parent)) from None
     os.close(fd)
     temp = Path(name)
     try:
-        yield temp
+        try:
+            yield temp
+        except FanbindError as error:
+            if error.file == str(temp):
+                error.file = str(target)
+            raise
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.chmod(temp, 0o644)
         os.replace(temp, target)
     except OSError as exc:
-        raise BuildError(f"could not write the file: {exc.strerror or exc}", file=str(target),
-                         hint="check free disk space and permissions") from exc
+        raise _os_error("could not write the book", exc, str(target)) from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             temp.unlink()
+    _sync_folder(target.parent)

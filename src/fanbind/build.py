@@ -89,28 +89,87 @@ def _display(root: Path, path: Path) -> str:
         return str(path)
 
 
+#: ``scheme:`` at the start of a path from metadata.yaml; two letters at least, so a
+#: Windows drive (``C:\\stories``) is not taken for one.
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")
+_URL_SCHEMES = frozenset({"http", "https", "ftp", "ftps", "file", "data", "javascript",
+                          "mailto", "blob", "ws", "wss", "sftp", "smb"})
+#: Where each kind of path is written in metadata.yaml (stories add their index).
+_PATH_KEYS = {"cover": ("cover",), "stylesheet": ("stylesheet",)}
+
+
+def _url_scheme(name: str) -> str | None:
+    """The scheme when ``name`` is a URL (``https://…``, ``data:…``), else None."""
+    found = _URL_SCHEME.match(name.strip())
+    if found is None:
+        return None
+    scheme = found.group(1).lower()
+    rest = name.strip()[found.end():]
+    return scheme if scheme in _URL_SCHEMES or rest.startswith("//") else None
+
+
 def resolve_inside(project: Project, name: str, *, what: str, allow_outside: bool,
-                   error: type[MetadataError] | type[StoryFileError] = StoryFileError) -> Path:
+                   error: type[MetadataError] | type[StoryFileError] = StoryFileError,
+                   at: tuple[str | int, ...] | None = None) -> Path:
     """Resolve a path from metadata.yaml and refuse one that leaves the project.
 
     Symlinks are resolved first, so a link pointing outside is refused too.
+    URLs are refused even with ``allow_outside``: fanbind never fetches anything
+    from the network, and a ``file://`` URL is a path written the wrong way.
+    Errors point at the line of metadata.yaml where the path is written
+    (``at`` is its key path, e.g. ``("stories", 2, "file")``).
     """
+    position = project.config.position(*(at if at is not None else _PATH_KEYS.get(what, ())))
+    line, column = position if position is not None else (None, None)
+    shown = _display(project.root, project.metadata_path)
+    scheme = _url_scheme(name)
+    if scheme is not None:
+        hint = ("write the file's path relative to metadata.yaml instead of a file:// URL"
+                if scheme == "file" else
+                "save the file into the project folder and write its path here")
+        raise error(f"the {what} {name[:80]!r} is a URL: fanbind reads files from the project "
+                    "folder only and never fetches anything from the network",
+                    file=shown, line=line, column=column, hint=hint)
     base = project.metadata_path.parent
-    path = (base / name).resolve()
+    try:
+        path = (base / name).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL in the name
+        raise error(f"the {what} path {name!r} cannot be resolved: {exc}", file=shown,
+                    line=line, column=column, hint="check the path") from None
     if not allow_outside and not path.is_relative_to(project.root):
-        raise error(f"the {what} path {name!r} points outside the project folder",
-                    file=_display(project.root, project.metadata_path),
-                    hint="move the file into the project, or pass --allow-outside")
+        if Path(name).is_absolute():
+            why = "is an absolute path outside"
+        elif _through_symlink(base / name, project.root):
+            why = "is a symbolic link to a place outside"
+        else:
+            why = "points outside"
+        raise error(f"the {what} path {name!r} {why} the project folder",
+                    file=shown, line=line, column=column,
+                    hint="move the file into the project folder, or pass --allow-outside if "
+                         "you trust this metadata.yaml")
     return path
 
 
+def _through_symlink(path: Path, root: Path) -> bool:
+    """Whether ``path`` lies inside ``root`` as written (so it leaves through a symlink)."""
+    return Path(os.path.normpath(path.absolute())).is_relative_to(root)
+
+
+
+
 def load_book(project: Project, *, allow_outside: bool = False,
-              report: Reporter | None = None) -> LoadedBook:
-    """Read every story through the text stages into one :class:`Anthology`."""
-    diagnostics = Diagnostics()
+              report: Reporter | None = None,
+              diagnostics: Diagnostics | None = None) -> LoadedBook:
+    """Read every story through the text stages into one :class:`Anthology`.
+
+    Findings go to ``diagnostics`` when given, so a caller can still show the
+    warnings gathered before a later story stops the build.
+    """
+    diagnostics = diagnostics if diagnostics is not None else Diagnostics()
     loaded: list[LoadedStory] = []
     for index, meta in enumerate(project.config.stories):
-        path = resolve_inside(project, meta.file, what="story", allow_outside=allow_outside)
+        path = resolve_inside(project, meta.file, what="story", allow_outside=allow_outside,
+                              at=("stories", index, "file"))
         shown = project.display(path)
         if report:
             report(f"reading {shown}")
@@ -141,11 +200,13 @@ def build_time(paths: Sequence[Path]) -> dt.datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
-        except ValueError as exc:
-            raise BuildError(f"SOURCE_DATE_EPOCH is not a whole number of seconds: {epoch!r}") from exc
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            raise BuildError(f"SOURCE_DATE_EPOCH is not a whole number of seconds: {epoch!r}",
+                             hint="set it to seconds since 1970, e.g. SOURCE_DATE_EPOCH="
+                                  "$(date +%s), or unset it") from None
     newest = max((p.stat().st_mtime for p in paths if p.exists()), default=0)
-    return dt.datetime.fromtimestamp(int(newest), tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(int(newest), tz=dt.UTC)
 
 
 def slugify(title: str) -> str:
@@ -165,23 +226,28 @@ def build(
     allow_outside: bool = False,
     report: Reporter | None = None,
     print_overrides: dict[str, object] | None = None,
+    diagnostics: Diagnostics | None = None,
 ) -> BuildResult:
     """Build the requested formats; every output is written atomically.
 
     ``print_overrides`` replaces ``print:`` settings from metadata.yaml (the
     ``fanbind impose`` options).
+
+    Warnings go to ``diagnostics`` when given (else to a new collection in the
+    result), so the CLI can print those found before an error too.
     """
     started = time.perf_counter()
     project = with_print_overrides(open_project(project_dir, metadata), print_overrides)
     if "imposed" in formats and "pdf" not in formats:
         formats = (*formats, "pdf")
-    book = load_book(project, allow_outside=allow_outside, report=report)
+    book = load_book(project, allow_outside=allow_outside, report=report,
+                     diagnostics=diagnostics)
     result = BuildResult(stories=len(book.anthology.stories), words=book.anthology.words,
                          diagnostics=book.diagnostics)
     result.timings["read"] = time.perf_counter() - started
     if strict and book.diagnostics.count(Severity.WARNING):
-        raise BuildError(f"{book.diagnostics.count(Severity.WARNING)} warning(s) and --strict is on",
-                         hint="fix the warnings listed above, or build without --strict")
+        raise BuildError(f"{book.diagnostics.count(Severity.WARNING)} warning(s) and --strict "
+                         "is on", hint="fix the warnings listed above, or build without --strict")
 
     out = (out_dir if out_dir is not None else project.root / "dist").resolve()
     ensure_output_dir(out)
@@ -226,7 +292,8 @@ def build(
             pdf = write_pdf(book.anthology, documents, temp, project_dir=project.root,
                             extra_stylesheets=extra, created=when)
         for url in pdf.refused:
-            result.diagnostics.warn("FB601", project.display(stylesheet_path or project.metadata_path),
+            result.diagnostics.warn("FB601",
+                                    project.display(stylesheet_path or project.metadata_path),
                                     None, f"not fetched: {url}",
                                     "fanbind uses only files inside the project folder")
         result.pages = pdf.pages

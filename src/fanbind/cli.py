@@ -1,12 +1,17 @@
 """The ``fanbind`` command: a thin Typer shell over :mod:`fanbind.build`.
 
 Every error meant for a person is a :class:`fanbind.errors.FanbindError`; this
-module prints it (file, line, message, hint) and exits with its code. Python
-tracebacks are reserved for bugs.
+module prints it (file, line, message, hint) and exits with its code (see the
+README's table). Warnings are collected during a run and printed once, grouped
+by file, after it — also when an error stops it, since they may explain it.
+Ctrl-C exits with 130 and a one-line message. Anything else is a bug in
+fanbind: :func:`main` says so in one paragraph instead of a traceback
+(``FANBIND_DEBUG=1`` shows the traceback).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum, StrEnum
 from pathlib import Path
@@ -16,7 +21,7 @@ import typer
 from rich.console import Console
 
 from fanbind import __version__
-from fanbind.errors import FanbindError, Interrupted, UsageError
+from fanbind.errors import FanbindError, Interrupted
 
 app = typer.Typer(
     name="fanbind",
@@ -30,7 +35,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     epub = "epub"
     pdf = "pdf"
     imposed = "imposed"
@@ -62,25 +67,36 @@ def _fail(error: FanbindError) -> typer.Exit:
     return typer.Exit(error.exit_code)
 
 
+#: What Ctrl-C during a build prints: atomic outputs mean nothing half-written is left.
+INTERRUPTED = "interrupted (Ctrl-C): the build stopped and no partial file was left behind"
+
+
 def _print_diagnostics(diagnostics, *, verbose: bool = False) -> None:
     text = diagnostics.format(include_info=verbose)
     if text:
         err.print(text, markup=False)
 
 
+ProjectArg = Annotated[Path, typer.Argument(help="Project folder holding metadata.yaml.")]
+MetadataOpt = Annotated[Path | None, typer.Option(
+    "--metadata", "-m", help="Metadata file (default: PROJECT/metadata.yaml).")]
+
+
 @app.command()
 def build(
-    project: Annotated[Path, typer.Argument(help="Project folder holding metadata.yaml.")] = Path("."),
-    output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                help="Output folder (default: PROJECT/dist).")] = None,
+    project: ProjectArg = Path("."),
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Output folder (default: PROJECT/dist).")] = None,
     formats: Annotated[list[OutputFormat] | None, typer.Option(
-        "--format", "-f", help="Output format; repeat for several (default: epub and pdf).")] = None,
-    metadata: Annotated[Path | None, typer.Option("--metadata", "-m",
-                                                  help="Metadata file (default: PROJECT/metadata.yaml).")] = None,
+        "--format", "-f", help="Output format; repeat for several (default: epub and pdf).")
+        ] = None,
+    metadata: MetadataOpt = None,
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
     allow_outside: Annotated[bool, typer.Option(
-        "--allow-outside", help="Allow story, cover and stylesheet paths outside the project.")] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only warnings and errors.")] = False,
+        "--allow-outside", help="Allow story, cover and stylesheet paths outside the project.")
+        ] = False,
+    quiet: Annotated[bool, typer.Option(
+        "-q", "--quiet", help="Print only warnings and errors.")] = False,
 ) -> None:
     """Build the anthology EPUB and PDF.
 
@@ -91,22 +107,25 @@ def build(
       fanbind build --format epub           only the EPUB (fast: no page layout)
       fanbind build --format imposed        the PDF and its sheets for home binding
     """
-    from fanbind.build import build as run_build
+    from fanbind.diagnostics import Diagnostics
 
     chosen = tuple(f.value for f in formats) if formats else ("epub", "pdf")
     progress_console = err if not quiet else None
+    diagnostics = Diagnostics()
     try:
+        from fanbind.build import build as run_build
+
+        options = dict(out_dir=output, formats=chosen, metadata=metadata, strict=strict,
+                       allow_outside=allow_outside, diagnostics=diagnostics)
         if progress_console is not None and progress_console.is_terminal:
             with progress_console.status("building…") as status:
-                result = run_build(project, out_dir=output, formats=chosen, metadata=metadata,
-                                   strict=strict, allow_outside=allow_outside,
-                                   report=lambda msg: status.update(msg))
+                result = run_build(project, report=lambda msg: status.update(msg), **options)
         else:
-            result = run_build(project, out_dir=output, formats=chosen, metadata=metadata,
-                               strict=strict, allow_outside=allow_outside)
+            result = run_build(project, **options)
     except KeyboardInterrupt:
-        raise _fail(Interrupted("interrupted: no book was written")) from None
+        raise _fail(Interrupted(INTERRUPTED)) from None
     except FanbindError as error:
+        _print_diagnostics(diagnostics)
         raise _fail(error) from None
     _print_diagnostics(result.diagnostics)
     if not quiet:
@@ -123,13 +142,14 @@ def build(
 
 @app.command()
 def check(
-    project: Annotated[Path, typer.Argument(help="Project folder holding metadata.yaml.")] = Path("."),
-    metadata: Annotated[Path | None, typer.Option("--metadata", "-m",
-                                                  help="Metadata file (default: PROJECT/metadata.yaml).")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero on warnings too.")] = False,
+    project: ProjectArg = Path("."),
+    metadata: MetadataOpt = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit non-zero on warnings too.")] = False,
     allow_outside: Annotated[bool, typer.Option("--allow-outside")] = False,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose",
-                                          help="Also show notes: encoding, paragraph model, dropped lines.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "-v", "--verbose", help="Also show notes: encoding, paragraph model, dropped lines.")
+        ] = False,
 ) -> None:
     """Validate metadata.yaml and lint every story; writes nothing.
 
@@ -141,14 +161,18 @@ def check(
       fanbind check
       fanbind check -v my-zine
     """
-    from fanbind.build import load_book, open_project
-    from fanbind.diagnostics import Severity
+    from fanbind.diagnostics import Diagnostics, Severity
 
+    diagnostics = Diagnostics()
     try:
-        book = load_book(open_project(project, metadata), allow_outside=allow_outside)
+        from fanbind.build import load_book, open_project
+
+        book = load_book(open_project(project, metadata), allow_outside=allow_outside,
+                         diagnostics=diagnostics)
     except KeyboardInterrupt:
-        raise _fail(Interrupted("interrupted")) from None
+        raise _fail(Interrupted("interrupted (Ctrl-C)")) from None
     except FanbindError as error:
+        _print_diagnostics(diagnostics, verbose=verbose)
         raise _fail(error) from None
     _print_diagnostics(book.diagnostics, verbose=verbose)
     warnings = book.diagnostics.count(Severity.WARNING)
@@ -161,9 +185,12 @@ def check(
 
 @app.command()
 def init(
-    project: Annotated[Path, typer.Argument(help="Project folder to write metadata.yaml into.")] = Path("."),
-    stories: Annotated[Path | None, typer.Option("--stories", help="Folder of .txt stories (default: PROJECT/seeds).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing metadata.yaml.")] = False,
+    project: Annotated[Path, typer.Argument(
+        help="Project folder to write metadata.yaml into.")] = Path("."),
+    stories: Annotated[Path | None, typer.Option(
+        "--stories", help="Folder of .txt stories (default: PROJECT/seeds).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite an existing metadata.yaml.")] = False,
 ) -> None:
     """Write a starter metadata.yaml listing every .txt story.
 
@@ -187,9 +214,12 @@ def init(
 @app.command()
 def normalize(
     file: Annotated[Path, typer.Argument(help="A story file.")],
-    diff: Annotated[bool, typer.Option("--diff", help="Show every change against the source.")] = False,
-    language: Annotated[str, typer.Option("--language", help="Language for typography rules.")] = "en",
-    encoding: Annotated[str | None, typer.Option("--encoding", help="Override encoding detection.")] = None,
+    diff: Annotated[bool, typer.Option(
+        "--diff", help="Show every change against the source.")] = False,
+    language: Annotated[str, typer.Option(
+        "--language", help="Language for typography rules.")] = "en",
+    encoding: Annotated[str | None, typer.Option(
+        "--encoding", help="Override encoding detection.")] = None,
 ) -> None:
     """Print a story as fanbind reads it, blocks marked; --diff shows the changes.
 
@@ -325,9 +355,26 @@ def impose(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: the last line of defence against tracebacks.
+
+    The commands turn every :class:`FanbindError` and Ctrl-C into a message and
+    an exit code themselves. Whatever still escapes is a bug in fanbind, not in
+    the user's files: it gets one paragraph saying so (exit 1), and the
+    traceback only with ``FANBIND_DEBUG=1``, for the bug report.
+    """
     try:
         app()
-    except UsageError as error:  # pragma: no cover - raised by our own code only
+    except FanbindError as error:  # pragma: no cover - the commands catch their own
         err.print("error: " + str(error), markup=False)
         sys.exit(error.exit_code)
+    except KeyboardInterrupt:  # pragma: no cover - outside a command's own handler
+        err.print("error: interrupted (Ctrl-C)", markup=False)
+        sys.exit(Interrupted.exit_code)
+    except Exception as exc:
+        if os.environ.get("FANBIND_DEBUG"):
+            raise
+        err.print(f"error: fanbind failed unexpectedly ({type(exc).__name__}: {exc})\n"
+                  "  Hint: this is a bug in fanbind, not a problem with your files; please "
+                  "report it with the command you ran (run it again with FANBIND_DEBUG=1 "
+                  "to see the details)", markup=False)
+        sys.exit(1)

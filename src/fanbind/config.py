@@ -947,6 +947,8 @@ class _Builder:
             return self.done[key]
         if isinstance(node, ScalarNode):
             value: Any = None if node.tag == _NULL else node.value
+            if value is not None:
+                _refuse_escaped_controls(value, node)
             self.done[key] = value
             return value
         if isinstance(node, SequenceNode):
@@ -973,6 +975,33 @@ class _Builder:
             if not any(other in mapping for other in _SAME_KEY.get(name, ())):
                 mapping.setdefault(name, value)
         return mapping
+
+
+def _character_kind(char: str) -> str:
+    """What a character YAML refuses is, in words: the hint depends on it."""
+    return {"Cc": "a control character", "Cs": "half of a broken surrogate pair"}.get(
+        unicodedata.category(char), "a non-character")
+
+
+def _refuse_escaped_controls(value: str, node: ScalarNode) -> None:
+    """Refuse characters YAML forbids in a file but lets a quoted escape write.
+
+    ``"\\x07"``, ``"\\0"`` or ``"\\ud800"`` inside double quotes produce a control
+    character or half a surrogate pair, which no book can show and XML cannot even
+    hold; the reader refuses the raw characters (see :func:`_syntax_error`), so the
+    escaped ones are refused here with the same words.
+    """
+    found = yaml.reader.Reader.NON_PRINTABLE.search(value)
+    if found is None:
+        return
+    char = found.group()
+    raise _Refused(
+        f"the value contains the character U+{ord(char):04X} ({_character_kind(char)}), "
+        "written as a backslash escape: it cannot appear in a book",
+        node.start_mark,
+        "delete the escape (a backslash sequence such as \\x07, \\0 or \\ud800 inside "
+        "double quotes)",
+    )
 
 
 def _merge_sources(value_node: Node) -> list[MappingNode]:
@@ -1022,8 +1051,7 @@ def _syntax_error(exc: yaml.YAMLError, text: str, file: str) -> MetadataError:
     if isinstance(exc, yaml.reader.ReaderError):
         line, column = _position(text, exc.position)
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
-        what = {"Cc": "a control character", "Cs": "half of a broken surrogate pair"}.get(
-            unicodedata.category(char), "a non-character")
+        what = _character_kind(char)
         return MetadataError(
             f"the character U+{ord(char):04X} ({what}) is not allowed in YAML",
             file=file, line=line, column=column,

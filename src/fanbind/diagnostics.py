@@ -77,11 +77,17 @@ class Diagnostics:
         return sum(1 for item in self._items if item.severity is severity)
 
     def by_file(self, *, include_info: bool = False) -> dict[str, list[Diagnostic]]:
-        """Findings grouped by file, files in first-seen order, lines ascending."""
+        """Findings grouped by file, files in first-seen order, lines ascending.
+
+        A finding reported twice (the same URL refused in two volumes, say) is
+        listed once: the printout is for reading, not for counting.
+        """
         groups: dict[str, list[Diagnostic]] = {}
+        seen: set[Diagnostic] = set()
         for item in self._items:
-            if item.severity is Severity.INFO and not include_info:
+            if (item.severity is Severity.INFO and not include_info) or item in seen:
                 continue
+            seen.add(item)
             groups.setdefault(item.file, []).append(item)
         for items in groups.values():
             items.sort(key=lambda d: (d.line or 0))

@@ -119,6 +119,12 @@ _WORD_INTERNAL_PUNCTUATION = frozenset("’‘´·–—‑…")
 # Control characters no text file contains (tab, LF, VT, FF, CR and the DOS end-of-file
 # mark Ctrl-Z are the exceptions; later stages remove the strays).
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f]")
+_CONTROL_BYTES_RE = re.compile(rb"[\x00-\x08\x0e-\x19\x1b-\x1f]")
+# A file whose NUL and other control characters are at most this share of it is text
+# with a few strays (a crashed editor's NUL padding, a bad paste): they are removed with a
+# warning. Above it, it is a binary file. Random bytes are ~10% C0 controls; the one
+# stray NUL in a 75-byte snippet of the tests is over the line, in a story far under it.
+_MAX_STRAY_CONTROL_SHARE = 0.01
 _MAX_NON_ASCII_LETTER_SHARE = 0.4
 _MAX_NON_ASCII_LETTER_RUN = 3
 _MIN_NON_ASCII_LETTER_SHARE_FOREIGN = 0.5
@@ -491,9 +497,11 @@ def _decode_detected(data: bytes, file: str) -> tuple[str, str, int]:
 
     if b"\x00" in data:
         codec = _bomless_utf16(data)
-        if codec is None:
+        if codec is not None:
+            return data.decode(codec), codec, 0
+        if len(_CONTROL_BYTES_RE.findall(data)) > len(data) * _MAX_STRAY_CONTROL_SHARE:
             raise _nul_error(file, data.index(b"\x00"))
-        return data.decode(codec), codec, 0
+        # A few stray NULs in text: detect as usual; decode_bytes removes them.
 
     try:
         return data.decode("utf-8"), "utf-8", 0
@@ -505,7 +513,7 @@ def _decode_detected(data: bytes, file: str) -> tuple[str, str, int]:
     # repair then fixes the UTF-8 parts, and any C1 control left over is a byte that is
     # undefined in cp1252 after all, which _looks_western rejects.
     western = data.decode("sloppy-windows-1252")
-    if _looks_western(_repair_mojibake(western)[0]):
+    if _looks_western(_repair_mojibake(western.replace("\x00", ""))[0]):
         if _looks_turkish(western):
             return data.decode("sloppy-windows-1254"), "cp1254", 0
         return western, "cp1252", 0
@@ -558,13 +566,27 @@ def decode_bytes(data: bytes, *, file: str, encoding: str | None = None) -> Deco
     else:
         text, codec, skip = _decode_detected(data, file)
 
+    diagnostics: list[Diagnostic] = []
     if "\x00" in text:
-        raise _nul_error(file, _nul_offset(text, text.index("\x00"), codec, skip))
+        offset = _nul_offset(text, text.index("\x00"), codec, skip)
+        if len(_CONTROL_RE.findall(text)) > len(text) * _MAX_STRAY_CONTROL_SHARE:
+            raise _nul_error(file, offset)
+        count = text.count("\x00")
+        text = text.replace("\x00", "")
+        plural = "s" if count != 1 else ""
+        diagnostics.append(
+            Diagnostic(
+                "FB102", Severity.WARNING, file, _line_of(data, offset),
+                f"removed {count} NUL character{plural} (the first at byte offset {offset}): "
+                "they are invisible and not text",
+                hint="the file was damaged (a crash while saving, or a bad copy); check the "
+                "text around the line shown",
+            )
+        )
     text = text.lstrip("\ufeff")  # a BOM the codec kept, or several (concatenated files)
     if _is_blank(text):
         raise _blank_error(file, empty=False)
 
-    diagnostics: list[Diagnostic] = []
     if codec not in ("utf-8", "utf-8-sig"):
         message = (
             f"read as {codec}, as set by `encoding:` in metadata.yaml"

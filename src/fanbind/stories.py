@@ -16,7 +16,7 @@ from fanbind.diagnostics import Diagnostic, Diagnostics, Severity
 from fanbind.errors import StoryFileError
 from fanbind.model import Chapter, Heading, Paragraph, Story, Text, plain_text
 from fanbind.normalize import clean_text
-from fanbind.sources import read_story
+from fanbind.sources import DecodedText, read_story
 from fanbind.structure import ParsedStory, parse_story
 from fanbind.typography import typeset_blocks, typeset_text
 
@@ -57,8 +57,31 @@ def load_story(
     book: AnthologyConfig,
     diagnostics: Diagnostics,
 ) -> LoadedStory:
-    """Read, clean, parse and typeset one story file."""
-    decoded = read_story(path, display_name=display_name, encoding=meta.encoding)
+    """Read, clean, parse and typeset one story file.
+
+    The file may be at most ``limits: max_story_mb`` from metadata.yaml (the
+    size is checked before anything is read, see :func:`fanbind.sources.read_story`).
+    """
+    decoded = read_story(path, display_name=display_name, encoding=meta.encoding,
+                         max_bytes=book.limits.max_story_mb * 1024 * 1024)
+    return story_from_text(decoded, meta, index=index, display_name=display_name, book=book,
+                           diagnostics=diagnostics)
+
+
+def story_from_text(
+    decoded: DecodedText,
+    meta: StoryConfig,
+    *,
+    index: int,
+    display_name: str,
+    book: AnthologyConfig,
+    diagnostics: Diagnostics,
+) -> LoadedStory:
+    """Clean, parse and typeset decoded story text (the stages after reading).
+
+    Separate from :func:`load_story` so tests and fuzzers can feed bytes from
+    memory through exactly the stages a build uses.
+    """
     diagnostics.extend(decoded.diagnostics)
     text, found = clean_text(decoded.text, file=display_name)
     diagnostics.extend(found)
