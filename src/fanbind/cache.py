@@ -1,0 +1,193 @@
+"""The incremental-build cache: ``.fanbind-cache/`` in the project folder.
+
+Two kinds of work are worth keeping between builds: a story through the text
+stages (read, clean, parse, typeset — :func:`fanbind.stories.load_story`) and a
+group of stories laid out as a PDF part (:mod:`fanbind.parallel`). Both are
+pure functions of their inputs, so each result is stored under a key that is a
+hash of *everything* it depends on:
+
+* the input bytes (the story file; for a PDF part, the part's HTML and every
+  stylesheet and font it uses, see :mod:`fanbind.parallel`);
+* the settings (the story's and the book's metadata, trim, page offsets…);
+* the code: fanbind's version **and** a digest of fanbind's own source files,
+  plus the versions of the libraries that shape the result. A developer who
+  edits a rule table without bumping the version still gets fresh results.
+
+A wrong cache hit would silently print a stale book, which is worse than a slow
+build, so when in doubt a part of the key is included rather than left out.
+
+Entries are pickles, and unpickling runs code, so each entry is signed with an
+HMAC whose key lives in the user's own cache folder (``$XDG_CACHE_HOME/fanbind``),
+never in the project: a ``.fanbind-cache/`` that arrives inside a shared project
+folder (a zip from a friend) fails the check and is simply ignored. When that
+folder cannot be written, a key made up for the process is used, so the cache
+still works within one ``fanbind build --watch`` session.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import os
+import pickle
+import secrets
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from fanbind import __version__
+
+CACHE_DIR_NAME = ".fanbind-cache"
+_MAGIC = b"fanbind-cache-1\n"
+_DIGEST = 32
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """fanbind's version and a digest of its source files and bundled styles.
+
+    Reading ~0.5 MB of source takes a few milliseconds; it makes the cache safe
+    across code changes that keep the version number (a development checkout).
+    """
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256(__version__.encode())
+    digest.update(sys.version.encode())
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".css", ".tsv", ".yaml", ".json") and path.is_file():
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    return f"{__version__}:{digest.hexdigest()[:32]}"
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes (stylesheets, fonts, story files)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_key(*parts: object) -> str:
+    """A key from any mix of str, bytes and reprs; the code fingerprint is always in it."""
+    digest = hashlib.sha256(code_fingerprint().encode())
+    for part in parts:
+        data = part if isinstance(part, bytes) else repr(part).encode("utf-8")
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+@functools.cache
+def _secret() -> bytes:
+    """The HMAC key: kept in the user's cache folder, outside every project."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fanbind"
+    path = base / "cache-key"
+    try:
+        data = path.read_bytes()
+        if len(data) >= 32:
+            return data
+    except OSError:
+        pass
+    key = secrets.token_bytes(32)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(key)
+    except FileExistsError:  # another build wrote it first: use theirs
+        try:
+            data = path.read_bytes()
+            if len(data) >= 32:
+                return data
+        except OSError:
+            pass
+    except OSError:
+        pass  # not writable: this process's key, the cache lasts as long as it does
+    return key
+
+
+class ProjectCache:
+    """Signed pickles under ``<project>/.fanbind-cache/<namespace>/<key>``.
+
+    ``enabled=False`` gives a cache that never hits and never writes, so
+    callers need no special case for ``--no-cache`` or ``fanbind check``.
+    """
+
+    def __init__(self, root: Path, *, enabled: bool = True):
+        self.folder = root / CACHE_DIR_NAME
+        self.enabled = enabled
+        self.hits = 0
+        self.misses = 0
+        self._used: dict[str, set[str]] = {}
+
+    def _path(self, namespace: str, key: str) -> Path:
+        return self.folder / namespace / key
+
+    def get(self, namespace: str, key: str) -> object | None:
+        """The value stored under ``key``, or None (missing, unsigned, damaged)."""
+        if not self.enabled:
+            return None
+        self._used.setdefault(namespace, set()).add(key)
+        try:
+            data = self._path(namespace, key).read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        body = data[len(_MAGIC) + _DIGEST:]
+        signature = data[len(_MAGIC):len(_MAGIC) + _DIGEST]
+        expected = hmac.new(_secret(), key.encode() + body, hashlib.sha256).digest()
+        if not data.startswith(_MAGIC) or not hmac.compare_digest(signature, expected):
+            self.misses += 1
+            return None
+        try:
+            value = pickle.loads(body)
+        except Exception:  # signed by us but unreadable (a Python upgrade): a miss
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def put(self, namespace: str, key: str, value: object) -> None:
+        """Store ``value``; a cache that cannot be written is only slower, never an error."""
+        if not self.enabled:
+            return
+        self._used.setdefault(namespace, set()).add(key)
+        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        signature = hmac.new(_secret(), key.encode() + body, hashlib.sha256).digest()
+        folder = self.folder / namespace
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tag = self.folder / "CACHEDIR.TAG"
+            if not tag.exists():
+                tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n"
+                               "# fanbind's incremental-build cache; safe to delete.\n")
+            descriptor, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(_MAGIC + signature + body)
+            os.replace(temp, folder / key)
+        except OSError:
+            return
+
+    def prune(self, namespaces: Iterable[str]) -> int:
+        """Delete the entries of ``namespaces`` that this build did not ask for.
+
+        Called after a successful build, so the cache holds one book's worth of
+        results rather than every version of every story ever built.
+        """
+        removed = 0
+        if not self.enabled:
+            return 0
+        for namespace in namespaces:
+            used = self._used.get(namespace, set())
+            folder = self.folder / namespace
+            try:
+                entries = list(folder.iterdir())
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.name not in used:
+                    try:
+                        entry.unlink()
+                        removed += 1
+                    except OSError:
+                        pass
+        return removed
