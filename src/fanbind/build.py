@@ -15,15 +15,18 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fanbind.atomic import atomic_output, ensure_output_dir
-from fanbind.cache import ProjectCache
 from fanbind.config import AnthologyConfig, load_config
 from fanbind.diagnostics import Diagnostics, Severity
-from fanbind.errors import BuildError, FanbindError, MetadataError, StoryFileError
+from fanbind.errors import BuildError, MetadataError, StoryFileError
 from fanbind.model import Anthology
 from fanbind.resources import EPUB_CSS
-from fanbind.stories import LoadedStory
+from fanbind.stories import LoadedStory, load_story
+
+if TYPE_CHECKING:
+    from fanbind.cover import CoverImage
 
 FORMATS = ("epub", "pdf")
 #: Every format ``--format`` accepts; ``imposed`` (sheets for home binding) implies ``pdf``.
@@ -160,33 +163,22 @@ def _through_symlink(path: Path, root: Path) -> bool:
 
 def load_book(project: Project, *, allow_outside: bool = False,
               report: Reporter | None = None,
-              diagnostics: Diagnostics | None = None,
-              cache: ProjectCache | None = None, jobs: int | None = None) -> LoadedBook:
+              diagnostics: Diagnostics | None = None) -> LoadedBook:
     """Read every story through the text stages into one :class:`Anthology`.
 
     Findings go to ``diagnostics`` when given, so a caller can still show the
-    warnings gathered before a later story stops the build. ``cache`` keeps
-    loaded stories between builds; ``jobs`` caps the worker processes.
+    warnings gathered before a later story stops the build.
     """
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
-    from fanbind.parallel import StoryTask, load_stories
-
-    # Stories come from the cache or are loaded on several cores (fanbind.parallel);
-    # the result, the diagnostics and the first error are those of a serial load.
-    tasks: list[StoryTask] = []
-    path_error: FanbindError | None = None
+    loaded: list[LoadedStory] = []
     for index, meta in enumerate(project.config.stories):
-        try:
-            path = resolve_inside(project, meta.file, what="story", allow_outside=allow_outside,
-                                  at=("stories", index, "file"))
-        except FanbindError as error:
-            path_error = error  # raised after the stories before it, as a serial load would
-            break
-        tasks.append(StoryTask(path, meta, index, project.display(path)))
-    loaded: list[LoadedStory] = load_stories(tasks, book=project.config, diagnostics=diagnostics,
-                                             cache=cache, jobs=jobs, report=report)
-    if path_error is not None:
-        raise path_error
+        path = resolve_inside(project, meta.file, what="story", allow_outside=allow_outside,
+                              at=("stories", index, "file"))
+        shown = project.display(path)
+        if report:
+            report(f"reading {shown}")
+        loaded.append(load_story(path, meta, index=index, display_name=shown,
+                                 book=project.config, diagnostics=diagnostics))
     from fanbind.lint import lint_book
 
     diagnostics.extend(lint_book(loaded))
@@ -221,6 +213,40 @@ def build_time(paths: Sequence[Path]) -> dt.datetime:
     return dt.datetime.fromtimestamp(int(newest), tz=dt.UTC)
 
 
+def book_cover(project: Project, anthology: Anthology, *, allow_outside: bool,
+               diagnostics: Diagnostics) -> CoverImage:
+    """The EPUB's cover: ``cover:`` from metadata.yaml, else a generated typographic one."""
+    from fanbind.cover import generated_cover, load_cover
+
+    config = project.config
+    metadata_file = project.display(project.metadata_path)
+    if config.cover:
+        path = resolve_inside(project, config.cover, what="cover", allow_outside=allow_outside,
+                              error=MetadataError)
+        return load_cover(path, anthology.meta, shown=config.cover, metadata_file=metadata_file)
+    cover = generated_cover(anthology.meta)
+    if cover.missing:
+        diagnostics.warn("FB602", metadata_file, None,
+                         f"the generated cover cannot draw {cover.missing!r}: no installed font "
+                         "has these characters, so they show as boxes",
+                         "install a font that has them (e.g. Noto CJK), or give a cover: image")
+    return cover
+
+
+def print_page_map(anthology: Anthology, documents: list, *, project_dir: Path,
+                   extra_stylesheets: tuple[Path, ...], created: dt.datetime,
+                   ) -> tuple[tuple[str, str], ...]:
+    """Lay out the print pages without writing a PDF: (block id, page label) per page."""
+    from fanbind import pdf
+
+    layout = getattr(pdf, "layout_page_map", None)
+    if layout is None:
+        raise BuildError("this fanbind cannot lay out print pages for a page-list yet",
+                         hint="build the PDF too (drop --format epub), or leave out --page-list")
+    return tuple(layout(anthology, documents, project_dir=project_dir,
+                        extra_stylesheets=extra_stylesheets, created=created))
+
+
 def slugify(title: str) -> str:
     """An ASCII file name for a title: ``Kakashi & Iruka!`` → ``kakashi-iruka``."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
@@ -238,29 +264,27 @@ def build(
     allow_outside: bool = False,
     report: Reporter | None = None,
     print_overrides: dict[str, object] | None = None,
+    page_list: bool = False,
     diagnostics: Diagnostics | None = None,
-    cache: bool = True,
-    jobs: int | None = None,
 ) -> BuildResult:
     """Build the requested formats; every output is written atomically.
+
+    The EPUB gets a page-list matching the PDF's pages whenever the PDF is built
+    too; ``page_list`` asks for one in an EPUB-only build (the pages are laid
+    out, not written).
 
     ``print_overrides`` replaces ``print:`` settings from metadata.yaml (the
     ``fanbind impose`` options).
 
     Warnings go to ``diagnostics`` when given (else to a new collection in the
     result), so the CLI can print those found before an error too.
-
-    ``cache`` keeps stories and PDF parts in ``.fanbind-cache/`` for the next
-    build (:mod:`fanbind.cache`); ``jobs`` is the number of worker processes
-    (default: one per core; 1 lays the PDF out in this process, in one piece).
     """
     started = time.perf_counter()
     project = with_print_overrides(open_project(project_dir, metadata), print_overrides)
     if "imposed" in formats and "pdf" not in formats:
         formats = (*formats, "pdf")
-    store = ProjectCache(project.root, enabled=cache)
     book = load_book(project, allow_outside=allow_outside, report=report,
-                     diagnostics=diagnostics, cache=store, jobs=jobs)
+                     diagnostics=diagnostics)
     result = BuildResult(stories=len(book.anthology.stories), words=book.anthology.words,
                          diagnostics=book.diagnostics)
     result.timings["read"] = time.perf_counter() - started
@@ -273,29 +297,28 @@ def build(
     slug = slugify(project.config.title)
     inputs = [project.metadata_path, *(project.root / s.story.meta.file for s in book.stories)]
     when = build_time(inputs)
-    from fanbind.render import render_book
+    from fanbind.render import epub_stylesheets, render_book
 
     stylesheet_path = None
     if project.config.stylesheet:
         stylesheet_path = resolve_inside(project, project.config.stylesheet, what="stylesheet",
                                          allow_outside=allow_outside, error=MetadataError)
-    documents = render_book(book.anthology, stylesheets=("css/epub.css",))
-
+    cover = None
     if "epub" in formats:
-        t0 = time.perf_counter()
-        if report:
-            report("writing the EPUB")
-        from fanbind.epub import write_epub
+        cover = book_cover(project, book.anthology, allow_outside=allow_outside,
+                           diagnostics=result.diagnostics)
+    documents = render_book(book.anthology,
+                            stylesheets=epub_stylesheets(project.config.embed_fonts),
+                            cover_href=cover.file_name if cover else None,
+                            cover_alt=cover.alt if cover else "",
+                            date=project.config.date or when.date())
+    extra = (stylesheet_path,) if stylesheet_path else ()
 
-        css = EPUB_CSS.read_bytes()
-        target = out / f"{slug}.epub"
-        with atomic_output(target) as temp:
-            write_epub(book.anthology, documents, temp, stylesheet=css, modified=when)
-        result.outputs.append(target)
-        result.timings["epub"] = time.perf_counter() - t0
-
+    # The PDF comes first: its page layout gives the EPUB its page-list.
+    page_map: tuple[tuple[str, str], ...] = ()
     plan = plan_book_volumes(project, book, result.diagnostics) if "pdf" in formats else None
     if plan is not None:
+        # Volumes have page numbers of their own: no page-list can match them all.
         build_volumes(project, book, plan, out=out, slug=slug, when=when,
                       stylesheet_path=stylesheet_path, impose="imposed" in formats,
                       result=result, report=report)
@@ -306,7 +329,6 @@ def build(
         from fanbind.pdf import write_pdf
 
         target = out / f"{slug}.pdf"
-        extra = (stylesheet_path,) if stylesheet_path else ()
         with atomic_output(target) as temp:
             pdf = write_pdf(book.anthology, documents, temp, project_dir=project.root,
                             extra_stylesheets=extra, created=when)
@@ -315,11 +337,33 @@ def build(
                                     project.display(stylesheet_path or project.metadata_path),
                                     None, f"not fetched: {url}",
                                     "fanbind uses only files inside the project folder")
+        page_map = tuple(getattr(pdf, "page_map", ()))
         result.pages = pdf.pages
         result.outputs.append(target)
         result.timings["pdf"] = time.perf_counter() - t0
         if "imposed" in formats:
             impose_book(project, target, result=result, when=when, report=report)
+    elif "epub" in formats and page_list:
+        t0 = time.perf_counter()
+        if report:
+            report("laying out the pages for the page-list")
+        page_map = print_page_map(book.anthology, documents, project_dir=project.root,
+                                  extra_stylesheets=extra, created=when)
+        result.timings["layout"] = time.perf_counter() - t0
+
+    if "epub" in formats:
+        t0 = time.perf_counter()
+        if report:
+            report("writing the EPUB")
+        from fanbind.epub import write_epub
+
+        css = EPUB_CSS.read_bytes()
+        target = out / f"{slug}.epub"
+        with atomic_output(target) as temp:
+            write_epub(book.anthology, documents, temp, stylesheet=css, modified=when,
+                       cover=cover, page_map=page_map)
+        result.outputs.insert(0, target)
+        result.timings["epub"] = time.perf_counter() - t0
     result.timings["total"] = time.perf_counter() - started
     return result
 

@@ -97,6 +97,9 @@ def build(
         ] = False,
     quiet: Annotated[bool, typer.Option(
         "-q", "--quiet", help="Print only warnings and errors.")] = False,
+    page_list: Annotated[bool, typer.Option(
+        "--page-list", help="Give an EPUB-only build the print page numbers (lays out the "
+        "pages; automatic when the PDF is built too).")] = False,
 ) -> None:
     """Build the anthology EPUB and PDF.
 
@@ -105,6 +108,7 @@ def build(
       fanbind build                         both books into ./dist
       fanbind build my-zine -o out          a project in my-zine, books into out/
       fanbind build --format epub           only the EPUB (fast: no page layout)
+      fanbind build -f epub --page-list     only the EPUB, with the print page numbers
       fanbind build --format imposed        the PDF and its sheets for home binding
     """
     from fanbind.diagnostics import Diagnostics
@@ -116,7 +120,8 @@ def build(
         from fanbind.build import build as run_build
 
         options = dict(out_dir=output, formats=chosen, metadata=metadata, strict=strict,
-                       allow_outside=allow_outside, diagnostics=diagnostics)
+                       allow_outside=allow_outside, page_list=page_list,
+                       diagnostics=diagnostics)
         if progress_console is not None and progress_console.is_terminal:
             with progress_console.status("building…") as status:
                 result = run_build(project, report=lambda msg: status.update(msg), **options)
