@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fanbind.atomic import atomic_output, ensure_output_dir
+from fanbind.cache import ProjectCache
 from fanbind.config import AnthologyConfig, load_config
 from fanbind.diagnostics import Diagnostics, Severity
-from fanbind.errors import BuildError, MetadataError, StoryFileError
+from fanbind.errors import BuildError, FanbindError, MetadataError, StoryFileError
 from fanbind.model import Anthology
 from fanbind.resources import EPUB_CSS
-from fanbind.stories import LoadedStory, load_story
+from fanbind.stories import LoadedStory
 
 if TYPE_CHECKING:
     from fanbind.cover import CoverImage
@@ -163,22 +164,33 @@ def _through_symlink(path: Path, root: Path) -> bool:
 
 def load_book(project: Project, *, allow_outside: bool = False,
               report: Reporter | None = None,
-              diagnostics: Diagnostics | None = None) -> LoadedBook:
+              diagnostics: Diagnostics | None = None,
+              cache: ProjectCache | None = None, jobs: int | None = None) -> LoadedBook:
     """Read every story through the text stages into one :class:`Anthology`.
 
     Findings go to ``diagnostics`` when given, so a caller can still show the
-    warnings gathered before a later story stops the build.
+    warnings gathered before a later story stops the build. ``cache`` keeps
+    loaded stories between builds; ``jobs`` caps the worker processes.
     """
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
-    loaded: list[LoadedStory] = []
+    from fanbind.parallel import StoryTask, load_stories
+
+    # Stories come from the cache or are loaded on several cores (fanbind.parallel);
+    # the result, the diagnostics and the first error are those of a serial load.
+    tasks: list[StoryTask] = []
+    path_error: FanbindError | None = None
     for index, meta in enumerate(project.config.stories):
-        path = resolve_inside(project, meta.file, what="story", allow_outside=allow_outside,
-                              at=("stories", index, "file"))
-        shown = project.display(path)
-        if report:
-            report(f"reading {shown}")
-        loaded.append(load_story(path, meta, index=index, display_name=shown,
-                                 book=project.config, diagnostics=diagnostics))
+        try:
+            path = resolve_inside(project, meta.file, what="story", allow_outside=allow_outside,
+                                  at=("stories", index, "file"))
+        except FanbindError as error:
+            path_error = error  # raised after the stories before it, as a serial load would
+            break
+        tasks.append(StoryTask(path, meta, index, project.display(path)))
+    loaded: list[LoadedStory] = load_stories(tasks, book=project.config, diagnostics=diagnostics,
+                                             cache=cache, jobs=jobs, report=report)
+    if path_error is not None:
+        raise path_error
     from fanbind.lint import lint_book
 
     diagnostics.extend(lint_book(loaded))
@@ -266,6 +278,8 @@ def build(
     print_overrides: dict[str, object] | None = None,
     page_list: bool = False,
     diagnostics: Diagnostics | None = None,
+    cache: bool = True,
+    jobs: int | None = None,
 ) -> BuildResult:
     """Build the requested formats; every output is written atomically.
 
@@ -278,13 +292,18 @@ def build(
 
     Warnings go to ``diagnostics`` when given (else to a new collection in the
     result), so the CLI can print those found before an error too.
+
+    ``cache`` keeps stories and PDF parts in ``.fanbind-cache/`` for the next
+    build (:mod:`fanbind.cache`); ``jobs`` is the number of worker processes
+    (default: one per core; 1 lays the PDF out in this process, in one piece).
     """
     started = time.perf_counter()
     project = with_print_overrides(open_project(project_dir, metadata), print_overrides)
     if "imposed" in formats and "pdf" not in formats:
         formats = (*formats, "pdf")
+    store = ProjectCache(project.root, enabled=cache)
     book = load_book(project, allow_outside=allow_outside, report=report,
-                     diagnostics=diagnostics)
+                     diagnostics=diagnostics, cache=store, jobs=jobs)
     result = BuildResult(stories=len(book.anthology.stories), words=book.anthology.words,
                          diagnostics=book.diagnostics)
     result.timings["read"] = time.perf_counter() - started
