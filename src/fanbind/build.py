@@ -21,7 +21,7 @@ from fanbind.atomic import atomic_output, ensure_output_dir
 from fanbind.cache import ProjectCache
 from fanbind.config import AnthologyConfig, load_config
 from fanbind.diagnostics import Diagnostics, Severity
-from fanbind.errors import BuildError, FanbindError, MetadataError, StoryFileError
+from fanbind.errors import BuildError, FanbindError, MetadataError, StoryFileError, UsageError
 from fanbind.model import Anthology
 from fanbind.resources import EPUB_CSS
 from fanbind.stories import LoadedStory
@@ -75,14 +75,18 @@ def open_project(project_dir: Path, metadata: Path | None = None) -> Project:
     """Find and validate metadata.yaml for a project folder."""
     root = project_dir.resolve()
     if not root.is_dir():
-        raise MetadataError("the project folder does not exist", file=str(project_dir))
+        what = "is not a folder" if root.exists() else "does not exist"
+        raise UsageError(f"the project folder {what}", file=str(project_dir),
+                         hint="give the folder that holds metadata.yaml (default: the "
+                              "current folder)")
     path = metadata if metadata is not None else root / "metadata.yaml"
     if not path.is_absolute():
         path = (Path.cwd() / path)
     shown = _display(root, path)
     if not path.exists():
-        raise MetadataError("metadata.yaml not found", file=shown,
-                            hint="run `fanbind init` to write a starter file")
+        raise MetadataError("not found: every project needs a metadata.yaml", file=shown,
+                            hint="run `fanbind init` to write a starter file, or give its path "
+                                 "with --metadata")
     config = load_config(path, display_name=shown)
     return Project(root, path, config)
 
