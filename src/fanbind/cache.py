@@ -26,6 +26,7 @@ still works within one ``fanbind build --watch`` session.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -105,6 +106,14 @@ def _secret() -> bytes:
     return key
 
 
+def _stays_inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, every link in it resolved, is inside ``root`` (a resolved path)."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a link loop
+        return False
+
+
 class ProjectCache:
     """Signed pickles under ``<project>/.fanbind-cache/<namespace>/<key>``.
 
@@ -113,8 +122,11 @@ class ProjectCache:
     """
 
     def __init__(self, root: Path, *, enabled: bool = True):
+        self.root = root.resolve()
         self.folder = root / CACHE_DIR_NAME
-        self.enabled = enabled
+        # A project from elsewhere may ship .fanbind-cache as a link to the user's own
+        # files, which put() would write into and prune() empty: such a cache is off.
+        self.enabled = enabled and _stays_inside(self.folder, self.root)
         self.hits = 0
         self.misses = 0
         self._used: dict[str, set[str]] = {}
@@ -122,11 +134,19 @@ class ProjectCache:
     def _path(self, namespace: str, key: str) -> Path:
         return self.folder / namespace / key
 
+    def _namespace_folder(self, namespace: str) -> Path | None:
+        """The folder of ``namespace``, or None when a link takes it out of the project."""
+        folder = self.folder / namespace
+        return folder if _stays_inside(folder, self.root) else None
+
     def get(self, namespace: str, key: str) -> object | None:
         """The value stored under ``key``, or None (missing, unsigned, damaged)."""
         if not self.enabled:
             return None
         self._used.setdefault(namespace, set()).add(key)
+        if self._namespace_folder(namespace) is None:
+            self.misses += 1
+            return None
         try:
             data = self._path(namespace, key).read_bytes()
         except OSError:
@@ -154,8 +174,13 @@ class ProjectCache:
         body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         signature = hmac.new(_secret(), key.encode() + body, hashlib.sha256).digest()
         folder = self.folder / namespace
+        temp = None
         try:
+            if self._namespace_folder(namespace) is None:
+                return
             folder.mkdir(parents=True, exist_ok=True)
+            if self._namespace_folder(namespace) is None:  # a link that appeared meanwhile
+                return
             tag = self.folder / "CACHEDIR.TAG"
             if not tag.exists():
                 tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -164,8 +189,13 @@ class ProjectCache:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(_MAGIC + signature + body)
             os.replace(temp, folder / key)
+            temp = None
         except OSError:
             return
+        finally:
+            if temp is not None:  # a full disk: leave no half-written entry behind
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
 
     def prune(self, namespaces: Iterable[str]) -> int:
         """Delete the entries of ``namespaces`` that this build did not ask for.
@@ -178,7 +208,9 @@ class ProjectCache:
             return 0
         for namespace in namespaces:
             used = self._used.get(namespace, set())
-            folder = self.folder / namespace
+            folder = self._namespace_folder(namespace)
+            if folder is None:
+                continue
             try:
                 entries = list(folder.iterdir())
             except OSError:
