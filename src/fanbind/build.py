@@ -353,8 +353,18 @@ def build(
 
         target = out / f"{slug}.pdf"
         with atomic_output(target) as temp:
-            pdf = write_pdf(book.anthology, documents, temp, project_dir=project.root,
-                            extra_stylesheets=extra, created=when)
+            pdf = None
+            if jobs != 1 and not getattr(project.config.print, "pdf_variant", None):
+                # In parts on every core, joined (fanbind.parallel); None when the
+                # book cannot be cut (a single story), then in one piece here.
+                from fanbind.parallel import write_parallel_pdf
+
+                pdf = write_parallel_pdf(book.anthology, documents, temp,
+                                         project_dir=project.root, extra_stylesheets=extra,
+                                         created=when, jobs=jobs, report=report)
+            if pdf is None:
+                pdf = write_pdf(book.anthology, documents, temp, project_dir=project.root,
+                                extra_stylesheets=extra, created=when)
         for url in pdf.refused:
             result.diagnostics.warn("FB601",
                                     project.display(stylesheet_path or project.metadata_path),

@@ -21,6 +21,7 @@ automatic hyphenation switched off in just those paragraphs.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import logging
@@ -42,6 +43,7 @@ from fanbind.config import PrintConfig
 from fanbind.errors import BuildError
 from fanbind.geometry import Geometry, estimate_pages, gutter_band, page_geometry
 from fanbind.model import Anthology
+from fanbind.parallel import PART_LAYOUT, prepare_part
 from fanbind.render import XHTML_NS, Document, new_document, sub
 from fanbind.resources import PRINT_CSS, STYLES_DIR
 
@@ -276,6 +278,9 @@ def _lay_out(
     config = print_config if print_config is not None else anthology.meta.print
     html_root = arrange_for_print(join_documents(anthology, documents))
     _head_metadata(html_root, created)
+    part = PART_LAYOUT.get()  # one part of a book joined by fanbind.parallel
+    if part is not None:
+        prepare_part(html_root, part)
     fetcher = ProjectFetcher([project_dir, STYLES_DIR])
     fonts = FontConfiguration()
     captured = _CaptureWarnings()
@@ -285,6 +290,8 @@ def _lay_out(
         design = [CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts)]
         user = [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts)
                 for path in extra_stylesheets]
+        if part is not None and part.css:
+            user.append(CSS(string=part.css, url_fetcher=fetcher, font_config=fonts))
 
         def render(geometry: Geometry) -> tuple[HTML, RenderedDocument]:
             source = etree.tostring(html_root, encoding="unicode", method="html")
@@ -297,7 +304,7 @@ def _lay_out(
 
         first_guess = page_geometry(config, pages=1, trim=trim)
         estimate = estimate_pages([s.words for s in anthology.stories], first_guess)
-        geometry = page_geometry(config, pages=estimate, trim=trim)
+        geometry = page_geometry(config, pages=part.book_pages if part else estimate, trim=trim)
         passes = 0
         tried: set[int] = set()
         while True:
@@ -306,7 +313,7 @@ def _lay_out(
             count = _padded_count(len(rendered.pages), config.pad_to)
             band = gutter_band(count)
             tried.add(geometry.band)
-            if band == geometry.band or band in tried or not geometry.mirrored:
+            if band == geometry.band or band in tried or not geometry.mirrored or part:
                 break
             geometry = page_geometry(config, pages=count, trim=trim)
 
@@ -320,6 +327,8 @@ def _lay_out(
         remaining = len(_ladder_paragraphs(rendered))
 
         padded = _padded_count(len(rendered.pages), config.pad_to) - len(rendered.pages)
+        if part is not None:
+            padded = part.blank_pages  # the joined book is padded as a whole
         page_map = _page_map(document, rendered, anthology)
         if padded:
             rendered = _pad(rendered, geometry, padded, fetcher, fonts)
@@ -540,3 +549,49 @@ def write_pdf(
     return PdfResult(len(layout.rendered.pages), tuple(layout.fetcher.refused), warnings,
                      page_map=layout.page_map, trim=layout.geometry.trim,
                      passes=layout.passes, padded=layout.padded, ladders=layout.ladders)
+
+
+# ---------------------------------------------------------------------- folios after layout
+
+
+@contextlib.contextmanager
+def deferred_folios() -> Iterator[dict[int, tuple[Any, Any, Any, int]]]:
+    """Lay out without margin boxes, remembering what :func:`add_margin_boxes` needs.
+
+    For :mod:`fanbind.parallel`: a part of a book is laid out before the page
+    count of the parts before it is known, so its folios (``counter(page)`` in
+    the margin boxes) cannot be drawn yet. WeasyPrint makes the margin boxes
+    after paginating, from each page's counter state; this defers that step.
+    """
+    import weasyprint.layout as layout_module
+
+    original = layout_module.make_margin_boxes
+    records: dict[int, tuple[Any, Any, Any, int]] = {}
+
+    def defer(context: Any, page: Any, state: Any) -> tuple[()]:
+        records[id(page)] = (context, page, copy.deepcopy(state), context.current_page)
+        return ()
+
+    layout_module.make_margin_boxes = defer
+    try:
+        yield records
+    finally:
+        layout_module.make_margin_boxes = original
+
+
+def add_margin_boxes(rendered: RenderedDocument, records: dict[int, tuple[Any, Any, Any, int]],
+                     *, page_offset: int) -> None:
+    """Make the deferred margin boxes, with ``page_offset`` added to the page counter."""
+    from weasyprint.layout import make_margin_boxes
+    from weasyprint.layout.background import layout_backgrounds
+
+    for page in rendered.pages:
+        record = records.get(id(page._page_box))
+        if record is None:
+            continue
+        context, box, state, number = record
+        counters = state[1]
+        counters["page"] = [value + page_offset for value in counters.get("page", [0])]
+        context.current_page = number
+        box.children = (*box.children, *make_margin_boxes(context, box, state))
+        layout_backgrounds(box, context.get_image_from_uri)

@@ -1,0 +1,117 @@
+"""The PDF laid out in parts on worker processes and joined equals the one-piece layout.
+
+Read back with pypdf: page count, every page's text (folios and running heads
+included), the outline, where each contents link lands, the document
+information and the EPUB page map. The sample book has five stories, so with
+two workers every story is a part of its own, and the parts start on both
+sides (stories with and without a paratext verso).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import copy_sample
+from fanbind import parallel
+from fanbind.build import load_book, open_project
+from fanbind.pdf import write_pdf
+from fanbind.render import render_book
+
+pytestmark = pytest.mark.slow
+
+WHEN = dt.datetime(2024, 2, 14, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    tmp = tmp_path_factory.mktemp("parallel")
+    root = copy_sample(tmp / "book")
+    book = load_book(open_project(root))
+    documents = render_book(book.anthology, stylesheets=("css/epub.css",))
+    made: dict[str, object] = {"parts": parallel.plan_parts(book.anthology, documents, 2)}
+    made["one"] = write_pdf(book.anthology, documents, tmp / "one.pdf", project_dir=root,
+                            created=WHEN)
+    for name in ("joined", "again"):
+        made[name] = parallel.write_parallel_pdf(book.anthology, documents, tmp / f"{name}.pdf",
+                                                 project_dir=root, created=WHEN, jobs=2)
+    made.update({f"{name}_file": tmp / f"{name}.pdf" for name in ("one", "joined", "again")})
+    return made
+
+
+def _outline(reader: PdfReader) -> list[tuple[int, str, int]]:
+    found: list[tuple[int, str, int]] = []
+
+    def walk(items: list, depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                found.append((depth, item.title, reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 0)
+    return found
+
+
+def _links(reader: PdfReader) -> list[tuple[int, int]]:
+    """(page with the link, page it lands on) for every internal link."""
+    targets = {name: reader.get_destination_page_number(dest)
+               for name, dest in reader.named_destinations.items()}
+    found = []
+    for index, page in enumerate(reader.pages):
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            if annotation.get("/Subtype") == "/Link" and "/Dest" in annotation:
+                found.append((index, targets[str(annotation["/Dest"])]))
+    return found
+
+
+def test_the_book_is_cut_into_story_parts(books: dict) -> None:
+    kinds = [part.kind for part in books["parts"]]
+    assert kinds[0] == "front" and kinds.count("body") == 5
+
+
+def test_joined_pdf_has_the_same_pages_text_for_text(books: dict) -> None:
+    one, joined = PdfReader(books["one_file"]), PdfReader(books["joined_file"])
+    assert len(joined.pages) == len(one.pages) == books["joined"].pages
+    for number, (a, b) in enumerate(zip(one.pages, joined.pages, strict=True), start=1):
+        assert b.extract_text() == a.extract_text(), f"page {number} differs"
+
+
+def test_joined_pdf_keeps_outline_links_and_metadata(books: dict) -> None:
+    one, joined = PdfReader(books["one_file"]), PdfReader(books["joined_file"])
+    assert _outline(joined) == _outline(one)
+    assert [title for depth, title, _ in _outline(joined) if depth == 0][:2] == [
+        "Any Alpha Would", "Storm Over the Mission Cabin"]
+    links = _links(joined)
+    assert links == _links(one)
+    assert len(links) >= 5
+    assert dict(joined.metadata) == dict(one.metadata)
+
+
+def test_joined_pdf_gives_the_same_page_map(books: dict) -> None:
+    assert books["joined"].page_map == books["one"].page_map
+
+
+def test_stories_open_on_the_right_and_folios_run_on(books: dict) -> None:
+    joined = PdfReader(books["joined_file"])
+    for _, title, page in _outline(joined):
+        if title.startswith("Storm"):
+            assert page % 2 == 0  # 0-based even index: a recto
+    last = joined.pages[-1].extract_text().split()
+    assert last and last[-1].isdigit() and int(last[-1]) > 60
+
+
+def test_joined_pdf_is_byte_identical_across_runs(books: dict) -> None:
+    assert books["joined_file"].read_bytes() == books["again_file"].read_bytes()
+
+
+def test_a_single_story_is_not_cut(tmp_path: Path) -> None:
+    root = copy_sample(tmp_path / "book")
+    book = load_book(open_project(root))
+    one = book.anthology.__class__(book.anthology.meta, book.anthology.stories[:1])
+    documents = render_book(one, stylesheets=("css/epub.css",))
+    assert parallel.plan_parts(one, documents, 2) is None
