@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -97,6 +98,15 @@ def build(
         ] = False,
     quiet: Annotated[bool, typer.Option(
         "-q", "--quiet", help="Print only warnings and errors.")] = False,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Worker processes for reading stories and laying out "
+        "the PDF in parts (default: one per core; 1 lays the PDF out in one piece).")] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Neither use nor fill the build cache in PROJECT/.fanbind-cache.")
+        ] = False,
+    watch: Annotated[bool, typer.Option(
+        "--watch", help="Build, then build again whenever a file of the project changes "
+        "(Ctrl-C stops).")] = False,
     page_list: Annotated[bool, typer.Option(
         "--page-list", help="Give an EPUB-only build the print page numbers (lays out the "
         "pages; automatic when the PDF is built too).")] = False,
@@ -111,6 +121,10 @@ def build(
       fanbind build -f epub --page-list     only the EPUB, with the print page numbers
       fanbind build --format imposed        the PDF and its sheets for home binding
     """
+    if watch:
+        settings = dict(locals())  # only the options so far: build again with them
+        _watch(project, output, lambda: build(**{**settings, "watch": False}))
+        return
     from fanbind.diagnostics import Diagnostics
 
     chosen = tuple(f.value for f in formats) if formats else ("epub", "pdf")
@@ -121,6 +135,7 @@ def build(
 
         options = dict(out_dir=output, formats=chosen, metadata=metadata, strict=strict,
                        allow_outside=allow_outside, page_list=page_list,
+                       cache=not no_cache, jobs=jobs,
                        diagnostics=diagnostics)
         if progress_console is not None and progress_console.is_terminal:
             with progress_console.status("building…") as status:
@@ -357,6 +372,43 @@ def impose(
         for path in result.outputs:
             out.print(f"wrote {path}", markup=False)
         _print_kit(result)
+
+
+def _watch(project: Path, output: Path | None, run: Callable[[], None]) -> None:
+    """Build now and after every change to the project's files (``build --watch``).
+
+    The cache makes each rebuild redo only what changed. Changes to the output
+    folder and the cache itself are ignored, or every build would start the next.
+    """
+    import watchfiles
+
+    root = project.resolve()
+    ignored = [root / "dist", root / ".fanbind-cache", *([output.resolve()] if output else [])]
+
+    def relevant(_change: watchfiles.Change, path: str) -> bool:
+        where = Path(path)
+        return not any(where.is_relative_to(folder) for folder in ignored) and \
+            not where.name.startswith((".", "~")) and not where.name.endswith("~")
+
+    def once() -> None:
+        try:
+            run()
+        except typer.Exit as done:
+            if done.exit_code not in (0, None):
+                err.print(f"build failed (exit {done.exit_code}); waiting for changes",
+                          markup=False)
+
+    once()
+    err.print(f"watching {root} for changes (Ctrl-C stops)", markup=False)
+    try:
+        for changes in watchfiles.watch(root, watch_filter=relevant, debounce=400,
+                                        raise_interrupt=False):
+            names = sorted({Path(path).name for _, path in changes})
+            err.print("changed: " + ", ".join(names[:5]) + (" …" if len(names) > 5 else ""),
+                      markup=False)
+            once()
+    except KeyboardInterrupt:
+        pass
 
 
 def main() -> None:
