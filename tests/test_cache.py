@@ -171,3 +171,19 @@ def test_parallel_load_raises_the_first_error_in_order(
         _load(project, enabled=True, jobs=2)
     assert str(both.value) == str(serial.value)
     assert "002_5d635883762769c9.txt" in str(both.value)
+
+
+def test_an_epub_only_build_never_imports_weasyprint(project: Path, tmp_path: Path) -> None:
+    """The fast path: no PDF asked for, no WeasyPrint (nor pikepdf) loaded at all."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom pathlib import Path\nfrom fanbind.build import build\n"
+            f"build(Path({str(project)!r}), out_dir=Path({str(tmp_path / 'out')!r}), "
+            "formats=('epub',))\n"
+            "print(sorted(m for m in ('weasyprint', 'pikepdf', 'fanbind.pdf') "
+            "if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+    assert (tmp_path / "out" / "bonds-of-the-leaf.epub").is_file()
