@@ -113,6 +113,12 @@ class PdfResult:
     with content, trailing blank pages that of the last one) and the folio as
     printed (roman in front matter, arabic from the first story; pages that
     show no folio get the number they would show).
+
+    ``passes`` counts layouts (see the module docstring), ``padded`` the blank
+    pages added for ``print: pad_to``, ``ladders`` the paragraphs still with
+    more than :data:`MAX_LADDER` hyphenated lines in a row (only ones without a
+    block id, such as notes, can remain). ``fetched`` lists every file the
+    fetcher served, ``refused`` every URL it turned away.
     """
 
     pages: int
@@ -123,6 +129,7 @@ class PdfResult:
     passes: int = 1
     padded: int = 0
     ladders: int = 0
+    fetched: tuple[str, ...] = ()
 
 
 def join_documents(anthology: Anthology, documents: list[Document]) -> etree._Element:
@@ -241,7 +248,9 @@ def _head_metadata(html: etree._Element, created: dt.datetime) -> None:
 
 
 @dataclass
-class _Layout:
+class Layout:
+    """A laid-out book, not yet written: see :func:`lay_out`."""
+
     rendered: RenderedDocument
     geometry: Geometry
     page_map: PageMap
@@ -265,16 +274,17 @@ class _CaptureWarnings(logging.Handler):
             self.messages.append(message)
 
 
-def _lay_out(
+def lay_out(
     anthology: Anthology,
     documents: list[Document],
     *,
     project_dir: Path,
-    extra_stylesheets: tuple[Path, ...],
+    extra_stylesheets: tuple[Path, ...] = (),
     created: dt.datetime,
-    trim: str | None,
-    print_config: PrintConfig | None,
-) -> _Layout:
+    trim: str | None = None,
+    print_config: PrintConfig | None = None,
+) -> Layout:
+    """Lay the book out (the passes described at the top of this module), write nothing."""
     config = print_config if print_config is not None else anthology.meta.print
     html_root = arrange_for_print(join_documents(anthology, documents))
     _head_metadata(html_root, created)
@@ -339,8 +349,8 @@ def _lay_out(
                 (last_id, _label(start + i, first_body)) for i in range(padded))
     finally:
         logger.removeHandler(captured)
-    return _Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,
-                   captured.messages)
+    return Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,
+                  captured.messages)
 
 
 def _padded_count(pages: int, pad_to: int | None) -> int:
@@ -426,21 +436,34 @@ def _top_element(page: Any) -> Any | None:
 
 
 def _page_map(document: HTML, rendered: RenderedDocument, anthology: Anthology) -> PageMap:
+    """(id, label) per page; see :class:`PdfResult` for the rules."""
     order: dict[Any, int] = {}
     ids: list[str | None] = []
+    section_of: dict[Any, str | None] = {}  # front-matter element → its section's id
     for index, element in enumerate(document.etree_element.iter()):
         order[element] = index
         ids.append(element.get("id"))
+        if "frontmatter" in (element.get("class") or "").split():
+            for section in element:
+                for inner in section.iter():
+                    section_of[inner] = section.get("id")
+    first_body = None
+    if anthology.stories:
+        anchor = f"{anthology.stories[0].id}-title"
+        first_body = next((i for i, page in enumerate(rendered.pages)
+                           if anchor in page.anchors), None)
     page_ids: list[str | None] = []
     for page in rendered.pages:
         element = _top_element(page)
         if element is None or element not in order:
             page_ids.append(None)
-            continue
-        position = order[element]
-        while position >= 0 and not ids[position]:
-            position -= 1
-        page_ids.append(ids[position] if position >= 0 else None)
+        elif section_of.get(element):
+            page_ids.append(section_of[element])
+        else:
+            position = order[element]
+            while position >= 0 and not ids[position]:
+                position -= 1
+            page_ids.append(ids[position] if position >= 0 else None)
     # Blank pages point at what follows them (the next story); trailing ones at the end.
     following: str | None = None
     for index in range(len(page_ids) - 1, -1, -1):
@@ -454,11 +477,6 @@ def _page_map(document: HTML, rendered: RenderedDocument, anthology: Anthology) 
             page_ids[index] = previous
         else:
             previous = value
-    first_body = None
-    if anthology.stories:
-        anchor = f"{anthology.stories[0].id}-title"
-        first_body = next((i for i, page in enumerate(rendered.pages)
-                           if anchor in page.anchors), None)
     return tuple((page_id or "", _label(i, first_body)) for i, page_id in enumerate(page_ids))
 
 
@@ -505,9 +523,9 @@ def layout_page_map(
     For the EPUB's page-list (``fanbind build --format epub --page-list``): the
     ids and labels are those of the printed book.
     """
-    layout = _lay_out(anthology, documents, project_dir=project_dir,
-                      extra_stylesheets=extra_stylesheets, created=created, trim=trim,
-                      print_config=print_config)
+    layout = lay_out(anthology, documents, project_dir=project_dir,
+                     extra_stylesheets=extra_stylesheets, created=created, trim=trim,
+                     print_config=print_config)
     return layout.page_map
 
 
@@ -528,18 +546,29 @@ def write_pdf(
     ``trim`` and ``pdf_variant`` override ``print: trim`` and ``print: pdf_variant``.
     """
     config = print_config if print_config is not None else anthology.meta.print
-    variant = pdf_variant or getattr(config, "pdf_variant", None)
-    if variant is not None and variant not in PDF_VARIANTS:
-        raise BuildError(f"unknown PDF variant {variant!r}",
+    layout = lay_out(anthology, documents, project_dir=project_dir,
+                     extra_stylesheets=extra_stylesheets, created=created, trim=trim,
+                     print_config=config)
+    return write_layout(layout, target,
+                        pdf_variant=pdf_variant or getattr(config, "pdf_variant", None))
+
+
+def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None) -> PdfResult:
+    """Write a laid-out book to ``target``.
+
+    ``pdf_variant`` is passed to WeasyPrint, which then writes the variant's
+    metadata (PDF/A: XMP identification and an sRGB output intent; PDF/UA: a
+    tagged structure tree, the document language and title display). WeasyPrint
+    does not check conformance, and neither does fanbind.
+    """
+    if pdf_variant is not None and pdf_variant not in PDF_VARIANTS:
+        raise BuildError(f"unknown PDF variant {pdf_variant!r}",
                          hint="use one of " + ", ".join(PDF_VARIANTS))
-    layout = _lay_out(anthology, documents, project_dir=project_dir,
-                      extra_stylesheets=extra_stylesheets, created=created, trim=trim,
-                      print_config=config)
     captured = _CaptureWarnings()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(captured)
     try:
-        layout.rendered.write_pdf(target, pdf_variant=variant, pdf_identifier=True)
+        layout.rendered.write_pdf(target, pdf_variant=pdf_variant, pdf_identifier=True)
     except OSError as exc:
         raise BuildError(f"could not write the PDF: {exc.strerror or exc}",
                          file=str(target)) from exc
@@ -548,7 +577,8 @@ def write_pdf(
     warnings = tuple(dict.fromkeys([*layout.warnings, *captured.messages]))
     return PdfResult(len(layout.rendered.pages), tuple(layout.fetcher.refused), warnings,
                      page_map=layout.page_map, trim=layout.geometry.trim,
-                     passes=layout.passes, padded=layout.padded, ladders=layout.ladders)
+                     passes=layout.passes, padded=layout.padded, ladders=layout.ladders,
+                     fetched=tuple(layout.fetcher.fetched))
 
 
 # ---------------------------------------------------------------------- folios after layout
