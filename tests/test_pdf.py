@@ -26,6 +26,7 @@ import pypdfium2 as pdfium
 import pyphen
 import pytest
 import yaml
+from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont
 from weasyprint.formatting_structure import boxes
 
@@ -327,6 +328,26 @@ def test_sample_fonts_are_the_bundled_eb_garamond_embedded(sample) -> None:
                     ("fanbind-EB-Garamond-Italic", "EBGaramond12-Italic")}
 
 
+def test_small_caps_are_the_fonts_own(book: Built) -> None:
+    """Lead-ins, bylines and heads use EB Garamond's drawn small capitals (smcp)."""
+    reader = pypdf.PdfReader(book.path)
+    drawn: set[str] = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            descendant = font.get_object()["/DescendantFonts"][0].get_object()
+            data = descendant["/FontDescriptor"].get_object()["/FontFile3"].get_object()
+            program = TTFont(io.BytesIO(data.get_data()))
+            glyphs = program.getGlyphSet()
+            for name in program.getGlyphOrder():
+                pen = BoundsPen(glyphs)
+                glyphs[name].draw(pen)
+                if pen.bounds:
+                    drawn.add(name)
+    small_caps = {name for name in drawn if name.endswith(".sc")}
+    assert {"h.sc", "e.sc", "T.sc"} <= small_caps  # lead-ins (smcp), heads (c2sc)
+    assert len(small_caps) >= 10
+
+
 def test_sample_running_heads(sample) -> None:
     reader, pages, _ = sample
     entries = outline(reader)
@@ -457,6 +478,21 @@ def test_widows_and_orphans_are_at_least_two_lines(book: Built) -> None:
                 assert numbers.count(page) >= 2, (block, numbers)
         split += len(set(numbers)) > 1
     assert split >= 3, "the fixture should split some paragraphs across pages"
+
+
+def test_story_text_sits_on_the_baseline_grid(book: Built) -> None:
+    geo = book.layout.geometry
+    line, top = geo.line / 0.75, geo.top / 0.75  # WeasyPrint lays out in CSS px
+    checked = 0
+    for page in book.layout.rendered.pages:
+        for box in pdf._iter_lines(page._page_box):
+            element = box.element  # paragraphs; the ornament is centred between two lines
+            if element is not None and element.tag == "p" and \
+                    re.fullmatch(r"story-\d+-b\d+", element.get("id") or ""):
+                offset = (box.position_y - top) / line
+                assert offset == pytest.approx(round(offset), abs=0.01), element.get("id")
+                checked += 1
+    assert checked > 300
 
 
 def test_headings_are_kept_with_their_text(book: Built) -> None:

@@ -192,6 +192,7 @@ class Geometry:
             ":root {",
             f"  --line: {pt(self.line)};",
             f"  --sink: {pt(sink * self.line)};",
+            f"  --chapter-sink: {pt(max(2, sink // 2) * self.line)};",
             f"  --text-height: {pt(self.lines * self.line)};",
             f"  --top-margin: {pt(self.top)};",
             f"  --bottom-margin: {pt(self.bottom)};",
