@@ -83,6 +83,25 @@ MetadataOpt = Annotated[Path | None, typer.Option(
     "--metadata", "-m", help="Metadata file (default: PROJECT/metadata.yaml).")]
 
 
+def _trim_option(value: str | None) -> str | None:
+    """``--trim`` must name a preset (a wrong one is a usage error, exit 2)."""
+    from fanbind.geometry import TRIMS, find_trim
+
+    if value is not None and find_trim(value) is None:
+        raise typer.BadParameter(f"{value!r} is not a trim size; use one of " + ", ".join(TRIMS))
+    return value
+
+
+def _variant_option(value: str | None) -> str | None:
+    """``--pdf-variant`` accepts pdf/a-3b and pdf/ua-1, in any case."""
+    if value is None:
+        return None
+    folded = value.strip().lower()
+    if folded not in ("pdf/a-3b", "pdf/ua-1"):
+        raise typer.BadParameter(f"{value!r} is not a PDF variant; use pdf/a-3b or pdf/ua-1")
+    return folded
+
+
 @app.command()
 def build(
     project: ProjectArg = Path("."),
@@ -110,6 +129,13 @@ def build(
     page_list: Annotated[bool, typer.Option(
         "--page-list", help="Give an EPUB-only build the print page numbers (lays out the "
         "pages; automatic when the PDF is built too).")] = False,
+    trim: Annotated[str | None, typer.Option(
+        "--trim", callback=_trim_option,
+        help="PDF trim size: A5, 5x8, 5.25x8, 5.5x8.5, 6x9, A4 or letter "
+        "(overrides print: trim, width and height).")] = None,
+    pdf_variant: Annotated[str | None, typer.Option(
+        "--pdf-variant", callback=_variant_option,
+        help="Write a PDF/A-3b or PDF/UA-1 file: pdf/a-3b or pdf/ua-1.")] = None,
 ) -> None:
     """Build the anthology EPUB and PDF.
 
@@ -120,6 +146,7 @@ def build(
       fanbind build --format epub           only the EPUB (fast: no page layout)
       fanbind build -f epub --page-list     only the EPUB, with the print page numbers
       fanbind build --format imposed        the PDF and its sheets for home binding
+      fanbind build -f pdf --trim A4        a PDF to print at home on A4
     """
     if watch:
         settings = dict(locals())  # only the options so far: build again with them
@@ -128,6 +155,11 @@ def build(
     from fanbind.diagnostics import Diagnostics
 
     chosen = tuple(f.value for f in formats) if formats else ("epub", "pdf")
+    overrides: dict[str, object] = {}
+    if trim is not None:
+        overrides.update(trim=trim, width=None, height=None)
+    if pdf_variant is not None:
+        overrides["pdf_variant"] = pdf_variant
     progress_console = err if not quiet else None
     diagnostics = Diagnostics()
     try:
@@ -136,7 +168,7 @@ def build(
         options = dict(out_dir=output, formats=chosen, metadata=metadata, strict=strict,
                        allow_outside=allow_outside, page_list=page_list,
                        cache=not no_cache, jobs=jobs,
-                       diagnostics=diagnostics)
+                       print_overrides=overrides or None, diagnostics=diagnostics)
         if progress_console is not None and progress_console.is_terminal:
             with progress_console.status("building…") as status:
                 result = run_build(project, report=lambda msg: status.update(msg), **options)
