@@ -811,3 +811,27 @@ def test_ladder_finder_counts_runs() -> None:
 
     rendered = type("R", (), {"pages": [Page()]})()
     assert pdf._ladder_paragraphs(rendered) == {"story-001-b7"}
+
+
+# ---------------------------------------------------------------------- the command line
+
+
+def test_cli_trim_and_pdf_variant(tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from fanbind.cli import app
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    project = write_project(tmp_path, ("short",), {"trim": "6x9"})
+    runner = CliRunner()
+    result = runner.invoke(app, ["build", str(project), "-f", "pdf", "-q", "--no-cache",
+                                 "--trim", "A4", "--pdf-variant", "PDF/UA-1"])
+    assert result.exit_code == 0, result.output
+    reader = pypdf.PdfReader(project / "dist" / "paper-cranes.pdf")
+    page = reader.pages[0]
+    assert (round(float(page.mediabox.width), 2), round(float(page.mediabox.height), 2)) == \
+        (595.28, 841.89)
+    assert bool(reader.trailer["/Root"]["/MarkInfo"]["/Marked"])
+    wrong = runner.invoke(app, ["build", str(project), "-f", "pdf", "--trim", "B5"])
+    assert wrong.exit_code == 2
+    assert "not a trim size" in wrong.output
