@@ -402,7 +402,12 @@ def test_pages_stay_vector_and_text_and_fonts_survive(sample_build, tmp_path):
                     assert any(k in descriptor for k in ("/FontFile", "/FontFile2",
                                                          "/FontFile3")), "font not embedded"
         assert fonts, "no fonts found on the sheets"
-        assert len(fonts) <= 4, "each font is copied once, not once per page"
+        with pikepdf.open(sample_build.pdf) as source:
+            in_book = {font.objgen for page in source.pages
+                       for font in page.Resources.get("/Font", {}).values()}
+        # WeasyPrint writes one font dictionary per font and feature set (small caps,
+        # old-style figures…), so compare with the book rather than a fixed number.
+        assert len(fonts) <= len(in_book), "each font is copied once, not once per page"
 
 
 def _words(text: str) -> str:
