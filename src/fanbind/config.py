@@ -1062,7 +1062,8 @@ def _syntax_error(exc: yaml.YAMLError, text: str, file: str) -> MetadataError:
     problem = exc.problem or ""
     context = exc.context or ""
     mark = exc.problem_mark or exc.context_mark
-    message, hint = f"not valid YAML: {problem}" + (f" ({context})" if context else ""), None
+    message = f"not valid YAML: {problem}" + (f" ({context})" if context else "")
+    hint: str | None = _SYNTAX_HINT
     before = ""
     if mark is not None and 0 <= mark.index <= len(text):
         before = text[text.rfind("\n", 0, mark.index) + 1 : mark.index]
@@ -1124,6 +1125,13 @@ def _syntax_error(exc: yaml.YAMLError, text: str, file: str) -> MetadataError:
 
 
 # ------------------------------------------------- pydantic errors → words
+
+#: For a YAML error PyYAML describes in its own words: what usually causes one.
+_SYNTAX_HINT = ("check this line and the one above it: every key needs a ':' after it, list "
+                "items start with '- ' at the same indentation, and a value containing ': ' or "
+                "' #' needs quotes")
+#: The last resort when no hint fits a problem: where every key is described.
+_README_HINT = "the metadata.yaml section of the README lists every key and what it accepts"
 
 
 @dataclass
@@ -1197,7 +1205,7 @@ def _explain(error: Mapping[str, Any], key: str | int | None,
                     "add `file: seeds/story.txt` (a path relative to metadata.yaml)")
         if key in ("title", "stories") and model is AnthologyConfig:
             return f"missing `{key}:`", _MINIMAL_HINT
-        return f"missing `{key}:`", None
+        return f"missing `{key}:`", f"add `{key}:` here, or delete the mapping it belongs to"
     if kind == "extra_forbidden" and model is not None:
         name = str(key)
         guess = _suggest(name, model)
@@ -1217,19 +1225,22 @@ def _explain(error: Mapping[str, Any], key: str | int | None,
             "write one value on this line" if isinstance(value, list | dict) else
             "write a value, or delete the line")
     if kind in ("tuple_type", "list_type", "iterable_type"):
-        return f"expected a list, got {_kind(value)}", None
+        return f"expected a list, got {_kind(value)}", (
+            "write a list: `[first, second]`, or one `- item` per line under the key")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         hint = None
         if model is StoryConfig or key == "stories" or isinstance(key, int):
             hint = ("each story is a mapping: `- file: seeds/story.txt` with `author: Name` "
                     "indented under it")
-        return f"expected a mapping (key: value lines), got {_kind(value)}", hint
+        return f"expected a mapping (key: value lines), got {_kind(value)}", hint or (
+            "write its settings indented under the key, one `name: value` per line, or "
+            "delete the key")
     if kind in ("bool_parsing", "bool_type"):
         return f"{_show(value)} is not true or false", "write true or false"
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"{_show(value)} is not a whole number", None
+        return f"{_show(value)} is not a whole number", "write a whole number, such as 64"
     if kind in ("float_parsing", "float_type", "finite_number"):
-        return f"{_show(value)} is not a number", None
+        return f"{_show(value)} is not a number", "write a number, such as 1.5"
     if kind == "literal_error":
         return f"{_show(value)} is not allowed here", f"use {ctx.get('expected')}"
     bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt"),
@@ -1237,9 +1248,10 @@ def _explain(error: Mapping[str, Any], key: str | int | None,
     if kind in bounds:
         word, name = bounds[kind]
         shown = value if isinstance(value, str) and len(value) < 20 else _show(value)
-        return f"{shown} is out of range: it must be {word} {ctx.get(name)}", None
+        return (f"{shown} is out of range: it must be {word} {ctx.get(name)}",
+                f"write a number {word} {ctx.get(name)}")
     message = str(error.get("msg", kind))
-    return message.removeprefix("Value error, "), None
+    return message.removeprefix("Value error, "), _README_HINT
 
 
 def _problems(exc: ValidationError, root: Node, prefix: tuple[str | int, ...] = (),
@@ -1283,7 +1295,7 @@ def _raise_problems(problems: list[_Problem], file: str, *, stopped: bool) -> No
     if any(p.numbered for p in problems):
         hints.append("[N] counts from 1: stories[1] is the first entry under `stories:`")
     raise MetadataError("\n".join(lines), file=file, line=first.line, column=first.column,
-                        hint="\n        ".join(hints) or None)
+                        hint="\n        ".join(hints) or _README_HINT)
 
 
 # ------------------------------------------------------------- entry points
@@ -1329,7 +1341,8 @@ def load_config(path: Path, *, display_name: str | None = None,
                             hint="check the file's permissions") from None
     except OSError as exc:
         raise MetadataError(f"cannot read the metadata file: {exc.strerror or exc}",
-                            file=shown) from None
+                            file=shown, hint="check that the file is readable and the disk "
+                                             "is not failing") from None
     if len(data) > limits.max_yaml_bytes:
         raise _too_big(len(data), limits, shown)
     return parse_config(_decode(data, shown), file=shown, limits=limits)
