@@ -462,6 +462,17 @@ def test_cache_folder_linked_outside_is_never_written_or_pruned(project: Path, o
     assert files_in(outside) == before
 
 
+@pytest.mark.parametrize("kind", ["missing", "folder"])
+def test_stylesheet_that_is_not_a_file_is_refused_before_writing(project: Path,
+                                                                 kind: str) -> None:
+    if kind == "folder":
+        (project / "style.css").mkdir()
+    (project / "metadata.yaml").write_text(metadata(extra="stylesheet: style.css\n"))
+    why = "does not exist" if kind == "missing" else "is a folder, not a file"
+    message = refused(project, 3, f"the stylesheet 'style.css' {why}", "`stylesheet:` line")
+    assert message.startswith("error: metadata.yaml:2:13:"), message
+
+
 # ---------------------------------------------------------------------- resources
 
 
@@ -631,6 +642,21 @@ def test_output_folder_refusing_new_files(project: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(tempfile, "mkstemp", deny)
     refused(project, 1, "cannot write to the output folder: permission denied")
+
+
+def test_a_failed_read_while_writing_is_not_blamed_on_the_book(tmp_path: Path) -> None:
+    """An input that cannot be read mid-write is named; the book is not called unwritable."""
+    from fanbind.atomic import atomic_output
+    from fanbind.errors import BuildError
+
+    target = tmp_path / "book.pdf"
+    target.write_bytes(b"older book")
+    with pytest.raises(BuildError) as caught, atomic_output(target) as temp:
+        temp.write_bytes(b"half a book")
+        (tmp_path / "gone.css").read_bytes()
+    assert str(caught.value).startswith(f"{target}: could not read {tmp_path / 'gone.css'}: "
+                                        "No such file or directory")
+    assert files_in(tmp_path) == {"book.pdf": b"older book"}
 
 
 def _disk_full_on_write(monkeypatch: pytest.MonkeyPatch) -> None:

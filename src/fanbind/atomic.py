@@ -63,6 +63,15 @@ def _os_error(doing: str, exc: OSError, file: str) -> BuildError:
                       hint=f"check free disk space and the folder's permissions; {kept}")
 
 
+def _about_another_file(exc: OSError, temp: Path, target: Path) -> bool:
+    """Whether ``exc`` names a file that is neither the book nor its temporary file."""
+    names = [name for name in (exc.filename, exc.filename2) if name is not None]
+    if not names:
+        return False
+    ours = {str(temp), str(target), str(target.parent)}
+    return not any(str(name) in ours for name in names)
+
+
 def _sync_folder(folder: Path) -> None:
     """Make a rename durable; best effort, as some file systems cannot sync a folder."""
     with contextlib.suppress(OSError):
@@ -100,6 +109,13 @@ def atomic_output(target: Path) -> Iterator[Path]:
         os.chmod(temp, 0o644)
         os.replace(temp, target)
     except OSError as exc:
+        if _about_another_file(exc, temp, target):
+            # Reading an input failed while the book was being written: say which one,
+            # rather than blaming the book (a missing stylesheet is not a full disk).
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise BuildError(f"could not read {exc.filename}: {reason}", file=str(target),
+                             hint="check that the file exists and is readable; nothing was "
+                                  "written, and an older book there is unchanged") from None
         raise _os_error("could not write the book", exc, str(target)) from None
     finally:
         with contextlib.suppress(OSError):

@@ -159,11 +159,27 @@ def resolve_inside(project: Project, name: str, *, what: str, allow_outside: boo
     return path
 
 
+def require_file(project: Project, path: Path, *, what: str, name: str) -> None:
+    """Refuse a ``cover:`` or ``stylesheet:`` that is missing or not a regular file.
+
+    Checked before anything is written, so the message points at the line of
+    metadata.yaml to fix instead of surfacing later as a failed write.
+    """
+    if path.is_file():
+        return
+    position = project.config.position(*_PATH_KEYS.get(what, ()))
+    line, column = position if position is not None else (None, None)
+    why = "is a folder, not a file" if path.is_dir() else (
+        "is not a regular file" if path.exists() else "does not exist")
+    raise MetadataError(f"the {what} {name!r} {why}",
+                        file=_display(project.root, project.metadata_path), line=line,
+                        column=column, hint=f"check the `{what}:` line (paths are relative to "
+                                            f"metadata.yaml), or delete it")
+
+
 def _through_symlink(path: Path, root: Path) -> bool:
     """Whether ``path`` lies inside ``root`` as written (so it leaves through a symlink)."""
     return Path(os.path.normpath(path.absolute())).is_relative_to(root)
-
-
 
 
 def load_book(project: Project, *, allow_outside: bool = False,
@@ -326,6 +342,7 @@ def build(
     if project.config.stylesheet:
         stylesheet_path = resolve_inside(project, project.config.stylesheet, what="stylesheet",
                                          allow_outside=allow_outside, error=MetadataError)
+        require_file(project, stylesheet_path, what="stylesheet", name=project.config.stylesheet)
     cover = None
     if "epub" in formats:
         cover = book_cover(project, book.anthology, allow_outside=allow_outside,
