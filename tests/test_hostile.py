@@ -682,13 +682,26 @@ def _disk_full_on_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(atomic.os, "fsync", full)
 
 
-@pytest.mark.parametrize("fail", [_disk_full_on_write, _disk_full_on_fsync],
-                         ids=["write", "fsync"])
+def _disk_full_in_weasyprint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeasyPrint's own write of the PDF stops half-way with ENOSPC."""
+    from weasyprint.document import Document
+
+    def write_pdf(self, target=None, *args: object, **kwargs: object):
+        Path(target).write_bytes(b"%PDF-1.7\n% half a book")
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    monkeypatch.setattr(Document, "write_pdf", write_pdf)
+
+
+@pytest.mark.parametrize(("fail", "book"), [(_disk_full_on_write, "epub"),
+                                            (_disk_full_on_fsync, "epub"),
+                                            (_disk_full_in_weasyprint, "pdf")],
+                         ids=["epub-write", "fsync", "pdf-write"])
 def test_disk_full_leaves_the_older_book(project: Path, monkeypatch: pytest.MonkeyPatch,
-                                         fail) -> None:
+                                         fail, book: str) -> None:
     fail(monkeypatch)
-    refused(project, 1, "t.epub: could not write the book: the disk is full", "free some disk",
-            args=("-f", "epub"))
+    refused(project, 1, f"t.{book}: could not write the book: the disk is full",
+            "free some disk", args=("-f", book))
 
 
 def _interrupt_pdf_write(monkeypatch: pytest.MonkeyPatch) -> None:

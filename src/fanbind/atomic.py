@@ -101,6 +101,11 @@ def atomic_output(target: Path) -> Iterator[Path]:
         try:
             yield temp
         except FanbindError as error:
+            cause = error.__cause__
+            if isinstance(cause, OSError) and not _about_another_file(cause, temp, target):
+                # A writer wrapped the OS error in its own words: tell it in ours (a full
+                # disk, a forbidden folder), with the hint a writer may not give.
+                raise _os_error("could not write the book", cause, str(target)) from None
             if error.file == str(temp):
                 error.file = str(target)
             raise
