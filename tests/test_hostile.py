@@ -602,8 +602,19 @@ def test_svg_cover_with_remote_image_is_refused_unfetched(project: Path,
         'width="10" height="10"/></svg>')
     (project / "metadata.yaml").write_text(metadata(extra="cover: cover.svg\n"))
     before = list(server.requests)
-    refused(project, 3, "cover.svg")
+    message = refused(project, 3, "cover.svg")
+    assert message.startswith("error: metadata.yaml:2:8: "), message
     assert server.requests == before
+
+
+@pytest.mark.parametrize("data", [None, b"", PNG[:40], b"GIF89a not really"],
+                         ids=["missing", "empty", "truncated-png", "fake-gif"])
+def test_broken_cover_is_refused_at_its_line(project: Path, data: bytes | None) -> None:
+    if data is not None:
+        (project / "cover.png").write_bytes(data)
+    (project / "metadata.yaml").write_text(metadata(extra="cover: cover.png\n"))
+    message = refused(project, 3, "cover.png")
+    assert message.startswith("error: metadata.yaml:2:8: "), message
 
 
 # ---------------------------------------------------------------------- output

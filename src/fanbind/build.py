@@ -255,7 +255,13 @@ def book_cover(project: Project, anthology: Anthology, *, allow_outside: bool,
     if config.cover:
         path = resolve_inside(project, config.cover, what="cover", allow_outside=allow_outside,
                               error=MetadataError)
-        return load_cover(path, anthology.meta, shown=config.cover, metadata_file=metadata_file)
+        try:
+            return load_cover(path, anthology.meta, shown=config.cover,
+                              metadata_file=metadata_file)
+        except MetadataError as error:  # point at the `cover:` line, as other path errors do
+            if error.line is None and (where := config.position("cover")) is not None:
+                error.line, error.column = where
+            raise
     cover = generated_cover(anthology.meta)
     if cover.missing:
         diagnostics.warn("FB602", metadata_file, None,
