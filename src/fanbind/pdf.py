@@ -322,10 +322,17 @@ def lay_out(
             document, rendered = render(geometry)
             count = _padded_count(len(rendered.pages), config.pad_to)
             band = gutter_band(count)
-            tried.add(geometry.band)
-            if band == geometry.band or band in tried or not geometry.mirrored or part:
+            if band == geometry.band or not geometry.mirrored or part:
                 break
+            if band in tried and band < geometry.band:
+                break  # the count flips between two rows: keep the wider gutter
+            settle = band in tried  # flipping, and this layout has the narrower one
+            tried.add(geometry.band)
             geometry = page_geometry(config, pages=count, trim=trim)
+            if settle:
+                passes += 1
+                document, rendered = render(geometry)
+                break
 
         ladders = _ladder_paragraphs(rendered)
         if ladders:
