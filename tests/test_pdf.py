@@ -581,7 +581,7 @@ def test_custom_width_and_height(tmp_path: Path) -> None:
     assert built.result.trim == "custom"
 
 
-def test_home_printing_trims_are_not_mirrored(tmp_path: Path) -> None:
+def test_home_printing_trims_are_not_mirrored() -> None:
     config = geometry.PrintConfig(trim="A4")
     geo = geometry.page_geometry(config, pages=400)
     assert not geo.mirrored and geo.inner == geo.outer
@@ -622,7 +622,7 @@ def test_text_block_is_a_whole_number_of_lines() -> None:
         assert geo.bottom > geo.top  # the folio lives in the larger bottom margin
 
 
-def test_font_size_and_leading_settings(tmp_path: Path) -> None:
+def test_font_size_and_leading_settings() -> None:
     geo = geometry.page_geometry(geometry.PrintConfig(font_size="12pt", leading=1.5), pages=50)
     assert geo.font_size == 12 and geo.line == 18
     assert "font-size: 12.000pt" in geo.css() and "line-height: 18.000pt" in geo.css()
