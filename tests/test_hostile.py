@@ -275,6 +275,11 @@ STORY_CASES = {
                               ("byte offset", "binary file")),
     "png-renamed": StoryCase(_write(PNG), "a.txt: is not a plain-text story",
                              ("PNG image", "byte offset 0")),
+    "fifo": StoryCase(lambda root: ((root / "a.txt").unlink(), os.mkfifo(root / "a.txt")),
+                      "a.txt: is not a regular file", ()),
+    "symlink-loop": StoryCase(lambda root: ((root / "a.txt").unlink(),
+                                            (root / "a.txt").symlink_to("a.txt")),
+                              "metadata.yaml:3:11: the story path 'a.txt' cannot be resolved", ()),
     "invalid-utf8": StoryCase(_write(b"Hello \xff\xfe\x80\x81 there \x90\x8d\x8f\x9d.\n" * 3),
                               "a.txt:1: invalid UTF-8 at byte offset 6 (0xff", ("encoding:",)),
 }
