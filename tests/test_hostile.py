@@ -591,6 +591,19 @@ def test_each_refused_resource_is_warned(fetched_book, kind: str) -> None:
     assert result.stderr.count("\nstyle.css\n") + result.stderr.startswith("style.css\n") == 1
 
 
+def test_broken_css_in_the_users_stylesheet_is_warned_at_its_line(project: Path) -> None:
+    (project / "style.css").write_text("p { colr: red; font-size: banana }\n"
+                                       "@page { size: nonsense }\nh1 { color: blue }\n")
+    (project / "metadata.yaml").write_text(metadata(extra="stylesheet: style.css\n"))
+    result = built(project, "-f", "pdf")
+    found = [line.strip() for line in result.stderr.splitlines() if "FB603" in line]
+    assert found == [
+        "style.css:1: FB603 CSS ignored: `colr: red` (column 5): unknown property",
+        "style.css:1: FB603 CSS ignored: `font-size: banana` (column 16): invalid value",
+        "style.css:2: FB603 CSS ignored: `size: nonsense` (column 9): invalid value",
+    ]
+
+
 URL_FORMS = {
     "http": "{server}/story.txt",
     "https": "https://127.0.0.1:9/story.txt",

@@ -285,6 +285,36 @@ def print_page_map(anthology: Anthology, documents: list, *, project_dir: Path,
                         extra_stylesheets=extra_stylesheets, created=created))
 
 
+#: How WeasyPrint reports a skipped declaration:
+#: ``Ignored `colr: red` at 1:5, unknown property.``
+_IGNORED_CSS = re.compile(r"Ignored `(?P<what>.*?)` at (?P<line>\d+):(?P<column>\d+), "
+                          r"(?P<why>.*?)\.?$", re.DOTALL)
+
+
+def report_pdf_findings(project: Project, stylesheet: Path | None, pdf: object,
+                        diagnostics: Diagnostics) -> None:
+    """What the PDF renderer refused to fetch (FB601) and skipped in the user's CSS (FB603).
+
+    fanbind's own styles are tested to lay out without a single warning, so a
+    declaration WeasyPrint ignored comes from the ``stylesheet:`` of metadata.yaml;
+    without one there is nothing the user could fix, and nothing is reported.
+    """
+    shown = project.display(stylesheet or project.metadata_path)
+    for url in getattr(pdf, "refused", ()):
+        diagnostics.warn("FB601", shown, None, f"not fetched: {url}",
+                         "fanbind uses only files inside the project folder")
+    if stylesheet is None:
+        return
+    for message in getattr(pdf, "warnings", ()):
+        found = _IGNORED_CSS.match(str(message).strip())
+        if found is None:
+            continue
+        diagnostics.warn("FB603", shown, int(found["line"]),
+                         f"CSS ignored: `{found['what'].strip()}` (column {found['column']}): "
+                         f"{found['why']}",
+                         "fix or delete the declaration; the PDF is laid out without it")
+
+
 def slugify(title: str) -> str:
     """An ASCII file name for a title: ``Kakashi & Iruka!`` → ``kakashi-iruka``."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
@@ -388,11 +418,7 @@ def build(
             if pdf is None:
                 pdf = write_pdf(book.anthology, documents, temp, project_dir=project.root,
                                 extra_stylesheets=extra, created=when)
-        for url in pdf.refused:
-            result.diagnostics.warn("FB601",
-                                    project.display(stylesheet_path or project.metadata_path),
-                                    None, f"not fetched: {url}",
-                                    "fanbind uses only files inside the project folder")
+        report_pdf_findings(project, stylesheet_path, pdf, result.diagnostics)
         page_map = tuple(getattr(pdf, "page_map", ()))
         result.pages = pdf.pages
         result.outputs.append(target)
@@ -503,11 +529,7 @@ def build_volumes(project: Project, book: LoadedBook, plan, *, out: Path, slug: 
         with atomic_output(target) as temp:
             pdf = write_pdf(volume.anthology, documents, temp, project_dir=project.root,
                             extra_stylesheets=extra, created=when)
-        for url in pdf.refused:
-            result.diagnostics.warn("FB601", project.display(stylesheet_path or
-                                                             project.metadata_path),
-                                    None, f"not fetched: {url}",
-                                    "fanbind uses only files inside the project folder")
+        report_pdf_findings(project, stylesheet_path, pdf, result.diagnostics)
         result.pages = (result.pages or 0) + pdf.pages
         result.outputs.append(target)
         if impose:
