@@ -865,6 +865,25 @@ def test_unknown_format_is_a_usage_error(project: Path) -> None:
     assert files_in(project / "dist") == OLD_BOOKS
 
 
+@pytest.mark.parametrize(("option", "value", "words"), [
+    ("--encoding", "bogus", "--encoding: 'bogus' is not an encoding Python knows"),
+    ("--language", "xx!!", "--language: 'xx!!' is not a language tag"),
+])
+def test_bad_normalize_option_is_a_usage_error(project: Path, option: str, value: str,
+                                               words: str) -> None:
+    result = fanbind("normalize", option, value, project / "a.txt")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {words}") and "Hint:" in result.stderr
+
+
+def test_check_refuses_the_stylesheet_a_build_would_refuse(project: Path) -> None:
+    (project / "metadata.yaml").write_text(metadata(extra="stylesheet: ../style.css\n"))
+    result = fanbind("check", project)
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: metadata.yaml:2:13: the stylesheet path "
+                                    "'../style.css' points outside the project folder")
+
+
 # ---------------------------------------------------------------------- warnings, once
 
 

@@ -177,6 +177,16 @@ def require_file(project: Project, path: Path, *, what: str, name: str) -> None:
                                             f"metadata.yaml), or delete it")
 
 
+def check_resources(project: Project, *, allow_outside: bool) -> None:
+    """Refuse the ``stylesheet:`` and ``cover:`` paths as a build would (``fanbind check``)."""
+    for what in ("stylesheet", "cover"):
+        name = getattr(project.config, what)
+        if name:
+            path = resolve_inside(project, name, what=what, allow_outside=allow_outside,
+                                  error=MetadataError)
+            require_file(project, path, what=what, name=name)
+
+
 def _through_symlink(path: Path, root: Path) -> bool:
     """Whether ``path`` lies inside ``root`` as written (so it leaves through a symlink)."""
     return Path(os.path.normpath(path.absolute())).is_relative_to(root)

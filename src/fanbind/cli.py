@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 
 from fanbind import __version__
-from fanbind.errors import FanbindError, Interrupted
+from fanbind.errors import FanbindError, Interrupted, UsageError
 
 app = typer.Typer(
     name="fanbind",
@@ -217,10 +217,11 @@ def check(
 
     diagnostics = Diagnostics()
     try:
-        from fanbind.build import load_book, open_project
+        from fanbind.build import check_resources, load_book, open_project
 
-        book = load_book(open_project(project, metadata), allow_outside=allow_outside,
-                         diagnostics=diagnostics)
+        opened = open_project(project, metadata)
+        check_resources(opened, allow_outside=allow_outside)
+        book = load_book(opened, allow_outside=allow_outside, diagnostics=diagnostics)
     except KeyboardInterrupt:
         raise _fail(Interrupted("interrupted (Ctrl-C)")) from None
     except FanbindError as error:
@@ -280,14 +281,30 @@ def normalize(
       fanbind normalize seeds/001_b93b42b5401a4ec4.txt
       fanbind normalize --diff story.txt | less
     """
+    from pydantic import ValidationError
+
     from fanbind.preview import normalized_diff, normalized_listing
 
     try:
         text = (normalized_diff if diff else normalized_listing)(file, language=language,
                                                                  encoding=encoding)
+    except ValidationError as error:  # --language or --encoding refused by the config model
+        raise _fail(_option_error(error)) from None
+    except KeyboardInterrupt:
+        raise _fail(Interrupted("interrupted (Ctrl-C)")) from None
     except FanbindError as error:
         raise _fail(error) from None
     out.print(text, markup=False, highlight=False)
+
+
+def _option_error(error) -> UsageError:
+    """A pydantic refusal of a command-line value, as a usage error (exit 2)."""
+    problem = error.errors()[0]
+    option = "--" + str(problem["loc"][-1]).replace("_", "-") if problem["loc"] else "an option"
+    context = problem.get("ctx") or {}
+    message = context.get("message") or str(problem.get("msg", "invalid value"))
+    return UsageError(f"{option}: {message.removeprefix('Value error, ')}",
+                      hint=context.get("hint") or f"check the value given to {option}")
 
 
 # ---------------------------------------------------------------- fanbinding kit
