@@ -329,17 +329,22 @@ LITERALS = ("<script>alert(1)</script>", "]]>", "&amp;", "<?xml version=1.0?>",
             "<![CDATA[ x ]]>", "<!DOCTYPE html>", "<b>bold?</b>", "<img src=x onerror=y>")
 
 
+MARKUP_TITLE = "T & <b>tags</b> ]]> &amp; <?pi?>"
+MARKUP_AUTHOR = "<script>Eve</script> &lt;"
+
+
 @pytest.fixture(scope="module")
 def markup_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """One book, both formats, whose story is made of markup-looking text."""
     root = tmp_path_factory.mktemp("markup")
     (root / "a.txt").write_text("Markup Story\n\n" + "\n\n".join(LITERALS) + "\n\nThe end.\n")
-    (root / "metadata.yaml").write_text(metadata())
+    (root / "metadata.yaml").write_text(
+        metadata().replace('"T"', f"'{MARKUP_TITLE}'").replace("[A]", f"['{MARKUP_AUTHOR}']"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
         result = fanbind("build", root)
     assert result.exit_code == 0, result.output
-    return root / "dist" / "t.epub", root / "dist" / "t.pdf"
+    return next((root / "dist").glob("*.epub")), next((root / "dist").glob("*.pdf"))
 
 
 @pytest.mark.parametrize("literal", LITERALS)
@@ -360,6 +365,24 @@ def test_markup_in_a_story_is_shown_literally_in_the_epub(markup_book, literal: 
 def test_markup_in_a_story_is_shown_literally_in_the_pdf(markup_book, literal: str) -> None:
     _, pdf = markup_book
     assert literal in pdf_text(pdf)
+
+
+def test_markup_in_metadata_is_shown_literally_in_both_books(markup_book) -> None:
+    epub, pdf = markup_book
+    with zipfile.ZipFile(epub) as archive:
+        opf = etree.fromstring(archive.read("EPUB/content.opf"))
+    dc = "{http://purl.org/dc/elements/1.1/}"
+    assert next(e.text for e in opf.iter(f"{dc}title")) == MARKUP_TITLE
+    assert MARKUP_AUTHOR in [e.text for e in opf.iter(f"{dc}creator")]
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(pdf))
+    try:
+        assert document.get_metadata_dict()["Title"] == MARKUP_TITLE
+        assert MARKUP_AUTHOR in document.get_metadata_dict()["Author"]
+    finally:
+        document.close()
+    assert MARKUP_TITLE in pdf_text(pdf) and MARKUP_AUTHOR in pdf_text(pdf)
 
 
 def test_one_500_kb_line_without_a_newline_builds(project: Path) -> None:
