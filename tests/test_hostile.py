@@ -101,7 +101,7 @@ def refused(project: Path, code: int, *needles: str, args: tuple[str, ...] = ())
     result = fanbind("build", project, *args)
     assert result.exit_code == code, result.output
     error = result.stderr
-    assert error.strip().splitlines()[-1] and "error: " in error, error
+    assert error.count("\nerror: ") + error.startswith("error: ") == 1, error  # one error
     message = error[error.index("error: "):]
     for needle in needles:
         assert needle in message, f"{needle!r} not in:\n{message}"
