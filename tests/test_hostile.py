@@ -709,7 +709,7 @@ def test_output_folder_refusing_new_files(project: Path, monkeypatch: pytest.Mon
         raise PermissionError(errno.EACCES, "Permission denied")
 
     monkeypatch.setattr(tempfile, "mkstemp", deny)
-    refused(project, 1, "cannot write to the output folder: permission denied")
+    refused(project, 1, "cannot write to the folder: permission denied")
 
 
 def test_a_failed_read_while_writing_is_not_blamed_on_the_book(tmp_path: Path) -> None:
@@ -770,6 +770,22 @@ def test_disk_full_leaves_the_older_book(project: Path, monkeypatch: pytest.Monk
     fail(monkeypatch)
     refused(project, 1, f"t.{book}: could not write the book: the disk is full",
             "free some disk", args=("-f", book))
+
+
+def test_init_force_on_a_full_disk_keeps_the_hand_edited_metadata(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "seeds").mkdir()
+    (project / "seeds" / "a.txt").write_text(STORY)
+    edited = (project / "metadata.yaml").read_bytes()
+    _disk_full_on_fsync(monkeypatch)
+    result = fanbind("init", project, "--force")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {project / 'metadata.yaml'}: could not write the "
+                                    "metadata file: the disk is full")
+    assert "an older metadata file there is unchanged" in result.stderr
+    assert (project / "metadata.yaml").read_bytes() == edited
+    assert sorted(p.name for p in project.iterdir()) == ["a.txt", "dist", "metadata.yaml",
+                                                         "seeds"]
 
 
 def _interrupt_pdf_write(monkeypatch: pytest.MonkeyPatch) -> None:

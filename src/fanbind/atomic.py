@@ -43,9 +43,9 @@ def ensure_output_dir(path: Path) -> None:
                          hint=f"check the folder's permissions, or {_CHOOSE_ANOTHER}")
 
 
-def _os_error(doing: str, exc: OSError, file: str) -> BuildError:
-    """An OSError told as what went wrong and what to do; the older book is untouched."""
-    kept = "nothing was written, and an older book there is unchanged"
+def _os_error(doing: str, exc: OSError, file: str, what: str = "book") -> BuildError:
+    """An OSError told as what went wrong and what to do; the older file is untouched."""
+    kept = f"nothing was written, and an older {what} there is unchanged"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return BuildError(f"{doing}: the disk is full", file=file,
                           hint=f"free some disk space or {_CHOOSE_ANOTHER}; {kept}")
@@ -56,7 +56,7 @@ def _os_error(doing: str, exc: OSError, file: str) -> BuildError:
         return BuildError(f"{doing}: the disk is read-only", file=file,
                           hint=f"{_CHOOSE_ANOTHER}; {kept}")
     if exc.errno == errno.EISDIR:
-        return BuildError(f"{doing}: a folder has the book's name", file=file,
+        return BuildError(f"{doing}: a folder has the {what}'s name", file=file,
                           hint=f"delete or rename that folder, or {_CHOOSE_ANOTHER}; {kept}")
     reason = exc.strerror or str(exc) or type(exc).__name__
     return BuildError(f"{doing}: {reason}", file=file,
@@ -83,18 +83,19 @@ def _sync_folder(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_output(target: Path) -> Iterator[Path]:
+def atomic_output(target: Path, *, what: str = "book") -> Iterator[Path]:
     """Yield a temporary path next to ``target``; on success it replaces ``target``.
 
     The caller writes the whole file to the yielded path. If the ``with`` body
     raises anything (including ``KeyboardInterrupt``), the temporary file is
     deleted and ``target`` is left as it was. A :class:`FanbindError` that names
-    the temporary file is made to name ``target`` instead.
+    the temporary file is made to name ``target`` instead. ``what`` names the
+    file in messages ("could not write the book").
     """
     try:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as exc:
-        raise _os_error("cannot write to the output folder", exc, str(target.parent)) from None
+        raise _os_error("cannot write to the folder", exc, str(target.parent), what) from None
     os.close(fd)
     temp = Path(name)
     try:
@@ -105,7 +106,8 @@ def atomic_output(target: Path) -> Iterator[Path]:
             if isinstance(cause, OSError) and not _about_another_file(cause, temp, target):
                 # A writer wrapped the OS error in its own words: tell it in ours (a full
                 # disk, a forbidden folder), with the hint a writer may not give.
-                raise _os_error("could not write the book", cause, str(target)) from None
+                raise _os_error(f"could not write the {what}", cause, str(target),
+                                what) from None
             if error.file == str(temp):
                 error.file = str(target)
             raise
@@ -120,8 +122,8 @@ def atomic_output(target: Path) -> Iterator[Path]:
             reason = exc.strerror or str(exc) or type(exc).__name__
             raise BuildError(f"could not read {exc.filename}: {reason}", file=str(target),
                              hint="check that the file exists and is readable; nothing was "
-                                  "written, and an older book there is unchanged") from None
-        raise _os_error("could not write the book", exc, str(target)) from None
+                                  f"written, and an older {what} there is unchanged") from None
+        raise _os_error(f"could not write the {what}", exc, str(target), what) from None
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()

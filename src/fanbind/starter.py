@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from fanbind.atomic import atomic_output
 from fanbind.errors import MetadataError, UsageError
 from fanbind.normalize import clean_text
 from fanbind.sources import read_story
@@ -71,5 +72,7 @@ def write_starter(project: Path, *, stories_dir: Path | None = None, force: bool
             lines.append(f'    # title: ""   # no title line found: fill one in ({words:,} words)')
         lines.append("    authors: [Anonymous]")
         lines.extend("    " + field for field in COMMENTED_FIELDS)
-    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Atomically: with --force, a full disk must not leave a hand-edited file half-overwritten.
+    with atomic_output(target, what="metadata file") as temp:
+        temp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return target
