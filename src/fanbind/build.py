@@ -361,13 +361,16 @@ def build(
 
     ``cache`` keeps stories and PDF parts in ``.fanbind-cache/`` for the next
     build (:mod:`fanbind.cache`); ``jobs`` is the number of worker processes
-    (default: one per core; 1 lays the PDF out in this process, in one piece).
+    (default: one per core; 1 lays the PDF out in this process, in one piece,
+    as does the default for a book too small to gain from parts:
+    :func:`fanbind.parallel.parallel_pdf_wanted`).
     """
     started = time.perf_counter()
     project = with_print_overrides(open_project(project_dir, metadata), print_overrides)
     if "imposed" in formats and "pdf" not in formats:
         formats = (*formats, "pdf")
     store = ProjectCache(project.root, enabled=cache)
+    used_namespaces = ["stories"]  # cache entries this build keeps; the rest are pruned
     book = load_book(project, allow_outside=allow_outside, report=report,
                      diagnostics=diagnostics, cache=store, jobs=jobs)
     result = BuildResult(stories=len(book.anthology.stories), words=book.anthology.words,
@@ -417,14 +420,17 @@ def build(
         target = out / f"{slug}.pdf"
         with atomic_output(target) as temp:
             pdf = None
-            if jobs != 1 and not getattr(project.config.print, "pdf_variant", None):
+            from fanbind.parallel import PDF_NAMESPACES, parallel_pdf_wanted, write_parallel_pdf
+
+            if parallel_pdf_wanted(book.anthology, jobs) and \
+                    not getattr(project.config.print, "pdf_variant", None):
                 # In parts on every core, joined (fanbind.parallel); None when the
                 # book cannot be cut (a single story), then in one piece here.
-                from fanbind.parallel import write_parallel_pdf
-
                 pdf = write_parallel_pdf(book.anthology, documents, temp,
                                          project_dir=project.root, extra_stylesheets=extra,
-                                         created=when, jobs=jobs, report=report)
+                                         created=when, jobs=jobs, report=report, cache=store)
+                if pdf is not None:
+                    used_namespaces.extend(PDF_NAMESPACES)
             if pdf is None:
                 pdf = write_pdf(book.anthology, documents, temp, project_dir=project.root,
                                 extra_stylesheets=extra, created=when)
@@ -456,6 +462,7 @@ def build(
                        cover=cover, page_map=page_map)
         result.outputs.insert(0, target)
         result.timings["epub"] = time.perf_counter() - t0
+    store.prune(used_namespaces)
     result.timings["total"] = time.perf_counter() - started
     return result
 

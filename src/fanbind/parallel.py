@@ -17,6 +17,8 @@ pickled once per story.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import os
 import stat
 from collections.abc import Callable, Sequence
@@ -194,27 +196,53 @@ def load_stories(
 #   (``break-before: right``, or ``left`` for a story whose paratext faces its
 #   opening); where the part before it ends on the wrong side, one blank page is
 #   put between them, as WeasyPrint does inside a book.
-# * Continuous folios. A part is laid out with its margin boxes deferred
-#   (:func:`fanbind.pdf.deferred_folios`); it then publishes its page count and
-#   waits for the counts of the parts before it, after which its folios are made
-#   with the page counter moved on by the pages before it. Parts are handed out
-#   in order, so the part a worker waits for is always being laid out already.
+# * Continuous folios. A story part is laid out with its margin boxes deferred
+#   (:func:`fanbind.pdf.deferred_folios`) and written without them, together
+#   with a :class:`fanbind.pdf.FolioPlan` (page types, counters, running-head
+#   strings). Once every part's page count is known, the margin boxes of each
+#   part are drawn from its plan with the page counter moved on by the pages
+#   before it (:func:`fanbind.pdf.stamp_folios`) and laid over its pages in the
+#   join. A part's layout therefore never depends on where it lands in the
+#   book, which is what makes it worth caching.
 # * Contents page numbers. The front and back matter are laid out last, in this
 #   process, with an invisible stand-in for each link target in another part on
 #   an extra page (``counter-reset: page N`` on the stand-in makes
 #   ``target-counter()`` print the real number); that page is left out of the join.
 # * The outline (story › chapter), named destinations for the internal links,
 #   the document information (from the front matter, which carries the whole
-#   book's metadata) and a deterministic file identifier.
+#   book's metadata and the build date) and a deterministic file identifier.
+#
+# Incremental builds. With a :class:`~fanbind.cache.ProjectCache`, each story
+# part's PDF, page count, sides, link targets, page map and folio plan are kept
+# under a key made of everything its layout reads (:func:`part_key`): the
+# serialised XHTML of its documents, the book settings, the page geometry (the
+# gutter row), the stylesheets, the versions of WeasyPrint, pydyf and Pango and
+# fanbind's code — never the build date or the page offset. The files the
+# layout fetched (fonts, images, imported stylesheets) are stored with their
+# digests and checked on every hit. Folio stamps are cached by part and offset.
+# An edit to one story then lays out one part again; if its page count changes
+# by an odd number of sides, the later parts keep their layout and only get
+# new folios.
 
 PART_NAMESPACE = "pdf-parts"
+STAMP_NAMESPACE = "pdf-folios"
+BOOK_NAMESPACE = "pdf-book"
+#: Every namespace a parallel PDF build reads, for :meth:`ProjectCache.prune`.
+PDF_NAMESPACES = (PART_NAMESPACE, STAMP_NAMESPACE, BOOK_NAMESPACE)
 START_LEFT_CLASS = "fanbind-start-left"
 STUB_CLASS = "fanbind-stubs"
-#: Stories per part aim at this many parts per worker: small enough that a
-#: worker seldom waits long for the part before it, large enough that the
-#: per-part start-up (style sheets, fonts) stays small.
-PARTS_PER_JOB = 6
-MAX_STORIES_PER_PART = 12
+#: Stories per part. Small parts make an edit cheap to lay out again and keep a
+#: worker's memory low; warm workers reuse their fonts, so the cost per part is
+#: about 0.1 s. The size depends only on the story count and ``jobs`` for small
+#: books (at least two parts per worker), so part boundaries, and with them the
+#: cache keys, stay put when a story is edited.
+STORIES_PER_PART = 4
+#: Body parts are laid out with this date: the build date is written only by
+#: the front matter (the joined PDF's metadata), so cached parts never go stale
+#: because a file's modification time moved.
+PART_CREATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+#: Bumped when what a cached part holds changes shape.
+PART_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -289,7 +317,7 @@ class _Part:
 
 @dataclass
 class PartResult:
-    """What a laid-out part tells the join."""
+    """What a laid-out story part tells the join (and what the cache keeps of it)."""
 
     file: Path | None
     pages: int
@@ -300,6 +328,13 @@ class PartResult:
     warnings: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()
     fetched: tuple[str, ...] = ()
+    folios: object = None  # fanbind.pdf.FolioPlan
+    stamp: Path | None = None  # the part's margin boxes, laid over its pages
+    drawn: tuple[bool, ...] = ()  # per page: whether the stamp has anything on it
+
+
+class NotStampable(Exception):
+    """A part's margin boxes cannot be drawn apart from it (running elements)."""
 
 
 @dataclass
@@ -308,31 +343,22 @@ class _Job:
 
     anthology: object
     documents: list
-    parts: list[_Part]
+    parts: list[_Part]  # the story parts only
     project_dir: Path
     extra_stylesheets: tuple[Path, ...]
-    created: object
     trim: str | None
     print_config: object
-    book_pages: int
     folder: Path
-    counts: object = None  # multiprocessing arrays, see _publish
-    sides: object = None
-    opening: object = None
-    condition: object = None
+    part_css: str = PartOptions.css
 
 
 _JOB: _Job | None = None
-WAIT_SECONDS = 3600
 
 
 def _sub_anthology(anthology, indexes: Sequence[int]):
     from dataclasses import replace
 
     return replace(anthology, stories=tuple(anthology.stories[i] for i in indexes))
-
-
-_ANCHOR_SKIP = ("-b",)
 
 
 def _anchors(rendered) -> dict[str, int]:
@@ -369,39 +395,24 @@ def _positions(counts: Sequence[int], sides: Sequence[bool], first_left: bool
     return positions, blanks
 
 
-def _lay_out_part(job: _Job, part: _Part, options: PartOptions, *, defer: bool):
+def _lay_out(job: _Job, anthology, documents: list, options: PartOptions, *, defer: bool,
+             created: dt.datetime):
     from fanbind import pdf
 
-    lay_out = getattr(pdf, "lay_out", None) or pdf._lay_out
     token = PART_LAYOUT.set(options)
     try:
-        anthology = _sub_anthology(job.anthology, part.stories) if part.kind == "body" \
-            else job.anthology
-        documents = [job.documents[i] for i in part.documents]
         if defer:
             with pdf.deferred_folios() as records:
-                layout = lay_out(anthology, documents, project_dir=job.project_dir,
-                                 extra_stylesheets=job.extra_stylesheets, created=job.created,
-                                 trim=job.trim, print_config=job.print_config)
+                layout = pdf.lay_out(anthology, documents, project_dir=job.project_dir,
+                                     extra_stylesheets=job.extra_stylesheets, created=created,
+                                     trim=job.trim, print_config=job.print_config)
             return layout, records
-        layout = lay_out(anthology, documents, project_dir=job.project_dir,
-                         extra_stylesheets=job.extra_stylesheets, created=job.created,
-                         trim=job.trim, print_config=job.print_config)
+        layout = pdf.lay_out(anthology, documents, project_dir=job.project_dir,
+                             extra_stylesheets=job.extra_stylesheets, created=created,
+                             trim=job.trim, print_config=job.print_config)
         return layout, {}
     finally:
         PART_LAYOUT.reset(token)
-
-
-def _write_layout(layout, target: Path):
-    """:func:`fanbind.pdf.write_layout` (a part is never a PDF/A or PDF/UA variant)."""
-    from fanbind import pdf
-
-    write = getattr(pdf, "write_layout", None)
-    if write is not None:
-        return write(layout, target)
-    layout.rendered.write_pdf(target, pdf_identifier=True)
-    return pdf.PdfResult(len(layout.rendered.pages), tuple(layout.fetcher.refused),
-                         tuple(layout.warnings), page_map=layout.page_map)
 
 
 def _html_classes(layout) -> list[str]:
@@ -410,70 +421,79 @@ def _html_classes(layout) -> list[str]:
     return (root.get("class") or "").split() if root is not None else []
 
 
-def _render_body_part(index: int) -> PartResult:
-    """Worker: lay out part ``index``, wait for the parts before it, write it."""
+def _lay_out_body_part(index: int, book_pages: int) -> PartResult:
+    """Worker: lay out story part ``index`` without its margin boxes and write it."""
+    from fanbind import pdf
+
     job = _JOB
     assert job is not None
     part = job.parts[index]
-    try:
-        layout, records = _lay_out_part(
-            job, part, PartOptions(job.book_pages, first_story=0 in part.stories), defer=True)
-        rendered = layout.rendered
-        start_left = START_LEFT_CLASS in _html_classes(layout)
-        anchors = _anchors(rendered)
-        first_title = f"{job.anthology.stories[part.stories[0]].id}-title"
-        opening = anchors.get(first_title, 0)
-        offset = _publish_and_wait(job, index, len(rendered.pages), start_left, opening)
-        from fanbind import pdf
-
-        pdf.add_margin_boxes(rendered, records, page_offset=offset)
-        target = job.folder / f"part-{index:05d}.pdf"
-        result = _write_layout(layout, target)
-    except BaseException:
-        _publish_failure(job, index)
-        raise
-    return PartResult(target, len(rendered.pages), start_left, opening,
+    anthology = _sub_anthology(job.anthology, part.stories)
+    documents = [job.documents[i] for i in part.documents]
+    options = PartOptions(book_pages, first_story=0 in part.stories)
+    layout, records = _lay_out(job, anthology, documents, options, defer=True,
+                               created=PART_CREATED)
+    rendered = layout.rendered
+    plan = pdf.folio_plan(rendered, records)
+    if plan is None:
+        raise NotStampable(f"part {index}")
+    anchors = _anchors(rendered)
+    first_title = f"{anthology.stories[0].id}-title"
+    target = job.folder / f"part-{index:05d}.pdf"
+    result = pdf.write_layout(layout, target)
+    return PartResult(target, len(rendered.pages), START_LEFT_CLASS in _html_classes(layout),
+                      anchors.get(first_title, 0),
                       tuple(page_id for page_id, _ in layout.page_map), anchors,
-                      tuple(result.warnings), tuple(result.refused),
-                      tuple(getattr(result, "fetched", ())))
+                      tuple(result.warnings), tuple(result.refused), tuple(result.fetched),
+                      plan)
 
 
-def _publish_failure(job: _Job, index: int) -> None:
-    if job.condition is None:
-        return
-    with job.condition:
-        job.counts[index] = -2
-        job.condition.notify_all()
+def _stamp_body_part(index: int, plan: object, offset: int, total: int | None,
+                     geometry_css: str) -> tuple[Path, tuple[str, ...], tuple[bool, ...]]:
+    """Worker: draw part ``index``'s margin boxes, its folios moved on by ``offset``."""
+    from fanbind import pdf
+
+    job = _JOB
+    assert job is not None
+    target = job.folder / f"stamp-{index:05d}-{offset}.pdf"
+    warnings, drawn = pdf.stamp_folios(
+        plan, target, page_offset=offset, page_total=total,  # type: ignore[arg-type]
+        project_dir=job.project_dir, extra_stylesheets=job.extra_stylesheets,
+        geometry_css=geometry_css, part_css=job.part_css)
+    return target, warnings, drawn
 
 
-def _publish_and_wait(job: _Job, index: int, pages: int, start_left: bool, opening: int) -> int:
-    """Tell the other workers this part's size; wait for the parts before it; its offset."""
-    with job.condition:
-        job.counts[index] = pages
-        job.sides[index] = start_left
-        if index == 0:
-            job.opening.value = opening
-        job.condition.notify_all()
+#: With ``jobs`` left to the default, a book is laid out in parts only from this
+#: size on. Below it, starting workers and joining costs more than the second core
+#: saves, and the one-piece layout has two refinements the parts lack: the gutter
+#: is checked against the real page count, and hyphen ladders are broken over the
+#: whole book in one pass. See benchmarks/RESULTS.md for the measurements.
+PARALLEL_MIN_WORDS = 60_000
+PARALLEL_MIN_STORIES = 10
 
-        def ready() -> bool:
-            return all(job.counts[i] != -1 for i in range(index))
 
-        if not job.condition.wait_for(ready, timeout=WAIT_SECONDS):
-            raise TimeoutError("a part before this one never finished")
-        counts = [job.counts[i] for i in range(index + 1)]
-        sides = [bool(job.sides[i]) for i in range(index + 1)]
-        first_opening = job.opening.value
-    if any(count < 0 for count in counts):
-        raise RuntimeError("a part before this one failed")
-    if index == 0:
-        return 0  # the first story's opening restarts the folios at 1 (print.css)
-    positions, _ = _positions(counts, sides, sides[0])
-    # Folio on this part's page j (1-based) = position + j - first title page.
-    return positions[index] - (positions[0] + first_opening)
+def parallel_pdf_wanted(anthology, jobs: int | None) -> bool:
+    """Whether to lay the PDF out in parts: ``--jobs N`` decides, else the book's size.
+
+    ``jobs == 1`` is one piece, ``jobs > 1`` parts; ``None`` (the default) parts
+    only for a book of at least :data:`PARALLEL_MIN_STORIES` stories or
+    :data:`PARALLEL_MIN_WORDS` words, and only with more than one core.
+    """
+    if jobs is not None:
+        return jobs > 1
+    if default_jobs() < 2:
+        return False
+    return len(anthology.stories) >= PARALLEL_MIN_STORIES or \
+        sum(s.words for s in anthology.stories) >= PARALLEL_MIN_WORDS
 
 
 def plan_parts(anthology, documents: Sequence, jobs: int) -> list[_Part] | None:
-    """Cut the book into front, story groups and back; None when it cannot be cut."""
+    """Cut the book into front, story groups and back; None when it cannot be cut.
+
+    Groups hold :data:`STORIES_PER_PART` consecutive stories (fewer in a small
+    book, so each worker gets at least two parts); the cut points depend only
+    on the number of stories, so editing a story never moves them.
+    """
     front = [i for i, d in enumerate(documents) if "pdf" in d.formats and d.matter == "front"]
     body = [i for i, d in enumerate(documents) if "pdf" in d.formats and d.matter == "body"]
     back = [i for i, d in enumerate(documents) if "pdf" in d.formats and d.matter == "back"]
@@ -481,7 +501,7 @@ def plan_parts(anthology, documents: Sequence, jobs: int) -> list[_Part] | None:
     if stories < 2 or len(body) != stories or (front and body and max(front) > min(body)) \
             or (back and body and min(back) < max(body)):
         return None
-    size = max(1, min(MAX_STORIES_PER_PART, -(-stories // (jobs * PARTS_PER_JOB))))
+    size = max(1, min(STORIES_PER_PART, stories // (2 * max(1, jobs))))
     parts = [_Part("front", (), tuple(front))]
     for start in range(0, stories, size):
         chunk = tuple(range(start, min(stories, start + size)))
@@ -506,6 +526,101 @@ def _named_dests(pdf) -> dict[str, object]:
     return dict(pikepdf.NameTree(names.Dests).items())
 
 
+# ---------------------------------------------------------------- cache keys
+
+
+@functools.cache
+def _renderer_versions() -> tuple[str, ...]:
+    """What shapes a laid-out page besides its input: WeasyPrint, pydyf, Pango, pikepdf
+    and the system's fonts."""
+    import pikepdf
+    import pydyf
+    import weasyprint
+
+    try:
+        from weasyprint.text.ffi import pango
+
+        pango_version = str(pango.pango_version())
+    except Exception:  # another WeasyPrint layout: the other versions still key the part
+        pango_version = "?"
+    return (weasyprint.__version__, pydyf.__version__, pango_version, pikepdf.__version__,
+            _system_fonts())
+
+
+def _system_fonts() -> str:
+    """A digest of the fonts fontconfig offers: WeasyPrint falls back to them for
+    characters the bundled faces lack, so installing or upgrading one can change a page."""
+    import hashlib
+    import shutil
+    import subprocess
+
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return "no fc-list"
+    try:
+        found = subprocess.run([fc_list, "--format", "%{file}|%{style}|%{fontversion}\n"],
+                               capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "fc-list failed"
+    return hashlib.sha256(b"".join(sorted(found.stdout.splitlines(keepends=True)))).hexdigest()
+
+
+def part_key(job: _Job, part: _Part, book_pages_css: str) -> str:
+    """Everything a story part's layout reads, hashed (see the section comment).
+
+    ``book_pages_css`` is the page geometry stylesheet (it carries the gutter
+    row, which depends on the book's page count). The stylesheet *files*
+    are read here; what they fetch (fonts, images, ``@import``) is checked
+    against the digests stored with the entry (:func:`_dependencies_match`).
+    """
+    from lxml import etree
+
+    from fanbind.cache import file_digest, make_key
+
+    anthology = job.anthology
+    documents = []
+    for index in part.documents:
+        doc = job.documents[index]
+        documents.append((doc.matter, tuple(doc.formats), doc.language,
+                          etree.tostring(doc.root, encoding="utf-8")))
+    stories = [(s.id, s.words, s.meta.model_dump_json())
+               for s in (anthology.stories[i] for i in part.stories)]
+    meta = anthology.meta.model_dump_json(exclude={"stories"})
+    printing = job.print_config.model_dump_json() \
+        if hasattr(job.print_config, "model_dump_json") else repr(job.print_config)
+    sheets = [(str(path), file_digest(path) if path.is_file() else "missing")
+              for path in job.extra_stylesheets]
+    return make_key("pdf-part", PART_FORMAT, documents, stories, meta, printing, job.trim,
+                    book_pages_css, 0 in part.stories, job.part_css, sheets,
+                    str(job.project_dir), _renderer_versions())
+
+
+class _Digests:
+    """File digests, each file read once per build."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, str] = {}
+
+    def of(self, uri: str) -> str:
+        if uri not in self.known:
+            from urllib.parse import unquote, urlsplit
+
+            from fanbind.cache import file_digest
+
+            try:
+                self.known[uri] = file_digest(Path(unquote(urlsplit(uri).path)))
+            except OSError:
+                self.known[uri] = "unreadable"
+        return self.known[uri]
+
+
+def _dependencies_match(entry: dict, digests: _Digests) -> bool:
+    return all(digests.of(uri) == digest for uri, digest in entry["dependencies"])
+
+
+# ---------------------------------------------------------------- the build
+
+
 def write_parallel_pdf(
     anthology,
     documents: list,
@@ -518,93 +633,217 @@ def write_parallel_pdf(
     print_config=None,
     jobs: int | None = None,
     report: Callable[[str], None] | None = None,
+    cache: ProjectCache | None = None,
 ):
     """Lay the book out in parts on ``jobs`` worker processes and join them into ``target``.
 
     Returns a :class:`fanbind.pdf.PdfResult` like :func:`fanbind.pdf.write_pdf`,
     or None when the book cannot be cut into parts (then the caller lays it out
-    in one piece).
+    in one piece). With ``cache``, story parts and their folios come from and go
+    to the project's cache.
     """
     import tempfile
 
+    from fanbind.cache import make_key
     from fanbind.geometry import estimate_pages, gutter_band, page_geometry
 
     jobs = jobs or default_jobs()
     parts = plan_parts(anthology, documents, jobs)
-    if parts is None:
+    if parts is None or not _stampable_stylesheets(extra_stylesheets):
         return None
     config = print_config if print_config is not None else anthology.meta.print
     first_guess = page_geometry(config, pages=1, trim=trim)
-    estimate = estimate_pages([s.words for s in anthology.stories], first_guess)
-    body_indexes = [i for i, p in enumerate(parts) if p.kind == "body"]
-
+    # The gutter depends on the page count, known only after layout: start from the
+    # last build's count (so its cached parts fit), else from the word count.
+    count_key = make_key("book pages", config.model_dump_json()
+                         if hasattr(config, "model_dump_json") else repr(config), trim,
+                         len(anthology.stories))
+    remembered = cache.get(BOOK_NAMESPACE, count_key) if cache is not None else None
+    book_pages = remembered if isinstance(remembered, int) else \
+        estimate_pages([s.words for s in anthology.stories], first_guess)
+    bodies = [p for p in parts if p.kind == "body"]
     with tempfile.TemporaryDirectory(prefix="fanbind-parts-") as folder:
-        book_pages = estimate
-        for _attempt in range(2):
-            job = _Job(anthology, documents, parts, project_dir, extra_stylesheets, created,
-                       trim, config, book_pages, Path(folder))
-            bodies = _run_bodies(job, body_indexes, jobs, report)
-            total, joined = _join(job, bodies, target, report)
-            # The gutter depends on the page count: lay out again in the rare case
-            # that the real count falls in another row of the gutter table.
-            if gutter_band(total) == gutter_band(book_pages) or \
-                    not page_geometry(config, pages=total, trim=trim).mirrored:
-                return joined
-            book_pages = total
+        job = _Job(anthology, documents, bodies, project_dir, extra_stylesheets, trim, config,
+                   Path(folder))
+        with _Workers(job, jobs) as workers:
+            for _attempt in range(2):
+                try:
+                    joined = _build_once(job, parts, workers, book_pages, created=created,
+                                         cache=cache, report=report, target=target)
+                except NotStampable:
+                    return None
+                total = joined.pages
+                # Lay out again in the rare case that the real count falls in
+                # another row of the gutter table.
+                if gutter_band(total) == gutter_band(book_pages) or \
+                        not page_geometry(config, pages=total, trim=trim).mirrored:
+                    break
+                book_pages = total
+        if cache is not None:
+            cache.put(BOOK_NAMESPACE, count_key, joined.pages)
         return joined
 
 
-def _run_bodies(job: _Job, indexes: list[int], jobs: int,
-                report: Callable[[str], None] | None) -> list[PartResult]:
-    import multiprocessing
+def _stampable_stylesheets(extra_stylesheets: tuple[Path, ...]) -> bool:
+    """False when a stylesheet uses running elements, which only a one-piece layout draws."""
+    for path in extra_stylesheets:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue  # the layout reports it
+        if "running(" in text or "element(" in text:
+            return False
+    return True
 
-    global _JOB
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    job.counts = context.Array("i", [-1] * len(indexes), lock=False)
-    job.sides = context.Array("b", [0] * len(indexes), lock=False)
-    job.opening = context.Value("i", 0, lock=False)
-    job.condition = context.Condition()
-    # Workers see parts by their position among the story parts.
-    body_job = _Job(**{**job.__dict__, "parts": [job.parts[i] for i in indexes]})
-    _JOB = body_job
-    if report:
-        report(f"laying out {len(indexes)} parts on {jobs} cores")
-    try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            return list(pool.map(_render_body_part, range(len(indexes))))
-    finally:
+
+class _Workers:
+    """A process pool started on first use, after :data:`_JOB` is set for the fork."""
+
+    def __init__(self, job: _Job, jobs: int) -> None:
+        self.job, self.jobs = job, jobs
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _JOB
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
         _JOB = None
 
+    def map(self, function: Callable, *iterables) -> list:
+        global _JOB
+        arguments = list(zip(*iterables, strict=True))
+        if not arguments:
+            return []
+        _JOB = self.job
+        if self.jobs == 1 or len(arguments) == 1:
+            return [function(*a) for a in arguments]  # no process to start for one task
+        if self.pool is None:
+            self.pool = _pool(self.jobs)
+        return list(self.pool.map(function, *zip(*arguments, strict=True)))
 
-def _join(job: _Job, bodies: list[PartResult], target: Path,
-          report: Callable[[str], None] | None):
-    """Lay out the back and front matter here, with the real numbers; join everything."""
-    import pikepdf
 
+def _build_once(job: _Job, parts: list[_Part], workers: _Workers, book_pages: int, *,
+                created, cache: ProjectCache | None, report, target: Path):
+    """One layout of the whole book with the gutter of ``book_pages``; joined into ``target``."""
+    from dataclasses import replace
+
+    from fanbind.cache import make_key
+    from fanbind.geometry import page_geometry
+    from fanbind.pdf import uses_page_total
+
+    geometry_css = page_geometry(job.print_config, pages=book_pages, trim=job.trim).css()
+    digests = _Digests()
+    keys = [part_key(job, part, geometry_css) if cache is not None else "" for part in job.parts]
+    bodies: dict[int, PartResult] = {}
+    for index, key in enumerate(keys):
+        entry = cache.get(PART_NAMESPACE, key) if cache is not None else None
+        if isinstance(entry, dict) and _dependencies_match(entry, digests):
+            result: PartResult = entry["result"]
+            result.file = job.folder / f"part-{index:05d}.pdf"
+            result.file.write_bytes(entry["pdf"])
+            bodies[index] = result
+    missing = [i for i in range(len(job.parts)) if i not in bodies]
+    if missing and report:
+        report(f"laying out {len(missing)} of {len(job.parts)} story parts on {workers.jobs} "
+               "cores" if len(missing) > 1 else f"laying out 1 of {len(job.parts)} story parts")
+    for index, result in zip(missing, workers.map(_lay_out_body_part, missing,
+                                                  [book_pages] * len(missing)), strict=True):
+        bodies[index] = result
+        if cache is not None:
+            assert result.file is not None
+            entry = {"pdf": result.file.read_bytes(), "result": result,
+                     "dependencies": tuple((uri, digests.of(uri))
+                                           for uri in dict.fromkeys(result.fetched))}
+            cache.put(PART_NAMESPACE, keys[index], entry)
+    ordered = [bodies[i] for i in range(len(job.parts))]
+    counts = [b.pages for b in ordered]
+    sides = [b.start_left for b in ordered]
+    positions, _ = _positions(counts, sides, sides[0])
+    first_title = positions[0] + ordered[0].opening
+    # Folio on part i's page j (1-based) = position + j - first title page; the first
+    # part's own counter already restarts at its first story's opening.
+    offsets = [0] + [position - first_title for position in positions[1:]]
+
+    front_and_back = _lay_out_front_and_back(job, parts, ordered, positions, book_pages,
+                                             created=created, report=report)
+    total = front_and_back.total
+    page_total = total if uses_page_total(job.extra_stylesheets) else None
+
+    stamp_keys = [make_key("folios", keys[i], offsets[i], page_total) if cache is not None
+                  else "" for i in range(len(ordered))]
+    for index, key in enumerate(stamp_keys):
+        entry = cache.get(STAMP_NAMESPACE, key) if cache is not None else None
+        if isinstance(entry, tuple) and len(entry) == 2:
+            ordered[index].stamp = job.folder / f"stamp-{index:05d}-{offsets[index]}.pdf"
+            ordered[index].stamp.write_bytes(entry[0])
+            ordered[index].drawn = entry[1]
+    unstamped = [i for i, body in enumerate(ordered) if body.stamp is None]
+    if unstamped and report:
+        report(f"numbering the pages of {len(unstamped)} story parts")
+    stamped = workers.map(_stamp_body_part, unstamped, [ordered[i].folios for i in unstamped],
+                          [offsets[i] for i in unstamped], [page_total] * len(unstamped),
+                          [geometry_css] * len(unstamped))
+    for index, (path, warnings, drawn) in zip(unstamped, stamped, strict=True):
+        ordered[index].stamp, ordered[index].drawn = path, drawn
+        ordered[index].warnings = tuple(dict.fromkeys([*ordered[index].warnings, *warnings]))
+        if cache is not None:
+            cache.put(STAMP_NAMESPACE, stamp_keys[index], (path.read_bytes(), drawn))
+    if report:
+        report("joining the parts")
+    joined = _join(job, ordered, positions, front_and_back, target)
+    return replace(joined, parts=len(ordered), parts_laid_out=tuple(missing),
+                   parts_stamped=tuple(unstamped))
+
+
+@dataclass
+class _Matter:
+    """The front and back matter, laid out with the real numbers, and the page order."""
+
+    front_file: Path
+    front_result: object
+    front_ids: list[str]
+    back_file: Path | None
+    back_result: object | None
+    back_ids: list[str]
+    slots: list[tuple[str, int, int]]  # ("front"|"blank"|"body"|"back", part, local page)
+    first_body_index: int  # 0-based index of folio 1 in the joined book
+    trim: str
+
+    @property
+    def total(self) -> int:
+        return len(self.slots)
+
+
+def _lay_out_front_and_back(job: _Job, parts: list[_Part], bodies: list[PartResult],
+                            positions: list[int], book_pages: int, *, created,
+                            report) -> _Matter:
+    """Lay out the back and front matter here, with the real numbers; plan the page order."""
     from fanbind import pdf as pdf_module
 
     counts = [b.pages for b in bodies]
-    sides = [b.start_left for b in bodies]
-    positions, gaps = _positions(counts, sides, sides[0])
     first_title = positions[0] + bodies[0].opening  # virtual physical page of folio 1
     folios: dict[str, int] = {}
     for position, body in zip(positions, bodies, strict=True):
         for name, page in body.anchors.items():
             folios.setdefault(name, position + page - first_title + 1)
 
-    back_part = next((p for p in job.parts if p.kind == "back"), None)
+    back_part = next((p for p in parts if p.kind == "back"), None)
     back_layout = None
     back_position = 0
+    back_stub_page = False
     if back_part is not None:
         page = positions[-1] + counts[-1]
         back_position = page if page % 2 == 1 else page + 1  # back matter opens on a recto
-        gaps += back_position - page
         if report:
             report("laying out the back matter")
         stubs = tuple(sorted(folios.items()))
-        back_layout, records = _lay_out_part(
-            job, back_part, PartOptions(job.book_pages, stubs=stubs), defer=True)
+        back_stub_page = bool(stubs)
+        back_layout, records = _lay_out(
+            job, job.anthology, [job.documents[i] for i in back_part.documents],
+            PartOptions(book_pages, stubs=stubs), defer=True, created=created)
         pdf_module.add_margin_boxes(back_layout.rendered, records,
                                     page_offset=back_position - first_title)
         for name, page in _anchors(back_layout.rendered).items():
@@ -614,69 +853,100 @@ def _join(job: _Job, bodies: list[PartResult], target: Path,
         report("laying out the front matter")
     pad_to = getattr(job.print_config, "pad_to", None) or 0
     spare = len(bodies) + 3 + pad_to
-    front_part = job.parts[0]
-    front_layout, _ = _lay_out_part(
-        job, front_part, PartOptions(job.book_pages, stubs=tuple(sorted(folios.items())),
-                                     blank_pages=spare), defer=False)
-    folder = job.folder
-    front_file = folder / "front.pdf"
-    front_result = _write_layout(front_layout, front_file)
-    back_result = None
+    front_part = parts[0]
+    front_stubs = tuple(sorted(folios.items()))
+    front_layout, _ = _lay_out(
+        job, job.anthology, [job.documents[i] for i in front_part.documents],
+        PartOptions(book_pages, stubs=front_stubs, blank_pages=spare), defer=False,
+        created=created)
+    front_file = job.folder / "front.pdf"
+    front_result = pdf_module.write_layout(front_layout, front_file)
+    back_file = back_result = None
     if back_layout is not None:
-        back_file = folder / "back.pdf"
-        back_result = _write_layout(back_layout, back_file)
+        back_file = job.folder / "back.pdf"
+        back_result = pdf_module.write_layout(back_layout, back_file)
 
-    if report:
-        report("joining the parts")
-    front_pages = len(front_layout.rendered.pages) - 1 - spare
-    out = pikepdf.Pdf.new()
-    sources: list[tuple[object, list[int | None]]] = []  # (pdf, global index per local page)
-    ids: list[str | None] = []
-    blanks = list(range(front_pages + 1, front_pages + 1 + spare))
-    front = _open_pdf(front_file)
-
-    def add(source, local: int, page_id: str | None) -> int:
-        out.pages.append(source.pages[local])
-        ids.append(page_id)
-        return len(out.pages) - 1
+    # The page order. Blank pages come from the spare pages at the end of the front.
+    front_pages = len(front_layout.rendered.pages) - spare - (1 if front_stubs else 0)
+    blanks = iter(range(front_pages + (1 if front_stubs else 0),
+                        len(front_layout.rendered.pages)))
+    slots: list[tuple[str, int, int]] = [("front", 0, local) for local in range(front_pages)]
 
     def blank() -> None:
-        add(front, blanks.pop(0), None)
+        slots.append(("blank", 0, next(blanks)))
 
-    front_map: list[int | None] = [None] * len(front.pages)
-    front_ids = [page_id for page_id, _ in front_layout.page_map]
-    for local in range(front_pages):
-        front_map[local] = add(front, local, front_ids[local])
-    sources.append((front, front_map))
-    # The first story on the side it asks for.
-    wanted_odd = not sides[0]
-    if ((len(out.pages) + 1) % 2 == 1) != wanted_odd:
-        blank()
-    first_body_index = len(out.pages) + bodies[0].opening  # 0-based index of folio 1
-    opened = []
-    for position, body in zip(positions, bodies, strict=True):
+    if ((len(slots) + 1) % 2 == 1) != (not bodies[0].start_left):
+        blank()  # the first story on the side it asks for
+    start = len(slots)  # where the first part begins
+    first_body_index = start + bodies[0].opening
+    for index, (position, body) in enumerate(zip(positions, bodies, strict=True)):
         # Same blank pages as in the virtual numbering: the real book is shifted by
         # an even number of pages, so the sides agree.
-        while len(out.pages) - (first_body_index - bodies[0].opening) < position - positions[0]:
+        while len(slots) - start < position - positions[0]:
             blank()
-        source = _open_pdf(body.file)
-        opened.append(source)
-        mapping: list[int | None] = []
-        for local in range(len(source.pages)):
-            mapping.append(add(source, local, body.ids[local] if local < len(body.ids) else None))
-        sources.append((source, mapping))
+        slots.extend(("body", index, local) for local in range(body.pages))
+    back_ids: list[str] = []
     if back_layout is not None:
-        while len(out.pages) - (first_body_index - bodies[0].opening) < \
-                back_position - positions[0]:
+        while len(slots) - start < back_position - positions[0]:
             blank()
-        source = _open_pdf(back_file)
-        opened.append(source)
         back_ids = [page_id for page_id, _ in back_layout.page_map]
-        mapping = [add(source, local, back_ids[local]) for local in range(len(source.pages) - 1)]
-        sources.append((source, [*mapping, None]))
+        real = len(back_layout.rendered.pages) - (1 if back_stub_page else 0)
+        slots.extend(("back", 0, local) for local in range(real))
     if pad_to:
-        while len(out.pages) % pad_to:
+        while len(slots) % pad_to:
             blank()
+    return _Matter(front_file, front_result, [page_id for page_id, _ in front_layout.page_map],
+                   back_file, back_result, back_ids, slots, first_body_index,
+                   front_layout.geometry.trim)
+
+
+def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Matter,
+          target: Path):
+    """Assemble the pages in :attr:`_Matter.slots` order, the folios laid over the stories."""
+    import pikepdf
+
+    from fanbind import pdf as pdf_module
+
+    out = pikepdf.Pdf.new()
+    front = _open_pdf(matter.front_file)
+    opened = [front]
+    body_pdfs = []
+    stamp_pdfs = []
+    for body in bodies:
+        assert body.file is not None and body.stamp is not None
+        body_pdfs.append(_open_pdf(body.file))
+        stamp_pdfs.append(_open_pdf(body.stamp))
+    opened += body_pdfs + stamp_pdfs
+    back = _open_pdf(matter.back_file) if matter.back_file is not None else None
+    if back is not None:
+        opened.append(back)
+    mappings: dict[tuple[str, int], list[int | None]] = {
+        ("front", 0): [None] * len(front.pages),
+        **{("body", i): [None] * len(p.pages) for i, p in enumerate(body_pdfs)}}
+    if back is not None:
+        mappings[("back", 0)] = [None] * len(back.pages)
+    ids: list[str | None] = []
+    for kind, part, local in matter.slots:
+        if kind == "blank":
+            out.pages.append(front.pages[local])
+            ids.append(None)
+            continue
+        source = {"front": front, "back": back}.get(kind) or body_pdfs[part]
+        out.pages.append(source.pages[local])
+        mappings[(kind, part)][local] = len(out.pages) - 1
+        if kind == "front":
+            ids.append(matter.front_ids[local])
+        elif kind == "back":
+            ids.append(matter.back_ids[local] if local < len(matter.back_ids) else None)
+        else:
+            body = bodies[part]
+            ids.append(body.ids[local] if local < len(body.ids) else None)
+            if body.drawn[local]:
+                _lay_over(out, out.pages[-1], stamp_pdfs[part].pages[local], local)
+    sources = [(front, mappings[("front", 0)])]
+    sources += [(p, mappings[("body", i)]) for i, p in enumerate(body_pdfs)]
+    if back is not None:
+        sources.append((back, mappings[("back", 0)]))
 
     _copy_destinations(out, sources)
     _copy_outlines(out, sources)
@@ -687,28 +957,40 @@ def _join(job: _Job, bodies: list[PartResult], target: Path,
             out.Root[key] = out.copy_foreign(front.Root[key]) \
                 if isinstance(front.Root[key], pikepdf.Dictionary) else front.Root[key]
 
-    page_map = _relabel(ids, first_body_index)
+    page_map = _relabel(ids, matter.first_body_index)
     out.save(target, deterministic_id=True)
     total = len(out.pages)
-    for source in (front, *opened):
+    for source in opened:
         source.close()
     warnings = [w for b in bodies for w in b.warnings]
     refused = [r for b in bodies for r in b.refused]
     fetched = [f for b in bodies for f in b.fetched]
-    for result in (front_result, back_result):
+    for result in (matter.front_result, matter.back_result):
         if result is not None:
             warnings += list(result.warnings)
             refused += list(result.refused)
             fetched += list(getattr(result, "fetched", ()))
-    joined = pdf_module.PdfResult(total, tuple(dict.fromkeys(refused)),
-                                  tuple(dict.fromkeys(warnings)), page_map=page_map,
-                                  trim=front_layout.geometry.trim)
-    if "fetched" in pdf_module.PdfResult.__dataclass_fields__:
-        from dataclasses import replace
+    return pdf_module.PdfResult(total, tuple(dict.fromkeys(refused)),
+                                tuple(dict.fromkeys(warnings)), page_map=page_map,
+                                trim=matter.trim, fetched=tuple(dict.fromkeys(fetched)))
 
-        joined = replace(joined, fetched=tuple(dict.fromkeys(fetched)))
-    del gaps
-    return total, joined
+
+def _lay_over(out, page, stamp_page, local: int) -> None:
+    """Draw ``stamp_page`` (a part's margin boxes) over ``page`` as a form XObject.
+
+    Both pages have the same size and origin, so the form needs no matrix; the
+    page's own content is wrapped in ``q``/``Q`` so its graphics state cannot
+    leak into the stamp.
+    """
+    import pikepdf
+
+    form = out.copy_foreign(stamp_page.as_form_xobject())
+    # WeasyPrint's pages share one resource dictionary, so each page's stamp needs a
+    # name of its own; a fixed one, as pikepdf's prefix= adds random letters and the
+    # output must be byte-identical between builds.
+    name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/FanbindFolio{local}"))
+    page.contents_add(b"q\n", prepend=True)
+    page.contents_add(b"\nQ q " + bytes(name.unparse()) + b" Do Q\n")
 
 
 def _relabel(ids: list[str | None], first_body: int) -> tuple[tuple[str, str], ...]:

@@ -130,6 +130,11 @@ class PdfResult:
     padded: int = 0
     ladders: int = 0
     fetched: tuple[str, ...] = ()
+    #: Laid out in parts (:mod:`fanbind.parallel`): how many story parts, which of them
+    #: were laid out by this build (the rest came from the cache) and which got new folios.
+    parts: int = 0
+    parts_laid_out: tuple[int, ...] = ()
+    parts_stamped: tuple[int, ...] = ()
 
 
 def join_documents(anthology: Anthology, documents: list[Document]) -> etree._Element:
@@ -632,3 +637,166 @@ def add_margin_boxes(rendered: RenderedDocument, records: dict[int, tuple[Any, A
         context.current_page = number
         box.children = (*box.children, *make_margin_boxes(context, box, state))
         layout_backgrounds(box, context.get_image_from_uri)
+
+
+# ---------------------------------------------------------------------- folios stamped on later
+
+
+@dataclass(frozen=True)
+class FolioPlan:
+    """What a part's margin boxes (folios, running heads) need, without its layout.
+
+    :mod:`fanbind.parallel` caches a laid-out part of a book as a PDF without
+    margin boxes. Its folios depend on where the part lands in the book, which
+    an edit to an earlier story can change; redrawing them from this plan
+    (:func:`stamp_folios`) costs a few milliseconds a page instead of a new
+    layout. Per page: WeasyPrint's page type (side, blank, page name, the
+    ``:nth()`` groups), the counters as the page ended and the page's number
+    in the part; for the part: the named strings set on each page (the running
+    heads) and the root element's attributes, which the ``@page`` rules inherit
+    through. Plain data only, so it pickles into the cache.
+    """
+
+    pages: tuple[tuple[Any, Any, int], ...]
+    strings: tuple[tuple[str, tuple[tuple[int, tuple[Any, ...]], ...]], ...]
+    root: tuple[tuple[str, str], ...]
+    overflow: str
+
+
+#: Stylesheets that print the total page count need it in every stamp.
+_PAGES_COUNTER = re.compile(r"counters?\(\s*pages\b")
+
+
+def uses_page_total(extra_stylesheets: Iterable[Path]) -> bool:
+    """Whether any stylesheet prints ``counter(pages)`` (then stamps depend on the total)."""
+    for path in (PRINT_CSS, *extra_stylesheets):
+        try:
+            if _PAGES_COUNTER.search(path.read_text(encoding="utf-8", errors="replace")):
+                return True
+        except OSError:
+            return True  # unreadable here: assume the worst, the key gets the total
+    return False
+
+
+def folio_plan(rendered: RenderedDocument,
+               records: dict[int, tuple[Any, Any, Any, int]]) -> FolioPlan | None:
+    """The :class:`FolioPlan` of a part laid out under :func:`deferred_folios`.
+
+    None when the margin boxes cannot be redrawn from plain data: running
+    elements (``position: running()`` with ``element()``) are boxes of the
+    layout itself.
+    """
+    pages = []
+    context = None
+    for page in rendered.pages:
+        record = records.get(id(page._page_box))
+        if record is None:
+            return None
+        context, box, state, number = record
+        pages.append((box.page_type, copy.deepcopy(state), number))
+    if context is None or any(any(v.values()) for v in context.running_elements.values()):
+        return None
+    strings = tuple(sorted(
+        (name, tuple(sorted((number, tuple(values)) for number, values in by_page.items())))
+        for name, by_page in context.string_set.items()))
+    root = rendered._html.etree_element
+    overflow = rendered.pages[0]._page_box.style["overflow"] if rendered.pages else "visible"
+    return FolioPlan(tuple(pages), strings, tuple(sorted(root.attrib.items())), overflow)
+
+
+def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total: int | None,
+                 project_dir: Path, extra_stylesheets: tuple[Path, ...], geometry_css: str,
+                 part_css: str = "") -> tuple[tuple[str, ...], tuple[bool, ...]]:
+    """Write a PDF of the part's margin boxes only, one page per page of the part.
+
+    The page counter is moved on by ``page_offset`` (as :func:`add_margin_boxes`
+    does); ``page_total`` replaces the ``pages`` counter when given. The pages
+    have the part's size, bleed and sides but no background, border or crop
+    marks, so :mod:`fanbind.parallel` can lay each one over its page. The same
+    stylesheets as the layout are used, so the margin boxes are those the
+    layout would have drawn. Returns WeasyPrint's warnings and, per page,
+    whether anything was drawn on it (a blank or display page has no margin box).
+    """
+    from collections import defaultdict
+
+    from weasyprint import DEFAULT_OPTIONS
+    from weasyprint.css.counters import CounterStyle
+    from weasyprint.document import Page
+    from weasyprint.layout.background import layout_box_backgrounds
+    from weasyprint.layout.page import (
+        make_margin_boxes,
+        page_height,
+        page_width,
+        set_page_type_computed_styles,
+    )
+    from weasyprint.layout.percent import resolve_percentages
+    from weasyprint.pdf.metadata import DocumentMetadata
+
+    fetcher = ProjectFetcher([project_dir, STYLES_DIR])
+    fonts = FontConfiguration()
+    captured = _CaptureWarnings()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(captured)
+    try:
+        stylesheets = [CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts),
+                       CSS(string=geometry_css, url_fetcher=fetcher, font_config=fonts),
+                       *(CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts)
+                         for path in extra_stylesheets)]
+        if part_css:
+            stylesheets.append(CSS(string=part_css, url_fetcher=fetcher, font_config=fonts))
+        root = etree.Element(_x("html"))
+        for name, value in plan.root:
+            if name in ("xml:lang", "{http://www.w3.org/XML/1998/namespace}lang"):
+                root.set("{http://www.w3.org/XML/1998/namespace}lang", value)
+            elif ":" not in name and "{" not in name:
+                root.set(name, value)
+        etree.SubElement(root, _x("head"))
+        etree.SubElement(root, _x("body"))
+        html = HTML(string=etree.tostring(root, encoding="unicode", method="html"),
+                    base_url=project_dir.as_uri() + "/", url_fetcher=fetcher)
+        options = {**DEFAULT_OPTIONS, "stylesheets": stylesheets}
+        context = RenderedDocument._build_layout_context(html, fonts, CounterStyle(), {}, options)
+        context.string_set = defaultdict(lambda: defaultdict(list))
+        for name, by_page in plan.strings:
+            for number, values in by_page:
+                context.string_set[name][number] = list(values)
+        page_boxes = []
+        drawn: list[bool] = []
+        for page_type, recorded, number in plan.pages:
+            set_page_type_computed_styles(page_type, html, context.style_for)
+            style = context.style_for(page_type)
+            style["overflow"] = plan.overflow
+            page = boxes.PageBox(page_type, style)
+            device_size = page.style["size"]
+            resolve_percentages(page, device_size)
+            page.position_x = page.position_y = 0
+            page_width(page, context, device_size[0])
+            page_height(page, context, device_size[1])
+            if not page_boxes:
+                context.style_for.initial_page_sizes["box"] = device_size
+                context.style_for.initial_page_sizes["area"] = (page.width, page.height)
+            state = copy.deepcopy(recorded)
+            counters = state[1]
+            counters["page"] = [value + page_offset for value in counters.get("page", [0])]
+            if page_total is not None:
+                counters["pages"] = [page_total]
+            context.current_page = number
+            context.page_bottom = page.content_box_y() + page.height  # as make_page sets it
+            margin_boxes = tuple(make_margin_boxes(context, page, state))
+            page.children = margin_boxes
+            drawn.append(any(box.is_generated for box in margin_boxes))
+            for box in margin_boxes:
+                layout_box_backgrounds(page, box, context.get_image_from_uri)
+            # Only the margin boxes: the page's ground, borders and marks are on the part.
+            page.background = None
+            page.canvas_background = None
+            for side in ("top", "right", "bottom", "left"):
+                setattr(page, f"border_{side}_width", 0)
+            page.style["marks"] = ()
+            page_boxes.append(page)
+        document = RenderedDocument([Page(box) for box in page_boxes], DocumentMetadata(),
+                                    fetcher, fonts, {}, None)
+        document.write_pdf(target)
+    finally:
+        logger.removeHandler(captured)
+    return tuple(captured.messages), tuple(drawn)
