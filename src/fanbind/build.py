@@ -69,6 +69,7 @@ class BuildResult:
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     imposed: list = field(default_factory=list)  # impose.ImposeResult, one per book or volume
     volumes: object | None = None  # volumes.VolumePlan when the book was split
+    pdf: object | None = None  # pdf.PdfResult of the book's PDF (not of volumes)
 
 
 def open_project(project_dir: Path, metadata: Path | None = None) -> Project:
@@ -437,6 +438,7 @@ def build(
         report_pdf_findings(project, stylesheet_path, pdf, result.diagnostics)
         page_map = tuple(getattr(pdf, "page_map", ()))
         result.pages = pdf.pages
+        result.pdf = pdf
         result.outputs.append(target)
         result.timings["pdf"] = time.perf_counter() - t0
         if "imposed" in formats:

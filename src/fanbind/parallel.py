@@ -588,11 +588,21 @@ def part_key(job: _Job, part: _Part, book_pages_css: str) -> str:
     meta = anthology.meta.model_dump_json(exclude={"stories"})
     printing = job.print_config.model_dump_json() \
         if hasattr(job.print_config, "model_dump_json") else repr(job.print_config)
-    sheets = [(str(path), file_digest(path) if path.is_file() else "missing")
+    # Stylesheets by their place in the project (a moved project keeps its cache) and
+    # bytes; what they fetch is checked through the entry's dependencies.
+    sheets = [(_in_project(path, job.project_dir),
+               file_digest(path) if path.is_file() else "missing")
               for path in job.extra_stylesheets]
     return make_key("pdf-part", PART_FORMAT, documents, stories, meta, printing, job.trim,
                     book_pages_css, 0 in part.stories, job.part_css, sheets,
-                    str(job.project_dir), _renderer_versions())
+                    _renderer_versions())
+
+
+def _in_project(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 class _Digests:
