@@ -849,11 +849,12 @@ def _lay_out_front_and_back(job: _Job, parts: list[_Part], bodies: list[PartResu
         back_position = page if page % 2 == 1 else page + 1  # back matter opens on a recto
         if report:
             report("laying out the back matter")
-        stubs = tuple(sorted(folios.items()))
+        back_documents = [job.documents[i] for i in back_part.documents]
+        stubs = _stubs(folios, back_documents)
         back_stub_page = bool(stubs)
         back_layout, records = _lay_out(
-            job, job.anthology, [job.documents[i] for i in back_part.documents],
-            PartOptions(book_pages, stubs=stubs), defer=True, created=created)
+            job, job.anthology, back_documents, PartOptions(book_pages, stubs=stubs),
+            defer=True, created=created)
         pdf_module.add_margin_boxes(back_layout.rendered, records,
                                     page_offset=back_position - first_title)
         for name, page in _anchors(back_layout.rendered).items():
@@ -863,10 +864,10 @@ def _lay_out_front_and_back(job: _Job, parts: list[_Part], bodies: list[PartResu
         report("laying out the front matter")
     pad_to = getattr(job.print_config, "pad_to", None) or 0
     spare = len(bodies) + 3 + pad_to
-    front_part = parts[0]
-    front_stubs = tuple(sorted(folios.items()))
+    front_documents = [job.documents[i] for i in parts[0].documents]
+    front_stubs = _stubs(folios, front_documents)
     front_layout, _ = _lay_out(
-        job, job.anthology, [job.documents[i] for i in front_part.documents],
+        job, job.anthology, front_documents,
         PartOptions(book_pages, stubs=front_stubs, blank_pages=spare), defer=False,
         created=created)
     front_file = job.folder / "front.pdf"
@@ -908,6 +909,27 @@ def _lay_out_front_and_back(job: _Job, parts: list[_Part], bodies: list[PartResu
     return _Matter(front_file, front_result, [page_id for page_id, _ in front_layout.page_map],
                    back_file, back_result, back_ids, slots, first_body_index,
                    front_layout.geometry.trim)
+
+
+def _stubs(folios: dict[str, int], documents: list) -> tuple[tuple[str, int], ...]:
+    """The stand-ins the front or back matter needs: the targets its links name.
+
+    Only those, not every target of the book: each stand-in is an element to lay
+    out, and a 1,000-story book has thousands of targets but a contents page
+    that names only its stories.
+    """
+    from fanbind.render import XHTML_NS
+
+    wanted: set[str] = set()
+    for doc in documents:
+        for link in doc.root.iter(f"{{{XHTML_NS}}}a"):
+            href = link.get("href") or ""
+            if "://" in href or href.startswith("mailto:"):
+                continue
+            filename, _, anchor = href.partition("#")
+            wanted.add(anchor or filename.removesuffix(".xhtml"))
+    return tuple(sorted((name, folio) for name, folio in folios.items()
+                        if name in wanted or name.removesuffix("-title") in wanted))
 
 
 def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Matter,
@@ -1029,14 +1051,20 @@ def _local_pages(source) -> dict[tuple[int, int], int]:
 
 
 def _copy_destinations(out, sources) -> None:
-    """Named destinations of every part, pointing at the joined book's pages."""
+    """Named destinations of every part, pointing at the joined book's pages.
+
+    Written as one flat, sorted ``/Names`` array, as WeasyPrint writes them: a
+    200-story book has tens of thousands (every paragraph has an id), and
+    inserting them one by one into a pikepdf name tree takes seconds.
+    """
     import pikepdf
 
-    tree = pikepdf.NameTree.new(out)
+    found: dict[bytes, object] = {}
     for source, mapping in sources:
         local = _local_pages(source)
         for name, dest in _named_dests(source).items():
-            if name in tree:
+            key = str(name).encode("utf-8")
+            if key in found:
                 continue
             array = dest.get("/D") if isinstance(dest, pikepdf.Dictionary) else dest
             if not isinstance(array, pikepdf.Array) or len(array) == 0:
@@ -1044,13 +1072,17 @@ def _copy_destinations(out, sources) -> None:
             page = local.get(array[0].objgen)
             if page is None or mapping[page] is None:
                 continue
-            tree[name] = pikepdf.Array([out.pages[mapping[page]].obj,
+            found[key] = pikepdf.Array([out.pages[mapping[page]].obj,
                                         *(out.copy_foreign(v) if isinstance(v, pikepdf.Object)
                                           and not isinstance(v, pikepdf.Name | pikepdf.Array)
                                           else v for v in list(array)[1:])])
+    names = pikepdf.Array()
+    for key in sorted(found):  # name trees are sorted by the keys' bytes
+        names.append(pikepdf.String(key.decode("utf-8")))
+        names.append(found[key])
     if "/Names" not in out.Root:
         out.Root.Names = pikepdf.Dictionary()
-    out.Root.Names.Dests = tree.obj
+    out.Root.Names.Dests = out.make_indirect(pikepdf.Dictionary(Names=names))
 
 
 def _copy_outlines(out, sources) -> None:
