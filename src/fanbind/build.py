@@ -257,8 +257,9 @@ def build_time(paths: Sequence[Path]) -> dt.datetime:
 
 
 def book_cover(project: Project, anthology: Anthology, *, allow_outside: bool,
-               diagnostics: Diagnostics) -> CoverImage:
-    """The EPUB's cover: ``cover:`` from metadata.yaml, else a generated typographic one."""
+               diagnostics: Diagnostics, cache: ProjectCache | None = None) -> CoverImage:
+    """The EPUB's cover: ``cover:`` from metadata.yaml, else a generated typographic one
+    (drawn once and kept in ``cache``)."""
     from fanbind.cover import generated_cover, load_cover
 
     config = project.config
@@ -273,7 +274,7 @@ def book_cover(project: Project, anthology: Anthology, *, allow_outside: bool,
             if error.line is None and (where := config.position("cover")) is not None:
                 error.line, error.column = where
             raise
-    cover = generated_cover(anthology.meta)
+    cover = generated_cover(anthology.meta, cache=cache)
     if cover.missing:
         diagnostics.warn("FB602", metadata_file, None,
                          f"the generated cover cannot draw {cover.missing!r}: no installed font "
@@ -396,7 +397,8 @@ def build(
     cover = None
     if "epub" in formats:
         cover = book_cover(project, book.anthology, allow_outside=allow_outside,
-                           diagnostics=result.diagnostics)
+                           diagnostics=result.diagnostics, cache=store)
+        used_namespaces.append("cover")
     documents = render_book(book.anthology,
                             stylesheets=epub_stylesheets(project.config.embed_fonts),
                             cover_href=cover.file_name if cover else None,

@@ -62,6 +62,61 @@ def code_fingerprint() -> str:
     return f"{__version__}:{digest.hexdigest()[:32]}"
 
 
+@functools.cache
+def library_version(module: str, distribution: str | None = None) -> str:
+    """An installed library's version, read from its ``.dist-info`` folder's name.
+
+    ``distribution`` is the name it is installed under when that is not the
+    module's (Pillow for ``PIL``).
+
+    For cache keys: importing ftfy or charset-normalizer only to read
+    ``__version__`` costs a tenth of a second that a build whose stories all
+    come from the cache would otherwise not spend. Falls back to importing.
+    """
+    import importlib
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.origin is None:
+        return f"{module}:missing"
+    folder = Path(spec.origin).parent.parent
+    wanted = (distribution or module).replace("-", "_").lower()
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        names = []
+    for name in names:
+        project, _, version = name.removesuffix(".dist-info").rpartition("-")
+        if name.endswith(".dist-info") and project.replace("-", "_").lower() == wanted:
+            return f"{module}:{version}"
+    return f"{module}:{getattr(importlib.import_module(module), '__version__', '?')}"
+
+
+@functools.cache
+def system_fonts_digest() -> str:
+    """A digest of the fonts fontconfig offers (file, style, version), from ``fc-list``.
+
+    WeasyPrint and the cover fall back to system fonts for characters the
+    bundled faces lack, so installing or upgrading a font can change a page:
+    cached pages and covers are keyed by this (``fc-list`` takes milliseconds).
+    """
+    import shutil
+    import subprocess
+
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return "no fc-list"
+    try:
+        found = subprocess.run([fc_list, "--format", "%{file}|%{style}|%{fontversion}\n"],
+                               capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "fc-list failed"
+    return hashlib.sha256(b"".join(sorted(found.stdout.splitlines(keepends=True)))).hexdigest()
+
+
 def file_digest(path: Path) -> str:
     """The SHA-256 of a file's bytes (stylesheets, fonts, story files)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()

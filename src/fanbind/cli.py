@@ -85,6 +85,8 @@ MetadataOpt = Annotated[Path | None, typer.Option(
 
 def _trim_option(value: str | None) -> str | None:
     """``--trim`` must name a preset (a wrong one is a usage error, exit 2)."""
+    if value is None:
+        return None  # (without importing geometry, which an EPUB build never needs)
     from fanbind.geometry import TRIMS, find_trim
 
     if value is not None and find_trim(value) is None:

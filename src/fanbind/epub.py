@@ -28,12 +28,12 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ebooklib import epub
 from lxml import etree
 
 from fanbind import __version__
-from fanbind.cover import CoverImage
 from fanbind.errors import BuildError
 from fanbind.model import Anthology
 from fanbind.render import (
@@ -51,6 +51,9 @@ from fanbind.render import (
     sub,
 )
 from fanbind.resources import FONT_FILES, FONTS_DIR, STYLES_DIR
+
+if TYPE_CHECKING:
+    from fanbind.cover import CoverImage  # the cover module imports Pillow when it draws
 
 __all__ = ["EpubResult", "accessibility_metadata", "book_identifier", "epub_stylesheets",
            "nav_document", "ncx_document", "repack", "write_epub"]
@@ -427,8 +430,10 @@ def write_epub(
     book.guide = guide
 
     buffer = io.BytesIO()
+    # ebooklib's zip is only an intermediate (repack rewrites it with fixed dates and
+    # attributes): level 0 spares compressing everything twice.
     options = {"mtime": modified.astimezone(dt.UTC), "epub3_landmark": False,
-               "raise_exceptions": True, "epub3_pages": False}
+               "raise_exceptions": True, "epub3_pages": False, "compresslevel": 0}
     try:
         epub.write_epub(buffer, book, options)
     except Exception as exc:  # ebooklib raises bare exceptions from deep inside
@@ -437,8 +442,16 @@ def write_epub(
     return EpubResult(len(pages), access)
 
 
+#: Already compressed: deflating them again costs time and saves nothing.
+_STORED_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+
+
 def repack(data: bytes) -> bytes:
-    """Rewrite a zip with fixed timestamps and attributes, ``mimetype`` first and stored."""
+    """Rewrite a zip with fixed timestamps and attributes, ``mimetype`` first and stored.
+
+    Images are stored as they are (they are compressed already); everything
+    else is deflated once, at the highest level.
+    """
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as dest:
@@ -448,7 +461,7 @@ def repack(data: bytes) -> bytes:
             info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
             info.external_attr = 0o644 << 16
             info.create_system = 3
-            if name == "mimetype":
+            if name == "mimetype" or name.lower().endswith(_STORED_SUFFIXES):
                 info.compress_type = zipfile.ZIP_STORED
             else:
                 info.compress_type = zipfile.ZIP_DEFLATED

@@ -22,7 +22,6 @@ import functools
 import os
 import stat
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +31,8 @@ from fanbind.diagnostics import Diagnostic, Diagnostics
 from fanbind.errors import FanbindError
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from fanbind.config import AnthologyConfig, StoryConfig
     from fanbind.stories import LoadedStory
 
@@ -51,6 +52,7 @@ def default_jobs() -> int:
 
 def _pool(jobs: int) -> ProcessPoolExecutor:
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
@@ -77,12 +79,11 @@ def story_key(task: StoryTask, book: AnthologyConfig, data: bytes) -> str:
     the story list: language, dash style, limits…), the story's place and name
     (they are written into ids and diagnostics), and fanbind's code.
     """
-    import charset_normalizer
-    import ftfy
+    from fanbind.cache import library_version
 
     return make_key("story", data, task.meta.model_dump_json(),
                     book.model_dump_json(exclude={"stories"}), task.index, task.display_name,
-                    ftfy.__version__, charset_normalizer.__version__)
+                    library_version("ftfy"), library_version("charset_normalizer"))
 
 
 def _readable_bytes(task: StoryTask, book: AnthologyConfig) -> bytes | None:
@@ -543,26 +544,10 @@ def _renderer_versions() -> tuple[str, ...]:
         pango_version = str(pango.pango_version())
     except Exception:  # another WeasyPrint layout: the other versions still key the part
         pango_version = "?"
+    from fanbind.cache import system_fonts_digest
+
     return (weasyprint.__version__, pydyf.__version__, pango_version, pikepdf.__version__,
-            _system_fonts())
-
-
-def _system_fonts() -> str:
-    """A digest of the fonts fontconfig offers: WeasyPrint falls back to them for
-    characters the bundled faces lack, so installing or upgrading one can change a page."""
-    import hashlib
-    import shutil
-    import subprocess
-
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        return "no fc-list"
-    try:
-        found = subprocess.run([fc_list, "--format", "%{file}|%{style}|%{fontversion}\n"],
-                               capture_output=True, timeout=60, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return "fc-list failed"
-    return hashlib.sha256(b"".join(sorted(found.stdout.splitlines(keepends=True)))).hexdigest()
+            system_fonts_digest())
 
 
 def part_key(job: _Job, part: _Part, book_pages_css: str) -> str:

@@ -45,18 +45,37 @@ from __future__ import annotations
 import codecs
 import difflib
 import encodings.aliases
+import functools
 import re
 import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-import ftfy
-import ftfy.bad_codecs  # registers the "sloppy-windows-125x" codecs
-from charset_normalizer import from_bytes
-
 from fanbind.diagnostics import Diagnostic, Severity
 from fanbind.errors import StoryFileError
+
+
+# ftfy and charset-normalizer take a tenth of a second to import, and a build whose
+# stories all come from the cache needs neither: they are imported on first use.
+@functools.cache
+def _ftfy():
+    """ftfy, with its "sloppy-windows-125x" codecs registered."""
+    import ftfy
+    import ftfy.bad_codecs
+
+    return ftfy
+
+
+def _sloppy_codecs(name: str) -> codecs.CodecInfo | None:
+    """Find ftfy's "sloppy-windows-125x" codecs by name without importing ftfy first
+    (``encoding: sloppy-windows-1252`` in metadata.yaml is checked before any story is read)."""
+    if "sloppy" not in name.lower():
+        return None
+    return _ftfy().bad_codecs.search_function(name)
+
+
+codecs.register(_sloppy_codecs)
 
 __all__ = ["DEFAULT_MAX_STORY_BYTES", "DecodedText", "decode_bytes", "read_story"]
 
@@ -299,25 +318,28 @@ def _plausible(text: str, codec: str, coherence: float) -> bool:
 
 # -------------------------------------------------------------------------- mojibake
 
-_FTFY_CONFIG = ftfy.TextFixerConfig(
-    unescape_html=False,
-    remove_terminal_escapes=False,
-    fix_encoding=True,
-    restore_byte_a0=True,
-    # Replacing half-lost sequences with U+FFFD swaps visible garbage for invisible loss.
-    replace_lossy_sequences=False,
-    decode_inconsistent_utf8=True,
-    # U+0080–U+009F in text are cp1252 bytes read as Latin-1 (``it\x92s``): mojibake too.
-    fix_c1_controls=True,
-    fix_latin_ligatures=False,
-    fix_character_width=False,
-    uncurl_quotes=False,
-    fix_line_breaks=False,
-    fix_surrogates=False,
-    remove_control_chars=False,
-    normalization=None,
-    explain=False,
-)
+@functools.cache
+def _ftfy_config():
+    """ftfy's encoding fixer only: never its quote, dash, width or normalisation fixes."""
+    return _ftfy().TextFixerConfig(
+        unescape_html=False,
+        remove_terminal_escapes=False,
+        fix_encoding=True,
+        restore_byte_a0=True,
+        # Replacing half-lost sequences with U+FFFD swaps visible garbage for invisible loss.
+        replace_lossy_sequences=False,
+        decode_inconsistent_utf8=True,
+        # U+0080–U+009F in text are cp1252 bytes read as Latin-1 (``it\x92s``): mojibake too.
+        fix_c1_controls=True,
+        fix_latin_ligatures=False,
+        fix_character_width=False,
+        uncurl_quotes=False,
+        fix_line_breaks=False,
+        fix_surrogates=False,
+        remove_control_chars=False,
+        normalization=None,
+        explain=False,
+    )
 _LINE_SPLIT_RE = re.compile(r"(\r\n|\r|\n)")
 # Characters that cannot take part in mojibake: ASCII, and the curly quotes, dashes and
 # ellipsis that fill most story lines. In each single-byte encoding ftfy undoes (Latin-1,
@@ -345,7 +367,7 @@ def _repair_mojibake(text: str) -> tuple[str, int, int | None, int]:
         if not _MAY_BE_MOJIBAKE_RE.search(line):
             continue
         try:
-            fixed = ftfy.fix_encoding(line, _FTFY_CONFIG)
+            fixed = _ftfy().fix_encoding(line, _ftfy_config())
         except Exception:  # a heuristic failing on odd input must not stop the build
             continue
         if fixed == line or set(_CONTROL_RE.findall(fixed)) - set(_CONTROL_RE.findall(line)):
@@ -512,6 +534,7 @@ def _decode_detected(data: bytes, file: str) -> tuple[str, str, int]:
     # file that mixes UTF-8 (whose ” is E2 80 9D) with cp1252 still decodes; the mojibake
     # repair then fixes the UTF-8 parts, and any C1 control left over is a byte that is
     # undefined in cp1252 after all, which _looks_western rejects.
+    _ftfy()  # the sloppy codecs
     western = data.decode("sloppy-windows-1252")
     if _looks_western(_repair_mojibake(western.replace("\x00", ""))[0]):
         if _looks_turkish(western):
@@ -519,6 +542,8 @@ def _decode_detected(data: bytes, file: str) -> tuple[str, str, int]:
         return western, "cp1252", 0
 
     try:
+        from charset_normalizer import from_bytes
+
         candidates = [(match.encoding, match.coherence) for match in from_bytes(data)]
     except Exception:  # third-party heuristics: a crash there is just "no guess"
         candidates = []
