@@ -154,6 +154,24 @@ def change_one_paragraph(corpus: Path) -> tuple[Path, bytes]:
     return target, old
 
 
+def grow_early_story(corpus: Path) -> tuple[Path, bytes]:
+    """Add pages to a story in the first quarter, so every later page moves on.
+
+    The one-paragraph edit above seldom changes a page count; this one always
+    does, by several pages, which is the incremental build's hard case: the later
+    parts keep their layout and only get new folios.
+    """
+    files = sorted((corpus / "stories").glob("*.txt"))
+    target = files[len(files) // 4]
+    old = target.read_bytes()
+    extra = "\n\n".join(
+        f"A new paragraph, number {n}, added to see how a rebuild copes when the pages "
+        "after it move: long enough to fill a few lines, and there are forty of them."
+        for n in range(40))
+    target.write_bytes(old.rstrip(b"\n") + b"\n\n" + extra.encode("utf-8") + b"\n")
+    return target, old
+
+
 # ---------------------------------------------------------------- one corpus
 
 
@@ -198,9 +216,20 @@ def run_corpus(size: int, *, jobs: int | None, do_pdf: bool, do_pandoc: bool,
         clear_cache(corpus)
         build = [fanbind("build", str(corpus), "-o", str(out / "rebuild"), "-q", *jobs_args)]
         row["full_build"] = asdict(measure(build, ROOT))
+        pdf = out / "rebuild" / next((p.name for p in (out / "rebuild").glob("*.pdf")), "-")
+        row["rebuild_pages_before"] = pdf_pages(pdf)
         target, old = change_one_paragraph(corpus)
         try:
             row["rebuild"] = asdict(measure(build, ROOT))
+        finally:
+            target.write_bytes(old)
+        print(f"[{size}] rebuild after restoring it, then after adding pages to an early story",
+              flush=True)
+        row["rebuild_restored"] = asdict(measure(build, ROOT))
+        target, old = grow_early_story(corpus)
+        try:
+            row["rebuild_shift"] = asdict(measure(build, ROOT))
+            row["rebuild_pages_after"] = pdf_pages(pdf)
         finally:
             target.write_bytes(old)
     return row
@@ -337,6 +366,14 @@ def write_report(rows: dict[int, dict], info: dict, *, jobs: int | None) -> str:
     if full and again:
         lines += ["", "Incremental rebuild, 200 stories (EPUB and PDF): full build "
                   f"{full.cell()}; after changing one paragraph of one story {again.cell()}."]
+        restored, shift = _get(rebuild, "rebuild_restored"), _get(rebuild, "rebuild_shift")
+        if restored and shift:
+            lines[-1] += (f" After changing it back: {restored.cell()}. After adding 40 "
+                          "paragraphs to an early story (the book grows from "
+                          f"{rebuild.get('rebuild_pages_before') or '?'} to "
+                          f"{rebuild.get('rebuild_pages_after') or '?'} pages, so every later "
+                          f"part gets new folios): {shift.cell()} = "
+                          f"{100 * shift.wall / full.wall:.0f} % of the full build.")
     lines += ["", "## Targets", "", "| target | measured | |", "|---|---|---|"]
     for name, shown, ok in targets(rows):
         lines.append(f"| {name} | {shown} | {_mark(ok)} |")

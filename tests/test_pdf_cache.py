@@ -13,7 +13,10 @@ copy of that warm project.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,6 +103,21 @@ def test_nothing_changed_nothing_laid_out_and_the_date_still_new(warm, project: 
     assert _pages(_pdf(result)) == _pages(_pdf(warm[1]))
     created = PdfReader(_pdf(result)).metadata.creation_date
     assert created == dt.datetime.fromtimestamp(later, tz=dt.UTC)
+
+
+def test_a_fresh_process_finds_every_part(project: Path) -> None:
+    """Keys must not depend on the process: set order varies with the hash seed (with
+    seed 0, ``frozenset({"epub", "pdf"})`` iterates pdf first; with 4, epub first)."""
+    code = ("from pathlib import Path\nfrom fanbind.build import build\n"
+            f"r = build(Path({str(project)!r}), formats=('pdf',), jobs={JOBS})\n"
+            "print(list(r.pdf.parts_laid_out), list(r.pdf.parts_stamped))\n")
+    runs = []
+    for seed in ("0", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "SOURCE_DATE_EPOCH": str(EPOCH)}
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, env=env)
+        runs.append(done.stdout.splitlines()[-1])
+    assert runs[1] == "[] []"
 
 
 def test_story_text_edit_lays_out_that_part_only(project: Path) -> None:

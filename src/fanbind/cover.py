@@ -202,8 +202,9 @@ def _draw_cover(meta: AnthologyConfig) -> CoverImage:
         _draw_lines(draw, ed_lines, HEIGHT - 300 - height, ink, leading=1.2)
 
     out = io.BytesIO()
-    # zlib's default level: optimize=True tries every filter for 3 % less (0.5 s here).
-    image.save(out, "PNG", compress_level=6)
+    # Run-length zlib (Z_RLE = 3) suits flat colour: 0.04 s for 145 KB, where the
+    # default strategy takes twice as long for 120 KB and optimize=True 0.5 s.
+    image.save(out, "PNG", compress_level=6, compress_type=3)
     return CoverImage(out.getvalue(), "image/png", "images/cover.png", cover_alt(meta),
                       WIDTH, HEIGHT, generated=True, missing="".join(sorted(missing)))
 

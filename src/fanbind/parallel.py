@@ -566,7 +566,7 @@ def part_key(job: _Job, part: _Part, book_pages_css: str) -> str:
     documents = []
     for index in part.documents:
         doc = job.documents[index]
-        documents.append((doc.matter, tuple(doc.formats), doc.language,
+        documents.append((doc.matter, tuple(sorted(doc.formats)), doc.language,
                           etree.tostring(doc.root, encoding="utf-8")))
     stories = [(s.id, s.words, s.meta.model_dump_json())
                for s in (anthology.stories[i] for i in part.stories)]
