@@ -704,6 +704,31 @@ def folio_plan(rendered: RenderedDocument,
     return FolioPlan(tuple(pages), strings, tuple(sorted(root.attrib.items())), overflow)
 
 
+def _page_rule_classes(style_for: Any):
+    """A function giving, for a page type, the first one seen that the same ``@page``
+    selectors match.
+
+    Each page of a part has a page type of its own (it carries the page's index),
+    and WeasyPrint computes the margin boxes' styles per page type; pages that the
+    same selectors match get the same styles, so the stamp computes them once per
+    kind of page (opening, recto, verso, blank…) instead of once per page. Falls
+    back to every page on its own if WeasyPrint's internals are not as expected.
+    """
+    try:
+        match = style_for._page_type_match
+        selectors = [selector[2] for sheet, _origin, _specificity in style_for._sheets
+                     for _rule, selector_list, _declarations in sheet.page_rules
+                     for selector in selector_list]
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return lambda page_type: page_type
+    seen: dict[tuple[bool, ...], Any] = {}
+
+    def representative(page_type: Any) -> Any:
+        return seen.setdefault(tuple(match(s, page_type) for s in selectors), page_type)
+
+    return representative
+
+
 def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total: int | None,
                  project_dir: Path, extra_stylesheets: tuple[Path, ...], geometry_css: str,
                  part_css: str = "") -> tuple[tuple[str, ...], tuple[bool, ...]]:
@@ -762,8 +787,13 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
                 context.string_set[name][number] = list(values)
         page_boxes = []
         drawn: list[bool] = []
-        for page_type, recorded, number in plan.pages:
-            set_page_type_computed_styles(page_type, html, context.style_for)
+        same_rules = _page_rule_classes(context.style_for)
+        styled: set[Any] = set()
+        for recorded_type, recorded, number in plan.pages:
+            page_type = same_rules(recorded_type)
+            if page_type not in styled:
+                set_page_type_computed_styles(page_type, html, context.style_for)
+                styled.add(page_type)
             style = context.style_for(page_type)
             style["overflow"] = plan.overflow
             page = boxes.PageBox(page_type, style)
