@@ -40,9 +40,16 @@ def story_lines(loaded: LoadedStory, *, marked: bool) -> list[str]:
         # The plain text always opens with the title line, as a story file should,
         # so reading the normalized text again finds the same title and body.
         emit("TITLE", story.title, parsed.title_line)
-    for label, paragraphs in (("SUMMARY", story.summary), ("NOTES", story.notes)):
+    # In plain text, front and end notes keep AO3's labels, so the text read again
+    # puts them back where they were instead of into the story.
+    for kind, label, paragraphs in (("SUMMARY", "Summary:", story.summary),
+                                    ("NOTES", "Notes:", story.notes)):
+        if paragraphs and not marked:
+            lines.extend([label, ""])
         for paragraph in paragraphs:
-            emit(label, plain_text(paragraph.inlines), None)
+            emit(kind, plain_text(paragraph.inlines), None)
+    if (story.summary or story.notes) and not marked:
+        lines.extend(["Chapter Text", ""])
     for chapter in story.chapters:
         if chapter.title:
             emit("CHAPTER", chapter.title, chapter.origin.line if chapter.origin else None)
@@ -54,6 +61,8 @@ def story_lines(loaded: LoadedStory, *, marked: bool) -> list[str]:
                 emit("HEADING", plain_text(block.inlines), line)
             elif isinstance(block, SceneBreak):
                 emit("BREAK", "* * *", line)
+    if story.end_notes and not marked:
+        lines.extend(["Chapter End Notes", ""])
     for paragraph in story.end_notes:
         emit("ENDNOTE", plain_text(paragraph.inlines), None)
     return lines
