@@ -85,6 +85,7 @@ def warm(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
         path.write_text("\n\n".join(blocks[:PARAGRAPHS]) + "\n", encoding="utf-8")
     result = _build(root)
     assert result.pdf.parts == 5 and result.pdf.parts_laid_out == (0, 1, 2, 3, 4)
+    assert result.pdf.matter_laid_out == ("back", "front")
     return root, result
 
 
@@ -100,6 +101,7 @@ def test_nothing_changed_nothing_laid_out_and_the_date_still_new(warm, project: 
     later = EPOCH + 86_400 * 30
     result = _build(project, epoch=later)
     assert result.pdf.parts_laid_out == () and result.pdf.parts_stamped == ()
+    assert result.pdf.matter_laid_out == ()  # the date is not in the front matter's key
     assert _pages(_pdf(result)) == _pages(_pdf(warm[1]))
     created = PdfReader(_pdf(result)).metadata.creation_date
     assert created == dt.datetime.fromtimestamp(later, tz=dt.UTC)
@@ -142,6 +144,7 @@ def test_page_shift_renumbers_the_later_parts(warm, project: Path) -> None:
     result = _build(project)
     assert result.pdf.parts_laid_out == (1,)
     assert {1, 2, 3, 4} <= set(result.pdf.parts_stamped)
+    assert result.pdf.matter_laid_out == ("back", "front")  # their page numbers moved
     assert 0 not in result.pdf.parts_stamped  # before the edit: nothing moved
     before, after = _pages(_pdf(warm[1])), _pages(_pdf(result))
     assert len(after) > len(before)

@@ -18,11 +18,10 @@ pickled once per story.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 import stat
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -229,7 +228,7 @@ PART_NAMESPACE = "pdf-parts"
 STAMP_NAMESPACE = "pdf-folios"
 BOOK_NAMESPACE = "pdf-book"
 #: Every namespace a parallel PDF build reads, for :meth:`ProjectCache.prune`.
-PDF_NAMESPACES = (PART_NAMESPACE, STAMP_NAMESPACE, BOOK_NAMESPACE)
+PDF_NAMESPACES = (PART_NAMESPACE, STAMP_NAMESPACE, BOOK_NAMESPACE, "pdf-matter")
 START_LEFT_CLASS = "fanbind-start-left"
 STUB_CLASS = "fanbind-stubs"
 #: Stories per part. Small parts make an edit cheap to lay out again and keep a
@@ -357,8 +356,6 @@ _JOB: _Job | None = None
 
 
 def _sub_anthology(anthology, indexes: Sequence[int]):
-    from dataclasses import replace
-
     return replace(anthology, stories=tuple(anthology.stories[i] for i in indexes))
 
 
@@ -530,26 +527,6 @@ def _named_dests(pdf) -> dict[str, object]:
 # ---------------------------------------------------------------- cache keys
 
 
-@functools.cache
-def _renderer_versions() -> tuple[str, ...]:
-    """What shapes a laid-out page besides its input: WeasyPrint, pydyf, Pango, pikepdf
-    and the system's fonts."""
-    import pikepdf
-    import pydyf
-    import weasyprint
-
-    try:
-        from weasyprint.text.ffi import pango
-
-        pango_version = str(pango.pango_version())
-    except Exception:  # another WeasyPrint layout: the other versions still key the part
-        pango_version = "?"
-    from fanbind.cache import system_fonts_digest
-
-    return (weasyprint.__version__, pydyf.__version__, pango_version, pikepdf.__version__,
-            system_fonts_digest())
-
-
 def part_key(job: _Job, part: _Part, book_pages_css: str) -> str:
     """Everything a story part's layout reads, hashed (see the section comment).
 
@@ -558,18 +535,26 @@ def part_key(job: _Job, part: _Part, book_pages_css: str) -> str:
     are read here; what they fetch (fonts, images, ``@import``) is checked
     against the digests stored with the entry (:func:`_dependencies_match`).
     """
+    return _layout_key(job, "pdf-part", part.documents, part.stories, book_pages_css,
+                       0 in part.stories)
+
+
+def _layout_key(job: _Job, kind: str, documents: Sequence[int], stories: Sequence[int],
+                book_pages_css: str, *options: object) -> str:
+    """The key of a layout of ``documents`` (indexes) with ``stories`` in its anthology."""
     from lxml import etree
 
     from fanbind.cache import file_digest, make_key
+    from fanbind.pdf import renderer_versions
 
     anthology = job.anthology
-    documents = []
-    for index in part.documents:
+    serialised = []
+    for index in documents:
         doc = job.documents[index]
-        documents.append((doc.matter, tuple(sorted(doc.formats)), doc.language,
-                          etree.tostring(doc.root, encoding="utf-8")))
-    stories = [(s.id, s.words, s.meta.model_dump_json())
-               for s in (anthology.stories[i] for i in part.stories)]
+        serialised.append((doc.matter, tuple(sorted(doc.formats)), doc.language,
+                           etree.tostring(doc.root, encoding="utf-8")))
+    story_data = [(s.id, s.words, s.meta.model_dump_json())
+                  for s in (anthology.stories[i] for i in stories)]
     meta = anthology.meta.model_dump_json(exclude={"stories"})
     printing = job.print_config.model_dump_json() \
         if hasattr(job.print_config, "model_dump_json") else repr(job.print_config)
@@ -578,9 +563,8 @@ def part_key(job: _Job, part: _Part, book_pages_css: str) -> str:
     sheets = [(_in_project(path, job.project_dir),
                file_digest(path) if path.is_file() else "missing")
               for path in job.extra_stylesheets]
-    return make_key("pdf-part", PART_FORMAT, documents, stories, meta, printing, job.trim,
-                    book_pages_css, 0 in part.stories, job.part_css, sheets,
-                    _renderer_versions())
+    return make_key(kind, PART_FORMAT, serialised, story_data, meta, printing, job.trim,
+                    book_pages_css, job.part_css, sheets, renderer_versions(), *options)
 
 
 def _in_project(path: Path, root: Path) -> str:
@@ -723,8 +707,6 @@ class _Workers:
 def _build_once(job: _Job, parts: list[_Part], workers: _Workers, book_pages: int, *,
                 created, cache: ProjectCache | None, report, target: Path):
     """One layout of the whole book with the gutter of ``book_pages``; joined into ``target``."""
-    from dataclasses import replace
-
     from fanbind.cache import make_key
     from fanbind.geometry import page_geometry
     from fanbind.pdf import uses_page_total
@@ -763,7 +745,8 @@ def _build_once(job: _Job, parts: list[_Part], workers: _Workers, book_pages: in
     offsets = [0] + [position - first_title for position in positions[1:]]
 
     front_and_back = _lay_out_front_and_back(job, parts, ordered, positions, book_pages,
-                                             created=created, report=report)
+                                             geometry_css=geometry_css, cache=cache,
+                                             digests=digests, report=report)
     total = front_and_back.total
     page_total = total if uses_page_total(job.extra_stylesheets) else None
 
@@ -788,84 +771,124 @@ def _build_once(job: _Job, parts: list[_Part], workers: _Workers, book_pages: in
             cache.put(STAMP_NAMESPACE, stamp_keys[index], (path.read_bytes(), drawn))
     if report:
         report("joining the parts")
-    joined = _join(job, ordered, positions, front_and_back, target)
+    joined = _join(job, ordered, positions, front_and_back, target, created=created)
     return replace(joined, parts=len(ordered), parts_laid_out=tuple(missing),
-                   parts_stamped=tuple(unstamped))
+                   parts_stamped=tuple(unstamped), matter_laid_out=front_and_back.laid_out)
+
+
+MATTER_NAMESPACE = "pdf-matter"
+
+
+@dataclass
+class _Laid:
+    """The front or back matter laid out (what the join needs; what the cache keeps)."""
+
+    file: Path | None
+    pages: int
+    ids: list[str]  # page map ids, one per page
+    anchors: dict[str, int]
+    result: object  # fanbind.pdf.PdfResult of the laid-out matter
+    trim: str
 
 
 @dataclass
 class _Matter:
     """The front and back matter, laid out with the real numbers, and the page order."""
 
-    front_file: Path
-    front_result: object
-    front_ids: list[str]
-    back_file: Path | None
-    back_result: object | None
-    back_ids: list[str]
+    front: _Laid
+    back: _Laid | None
     slots: list[tuple[str, int, int]]  # ("front"|"blank"|"body"|"back", part, local page)
     first_body_index: int  # 0-based index of folio 1 in the joined book
-    trim: str
+    laid_out: tuple[str, ...]  # which of "back", "front" this build laid out
 
     @property
     def total(self) -> int:
         return len(self.slots)
 
 
-def _lay_out_front_and_back(job: _Job, parts: list[_Part], bodies: list[PartResult],
-                            positions: list[int], book_pages: int, *, created,
-                            report) -> _Matter:
-    """Lay out the back and front matter here, with the real numbers; plan the page order."""
+def _lay_out_matter(job: _Job, kind: str, part: _Part, options: PartOptions, *,
+                    page_offset: int | None, geometry_css: str,
+                    cache: ProjectCache | None, digests: _Digests, report) -> tuple[_Laid, bool]:
+    """The front (``page_offset`` None: its own roman folios) or back matter, from the
+    cache when its documents, the numbers its links print and the settings are unchanged.
+
+    Laid out with :data:`PART_CREATED`: the join writes the build date into the book's
+    metadata, so an edit that only moves the date keeps these cached too.
+    """
     from fanbind import pdf as pdf_module
 
+    everything = range(len(job.anthology.stories))  # the head names every story's authors
+    # Not options.book_pages: it matters only through the geometry (the gutter row).
+    key = _layout_key(job, "pdf-matter", part.documents, everything, geometry_css, kind,
+                      options.stubs, options.blank_pages, options.css,
+                      page_offset) if cache is not None else ""
+    entry = cache.get(MATTER_NAMESPACE, key) if cache is not None else None
+    target = job.folder / f"{kind}.pdf"
+    if isinstance(entry, dict) and _dependencies_match(entry, digests):
+        laid: _Laid = entry["laid"]
+        target.write_bytes(entry["pdf"])
+        laid.file = target
+        return laid, False
+    if report:
+        report(f"laying out the {kind} matter")
+    documents = [job.documents[i] for i in part.documents]
+    layout, records = _lay_out(job, job.anthology, documents, options,
+                               defer=page_offset is not None, created=PART_CREATED)
+    if page_offset is not None:
+        pdf_module.add_margin_boxes(layout.rendered, records, page_offset=page_offset)
+    result = pdf_module.write_layout(layout, target)
+    laid = _Laid(target, len(layout.rendered.pages), [i for i, _ in layout.page_map],
+                 _anchors(layout.rendered), result, layout.geometry.trim)
+    if cache is not None:
+        cache.put(MATTER_NAMESPACE, key, {
+            "pdf": target.read_bytes(), "laid": replace(laid, file=None),
+            "dependencies": tuple((uri, digests.of(uri))
+                                  for uri in dict.fromkeys(getattr(result, "fetched", ())))})
+    return laid, True
+
+
+def _lay_out_front_and_back(job: _Job, parts: list[_Part], bodies: list[PartResult],
+                            positions: list[int], book_pages: int, *, geometry_css: str,
+                            cache: ProjectCache | None, digests: _Digests,
+                            report) -> _Matter:
+    """Lay out the back and front matter here, with the real numbers; plan the page order."""
     counts = [b.pages for b in bodies]
     first_title = positions[0] + bodies[0].opening  # virtual physical page of folio 1
     folios: dict[str, int] = {}
     for position, body in zip(positions, bodies, strict=True):
         for name, page in body.anchors.items():
             folios.setdefault(name, position + page - first_title + 1)
+    laid_out: list[str] = []
 
     back_part = next((p for p in parts if p.kind == "back"), None)
-    back_layout = None
+    back = None
     back_position = 0
     back_stub_page = False
     if back_part is not None:
         page = positions[-1] + counts[-1]
         back_position = page if page % 2 == 1 else page + 1  # back matter opens on a recto
-        if report:
-            report("laying out the back matter")
-        back_documents = [job.documents[i] for i in back_part.documents]
-        stubs = _stubs(folios, back_documents)
+        stubs = _stubs(folios, [job.documents[i] for i in back_part.documents])
         back_stub_page = bool(stubs)
-        back_layout, records = _lay_out(
-            job, job.anthology, back_documents, PartOptions(book_pages, stubs=stubs),
-            defer=True, created=created)
-        pdf_module.add_margin_boxes(back_layout.rendered, records,
-                                    page_offset=back_position - first_title)
-        for name, page in _anchors(back_layout.rendered).items():
+        back, fresh = _lay_out_matter(
+            job, "back", back_part, PartOptions(book_pages, stubs=stubs),
+            page_offset=back_position - first_title, geometry_css=geometry_css, cache=cache,
+            digests=digests, report=report)
+        laid_out += ["back"] if fresh else []
+        for name, page in back.anchors.items():
             folios.setdefault(name, back_position + page - first_title + 1)
 
-    if report:
-        report("laying out the front matter")
     pad_to = getattr(job.print_config, "pad_to", None) or 0
     spare = len(bodies) + 3 + pad_to
-    front_documents = [job.documents[i] for i in parts[0].documents]
-    front_stubs = _stubs(folios, front_documents)
-    front_layout, _ = _lay_out(
-        job, job.anthology, front_documents,
-        PartOptions(book_pages, stubs=front_stubs, blank_pages=spare), defer=False,
-        created=created)
-    front_file = job.folder / "front.pdf"
-    front_result = pdf_module.write_layout(front_layout, front_file)
-    back_file = back_result = None
-    if back_layout is not None:
-        back_file = job.folder / "back.pdf"
-        back_result = pdf_module.write_layout(back_layout, back_file)
+    front_stubs = _stubs(folios, [job.documents[i] for i in parts[0].documents])
+    front, fresh = _lay_out_matter(
+        job, "front", parts[0], PartOptions(book_pages, stubs=front_stubs, blank_pages=spare),
+        page_offset=None, geometry_css=geometry_css, cache=cache, digests=digests,
+        report=report)
+    laid_out += ["front"] if fresh else []
 
     # The page order. Blank pages come from the spare pages at the end of the front.
-    front_pages = len(front_layout.rendered.pages) - spare - (1 if front_stubs else 0)
-    blanks = iter(range(front_pages + (1 if front_stubs else 0),
-                        len(front_layout.rendered.pages)))
+    front_pages = front.pages - spare - (1 if front_stubs else 0)
+    blanks = iter(range(front_pages + (1 if front_stubs else 0), front.pages))
     slots: list[tuple[str, int, int]] = [("front", 0, local) for local in range(front_pages)]
 
     def blank() -> None:
@@ -881,19 +904,15 @@ def _lay_out_front_and_back(job: _Job, parts: list[_Part], bodies: list[PartResu
         while len(slots) - start < position - positions[0]:
             blank()
         slots.extend(("body", index, local) for local in range(body.pages))
-    back_ids: list[str] = []
-    if back_layout is not None:
+    if back is not None:
         while len(slots) - start < back_position - positions[0]:
             blank()
-        back_ids = [page_id for page_id, _ in back_layout.page_map]
-        real = len(back_layout.rendered.pages) - (1 if back_stub_page else 0)
+        real = back.pages - (1 if back_stub_page else 0)
         slots.extend(("back", 0, local) for local in range(real))
     if pad_to:
         while len(slots) % pad_to:
             blank()
-    return _Matter(front_file, front_result, [page_id for page_id, _ in front_layout.page_map],
-                   back_file, back_result, back_ids, slots, first_body_index,
-                   front_layout.geometry.trim)
+    return _Matter(front, back, slots, first_body_index, tuple(laid_out))
 
 
 def _stubs(folios: dict[str, int], documents: list) -> tuple[tuple[str, int], ...]:
@@ -918,14 +937,14 @@ def _stubs(folios: dict[str, int], documents: list) -> tuple[tuple[str, int], ..
 
 
 def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Matter,
-          target: Path):
+          target: Path, *, created):
     """Assemble the pages in :attr:`_Matter.slots` order, the folios laid over the stories."""
     import pikepdf
 
     from fanbind import pdf as pdf_module
 
     out = pikepdf.Pdf.new()
-    front = _open_pdf(matter.front_file)
+    front = _open_pdf(matter.front.file)
     opened = [front]
     body_pdfs = []
     stamp_pdfs = []
@@ -934,7 +953,7 @@ def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Ma
         body_pdfs.append(_open_pdf(body.file))
         stamp_pdfs.append(_open_pdf(body.stamp))
     opened += body_pdfs + stamp_pdfs
-    back = _open_pdf(matter.back_file) if matter.back_file is not None else None
+    back = _open_pdf(matter.back.file) if matter.back is not None else None
     if back is not None:
         opened.append(back)
     mappings: dict[tuple[str, int], list[int | None]] = {
@@ -964,9 +983,10 @@ def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Ma
         mappings[(kind, part)][local] = count
         count += 1
         if kind == "front":
-            ids.append(matter.front_ids[local])
+            ids.append(matter.front.ids[local])
         elif kind == "back":
-            ids.append(matter.back_ids[local] if local < len(matter.back_ids) else None)
+            assert matter.back is not None
+            ids.append(matter.back.ids[local] if local < len(matter.back.ids) else None)
         else:
             body = bodies[part]
             ids.append(body.ids[local] if local < len(body.ids) else None)
@@ -979,6 +999,9 @@ def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Ma
     _copy_outlines(out, sources)
     for key, value in front.docinfo.items():
         out.docinfo[key] = value
+    for key in ("/CreationDate", "/ModDate"):  # the front was laid out with PART_CREATED
+        if key in out.docinfo:
+            out.docinfo[key] = pikepdf.String(pdf_module.pdf_date(created))
     for key in ("/Lang", "/PageMode", "/ViewerPreferences"):
         if key in front.Root:
             out.Root[key] = out.copy_foreign(front.Root[key]) \
@@ -992,14 +1015,14 @@ def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Ma
     warnings = [w for b in bodies for w in b.warnings]
     refused = [r for b in bodies for r in b.refused]
     fetched = [f for b in bodies for f in b.fetched]
-    for result in (matter.front_result, matter.back_result):
+    for result in (matter.front.result, matter.back.result if matter.back else None):
         if result is not None:
             warnings += list(result.warnings)
             refused += list(result.refused)
             fetched += list(getattr(result, "fetched", ()))
     return pdf_module.PdfResult(total, tuple(dict.fromkeys(refused)),
                                 tuple(dict.fromkeys(warnings)), page_map=page_map,
-                                trim=matter.trim, fetched=tuple(dict.fromkeys(fetched)))
+                                trim=matter.front.trim, fetched=tuple(dict.fromkeys(fetched)))
 
 
 def _lay_over(pdf, page, stamp_page, local: int) -> None:

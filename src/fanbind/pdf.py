@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -131,10 +132,12 @@ class PdfResult:
     ladders: int = 0
     fetched: tuple[str, ...] = ()
     #: Laid out in parts (:mod:`fanbind.parallel`): how many story parts, which of them
-    #: were laid out by this build (the rest came from the cache) and which got new folios.
+    #: were laid out by this build (the rest came from the cache), which got new
+    #: folios, and which of "back" and "front" matter were laid out.
     parts: int = 0
     parts_laid_out: tuple[int, ...] = ()
     parts_stamped: tuple[int, ...] = ()
+    matter_laid_out: tuple[str, ...] = ()
 
 
 def join_documents(anthology: Anthology, documents: list[Document]) -> etree._Element:
@@ -830,3 +833,28 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
     finally:
         logger.removeHandler(captured)
     return tuple(captured.messages), tuple(drawn)
+
+
+@functools.cache
+def renderer_versions() -> tuple[str, ...]:
+    """What shapes a laid-out page besides its input, for cache keys: WeasyPrint,
+    pydyf, Pango, pikepdf and the system's fonts (:func:`fanbind.cache.system_fonts_digest`)."""
+    import pikepdf
+    import pydyf
+    import weasyprint
+
+    from fanbind.cache import system_fonts_digest
+
+    try:
+        from weasyprint.text.ffi import pango
+
+        pango_version = str(pango.pango_version())
+    except Exception:  # another WeasyPrint layout: the other versions still key the part
+        pango_version = "?"
+    return (weasyprint.__version__, pydyf.__version__, pango_version, pikepdf.__version__,
+            system_fonts_digest())
+
+
+def pdf_date(created: dt.datetime) -> str:
+    """``created`` as WeasyPrint writes it into /CreationDate (``D:20240214000000Z``)."""
+    return created.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%SZ")
