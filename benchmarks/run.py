@@ -183,7 +183,7 @@ def run_corpus(size: int, *, jobs: int | None, do_pdf: bool, do_pandoc: bool,
     out.mkdir(parents=True)
     title = f"Bonds of the Leaf: {size} Stories"
     jobs_args = ["--jobs", str(jobs)] if jobs else []
-    row: dict = {"size": size, "words": words_in(corpus)}
+    row: dict = {"size": size, "words": words_in(corpus), "load_start": os.getloadavg()[0]}
 
     print(f"[{size}] fanbind EPUB (cold)", flush=True)
     clear_cache(corpus)
@@ -232,6 +232,7 @@ def run_corpus(size: int, *, jobs: int | None, do_pdf: bool, do_pandoc: bool,
             row["rebuild_pages_after"] = pdf_pages(pdf)
         finally:
             target.write_bytes(old)
+    row["load_end"] = os.getloadavg()[0]
     return row
 
 
@@ -361,6 +362,11 @@ def write_report(rows: dict[int, dict], info: dict, *, jobs: int | None) -> str:
             f"| {size:,} stories | {row['words']:,} | {epub_cell} | {pe.cell() if pe else '—'} "
             f"| {_ratio(fe, pe)} | {fp.cell() if fp else '—'} | {row.get('pages') or '—'} "
             f"| {pp.cell() if pp else '—'} | {_ratio(fp, pp)} |")
+    loads = [f"{size:,}: {rows[size]['load_start']:.1f} → {rows[size]['load_end']:.1f}"
+             for size in sorted(rows) if "load_start" in rows[size] and "load_end" in rows[size]]
+    if loads:
+        lines += ["", "Load average (1 minute) when each corpus started → ended, on 2 cores: "
+                  + "; ".join(loads) + ". Above 1, other work was competing for the cores."]
     rebuild = rows.get(200, {})
     full, again = _get(rebuild, "full_build"), _get(rebuild, "rebuild")
     if full and again:

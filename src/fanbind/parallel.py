@@ -936,24 +936,107 @@ def _stubs(folios: dict[str, int], documents: list) -> tuple[tuple[str, int], ..
                         if name in wanted or name.removesuffix("-title") in wanted))
 
 
+#: Books of more pages than this are joined in a process of their own: qpdf holds
+#: every copied page in memory (about 200 MB for 3,000 pages), which should not add
+#: to the memory of this process, which holds the whole book's text and documents.
+JOIN_APART_PAGES = 1500
+
+
+@dataclass
+class _JoinPlan:
+    """What the join needs, as plain data (it may run in a process of its own)."""
+
+    front_file: Path
+    front_ids: list[str]
+    back_file: Path | None
+    back_ids: list[str]
+    slots: list[tuple[str, int, int]]
+    first_body_index: int
+    bodies: list[tuple[Path, Path, tuple[bool, ...], tuple[str, ...]]]  # file, stamp, drawn, ids
+    target: Path
+    date: str  # /CreationDate and /ModDate
+
+
 def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Matter,
           target: Path, *, created):
     """Assemble the pages in :attr:`_Matter.slots` order, the folios laid over the stories."""
-    import pikepdf
-
     from fanbind import pdf as pdf_module
 
+    plan = _JoinPlan(matter.front.file, matter.front.ids,  # type: ignore[arg-type]
+                     matter.back.file if matter.back else None,
+                     matter.back.ids if matter.back else [], matter.slots,
+                     matter.first_body_index,
+                     [(b.file, b.stamp, b.drawn, b.ids) for b in bodies],  # type: ignore[misc]
+                     target, pdf_module.pdf_date(created))
+    if matter.total > JOIN_APART_PAGES:
+        total, ids = _assemble_apart(plan, job.folder)
+    else:
+        total, ids = _assemble(plan)
+    page_map = _relabel(list(ids), plan.first_body_index)
+    warnings = [w for b in bodies for w in b.warnings]
+    refused = [r for b in bodies for r in b.refused]
+    fetched = [f for b in bodies for f in b.fetched]
+    for result in (matter.front.result, matter.back.result if matter.back else None):
+        if result is not None:
+            warnings += list(result.warnings)
+            refused += list(result.refused)
+            fetched += list(getattr(result, "fetched", ()))
+    return pdf_module.PdfResult(total, tuple(dict.fromkeys(refused)),
+                                tuple(dict.fromkeys(warnings)), page_map=page_map,
+                                trim=matter.front.trim, fetched=tuple(dict.fromkeys(fetched)))
+
+
+def _assemble_apart(plan: _JoinPlan, folder: Path) -> tuple[int, tuple[str | None, ...]]:
+    """:func:`_assemble` in a new Python process (``python -m fanbind.parallel``).
+
+    A new interpreter rather than a fork: a fork would start with this process's
+    memory. An OS error there (a full disk) comes back as the same OSError.
+    """
+    import pickle
+    import subprocess
+    import sys
+
+    plan_file, result_file = folder / "join-plan.pickle", folder / "join-result.pickle"
+    plan_file.write_bytes(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
+    done = subprocess.run([sys.executable, "-m", "fanbind.parallel", "--join", str(plan_file),
+                           str(result_file)], capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not result_file.exists():
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RuntimeError(f"joining the PDF parts failed: {last}")
+    outcome = pickle.loads(result_file.read_bytes())
+    if outcome[0] == "oserror":
+        raise OSError(outcome[1], outcome[2], str(plan.target))
+    return outcome[1], outcome[2]
+
+
+def _join_main(argv: list[str]) -> int:
+    """``python -m fanbind.parallel --join PLAN RESULT``: the join, for :func:`_assemble_apart`."""
+    import pickle
+
+    plan_file, result_file = Path(argv[1]), Path(argv[2])
+    plan = pickle.loads(plan_file.read_bytes())  # written by our parent, in its own temp folder
+    try:
+        outcome: tuple = ("ok", *_assemble(plan))
+    except OSError as error:
+        outcome = ("oserror", error.errno, error.strerror or str(error))
+    result_file.write_bytes(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+    return 0
+
+
+def _assemble(plan: _JoinPlan) -> tuple[int, tuple[str | None, ...]]:
+    """Write the joined book to ``plan.target``: its page count and the page map's ids."""
+    import pikepdf
+
     out = pikepdf.Pdf.new()
-    front = _open_pdf(matter.front.file)
+    front = _open_pdf(plan.front_file)
     opened = [front]
     body_pdfs = []
     stamp_pdfs = []
-    for body in bodies:
-        assert body.file is not None and body.stamp is not None
-        body_pdfs.append(_open_pdf(body.file))
-        stamp_pdfs.append(_open_pdf(body.stamp))
+    for file, stamp, _drawn, _ids in plan.bodies:
+        body_pdfs.append(_open_pdf(file))
+        stamp_pdfs.append(_open_pdf(stamp))
     opened += body_pdfs + stamp_pdfs
-    back = _open_pdf(matter.back.file) if matter.back is not None else None
+    back = _open_pdf(plan.back_file) if plan.back_file is not None else None
     if back is not None:
         opened.append(back)
     mappings: dict[tuple[str, int], list[int | None]] = {
@@ -966,14 +1049,15 @@ def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Ma
              **{("body", i): list(p.pages) for i, p in enumerate(body_pdfs)}}
     if back is not None:
         pages[("back", 0)] = list(back.pages)
-    for index, (body, stamp) in enumerate(zip(bodies, stamp_pdfs, strict=True)):
+    for index, stamp in enumerate(stamp_pdfs):
+        drawn = plan.bodies[index][2]
         # The folios go onto the part's own pages, before they are copied.
         for local, stamp_page in enumerate(stamp.pages):
-            if body.drawn[local]:
+            if drawn[local]:
                 _lay_over(body_pdfs[index], pages[("body", index)][local], stamp_page, local)
     ids: list[str | None] = []
     count = 0
-    for kind, part, local in matter.slots:
+    for kind, part, local in plan.slots:
         if kind == "blank":
             out.pages.append(pages[("front", 0)][local])
             ids.append(None)
@@ -983,13 +1067,12 @@ def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Ma
         mappings[(kind, part)][local] = count
         count += 1
         if kind == "front":
-            ids.append(matter.front.ids[local])
+            ids.append(plan.front_ids[local])
         elif kind == "back":
-            assert matter.back is not None
-            ids.append(matter.back.ids[local] if local < len(matter.back.ids) else None)
+            ids.append(plan.back_ids[local] if local < len(plan.back_ids) else None)
         else:
-            body = bodies[part]
-            ids.append(body.ids[local] if local < len(body.ids) else None)
+            body_ids = plan.bodies[part][3]
+            ids.append(body_ids[local] if local < len(body_ids) else None)
     sources = [(front, mappings[("front", 0)])]
     sources += [(p, mappings[("body", i)]) for i, p in enumerate(body_pdfs)]
     if back is not None:
@@ -1001,28 +1084,17 @@ def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Ma
         out.docinfo[key] = value
     for key in ("/CreationDate", "/ModDate"):  # the front was laid out with PART_CREATED
         if key in out.docinfo:
-            out.docinfo[key] = pikepdf.String(pdf_module.pdf_date(created))
+            out.docinfo[key] = pikepdf.String(plan.date)
     for key in ("/Lang", "/PageMode", "/ViewerPreferences"):
         if key in front.Root:
             out.Root[key] = out.copy_foreign(front.Root[key]) \
                 if isinstance(front.Root[key], pikepdf.Dictionary) else front.Root[key]
 
-    page_map = _relabel(ids, matter.first_body_index)
-    out.save(target, deterministic_id=True)
+    out.save(plan.target, deterministic_id=True)
     total = len(out.pages)
     for source in opened:
         source.close()
-    warnings = [w for b in bodies for w in b.warnings]
-    refused = [r for b in bodies for r in b.refused]
-    fetched = [f for b in bodies for f in b.fetched]
-    for result in (matter.front.result, matter.back.result if matter.back else None):
-        if result is not None:
-            warnings += list(result.warnings)
-            refused += list(result.refused)
-            fetched += list(getattr(result, "fetched", ()))
-    return pdf_module.PdfResult(total, tuple(dict.fromkeys(refused)),
-                                tuple(dict.fromkeys(warnings)), page_map=page_map,
-                                trim=matter.front.trim, fetched=tuple(dict.fromkeys(fetched)))
+    return total, tuple(ids)
 
 
 def _lay_over(pdf, page, stamp_page, local: int) -> None:
@@ -1133,3 +1205,11 @@ def _copy_outlines(out, sources) -> None:
             with source.open_outline() as theirs:
                 for item in theirs.root:
                     outline.root.append(convert(item, local, mapping))
+
+
+if __name__ == "__main__":  # python -m fanbind.parallel --join PLAN RESULT
+    import sys
+
+    from fanbind.parallel import _join_main
+
+    sys.exit(_join_main(sys.argv[1:]))
