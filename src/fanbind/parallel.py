@@ -210,25 +210,30 @@ def load_stories(
 #   ``target-counter()`` print the real number); that page is left out of the join.
 # * The outline (story › chapter), named destinations for the internal links,
 #   the document information (from the front matter, which carries the whole
-#   book's metadata and the build date) and a deterministic file identifier.
+#   book's metadata; the build date is written in by the join) and a
+#   deterministic file identifier. A book of more than JOIN_APART_PAGES pages is
+#   joined in a Python process of its own, for memory.
 #
 # Incremental builds. With a :class:`~fanbind.cache.ProjectCache`, each story
 # part's PDF, page count, sides, link targets, page map and folio plan are kept
 # under a key made of everything its layout reads (:func:`part_key`): the
 # serialised XHTML of its documents, the book settings, the page geometry (the
-# gutter row), the stylesheets, the versions of WeasyPrint, pydyf and Pango and
-# fanbind's code — never the build date or the page offset. The files the
-# layout fetched (fonts, images, imported stylesheets) are stored with their
-# digests and checked on every hit. Folio stamps are cached by part and offset.
-# An edit to one story then lays out one part again; if its page count changes
-# by an odd number of sides, the later parts keep their layout and only get
-# new folios.
+# gutter row), the stylesheets, the versions of WeasyPrint, pydyf, Pango and
+# pikepdf, the system's font list and fanbind's code — never the build date or
+# the page offset. The files the layout fetched (fonts, images, imported
+# stylesheets) are stored with their digests and checked on every hit. Folio
+# stamps are cached by part and offset; the front and back matter by their
+# documents and the page numbers their links print. An edit to one story then
+# lays out one part again; when the story's length changes the pages after it,
+# the later parts keep their layout and only get new folios, and the contents
+# are laid out again.
 
 PART_NAMESPACE = "pdf-parts"
 STAMP_NAMESPACE = "pdf-folios"
 BOOK_NAMESPACE = "pdf-book"
 #: Every namespace a parallel PDF build reads, for :meth:`ProjectCache.prune`.
-PDF_NAMESPACES = (PART_NAMESPACE, STAMP_NAMESPACE, BOOK_NAMESPACE, "pdf-matter")
+MATTER_NAMESPACE = "pdf-matter"
+PDF_NAMESPACES = (PART_NAMESPACE, STAMP_NAMESPACE, BOOK_NAMESPACE, MATTER_NAMESPACE)
 START_LEFT_CLASS = "fanbind-start-left"
 STUB_CLASS = "fanbind-stubs"
 #: Stories per part. Small parts make an edit cheap to lay out again and keep a
@@ -774,9 +779,6 @@ def _build_once(job: _Job, parts: list[_Part], workers: _Workers, book_pages: in
     joined = _join(job, ordered, positions, front_and_back, target, created=created)
     return replace(joined, parts=len(ordered), parts_laid_out=tuple(missing),
                    parts_stamped=tuple(unstamped), matter_laid_out=front_and_back.laid_out)
-
-
-MATTER_NAMESPACE = "pdf-matter"
 
 
 @dataclass
