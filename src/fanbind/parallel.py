@@ -545,8 +545,13 @@ def part_key(job: _Job, part: _Part, book_pages_css: str) -> str:
 
 
 def _layout_key(job: _Job, kind: str, documents: Sequence[int], stories: Sequence[int],
-                book_pages_css: str, *options: object) -> str:
-    """The key of a layout of ``documents`` (indexes) with ``stories`` in its anthology."""
+                book_pages_css: str, *options: object, words: bool = True) -> str:
+    """The key of a layout of ``documents`` (indexes) with ``stories`` in its anthology.
+
+    ``words``: whether the stories' word counts belong in it (the front and back
+    matter name every story's authors and tags in their metadata, but never
+    their length, and a one-word edit must not lay out the contents again).
+    """
     from lxml import etree
 
     from fanbind.cache import file_digest, make_key
@@ -558,7 +563,7 @@ def _layout_key(job: _Job, kind: str, documents: Sequence[int], stories: Sequenc
         doc = job.documents[index]
         serialised.append((doc.matter, tuple(sorted(doc.formats)), doc.language,
                            etree.tostring(doc.root, encoding="utf-8")))
-    story_data = [(s.id, s.words, s.meta.model_dump_json())
+    story_data = [(s.id, s.words if words else None, s.meta.model_dump_json())
                   for s in (anthology.stories[i] for i in stories)]
     meta = anthology.meta.model_dump_json(exclude={"stories"})
     printing = job.print_config.model_dump_json() \
@@ -823,7 +828,7 @@ def _lay_out_matter(job: _Job, kind: str, part: _Part, options: PartOptions, *,
     # Not options.book_pages: it matters only through the geometry (the gutter row).
     key = _layout_key(job, "pdf-matter", part.documents, everything, geometry_css, kind,
                       options.stubs, options.blank_pages, options.css,
-                      page_offset) if cache is not None else ""
+                      page_offset, words=False) if cache is not None else ""
     entry = cache.get(MATTER_NAMESPACE, key) if cache is not None else None
     target = job.folder / f"{kind}.pdf"
     if isinstance(entry, dict) and _dependencies_match(entry, digests):
