@@ -218,13 +218,14 @@ def load_book(project: Project, *, allow_outside: bool = False,
             path_error = error  # raised after the stories before it, as a serial load would
             break
         tasks.append(StoryTask(path, meta, index, project.display(path)))
+    lints: list = []  # each story's lint findings, kept in the cache with it
     loaded: list[LoadedStory] = load_stories(tasks, book=project.config, diagnostics=diagnostics,
-                                             cache=cache, jobs=jobs, report=report)
+                                             cache=cache, jobs=jobs, report=report, lints=lints)
     if path_error is not None:
         raise path_error
     from fanbind.lint import lint_book
 
-    diagnostics.extend(lint_book(loaded))
+    diagnostics.extend(lint_book(loaded, per_story=lints))
     anthology = Anthology(typeset_config(project.config), tuple(item.story for item in loaded))
     return LoadedBook(project, anthology, loaded, diagnostics)
 
@@ -418,8 +419,6 @@ def build(
         t0 = time.perf_counter()
         if report:
             report("laying out the PDF")
-        from fanbind.pdf import write_pdf
-
         target = out / f"{slug}.pdf"
         with atomic_output(target) as temp:
             pdf = None
@@ -435,6 +434,8 @@ def build(
                 if pdf is not None:
                     used_namespaces.extend(PDF_NAMESPACES)
             if pdf is None:
+                from fanbind.pdf import write_pdf  # (WeasyPrint: only when laying out here)
+
                 pdf = write_pdf(book.anthology, documents, temp, project_dir=project.root,
                                 extra_stylesheets=extra, created=when)
         report_pdf_findings(project, stylesheet_path, pdf, result.diagnostics)

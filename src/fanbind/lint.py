@@ -46,11 +46,20 @@ def lint_story(loaded: LoadedStory) -> list[Diagnostic]:
     return found
 
 
-def lint_book(stories: Sequence[LoadedStory]) -> list[Diagnostic]:
-    """Lint every story, then the anthology as a whole."""
+def lint_book(stories: Sequence[LoadedStory],
+              per_story: Sequence[Sequence[Diagnostic]] | None = None) -> list[Diagnostic]:
+    """Lint every story, then the anthology as a whole.
+
+    ``per_story`` holds :func:`lint_story`'s findings for each story when they are
+    known already (the build cache keeps them with the story).
+    """
     found: list[Diagnostic] = []
-    for loaded in stories:
-        found.extend(lint_story(loaded))
+    if per_story is not None and len(per_story) == len(stories):
+        for findings in per_story:
+            found.extend(findings)
+    else:
+        for loaded in stories:
+            found.extend(lint_story(loaded))
     seen: dict[str, str] = {}
     for loaded in stories:
         key = loaded.story.title.casefold()

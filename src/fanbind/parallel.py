@@ -18,7 +18,9 @@ pickled once per story.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
+import re
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -102,19 +104,25 @@ def _readable_bytes(task: StoryTask, book: AnthologyConfig) -> bytes | None:
         return None
 
 
-def _load(task: StoryTask, book: AnthologyConfig) -> tuple[LoadedStory, list[Diagnostic]]:
+#: A loaded story, what the text stages found and what the story's lint found
+#: (kept together in the cache: linting 200 stories takes 0.4 s).
+Loaded = tuple["LoadedStory", list[Diagnostic], list[Diagnostic]]
+
+
+def _load(task: StoryTask, book: AnthologyConfig) -> Loaded:
+    from fanbind.lint import lint_story
     from fanbind.stories import load_story
 
     found = Diagnostics()
     loaded = load_story(task.path, task.meta, index=task.index, display_name=task.display_name,
                         book=book, diagnostics=found)
-    return loaded, list(found)
+    return loaded, list(found), lint_story(loaded)
 
 
 _WORKER_BOOK: AnthologyConfig | None = None
 
 
-def _load_in_worker(task: StoryTask) -> tuple[LoadedStory, list[Diagnostic]] | None:
+def _load_in_worker(task: StoryTask) -> Loaded | None:
     """A worker's load: None on a story error, which the parent then raises in order."""
     assert _WORKER_BOOK is not None
     try:
@@ -131,14 +139,17 @@ def load_stories(
     cache: ProjectCache | None = None,
     jobs: int | None = None,
     report: Callable[[str], None] | None = None,
+    lints: list[list[Diagnostic]] | None = None,
 ) -> list[LoadedStory]:
     """Every story through the text stages, from the cache or on ``jobs`` cores.
 
     Same result, diagnostics and errors as loading them one by one in order.
+    ``lints`` receives each story's :func:`fanbind.lint.lint_story` findings,
+    cached with the story.
     """
     global _WORKER_BOOK
     jobs = jobs or default_jobs()
-    results: dict[int, tuple[LoadedStory, list[Diagnostic]] | None] = {}
+    results: dict[int, Loaded | None] = {}
     keys: dict[int, str] = {}
     missing: list[int] = []
     for position, task in enumerate(tasks):
@@ -146,7 +157,7 @@ def load_stories(
         if data is not None:
             keys[position] = story_key(task, book, data)
             hit = cache.get(STORY_NAMESPACE, keys[position]) if cache is not None else None
-            if hit is not None:
+            if isinstance(hit, tuple) and len(hit) == 3:
                 results[position] = hit  # type: ignore[assignment]
                 continue
         missing.append(position)
@@ -178,9 +189,11 @@ def load_stories(
                 cache.put(STORY_NAMESPACE, keys[position], result)
         elif position in missing and cache is not None and position in keys:
             cache.put(STORY_NAMESPACE, keys[position], result)
-        story, found = result
+        story, found, linted = result
         diagnostics.extend(found)
         loaded.append(story)
+        if lints is not None:
+            lints.append(linted)
     return loaded
 
 
@@ -333,7 +346,7 @@ class PartResult:
     warnings: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()
     fetched: tuple[str, ...] = ()
-    folios: object = None  # fanbind.pdf.FolioPlan
+    folios: object = None  # fanbind.pdf_result.FolioPlan
     stamp: Path | None = None  # the part's margin boxes, laid over its pages
     drawn: tuple[bool, ...] = ()  # per page: whether the stamp has anything on it
 
@@ -532,6 +545,54 @@ def _named_dests(pdf) -> dict[str, object]:
 # ---------------------------------------------------------------- cache keys
 
 
+@functools.cache
+def renderer_versions() -> tuple[str, ...]:
+    """What shapes a laid-out page besides its input, for cache keys: WeasyPrint,
+    pydyf, Pango, pikepdf and the system's fonts.
+
+    Read without importing WeasyPrint (0.6 s): a rebuild whose parts all come from
+    the cache never needs it.
+    """
+    from fanbind.cache import library_version, system_fonts_digest
+
+    return (library_version("weasyprint"), library_version("pydyf"), _pango_version(),
+            library_version("pikepdf"), system_fonts_digest())
+
+
+def _pango_version() -> str:
+    """Pango's version number, from the library WeasyPrint lays text out with."""
+    import ctypes
+
+    for name in ("libpango-1.0.so.0", "libpango-1.0.0.dylib", "libpango-1.0-0.dll"):
+        try:
+            return str(ctypes.CDLL(name).pango_version())
+        except (OSError, AttributeError):
+            continue
+    return "?"
+
+
+#: Stylesheets that print the total page count need it in every stamp.
+_PAGES_COUNTER = re.compile(r"counters?\(\s*pages\b")
+
+
+def uses_page_total(extra_stylesheets: Sequence[Path]) -> bool:
+    """Whether any stylesheet prints ``counter(pages)`` (then stamps depend on the total)."""
+    from fanbind.resources import PRINT_CSS
+
+    for path in (PRINT_CSS, *extra_stylesheets):
+        try:
+            if _PAGES_COUNTER.search(path.read_text(encoding="utf-8", errors="replace")):
+                return True
+        except OSError:
+            return True  # unreadable here: assume the worst, the key gets the total
+    return False
+
+
+def pdf_date(created: dt.datetime) -> str:
+    """``created`` as WeasyPrint writes it into /CreationDate (``D:20240214000000Z``)."""
+    return created.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%SZ")
+
+
 def part_key(job: _Job, part: _Part, book_pages_css: str) -> str:
     """Everything a story part's layout reads, hashed (see the section comment).
 
@@ -555,7 +616,6 @@ def _layout_key(job: _Job, kind: str, documents: Sequence[int], stories: Sequenc
     from lxml import etree
 
     from fanbind.cache import file_digest, make_key
-    from fanbind.pdf import renderer_versions
 
     anthology = job.anthology
     serialised = []
@@ -719,7 +779,6 @@ def _build_once(job: _Job, parts: list[_Part], workers: _Workers, book_pages: in
     """One layout of the whole book with the gutter of ``book_pages``; joined into ``target``."""
     from fanbind.cache import make_key
     from fanbind.geometry import page_geometry
-    from fanbind.pdf import uses_page_total
 
     geometry_css = page_geometry(job.print_config, pages=book_pages, trim=job.trim).css()
     digests = _Digests()
@@ -822,8 +881,6 @@ def _lay_out_matter(job: _Job, kind: str, part: _Part, options: PartOptions, *,
     Laid out with :data:`PART_CREATED`: the join writes the build date into the book's
     metadata, so an edit that only moves the date keeps these cached too.
     """
-    from fanbind import pdf as pdf_module
-
     everything = range(len(job.anthology.stories))  # the head names every story's authors
     # Not options.book_pages: it matters only through the geometry (the gutter row).
     key = _layout_key(job, "pdf-matter", part.documents, everything, geometry_css, kind,
@@ -836,6 +893,8 @@ def _lay_out_matter(job: _Job, kind: str, part: _Part, options: PartOptions, *,
         target.write_bytes(entry["pdf"])
         laid.file = target
         return laid, False
+    from fanbind import pdf as pdf_module
+
     if report:
         report(f"laying out the {kind} matter")
     documents = [job.documents[i] for i in part.documents]
@@ -967,14 +1026,14 @@ class _JoinPlan:
 def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Matter,
           target: Path, *, created):
     """Assemble the pages in :attr:`_Matter.slots` order, the folios laid over the stories."""
-    from fanbind import pdf as pdf_module
+    from fanbind.pdf_result import PdfResult
 
     plan = _JoinPlan(matter.front.file, matter.front.ids,  # type: ignore[arg-type]
                      matter.back.file if matter.back else None,
                      matter.back.ids if matter.back else [], matter.slots,
                      matter.first_body_index,
                      [(b.file, b.stamp, b.drawn, b.ids) for b in bodies],  # type: ignore[misc]
-                     target, pdf_module.pdf_date(created))
+                     target, pdf_date(created))
     if matter.total > JOIN_APART_PAGES:
         total, ids = _assemble_apart(plan, job.folder)
     else:
@@ -988,9 +1047,9 @@ def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Ma
             warnings += list(result.warnings)
             refused += list(result.refused)
             fetched += list(getattr(result, "fetched", ()))
-    return pdf_module.PdfResult(total, tuple(dict.fromkeys(refused)),
-                                tuple(dict.fromkeys(warnings)), page_map=page_map,
-                                trim=matter.front.trim, fetched=tuple(dict.fromkeys(fetched)))
+    return PdfResult(total, tuple(dict.fromkeys(refused)), tuple(dict.fromkeys(warnings)),
+                     page_map=page_map, trim=matter.front.trim,
+                     fetched=tuple(dict.fromkeys(fetched)))
 
 
 def _assemble_apart(plan: _JoinPlan, folder: Path) -> tuple[int, tuple[str | None, ...]]:
@@ -1124,7 +1183,7 @@ def _lay_over(pdf, page, stamp_page, local: int) -> None:
 
 def _relabel(ids: list[str | None], first_body: int) -> tuple[tuple[str, str], ...]:
     """The page map of the joined book: ids as laid out, folios counted anew."""
-    from fanbind.pdf import roman
+    from fanbind.pdf_result import roman
 
     filled: list[str | None] = list(ids)
     following: str | None = None

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
-import functools
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -45,6 +44,7 @@ from fanbind.errors import BuildError
 from fanbind.geometry import Geometry, estimate_pages, gutter_band, page_geometry
 from fanbind.model import Anthology
 from fanbind.parallel import PART_LAYOUT, prepare_part
+from fanbind.pdf_result import FolioPlan, PageMap, PdfResult, roman
 from fanbind.render import XHTML_NS, Document, new_document, sub
 from fanbind.resources import PRINT_CSS, STYLES_DIR
 
@@ -62,7 +62,6 @@ MAX_LADDER = 2
 _HYPHENS = ("\u2010", "-", "\u00ad")
 _BLOCK_ID = re.compile(r"^story-\d+-b\d+$")
 
-PageMap = tuple[tuple[str, str], ...]
 
 
 class RefusedResource(ValueError):
@@ -101,43 +100,6 @@ class ProjectFetcher(URLFetcher):
 def _short(url: str) -> str:
     """``data:`` URLs can be megabytes long; a warning needs only their start."""
     return url if len(url) <= 120 else url[:100] + "…"
-
-
-@dataclass(frozen=True)
-class PdfResult:
-    """What the layout produced.
-
-    ``page_map`` has one ``(id, label)`` pair per printed page, in order: the id
-    of the block at the top of the page (the paragraph continuing from the
-    previous page when one is split, else the first block starting on it; the
-    section's id on front-matter pages; blank pages take the id of the next page
-    with content, trailing blank pages that of the last one) and the folio as
-    printed (roman in front matter, arabic from the first story; pages that
-    show no folio get the number they would show).
-
-    ``passes`` counts layouts (see the module docstring), ``padded`` the blank
-    pages added for ``print: pad_to``, ``ladders`` the paragraphs still with
-    more than :data:`MAX_LADDER` hyphenated lines in a row (only ones without a
-    block id, such as notes, can remain). ``fetched`` lists every file the
-    fetcher served, ``refused`` every URL it turned away.
-    """
-
-    pages: int
-    refused: tuple[str, ...]
-    warnings: tuple[str, ...]
-    page_map: PageMap = ()
-    trim: str = ""
-    passes: int = 1
-    padded: int = 0
-    ladders: int = 0
-    fetched: tuple[str, ...] = ()
-    #: Laid out in parts (:mod:`fanbind.parallel`): how many story parts, which of them
-    #: were laid out by this build (the rest came from the cache), which got new
-    #: folios, and which of "back" and "front" matter were laid out.
-    parts: int = 0
-    parts_laid_out: tuple[int, ...] = ()
-    parts_stamped: tuple[int, ...] = ()
-    matter_laid_out: tuple[str, ...] = ()
 
 
 def join_documents(anthology: Anthology, documents: list[Document]) -> etree._Element:
@@ -509,17 +471,6 @@ def _label(index: int, first_body: int | None) -> str:
     return str(index - first_body + 1)
 
 
-def roman(number: int) -> str:
-    """Lower-case roman numerals, as CSS ``lower-roman`` prints them."""
-    digits = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-              (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
-    out = []
-    for value, letters in digits:
-        count, number = divmod(number, value)
-        out.append(letters * count)
-    return "".join(out)
-
-
 # ---------------------------------------------------------------------- public API
 
 
@@ -645,42 +596,6 @@ def add_margin_boxes(rendered: RenderedDocument, records: dict[int, tuple[Any, A
 # ---------------------------------------------------------------------- folios stamped on later
 
 
-@dataclass(frozen=True)
-class FolioPlan:
-    """What a part's margin boxes (folios, running heads) need, without its layout.
-
-    :mod:`fanbind.parallel` caches a laid-out part of a book as a PDF without
-    margin boxes. Its folios depend on where the part lands in the book, which
-    an edit to an earlier story can change; redrawing them from this plan
-    (:func:`stamp_folios`) costs a few milliseconds a page instead of a new
-    layout. Per page: WeasyPrint's page type (side, blank, page name, the
-    ``:nth()`` groups), the counters as the page ended and the page's number
-    in the part; for the part: the named strings set on each page (the running
-    heads) and the root element's attributes, which the ``@page`` rules inherit
-    through. Plain data only, so it pickles into the cache.
-    """
-
-    pages: tuple[tuple[Any, Any, int], ...]
-    strings: tuple[tuple[str, tuple[tuple[int, tuple[Any, ...]], ...]], ...]
-    root: tuple[tuple[str, str], ...]
-    overflow: str
-
-
-#: Stylesheets that print the total page count need it in every stamp.
-_PAGES_COUNTER = re.compile(r"counters?\(\s*pages\b")
-
-
-def uses_page_total(extra_stylesheets: Iterable[Path]) -> bool:
-    """Whether any stylesheet prints ``counter(pages)`` (then stamps depend on the total)."""
-    for path in (PRINT_CSS, *extra_stylesheets):
-        try:
-            if _PAGES_COUNTER.search(path.read_text(encoding="utf-8", errors="replace")):
-                return True
-        except OSError:
-            return True  # unreadable here: assume the worst, the key gets the total
-    return False
-
-
 def folio_plan(rendered: RenderedDocument,
                records: dict[int, tuple[Any, Any, Any, int]]) -> FolioPlan | None:
     """The :class:`FolioPlan` of a part laid out under :func:`deferred_folios`.
@@ -696,7 +611,7 @@ def folio_plan(rendered: RenderedDocument,
         if record is None:
             return None
         context, box, state, number = record
-        pages.append((box.page_type, copy.deepcopy(state), number))
+        pages.append((tuple(box.page_type), copy.deepcopy(state), number))
     if context is None or any(any(v.values()) for v in context.running_elements.values()):
         return None
     strings = tuple(sorted(
@@ -752,6 +667,7 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
     from weasyprint.document import Page
     from weasyprint.layout.background import layout_box_backgrounds
     from weasyprint.layout.page import (
+        PageType,
         make_margin_boxes,
         page_height,
         page_width,
@@ -793,7 +709,7 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
         same_rules = _page_rule_classes(context.style_for)
         styled: set[Any] = set()
         for recorded_type, recorded, number in plan.pages:
-            page_type = same_rules(recorded_type)
+            page_type = same_rules(PageType(*recorded_type))
             if page_type not in styled:
                 set_page_type_computed_styles(page_type, html, context.style_for)
                 styled.add(page_type)
@@ -834,27 +750,3 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
         logger.removeHandler(captured)
     return tuple(captured.messages), tuple(drawn)
 
-
-@functools.cache
-def renderer_versions() -> tuple[str, ...]:
-    """What shapes a laid-out page besides its input, for cache keys: WeasyPrint,
-    pydyf, Pango, pikepdf and the system's fonts (:func:`fanbind.cache.system_fonts_digest`)."""
-    import pikepdf
-    import pydyf
-    import weasyprint
-
-    from fanbind.cache import system_fonts_digest
-
-    try:
-        from weasyprint.text.ffi import pango
-
-        pango_version = str(pango.pango_version())
-    except Exception:  # another WeasyPrint layout: the other versions still key the part
-        pango_version = "?"
-    return (weasyprint.__version__, pydyf.__version__, pango_version, pikepdf.__version__,
-            system_fonts_digest())
-
-
-def pdf_date(created: dt.datetime) -> str:
-    """``created`` as WeasyPrint writes it into /CreationDate (``D:20240214000000Z``)."""
-    return created.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%SZ")

@@ -1,0 +1,81 @@
+"""What a PDF layout produced, apart from :mod:`fanbind.pdf` (which imports WeasyPrint).
+
+:mod:`fanbind.parallel` builds these for a book joined from cached parts without
+laying anything out, so it must not need WeasyPrint just to say what it did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+PageMap = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class PdfResult:
+    """What the layout produced.
+
+    ``page_map`` has one ``(id, label)`` pair per printed page, in order: the id
+    of the block at the top of the page (the paragraph continuing from the
+    previous page when one is split, else the first block starting on it; the
+    section's id on front-matter pages; blank pages take the id of the next page
+    with content, trailing blank pages that of the last one) and the folio as
+    printed (roman in front matter, arabic from the first story; pages that
+    show no folio get the number they would show).
+
+    ``passes`` counts layouts (see the module docstring), ``padded`` the blank
+    pages added for ``print: pad_to``, ``ladders`` the paragraphs still with
+    more than :data:`MAX_LADDER` hyphenated lines in a row (only ones without a
+    block id, such as notes, can remain). ``fetched`` lists every file the
+    fetcher served, ``refused`` every URL it turned away.
+    """
+
+    pages: int
+    refused: tuple[str, ...]
+    warnings: tuple[str, ...]
+    page_map: PageMap = ()
+    trim: str = ""
+    passes: int = 1
+    padded: int = 0
+    ladders: int = 0
+    fetched: tuple[str, ...] = ()
+    #: Laid out in parts (:mod:`fanbind.parallel`): how many story parts, which of them
+    #: were laid out by this build (the rest came from the cache), which got new
+    #: folios, and which of "back" and "front" matter were laid out.
+    parts: int = 0
+    parts_laid_out: tuple[int, ...] = ()
+    parts_stamped: tuple[int, ...] = ()
+    matter_laid_out: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FolioPlan:
+    """What a part's margin boxes (folios, running heads) need, without its layout.
+
+    :mod:`fanbind.parallel` caches a laid-out part of a book as a PDF without
+    margin boxes. Its folios depend on where the part lands in the book, which
+    an edit to an earlier story can change; redrawing them from this plan
+    (:func:`stamp_folios`) costs a few milliseconds a page instead of a new
+    layout. Per page: WeasyPrint's page type (side, blank, page name, the
+    ``:nth()`` groups, as a plain tuple), the counters as the page ended and the page's number
+    in the part; for the part: the named strings set on each page (the running
+    heads) and the root element's attributes, which the ``@page`` rules inherit
+    through. Plain data only, so it pickles into the cache.
+    """
+
+    pages: tuple[tuple[Any, Any, int], ...]
+    strings: tuple[tuple[str, tuple[tuple[int, tuple[Any, ...]], ...]], ...]
+    root: tuple[tuple[str, str], ...]
+    overflow: str
+
+
+def roman(number: int) -> str:
+    """Lower-case roman numerals, as CSS ``lower-roman`` prints them."""
+    digits = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+              (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
+    out = []
+    for value, letters in digits:
+        count, number = divmod(number, value)
+        out.append(letters * count)
+    return "".join(out)
