@@ -208,3 +208,38 @@ def test_stylesheet_and_its_font_are_part_of_the_key(project: Path) -> None:
     css.write_text(css.read_text(encoding="utf-8") + ".story p { letter-spacing: 0.02em; }\n",
                    encoding="utf-8")
     assert _build(project).pdf.parts_laid_out == (0, 1, 2, 3, 4)
+
+
+def test_epub_written_while_the_pdf_is_joined_apart(project: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big book's EPUB is written while another process joins its PDF: both books are
+    byte-identical to those of a build that joins first and writes the EPUB after."""
+    from fanbind import parallel
+
+    def both(out: str) -> dict[str, bytes]:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
+        result = build(project, out_dir=project / out, jobs=JOBS)
+        return {p.suffix: p.read_bytes() for p in result.outputs}
+
+    monkeypatch.setattr(parallel, "JOIN_APART_PAGES", 0)
+    apart = both("apart")
+    monkeypatch.setattr(parallel, "JOIN_APART_PAGES", 10**9)
+    here = both("here")
+    assert set(apart) == {".epub", ".pdf"} and apart == here
+
+
+def test_an_epub_error_while_joining_stops_the_join(project: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import fanbind.epub
+    from fanbind import parallel
+    from fanbind.errors import BuildError
+
+    def broken(*args, **kwargs):
+        raise BuildError("could not write the EPUB: no space left on device")
+
+    monkeypatch.setattr(parallel, "JOIN_APART_PAGES", 0)
+    monkeypatch.setattr(fanbind.epub, "write_epub", broken)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
+    with pytest.raises(BuildError, match="no space left"):
+        build(project, out_dir=project / "out", jobs=JOBS)
+    assert sorted(p.name for p in (project / "out").iterdir()) == []

@@ -409,6 +409,25 @@ def build(
 
     # The PDF comes first: its page layout gives the EPUB its page-list.
     page_map: tuple[tuple[str, str], ...] = ()
+    epub_written = False
+
+    def write_the_epub(pages: tuple[tuple[str, str], ...]) -> None:
+        """The EPUB, after the PDF's layout (a big book's PDF is still being joined)."""
+        nonlocal epub_written
+        t0 = time.perf_counter()
+        if report:
+            report("writing the EPUB")
+        from fanbind.epub import write_epub
+
+        css = EPUB_CSS.read_bytes()
+        target = out / f"{slug}.epub"
+        with atomic_output(target) as temp:
+            write_epub(book.anthology, documents, temp, stylesheet=css, modified=when,
+                       cover=cover, page_map=pages)
+        result.outputs.insert(0, target)
+        result.timings["epub"] = time.perf_counter() - t0
+        epub_written = True
+
     plan = plan_book_volumes(project, book, result.diagnostics) if "pdf" in formats else None
     if plan is not None:
         # Volumes have page numbers of their own: no page-list can match them all.
@@ -428,9 +447,11 @@ def build(
                     not getattr(project.config.print, "pdf_variant", None):
                 # In parts on every core, joined (fanbind.parallel); None when the
                 # book cannot be cut (a single story), then in one piece here.
-                pdf = write_parallel_pdf(book.anthology, documents, temp,
-                                         project_dir=project.root, extra_stylesheets=extra,
-                                         created=when, jobs=jobs, report=report, cache=store)
+                pdf = write_parallel_pdf(
+                    book.anthology, documents, temp, project_dir=project.root,
+                    extra_stylesheets=extra, created=when, jobs=jobs, report=report, cache=store,
+                    while_joining=(lambda joined: write_the_epub(tuple(joined.page_map)))
+                    if "epub" in formats else None)
                 if pdf is not None:
                     used_namespaces.extend(PDF_NAMESPACES)
             if pdf is None:
@@ -443,7 +464,7 @@ def build(
         result.pages = pdf.pages
         result.pdf = pdf
         result.outputs.append(target)
-        result.timings["pdf"] = time.perf_counter() - t0
+        result.timings["pdf"] = time.perf_counter() - t0 - result.timings.get("epub", 0.0)
         if "imposed" in formats:
             impose_book(project, target, result=result, when=when, report=report)
     elif "epub" in formats and page_list:
@@ -454,19 +475,8 @@ def build(
                                   extra_stylesheets=extra, created=when)
         result.timings["layout"] = time.perf_counter() - t0
 
-    if "epub" in formats:
-        t0 = time.perf_counter()
-        if report:
-            report("writing the EPUB")
-        from fanbind.epub import write_epub
-
-        css = EPUB_CSS.read_bytes()
-        target = out / f"{slug}.epub"
-        with atomic_output(target) as temp:
-            write_epub(book.anthology, documents, temp, stylesheet=css, modified=when,
-                       cover=cover, page_map=page_map)
-        result.outputs.insert(0, target)
-        result.timings["epub"] = time.perf_counter() - t0
+    if "epub" in formats and not epub_written:
+        write_the_epub(page_map)
     store.prune(used_namespaces)
     result.timings["total"] = time.perf_counter() - started
     return result

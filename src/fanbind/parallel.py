@@ -683,13 +683,17 @@ def write_parallel_pdf(
     jobs: int | None = None,
     report: Callable[[str], None] | None = None,
     cache: ProjectCache | None = None,
+    while_joining: Callable[[object], None] | None = None,
 ):
     """Lay the book out in parts on ``jobs`` worker processes and join them into ``target``.
 
     Returns a :class:`fanbind.pdf.PdfResult` like :func:`fanbind.pdf.write_pdf`,
     or None when the book cannot be cut into parts (then the caller lays it out
     in one piece). With ``cache``, story parts and their folios come from and go
-    to the project's cache.
+    to the project's cache. ``while_joining`` is called once with the final
+    result (page count, page map) while the pages are being joined, in another
+    process for a big book: the build writes the EPUB meanwhile. An error it
+    raises stops the join.
     """
     import tempfile
 
@@ -715,19 +719,25 @@ def write_parallel_pdf(
         job = _Job(anthology, documents, bodies, project_dir, extra_stylesheets, trim, config,
                    Path(folder))
         with _Workers(job, jobs) as workers:
-            for _attempt in range(2):
+            for attempt in range(2):
+
+                def settled(total: int, last: bool = attempt == 1,
+                            guess: int = book_pages) -> bool:
+                    # Lay out again in the rare case that the real count falls in
+                    # another row of the gutter table.
+                    return last or gutter_band(total) == gutter_band(guess) or \
+                        not page_geometry(config, pages=total, trim=trim).mirrored
+
                 try:
                     joined = _build_once(job, parts, workers, book_pages, created=created,
-                                         cache=cache, report=report, target=target)
+                                         cache=cache, report=report, target=target,
+                                         settled=settled, while_joining=while_joining)
                 except NotStampable:
                     return None
-                total = joined.pages
-                # Lay out again in the rare case that the real count falls in
-                # another row of the gutter table.
-                if gutter_band(total) == gutter_band(book_pages) or \
-                        not page_geometry(config, pages=total, trim=trim).mirrored:
-                    break
-                book_pages = total
+                if isinstance(joined, int):  # the page count, in another gutter row
+                    book_pages = joined
+                    continue
+                break
         if cache is not None:
             cache.put(BOOK_NAMESPACE, count_key, joined.pages)
         return joined
@@ -775,8 +785,13 @@ class _Workers:
 
 
 def _build_once(job: _Job, parts: list[_Part], workers: _Workers, book_pages: int, *,
-                created, cache: ProjectCache | None, report, target: Path):
-    """One layout of the whole book with the gutter of ``book_pages``; joined into ``target``."""
+                created, cache: ProjectCache | None, report, target: Path,
+                settled: Callable[[int], bool], while_joining=None):
+    """One layout of the whole book with the gutter of ``book_pages``; joined into ``target``.
+
+    Returns the joined book's PdfResult, or only its page count when ``settled``
+    says that count needs another gutter (then nothing is numbered or joined).
+    """
     from fanbind.cache import make_key
     from fanbind.geometry import page_geometry
 
@@ -817,6 +832,8 @@ def _build_once(job: _Job, parts: list[_Part], workers: _Workers, book_pages: in
                                              geometry_css=geometry_css, cache=cache,
                                              digests=digests, report=report)
     total = front_and_back.total
+    if not settled(total):
+        return total
     page_total = total if uses_page_total(job.extra_stylesheets) else None
 
     stamp_keys = [make_key("folios", keys[i], offsets[i], page_total) if cache is not None
@@ -840,7 +857,8 @@ def _build_once(job: _Job, parts: list[_Part], workers: _Workers, book_pages: in
             cache.put(STAMP_NAMESPACE, stamp_keys[index], (path.read_bytes(), drawn))
     if report:
         report("joining the parts")
-    joined = _join(job, ordered, positions, front_and_back, target, created=created)
+    joined = _join(job, ordered, positions, front_and_back, target, created=created,
+                   while_joining=while_joining)
     return replace(joined, parts=len(ordered), parts_laid_out=tuple(missing),
                    parts_stamped=tuple(unstamped), matter_laid_out=front_and_back.laid_out)
 
@@ -1024,8 +1042,13 @@ class _JoinPlan:
 
 
 def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Matter,
-          target: Path, *, created):
-    """Assemble the pages in :attr:`_Matter.slots` order, the folios laid over the stories."""
+          target: Path, *, created, while_joining: Callable[[object], None] | None = None):
+    """Assemble the pages in :attr:`_Matter.slots` order, the folios laid over the stories.
+
+    The result (page count, page map, warnings) is known before the pages are
+    copied; a big book is joined in a process of its own, and ``while_joining``
+    is called with the result meanwhile (the build writes the EPUB then).
+    """
     from fanbind.pdf_result import PdfResult
 
     plan = _JoinPlan(matter.front.file, matter.front.ids,  # type: ignore[arg-type]
@@ -1034,11 +1057,6 @@ def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Ma
                      matter.first_body_index,
                      [(b.file, b.stamp, b.drawn, b.ids) for b in bodies],  # type: ignore[misc]
                      target, pdf_date(created))
-    if matter.total > JOIN_APART_PAGES:
-        total, ids = _assemble_apart(plan, job.folder)
-    else:
-        total, ids = _assemble(plan)
-    page_map = _relabel(list(ids), plan.first_body_index)
     warnings = [w for b in bodies for w in b.warnings]
     refused = [r for b in bodies for r in b.refused]
     fetched = [f for b in bodies for f in b.fetched]
@@ -1047,32 +1065,74 @@ def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Ma
             warnings += list(result.warnings)
             refused += list(result.refused)
             fetched += list(getattr(result, "fetched", ()))
-    return PdfResult(total, tuple(dict.fromkeys(refused)), tuple(dict.fromkeys(warnings)),
-                     page_map=page_map, trim=matter.front.trim,
-                     fetched=tuple(dict.fromkeys(fetched)))
+    joined = PdfResult(len(plan.slots), tuple(dict.fromkeys(refused)),
+                       tuple(dict.fromkeys(warnings)),
+                       page_map=_relabel(_plan_ids(plan), plan.first_body_index),
+                       trim=matter.front.trim, fetched=tuple(dict.fromkeys(fetched)))
+    if matter.total <= JOIN_APART_PAGES:
+        _assemble(plan)
+        if while_joining is not None:
+            while_joining(joined)
+        return joined
+    process = _start_apart(plan, job.folder)
+    try:
+        if while_joining is not None:
+            while_joining(joined)
+        _finish_apart(process, plan, job.folder)
+    except BaseException:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()  # reaps it and closes its pipe
+        raise
+    return joined
 
 
-def _assemble_apart(plan: _JoinPlan, folder: Path) -> tuple[int, tuple[str | None, ...]]:
-    """:func:`_assemble` in a new Python process (``python -m fanbind.parallel``).
+def _plan_ids(plan: _JoinPlan) -> list[str | None]:
+    """The page map's ids, one per page of the joined book (None for a blank page)."""
+    ids: list[str | None] = []
+    for kind, part, local in plan.slots:
+        if kind == "blank":
+            ids.append(None)
+        elif kind == "front":
+            ids.append(plan.front_ids[local])
+        elif kind == "back":
+            ids.append(plan.back_ids[local] if local < len(plan.back_ids) else None)
+        else:
+            body_ids = plan.bodies[part][3]
+            ids.append(body_ids[local] if local < len(body_ids) else None)
+    return ids
+
+
+def _start_apart(plan: _JoinPlan, folder: Path):
+    """Start :func:`_assemble` in a new Python process (``python -m fanbind.parallel``).
 
     A new interpreter rather than a fork: a fork would start with this process's
-    memory. An OS error there (a full disk) comes back as the same OSError.
+    memory.
     """
     import pickle
     import subprocess
     import sys
 
-    plan_file, result_file = folder / "join-plan.pickle", folder / "join-result.pickle"
+    plan_file = folder / "join-plan.pickle"
     plan_file.write_bytes(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
-    done = subprocess.run([sys.executable, "-m", "fanbind.parallel", "--join", str(plan_file),
-                           str(result_file)], capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not result_file.exists():
-        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+    return subprocess.Popen([sys.executable, "-m", "fanbind.parallel", "--join", str(plan_file),
+                             str(folder / "join-result.pickle")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _finish_apart(process, plan: _JoinPlan, folder: Path) -> None:
+    """Wait for :func:`_start_apart`'s join; an OS error there (a full disk) comes back
+    as the same OSError."""
+    import pickle
+
+    _, errors = process.communicate()
+    result_file = folder / "join-result.pickle"
+    if process.returncode != 0 or not result_file.exists():
+        last = ((errors or "").strip().splitlines() or ["no message"])[-1]
         raise RuntimeError(f"joining the PDF parts failed: {last}")
     outcome = pickle.loads(result_file.read_bytes())
     if outcome[0] == "oserror":
         raise OSError(outcome[1], outcome[2], str(plan.target))
-    return outcome[1], outcome[2]
 
 
 def _join_main(argv: list[str]) -> int:
@@ -1082,15 +1142,16 @@ def _join_main(argv: list[str]) -> int:
     plan_file, result_file = Path(argv[1]), Path(argv[2])
     plan = pickle.loads(plan_file.read_bytes())  # written by our parent, in its own temp folder
     try:
-        outcome: tuple = ("ok", *_assemble(plan))
+        _assemble(plan)
+        outcome: tuple = ("ok",)
     except OSError as error:
         outcome = ("oserror", error.errno, error.strerror or str(error))
     result_file.write_bytes(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
     return 0
 
 
-def _assemble(plan: _JoinPlan) -> tuple[int, tuple[str | None, ...]]:
-    """Write the joined book to ``plan.target``: its page count and the page map's ids."""
+def _assemble(plan: _JoinPlan) -> None:
+    """Write the joined book to ``plan.target``."""
     import pikepdf
 
     out = pikepdf.Pdf.new()
@@ -1121,24 +1182,12 @@ def _assemble(plan: _JoinPlan) -> tuple[int, tuple[str | None, ...]]:
         for local, stamp_page in enumerate(stamp.pages):
             if drawn[local]:
                 _lay_over(body_pdfs[index], pages[("body", index)][local], stamp_page, local)
-    ids: list[str | None] = []
-    count = 0
-    for kind, part, local in plan.slots:
+    for count, (kind, part, local) in enumerate(plan.slots):
         if kind == "blank":
             out.pages.append(pages[("front", 0)][local])
-            ids.append(None)
-            count += 1
             continue
         out.pages.append(pages[(kind, part)][local])
         mappings[(kind, part)][local] = count
-        count += 1
-        if kind == "front":
-            ids.append(plan.front_ids[local])
-        elif kind == "back":
-            ids.append(plan.back_ids[local] if local < len(plan.back_ids) else None)
-        else:
-            body_ids = plan.bodies[part][3]
-            ids.append(body_ids[local] if local < len(body_ids) else None)
     sources = [(front, mappings[("front", 0)])]
     sources += [(p, mappings[("body", i)]) for i, p in enumerate(body_pdfs)]
     if back is not None:
@@ -1157,10 +1206,8 @@ def _assemble(plan: _JoinPlan) -> tuple[int, tuple[str | None, ...]]:
                 if isinstance(front.Root[key], pikepdf.Dictionary) else front.Root[key]
 
     out.save(plan.target, deterministic_id=True)
-    total = len(out.pages)
     for source in opened:
         source.close()
-    return total, tuple(ids)
 
 
 def _lay_over(pdf, page, stamp_page, local: int) -> None:
