@@ -1179,9 +1179,7 @@ def _assemble(plan: _JoinPlan) -> None:
     for index, stamp in enumerate(stamp_pdfs):
         drawn = plan.bodies[index][2]
         # The folios go onto the part's own pages, before they are copied.
-        for local, stamp_page in enumerate(stamp.pages):
-            if drawn[local]:
-                _lay_over(body_pdfs[index], pages[("body", index)][local], stamp_page, local)
+        _lay_over(body_pdfs[index], pages[("body", index)], stamp, drawn)
     for count, (kind, part, local) in enumerate(plan.slots):
         if kind == "blank":
             out.pages.append(pages[("front", 0)][local])
@@ -1210,43 +1208,44 @@ def _assemble(plan: _JoinPlan) -> None:
         source.close()
 
 
-def _lay_over(pdf, page, stamp_page, local: int) -> None:
-    """Draw ``stamp_page`` (a part's margin boxes) over ``page`` of ``pdf``, as a form XObject.
+def _lay_over(pdf, pages: list, stamp, drawn: Sequence[bool]) -> None:
+    """Draw each page of ``stamp`` (a part's margin boxes) over the same page of ``pdf``.
 
-    Both pages have the same size and origin, so the form needs no matrix; the
-    page's own content is wrapped in ``q``/``Q`` so its graphics state cannot
-    leak into the stamp.
+    As a form XObject: both pages have the same size and origin, so the form
+    needs no matrix. The page's own content is wrapped in ``q``/``Q`` so its
+    graphics state cannot leak into the stamp; the two little streams that do
+    it are shared by every page of the part (a 1,000-story book has 15,000
+    pages, and qpdf keeps every object in memory while it joins). WeasyPrint's
+    pages share one resource dictionary, so each page gets its own (a direct
+    copy holding the same fonts and images) with the folios as /FanbindFolio.
     """
     import pikepdf
 
-    form = pdf.copy_foreign(stamp_page.as_form_xobject())
-    # WeasyPrint's pages share one resource dictionary, so each page's stamp needs a
-    # name of its own; a fixed one, as pikepdf's prefix= adds random letters and the
-    # output must be byte-identical between builds.
-    name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/FanbindFolio{local}"))
-    page.contents_add(b"q\n", prepend=True)
-    page.contents_add(b"\nQ q " + bytes(name.unparse()) + b" Do Q\n")
+    before = pdf.make_stream(b"q\n")
+    after = pdf.make_stream(b"\nQ q /FanbindFolio Do Q\n")
+    for local, stamp_page in enumerate(stamp.pages):
+        if not drawn[local]:
+            continue
+        page = pages[local].obj
+        form = pdf.copy_foreign(stamp_page.as_form_xobject())
+        shared = page.get("/Resources")
+        own = pikepdf.Dictionary(dict(shared.items()) if shared is not None else {})
+        xobjects = own.get("/XObject")
+        own.XObject = pikepdf.Dictionary({**(dict(xobjects.items()) if xobjects is not None
+                                             else {}), "/FanbindFolio": form})
+        page.Resources = own
+        contents = page.get("/Contents")
+        existing = list(contents) if isinstance(contents, pikepdf.Array) else \
+            ([contents] if contents is not None else [])
+        page.Contents = pikepdf.Array([before, *existing, after])
 
 
 def _relabel(ids: list[str | None], first_body: int) -> tuple[tuple[str, str], ...]:
     """The page map of the joined book: ids as laid out, folios counted anew."""
-    from fanbind.pdf_result import roman
+    from fanbind.pdf_result import fill_page_ids, roman
 
-    filled: list[str | None] = list(ids)
-    following: str | None = None
-    for index in range(len(filled) - 1, -1, -1):
-        if filled[index] is None:
-            filled[index] = following
-        else:
-            following = filled[index]
-    previous = ""
-    for index, value in enumerate(filled):
-        if value is None:
-            filled[index] = previous
-        else:
-            previous = value
-    return tuple((page_id or "", roman(i + 1) if i < first_body else str(i - first_body + 1))
-                 for i, page_id in enumerate(filled))
+    return tuple((page_id, roman(i + 1) if i < first_body else str(i - first_body + 1))
+                 for i, page_id in enumerate(fill_page_ids(ids)))
 
 
 def _local_pages(source) -> dict[tuple[int, int], int]:

@@ -441,20 +441,10 @@ def _page_map(document: HTML, rendered: RenderedDocument, anthology: Anthology) 
             while position >= 0 and not ids[position]:
                 position -= 1
             page_ids.append(ids[position] if position >= 0 else None)
-    # Blank pages point at what follows them (the next story); trailing ones at the end.
-    following: str | None = None
-    for index in range(len(page_ids) - 1, -1, -1):
-        if page_ids[index] is None:
-            page_ids[index] = following
-        else:
-            following = page_ids[index]
-    previous = ""
-    for index, value in enumerate(page_ids):
-        if value is None:
-            page_ids[index] = previous
-        else:
-            previous = value
-    return tuple((page_id or "", _label(i, first_body)) for i, page_id in enumerate(page_ids))
+    from fanbind.pdf_result import fill_page_ids
+
+    return tuple((page_id, _label(i, first_body))
+                 for i, page_id in enumerate(fill_page_ids(page_ids)))
 
 
 def _first_body_index(page_map: PageMap) -> int | None:

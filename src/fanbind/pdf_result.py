@@ -79,3 +79,25 @@ def roman(number: int) -> str:
         count, number = divmod(number, value)
         out.append(letters * count)
     return "".join(out)
+
+
+def fill_page_ids(ids: list[str | None]) -> list[str]:
+    """Give pages without a block of their own an id for the page-list.
+
+    Blank pages point at what follows them (the next story); trailing ones, such as
+    padding at the end, at the last page with content.
+    """
+    filled: list[str | None] = list(ids)
+    following: str | None = None
+    for index in range(len(filled) - 1, -1, -1):
+        if filled[index] is None:
+            filled[index] = following
+        else:
+            following = filled[index]
+    previous = ""
+    for index, value in enumerate(filled):
+        if value is None:
+            filled[index] = previous
+        else:
+            previous = value
+    return [page_id or "" for page_id in filled]
