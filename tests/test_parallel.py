@@ -10,6 +10,7 @@ sides (stories with and without a paratext verso).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,11 @@ def test_joined_pdf_keeps_outline_links_and_metadata(books: dict) -> None:
     links = _links(joined)
     assert links == _links(one)
     assert len(links) >= 5
+    # Every section, title and chapter stays a named destination; the paragraphs'
+    # ids (nothing links to them) are left out of the joined book.
+    kept = set(joined.named_destinations)
+    assert {n for n in one.named_destinations if not re.match(r"story-\d+-b\d+$", n)} <= kept
+    assert not any(re.match(r"story-\d+-b\d+$", name) for name in kept)
     assert dict(joined.metadata) == dict(one.metadata)
 
 
