@@ -316,3 +316,62 @@ def test_node_structure_is_kept(runs: list[tuple[str, bool]]) -> None:
     assert typeset_inlines(out) == out
     before_text = "".join(_render((span,)) for span in inlines)
     assert _letters_and_digits(_render(out)) == _letters_and_digits(before_text)
+
+
+# ----------------------------------------------------------------- gates
+
+
+def _gated_rules() -> list[Rule]:
+    seen: dict[str, Rule] = {}
+    for table in locales.TABLES.values():
+        for rule in table:
+            if rule.gate is not None:
+                seen.setdefault(f"{rule.name}:{rule.pattern.pattern}", rule)
+    return list(seen.values())
+
+
+GATED = _gated_rules()
+SEED_LINES = [
+    line
+    for path in sorted((Path(__file__).parents[1] / "seeds").glob("*.txt"))
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+]
+
+
+def test_most_rules_have_a_gate() -> None:
+    """The gates are what keeps typesetting cheap; a rule that loses its gate is slow."""
+    names = {rule.name for rule in GATED}
+    assert {"em-dash", "spaced-dash", "dangling-dash", "number-range", "primes", "elision",
+            "decade", "apostrophe", "space-before-punctuation", "collapse-spaces",
+            "closed-dash"} <= names
+
+
+def _gate_admits(rule: Rule, text: str) -> None:
+    if rule.pattern.search(text) is not None:
+        assert rule.gate is not None and rule.gate.search(text) is not None, (rule.name, text)
+
+
+@pytest.mark.parametrize("rule", GATED, ids=lambda rule: rule.name)
+def test_gate_admits_every_example_and_seed_line(rule: Rule) -> None:
+    texts = [source for table in locales.TABLES.values() for r in table
+             for source, _ in r.examples] + SEED_LINES
+    matched = 0
+    for text in texts:
+        _gate_admits(rule, text)
+        matched += rule.pattern.search(text) is not None
+    assert matched, f"{rule.name}: no example matches, so this test proves nothing"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(PUNCTUATION_HEAVY, st.text()))
+def test_a_gate_never_hides_a_match(text: str) -> None:
+    for rule in GATED:
+        _gate_admits(rule, text)
+
+
+def test_a_wrong_gate_would_be_caught() -> None:
+    """The property above can fail: a gate that misses matches is noticed."""
+    rule = next(rule for rule in GATED if rule.name == "em-dash")
+    wrong = Rule(rule.name, rule.why, rule.pattern, rule.replacement, gate=re.compile("---"))
+    with pytest.raises(AssertionError):
+        _gate_admits(wrong, "Wait--what")

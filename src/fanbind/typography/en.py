@@ -95,6 +95,20 @@ _SPACE_BEFORE_PUNCT = re.compile(
     r"(?=[,;:!?](?:[\s”’\"']|$|[,;:!?.…])|\.(?:[\s”’\"']|$))"
 )
 
+# Gates (see Rule.gate): what each pattern above cannot match without.
+_GATE_COLLAPSE = re.compile("  ")
+_GATE_DOUBLE_HYPHEN = re.compile("--")
+_GATE_SPACED_DASH = re.compile("[ \u00a0][—–-]")
+_GATE_EM_DASH = re.compile("—")
+_GATE_NUMBER_RANGE = re.compile("[0-9]-[0-9]")
+_GATE_PRIMES = re.compile("[0-9]'")
+_GATE_ELISION = re.compile(r"['‘](?:" + "|".join(ELISIONS) + ")", re.IGNORECASE)
+_GATE_DECADE = re.compile("['‘][0-9]{2}")
+_GATE_DECADE_STRAIGHT = re.compile("'[0-9]{2}")
+_GATE_APOSTROPHE = re.compile("['‘]")
+_GATE_APOSTROPHE_STRAIGHT = re.compile("'")
+_GATE_SPACE_BEFORE_PUNCT = re.compile("[ \t][,;:!?.]")
+
 _QUOTE_MARKS = "\"'“”‘’"
 _SINGLE_HYPHEN_LEFT = ".!?…)" + _QUOTE_MARKS
 _SINGLE_HYPHEN_RIGHT = "(" + _QUOTE_MARKS
@@ -153,6 +167,7 @@ def collapse_spaces_rule() -> Rule:
         name="collapse-spaces",
         why="Typewriter double spaces after a sentence become one; the renderer sets spacing.",
         pattern=_COLLAPSE,
+        gate=_GATE_COLLAPSE,
         replacement=" ",
         examples=(
             ("Stop.  Go.", "Stop. Go."),
@@ -186,6 +201,7 @@ def em_dash_rule(dash_style: str) -> Rule:
         name="em-dash",
         why="Two or three hyphens are a typed em dash; four or more are a rule, left alone.",
         pattern=_EM_DASH,
+        gate=_GATE_DOUBLE_HYPHEN,
         replacement="—",
         examples=(
             ("Wait--", "Wait—"),
@@ -213,6 +229,7 @@ def spaced_dash_rule(dash_style: str) -> Rule:
         name="spaced-dash",
         why=why,
         pattern=_SPACED_DASH,
+        gate=_GATE_SPACED_DASH,
         replacement=_spaced_dash(replacement),
         examples=(
             ("He paused -- then ran.", out),
@@ -233,6 +250,7 @@ def dangling_dash_rule(dash_style: str) -> Rule:
         name="dangling-dash",
         why="A spaced dash (or hyphen) cutting off speech or a paragraph hugs the word before it.",
         pattern=_DANGLING_DASH,
+        gate=_GATE_SPACED_DASH,
         replacement=dash,
         examples=(
             ("I can – you can –", "I can" + between + "you can" + dash),
@@ -247,6 +265,7 @@ def closed_dash_rule() -> Rule:
         name="closed-dash",
         why="With spaced en dashes as house style, a closed em dash between words is spaced too.",
         pattern=_CLOSED_DASH,
+        gate=_GATE_EM_DASH,
         replacement=f"{NBSP}– ",
         examples=(
             ("hope—hope", f"hope{NBSP}– hope"),
@@ -261,6 +280,7 @@ def number_range_rule() -> Rule:
         name="number-range",
         why="A range of numbers takes an en dash; phone numbers and ISBN-like runs keep hyphens.",
         pattern=_NUMBER_RANGE,
+        gate=_GATE_NUMBER_RANGE,
         replacement=_number_range,
         examples=(
             ("Read pages 10-20.", "Read pages 10–20."),
@@ -280,6 +300,7 @@ def primes_rule() -> Rule:
         name="primes",
         why="Feet and inches (5'9\") are primes, not quotes or apostrophes.",
         pattern=_PRIMES,
+        gate=_GATE_PRIMES,
         replacement=_primes,
         examples=(
             ("He was 5'9 and thin.", "He was 5′9 and thin."),
@@ -295,6 +316,7 @@ def elision_rule() -> Rule:
         name="elision",
         why="An apostrophe for dropped leading letters (’til, ’em, ’Twas) faces like a closer.",
         pattern=_ELISION,
+        gate=_GATE_ELISION,
         replacement="’",
         examples=(
             ("Wait 'til morning.", "Wait ’til morning."),
@@ -314,6 +336,7 @@ def decade_rule(*, fix_curly: bool) -> Rule:
         name="decade",
         why="An apostrophe before two digits stands for the century ('90s, class of '99).",
         pattern=_DECADE if fix_curly else _DECADE_STRAIGHT,
+        gate=_GATE_DECADE if fix_curly else _GATE_DECADE_STRAIGHT,
         replacement="’",
         examples=(
             ("The '90s were loud.", "The ’90s were loud."),
@@ -330,6 +353,7 @@ def apostrophe_rule(*, fix_curly: bool) -> Rule:
         name="apostrophe",
         why="A quote mark between two letters is an apostrophe (It’s, o’clock, ma’am).",
         pattern=_APOSTROPHE if fix_curly else _APOSTROPHE_STRAIGHT,
+        gate=_GATE_APOSTROPHE if fix_curly else _GATE_APOSTROPHE_STRAIGHT,
         replacement="’",
         examples=(
             ("It's Kakashi's book.", "It’s Kakashi’s book."),
@@ -347,6 +371,7 @@ def space_before_punctuation_rule() -> Rule:
         name="space-before-punctuation",
         why="English sets no space before , . ; : ! ? (an ellipsis or a decimal keeps its space).",
         pattern=_SPACE_BEFORE_PUNCT,
+        gate=_GATE_SPACE_BEFORE_PUNCT,
         replacement="",
         examples=(
             ("Hello , world !", "Hello, world!"),

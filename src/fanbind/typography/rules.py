@@ -44,6 +44,13 @@ class Rule:
     pattern: re.Pattern[str]
     replacement: Replacement
     examples: tuple[tuple[str, str], ...] = ()
+    #: A cheap pattern that finds something wherever ``pattern`` could match (the
+    #: characters the rule cannot do without, such as ``--`` for the em dash),
+    #: tried first. Most rules match nothing in most paragraphs, and a pattern
+    #: that opens with a look-behind is tried at every position of the text; a
+    #: gate that opens with a literal is found by a fast scan. ``None``: no gate.
+    #: The tests check that a gate never hides a match.
+    gate: re.Pattern[str] | None = None
 
     def replace(self, match: re.Match[str]) -> str:
         """The text this rule writes in place of ``match``."""
@@ -58,8 +65,10 @@ class Rule:
         substitutions actually changed something (a match whose replacement equals
         the original is not a change and is not counted).
         """
-        # Most rules match nothing in most paragraphs: one search decides that,
-        # before any list is built (this method runs once per rule per paragraph).
+        # Most rules match nothing in most paragraphs: the gate, then one search,
+        # decide that before any list is built (this runs per rule per paragraph).
+        if self.gate is not None and self.gate.search(text) is None:
+            return text, tuple(boundaries), 0
         first = self.pattern.search(text)
         if first is None:
             return text, tuple(boundaries), 0
