@@ -50,6 +50,8 @@ sys.path.insert(0, str(HERE))
 from corpus import SIZES, generate  # noqa: E402
 
 OUT = HERE / "out"
+#: "Under 1 GB" read strictly: 10⁹ bytes, in the MiB that ``ru_maxrss`` gives (÷ 1024).
+GB_MIB = 1e9 / 2**20
 RESULTS_MD = HERE / "RESULTS.md"
 RESULTS_JSON = HERE / "results.json"
 
@@ -67,7 +69,7 @@ class Measure:
     def cell(self) -> str:
         if not self.ok:
             return f"failed ({self.note})" if self.note else "failed"
-        return f"{self.wall:.2f} s (CPU {self.cpu:.1f} s, {self.rss_mb:,.0f} MB)"
+        return f"{self.wall:.2f} s (CPU {self.cpu:.1f} s, {self.rss_mb:,.0f} MiB)"
 
 
 # ---------------------------------------------------------------- the probe
@@ -120,6 +122,19 @@ def pandoc_pdf(corpus: Path, title: str, out: Path) -> list[list[str]]:
     return [["pandoc", "-s", "-f", "markdown", "-t", "html5", "--metadata", f"title={title}",
              "-o", str(html), *files],
             [weasyprint, str(html), str(out)]]
+
+
+def precompile() -> None:
+    """Write fanbind's bytecode first, as installing a wheel does.
+
+    An editable install writes it on first import, unless the environment says
+    not to (``PYTHONDONTWRITEBYTECODE``, set on some build machines): then every
+    command would compile fanbind's source again, about 70 ms of each start-up
+    that no installed copy pays.
+    """
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "src" / "fanbind"), quiet=1)
 
 
 def clear_cache(corpus: Path) -> None:
@@ -295,10 +310,17 @@ def targets(rows: dict[int, dict]) -> list[tuple[str, str, bool | None]]:
         return rows.get(size, {})
 
     e5, e5w = _get(row(5), "fanbind_epub"), _get(row(5), "fanbind_epub_warm")
+    p5 = _get(row(5), "pandoc_epub")
     if e5:
         shown = f"cold {e5.wall:.2f} s" + (f", warm {e5w.wall:.2f} s" if e5w else "")
-        found.append(("EPUB, 5 stories, whole command: < 0.65 s", shown,
-                      e5.ok and e5.wall < 0.65))
+        # The issue gives pandoc's time on its machine (0.65 s); "faster than pandoc"
+        # in the same run is the stricter reading, so both are marked.
+        found.append(("EPUB, 5 stories, whole command: < 0.65 s (the issue's pandoc time)",
+                      shown, e5.ok and e5.wall < 0.65))
+        if p5:
+            found.append(("EPUB, 5 stories, whole command: faster than pandoc in this run",
+                          f"{shown} vs pandoc {p5.wall:.2f} s", e5.ok and p5.ok
+                          and e5.wall < p5.wall))
     e200, p200 = _get(row(200), "fanbind_epub"), _get(row(200), "pandoc_epub")
     if e200 and p200:
         found.append(("EPUB, 200 stories: ≤ 0.25 × pandoc",
@@ -307,21 +329,21 @@ def targets(rows: dict[int, dict]) -> list[tuple[str, str, bool | None]]:
     e1k = _get(row(1000), "fanbind_epub")
     if e1k:
         found.append(("EPUB, 1,000 stories: < 30 s and < 1 GB",
-                      f"{e1k.wall:.1f} s, {e1k.rss_mb:,.0f} MB",
-                      e1k.ok and e1k.wall < 30 and e1k.rss_mb < 1024))
+                      f"{e1k.wall:.1f} s, {e1k.rss_mb:,.0f} MiB",
+                      e1k.ok and e1k.wall < 30 and e1k.rss_mb < GB_MIB))
     f200, w200 = _get(row(200), "fanbind_pdf"), _get(row(200), "pandoc_pdf")
     if f200 and w200:
         found.append(("PDF, 200 stories: ≤ 0.55 × pandoc → WeasyPrint, largest process < 400 MB",
                       f"{f200.wall:.1f} s vs {w200.wall:.1f} s = {_ratio(f200, w200)}, "
-                      f"{f200.rss_mb:,.0f} MB",
+                      f"{f200.rss_mb:,.0f} MiB",
                       f200.ok and w200.ok and f200.wall <= 0.55 * w200.wall
-                      and f200.rss_mb < 400))
+                      and f200.rss_mb < 400e6 / 2**20))
     f1k = _get(row(1000), "fanbind_pdf")
     if f1k:
         pages = row(1000).get("pages")
         found.append(("PDF, 1,000 stories: completes, < 1 GB per process",
-                      f"{f1k.wall:.0f} s, {pages or '?'} pages, {f1k.rss_mb:,.0f} MB"
-                      if f1k.ok else f1k.cell(), f1k.ok and f1k.rss_mb < 1024))
+                      f"{f1k.wall:.0f} s, {pages or '?'} pages, {f1k.rss_mb:,.0f} MiB"
+                      if f1k.ok else f1k.cell(), f1k.ok and f1k.rss_mb < GB_MIB))
     full, again = _get(row(200), "full_build"), _get(row(200), "rebuild")
     if full and again:
         found.append(("Rebuild after a one-paragraph change, 200 stories: < 10 % of the full build",
@@ -406,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="add to the results of earlier runs (results.json) "
                         "instead of starting afresh")
     args = parser.parse_args(argv)
+    precompile()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     have_pandoc = shutil.which("pandoc") is not None and not args.no_pandoc
     if not have_pandoc and not args.no_pandoc:
