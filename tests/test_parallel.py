@@ -13,11 +13,13 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import pikepdf
+import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader
 
 from conftest import copy_sample
-from fanbind import parallel
+from fanbind import parallel, pdf_fonts
 from fanbind.build import load_book, open_project
 from fanbind.pdf import write_pdf
 from fanbind.render import render_book
@@ -36,14 +38,17 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     made: dict[str, object] = {"parts": parallel.plan_parts(book.anthology, documents, 2)}
     made["one"] = write_pdf(book.anthology, documents, tmp / "one.pdf", project_dir=root,
                             created=WHEN)
-    for name in ("joined", "again"):
+    for name in ("joined", "again", "unshared"):
         with pytest.MonkeyPatch.context() as patch:
             if name == "again":  # joined in a process of its own, as a big book is
                 patch.setattr(parallel, "JOIN_APART_PAGES", 0)
+            if name == "unshared":  # every part's font subsets kept, as before sharing
+                patch.setattr(pdf_fonts, "share_fonts", lambda pdf, faces=None: 0)
             made[name] = parallel.write_parallel_pdf(
                 book.anthology, documents, tmp / f"{name}.pdf", project_dir=root, created=WHEN,
                 jobs=2)
-    made.update({f"{name}_file": tmp / f"{name}.pdf" for name in ("one", "joined", "again")})
+    made.update({f"{name}_file": tmp / f"{name}.pdf"
+                 for name in ("one", "joined", "again", "unshared")})
     return made
 
 
@@ -127,3 +132,51 @@ def test_a_single_story_is_not_cut(tmp_path: Path) -> None:
     one = book.anthology.__class__(book.anthology.meta, book.anthology.stories[:1])
     documents = render_book(one, stylesheets=("css/epub.css",))
     assert parallel.plan_parts(one, documents, 2) is None
+
+
+# ----------------------------------------------------------------- fonts embedded once
+
+
+def _font_programs(path: Path) -> dict[str, set[tuple[int, int]]]:
+    """Per font name (subset tag left off), the font programs embedded for it."""
+    programs: dict[str, set[tuple[int, int]]] = {}
+    with pikepdf.open(path) as pdf:
+        for font in pdf_fonts._type0_fonts(pdf):
+            descriptor = font.DescendantFonts[0].FontDescriptor
+            name = str(descriptor.FontName).split("+", 1)[-1]
+            programs.setdefault(name, set()).add(descriptor.FontFile3.objgen)
+    return programs
+
+
+def test_each_bundled_face_is_embedded_once(books: dict) -> None:
+    unshared = _font_programs(books["unshared_file"])
+    joined = _font_programs(books["joined_file"])
+    assert len(unshared["fanbind-EB-Garamond"]) >= 5  # a copy per part, before sharing
+    assert set(joined) == set(unshared) and {"fanbind-EB-Garamond",
+                                             "fanbind-EB-Garamond-Italic"} <= set(joined)
+    assert all(len(programs) == 1 for programs in joined.values()), joined
+    assert books["joined_file"].stat().st_size < 0.8 * books["unshared_file"].stat().st_size
+
+
+def test_shared_fonts_draw_every_page_the_same(books: dict) -> None:
+    shared = pdfium.PdfDocument(books["joined_file"])
+    unshared = pdfium.PdfDocument(books["unshared_file"])
+    assert len(shared) == len(unshared)
+    for index in range(len(shared)):
+        a = shared[index].render(scale=0.6).to_pil().tobytes()
+        b = unshared[index].render(scale=0.6).to_pil().tobytes()
+        assert a == b, f"page {index + 1} is drawn differently"
+
+
+def test_fonts_that_are_not_bundled_are_left_alone(books: dict) -> None:
+    with pikepdf.open(books["unshared_file"]) as pdf:
+        assert pdf_fonts.share_fonts(pdf, faces=[]) == 0
+        path, (name, created, revision) = pdf_fonts.bundled_faces()[0]
+        # Same name, another revision: a user's own copy of the face, not ours.
+        assert pdf_fonts.share_fonts(pdf, faces=[(path, (name, created, revision + 1))]) == 0
+        assert pdf_fonts.share_fonts(pdf) > 0
+
+
+def test_glyph_ids_are_read_from_both_kinds_of_width_run() -> None:
+    widths = pikepdf.Array([3, pikepdf.Array([500, 600]), 10, 12, 250, 40, pikepdf.Array([1])])
+    assert pdf_fonts._glyph_ids(widths) == {3, 4, 10, 11, 12, 40}

@@ -10,9 +10,12 @@ Two stages of a build are embarrassingly parallel:
   the stories before it.
 * **The PDF** (:func:`write_parallel_pdf`): see the second half of this module.
 
-Workers are forked (``fork`` start method where the platform has it), so they
-inherit the imported modules and the book's settings instead of receiving them
-pickled once per story.
+Story workers are forked (``fork`` start method where the platform has it), so
+they inherit the imported modules and the book's settings instead of receiving
+them pickled once per story. PDF workers come from a fork server instead and get
+their part's stories with each task (see :class:`_Workers`): when the PDF is laid
+out, the whole book is in this process's memory, and a forked worker would carry
+it too.
 """
 
 from __future__ import annotations
@@ -360,7 +363,8 @@ class NotStampable(Exception):
 
 @dataclass
 class _Job:
-    """The forked workers' view of the build (inherited, never pickled)."""
+    """The build as this process sees it; workers get a :class:`_BodyTask` or
+    :class:`_StampTask` cut from it."""
 
     anthology: object
     documents: list
@@ -373,11 +377,57 @@ class _Job:
     part_css: str = PartOptions.css
 
 
-_JOB: _Job | None = None
+@dataclass(frozen=True)
+class _Setting:
+    """What every worker task needs of the build besides its own stories: small and
+    picklable, so workers need not be forked from the process holding the book."""
+
+    project_dir: Path
+    extra_stylesheets: tuple[Path, ...]
+    trim: str | None
+    print_config: object
+    folder: Path
+    part_css: str
+
+    @classmethod
+    def of(cls, job: _Job) -> _Setting:
+        return cls(job.project_dir, job.extra_stylesheets, job.trim, job.print_config,
+                   job.folder, job.part_css)
 
 
-def _sub_anthology(anthology, indexes: Sequence[int]):
-    return replace(anthology, stories=tuple(anthology.stories[i] for i in indexes))
+@dataclass(frozen=True)
+class _BodyTask:
+    """One story part to lay out: its stories, their documents and the page count guess."""
+
+    index: int
+    book_pages: int
+    anthology: object  # the part's stories only
+    documents: list
+    first_story: bool
+    setting: _Setting
+
+    @classmethod
+    def of(cls, job: _Job, index: int, book_pages: int) -> _BodyTask:
+        part = job.parts[index]
+        stories = tuple(job.anthology.stories[i] for i in part.stories)
+        # The story list of metadata.yaml stays behind: a part's layout never reads it
+        # (the cache key leaves it out too), and a 1,000-story list is 450 KB a task.
+        meta = job.anthology.meta.model_copy(update={"stories": [s.meta for s in stories]})
+        return cls(index, book_pages, replace(job.anthology, meta=meta, stories=stories),
+                   [job.documents[i] for i in part.documents], 0 in part.stories,
+                   _Setting.of(job))
+
+
+@dataclass(frozen=True)
+class _StampTask:
+    """One story part's margin boxes to draw, its folios moved on by ``offset``."""
+
+    index: int
+    plan: object
+    offset: int
+    total: int | None
+    geometry_css: str
+    setting: _Setting
 
 
 def _anchors(rendered) -> dict[str, int]:
@@ -414,8 +464,8 @@ def _positions(counts: Sequence[int], sides: Sequence[bool], first_left: bool
     return positions, blanks
 
 
-def _lay_out(job: _Job, anthology, documents: list, options: PartOptions, *, defer: bool,
-             created: dt.datetime):
+def _lay_out(job: _Job | _Setting, anthology, documents: list, options: PartOptions, *,
+             defer: bool, created: dt.datetime):
     from fanbind import pdf
 
     token = PART_LAYOUT.set(options)
@@ -440,25 +490,21 @@ def _html_classes(layout) -> list[str]:
     return (root.get("class") or "").split() if root is not None else []
 
 
-def _lay_out_body_part(index: int, book_pages: int) -> PartResult:
-    """Worker: lay out story part ``index`` without its margin boxes and write it."""
+def _lay_out_body_part(task: _BodyTask) -> PartResult:
+    """Worker: lay out one story part without its margin boxes and write it."""
     from fanbind import pdf
 
-    job = _JOB
-    assert job is not None
-    part = job.parts[index]
-    anthology = _sub_anthology(job.anthology, part.stories)
-    documents = [job.documents[i] for i in part.documents]
-    options = PartOptions(book_pages, first_story=0 in part.stories)
-    layout, records = _lay_out(job, anthology, documents, options, defer=True,
+    anthology = task.anthology
+    options = PartOptions(task.book_pages, first_story=task.first_story)
+    layout, records = _lay_out(task.setting, anthology, task.documents, options, defer=True,
                                created=PART_CREATED)
     rendered = layout.rendered
     plan = pdf.folio_plan(rendered, records)
     if plan is None:
-        raise NotStampable(f"part {index}")
+        raise NotStampable(f"part {task.index}")
     anchors = _anchors(rendered)
-    first_title = f"{anthology.stories[0].id}-title"
-    target = job.folder / f"part-{index:05d}.pdf"
+    first_title = f"{anthology.stories[0].id}-title"  # type: ignore[attr-defined]
+    target = task.setting.folder / f"part-{task.index:05d}.pdf"
     result = pdf.write_layout(layout, target)
     return PartResult(target, len(rendered.pages), START_LEFT_CLASS in _html_classes(layout),
                       anchors.get(first_title, 0),
@@ -467,18 +513,17 @@ def _lay_out_body_part(index: int, book_pages: int) -> PartResult:
                       plan)
 
 
-def _stamp_body_part(index: int, plan: object, offset: int, total: int | None,
-                     geometry_css: str) -> tuple[Path, tuple[str, ...], tuple[bool, ...]]:
-    """Worker: draw part ``index``'s margin boxes, its folios moved on by ``offset``."""
+def _stamp_body_part(task: _StampTask) -> tuple[Path, tuple[str, ...], tuple[bool, ...]]:
+    """Worker: draw a story part's margin boxes, its folios moved on by ``task.offset``."""
     from fanbind import pdf
 
-    job = _JOB
-    assert job is not None
-    target = job.folder / f"stamp-{index:05d}-{offset}.pdf"
+    setting = task.setting
+    target = setting.folder / f"stamp-{task.index:05d}-{task.offset}.pdf"
     warnings, drawn = pdf.stamp_folios(
-        plan, target, page_offset=offset, page_total=total,  # type: ignore[arg-type]
-        project_dir=job.project_dir, extra_stylesheets=job.extra_stylesheets,
-        geometry_css=geometry_css, part_css=job.part_css)
+        task.plan, target, page_offset=task.offset,  # type: ignore[arg-type]
+        page_total=task.total, project_dir=setting.project_dir,
+        extra_stylesheets=setting.extra_stylesheets, geometry_css=task.geometry_css,
+        part_css=setting.part_css)
     return target, warnings, drawn
 
 
@@ -759,7 +804,18 @@ def _stampable_stylesheets(extra_stylesheets: tuple[Path, ...]) -> bool:
 
 
 class _Workers:
-    """A process pool started on first use, after :data:`_JOB` is set for the fork."""
+    """A pool of lean worker processes for the PDF, started on first use.
+
+    The story workers of :func:`load_stories` are forked from a process that
+    holds little yet; these start when the whole book is in memory (1,000
+    stories are 450 MB of model and documents), which a forked worker would
+    count as its own from the start. So they come from a fork server that has
+    imported WeasyPrint and nothing of the book, each task carries its own
+    stories (:class:`_BodyTask`), and a worker is replaced after
+    :data:`TASKS_PER_WORKER` tasks, so that what WeasyPrint and Pango keep
+    between layouts cannot pile up: a worker's memory depends on its part, not
+    on the book.
+    """
 
     def __init__(self, job: _Job, jobs: int) -> None:
         self.job, self.jobs = job, jobs
@@ -769,22 +825,37 @@ class _Workers:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        global _JOB
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
-        _JOB = None
 
-    def map(self, function: Callable, *iterables) -> list:
-        global _JOB
-        arguments = list(zip(*iterables, strict=True))
-        if not arguments:
+    def map(self, function: Callable, tasks: Sequence) -> list:
+        if not tasks:
             return []
-        _JOB = self.job
-        if self.jobs == 1 or len(arguments) == 1:
-            return [function(*a) for a in arguments]  # no process to start for one task
+        if self.jobs == 1 or len(tasks) == 1:
+            return [function(task) for task in tasks]  # no process to start for one task
         if self.pool is None:
-            self.pool = _pool(self.jobs)
-        return list(self.pool.map(function, *zip(*arguments, strict=True)))
+            self.pool = _lean_pool(self.jobs)
+        return list(self.pool.map(function, tasks))
+
+
+#: A PDF worker is replaced after this many parts (see :class:`_Workers`): each
+#: grew by about 1.3 MB a part over a 1,000-story book, and starting a fresh one
+#: from the fork server costs about 0.2 s.
+TASKS_PER_WORKER = 40
+
+
+def _lean_pool(jobs: int) -> ProcessPoolExecutor:
+    """Workers forked from a server that imported the PDF code, not from this process."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["fanbind.pdf"])
+    else:
+        context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                               max_tasks_per_child=TASKS_PER_WORKER)
 
 
 def _build_once(job: _Job, parts: list[_Part], workers: _Workers, book_pages: int, *,
@@ -813,8 +884,8 @@ def _build_once(job: _Job, parts: list[_Part], workers: _Workers, book_pages: in
     if missing and report:
         report(f"laying out {len(missing)} of {len(job.parts)} story parts on {workers.jobs} "
                "cores" if len(missing) > 1 else f"laying out 1 of {len(job.parts)} story parts")
-    for index, result in zip(missing, workers.map(_lay_out_body_part, missing,
-                                                  [book_pages] * len(missing)), strict=True):
+    tasks = [_BodyTask.of(job, index, book_pages) for index in missing]
+    for index, result in zip(missing, workers.map(_lay_out_body_part, tasks), strict=True):
         bodies[index] = result
         if cache is not None:
             assert result.file is not None
@@ -850,9 +921,10 @@ def _build_once(job: _Job, parts: list[_Part], workers: _Workers, book_pages: in
     unstamped = [i for i, body in enumerate(ordered) if body.stamp is None]
     if unstamped and report:
         report(f"numbering the pages of {len(unstamped)} story parts")
-    stamped = workers.map(_stamp_body_part, unstamped, [ordered[i].folios for i in unstamped],
-                          [offsets[i] for i in unstamped], [page_total] * len(unstamped),
-                          [geometry_css] * len(unstamped))
+    setting = _Setting.of(job)
+    stamped = workers.map(_stamp_body_part, [
+        _StampTask(i, ordered[i].folios, offsets[i], page_total, geometry_css, setting)
+        for i in unstamped])
     for index, (path, warnings, drawn) in zip(unstamped, stamped, strict=True):
         ordered[index].stamp, ordered[index].drawn = path, drawn
         ordered[index].warnings = tuple(dict.fromkeys([*ordered[index].warnings, *warnings]))
@@ -1198,6 +1270,10 @@ def _assemble(plan: _JoinPlan) -> None:
 
     _copy_destinations(out, sources)
     _copy_outlines(out, sources)
+    # Each part embeds its own copy of the fonts: the book keeps one of each.
+    from fanbind.pdf_fonts import share_fonts
+
+    share_fonts(out)
     for key, value in front.docinfo.items():
         out.docinfo[key] = value
     for key in ("/CreationDate", "/ModDate"):  # the front was laid out with PART_CREATED

@@ -111,6 +111,20 @@ class Document:
     nav: NavPoint | None = None
     story: Story | None = field(default=None, repr=False)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Picklable, so a part of the book can be sent to a worker process: the
+        tree goes as its XML (lxml elements do not pickle; the XML is lossless)."""
+        state = dict(self.__dict__)
+        state["root"] = etree.tostring(self.root, encoding="utf-8")
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        state = dict(state)
+        state["root"] = etree.fromstring(state["root"],  # type: ignore[arg-type]
+                                         etree.XMLParser(resolve_entities=False,
+                                                         huge_tree=True))
+        self.__dict__.update(state)
+
     def to_bytes(self) -> bytes:
         """Serialise as XHTML5 with a UTF-8 XML declaration (Kindle wants one)."""
         return etree.tostring(

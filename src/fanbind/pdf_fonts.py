@@ -1,0 +1,197 @@
+"""One copy of each bundled font in a book joined from parts.
+
+Every part of a book laid out by :mod:`fanbind.parallel` embeds its own subset of
+EB Garamond, so a 200-story book carried a hundred copies of each face (5 of its
+18 MB). WeasyPrint subsets with the original font's glyph ids kept (HarfBuzz's
+*retain-gids*), so a glyph id names the same glyph in every part, and one subset
+holding every glyph the book uses can stand in for all of them.
+
+:func:`share_fonts` finds the copies of the package's own faces (by the
+PostScript name, creation date and revision in their ``name`` and ``head``
+tables: a font from a user's stylesheet is never touched), subsets each face
+once from the bundled file with the union of the glyphs the parts use (their
+``/W`` width arrays list exactly the glyphs WeasyPrint subsetted by) and points
+every part's font at that one program. Widths and ToUnicode maps stay with each
+part: they are small, and one glyph may stand for different text in different
+parts (a space and a no-break space share a glyph).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fanbind.resources import FONT_FILES, FONTS_DIR
+
+#: Tables WeasyPrint leaves out of the fonts it embeds (the PDF needs no shaping).
+DROPPED_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH",
+                  "PCLT", "SVG ")
+
+
+@dataclass
+class _Face:
+    """A bundled font file and the embedded copies of it found in the book."""
+
+    path: Path
+    identity: tuple[str, int, float]
+    glyphs: set[int] = field(default_factory=set)
+    #: (Type0 font, its CIDFont) pairs whose descriptor embeds a copy of this face.
+    fonts: list[tuple[object, object]] = field(default_factory=list)
+    programs: set[tuple[int, int]] = field(default_factory=set)
+
+
+def _identity(data: bytes | Path) -> tuple[str, int, float] | None:
+    """PostScript name, creation date and revision: what a subset keeps of its source."""
+    from fontTools.ttLib import TTFont, TTLibError
+
+    try:
+        with TTFont(io.BytesIO(data) if isinstance(data, bytes) else data, lazy=True) as font:
+            return (str(font["name"].getDebugName(6)), int(font["head"].created),
+                    float(font["head"].fontRevision))
+    except (TTLibError, KeyError, AssertionError, ValueError, struct.error):
+        return None  # not a font fontTools can read: not one of ours
+
+
+def bundled_faces() -> list[tuple[Path, tuple[str, int, float]]]:
+    """The package's own font files with their identities."""
+    faces = []
+    for name in FONT_FILES:
+        identity = _identity(FONTS_DIR / name)
+        if identity is not None:
+            faces.append((FONTS_DIR / name, identity))
+    return faces
+
+
+def _type0_fonts(pdf) -> Iterator[object]:
+    """Every Type0 font the pages use, directly or inside form XObjects, once."""
+    import pikepdf
+
+    seen: set[tuple[int, int]] = set()
+    fonts: set[tuple[int, int]] = set()
+
+    def walk(resources) -> Iterator[object]:
+        if not isinstance(resources, pikepdf.Dictionary):
+            return
+        if resources.is_indirect:
+            if resources.objgen in seen:
+                return
+            seen.add(resources.objgen)
+        for font in (resources.get("/Font") or {}).values():
+            if font.get("/Subtype") == "/Type0" and font.objgen not in fonts:
+                fonts.add(font.objgen)
+                yield font
+        for xobject in (resources.get("/XObject") or {}).values():
+            if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
+                seen.add(xobject.objgen)
+                yield from walk(xobject.get("/Resources"))
+
+    for page in pdf.pages:
+        yield from walk(page.obj.get("/Resources"))
+
+
+def _glyph_ids(widths) -> set[int]:
+    """The glyph ids of a CIDFont's ``/W`` array (``c [w …]`` and ``first last w`` runs)."""
+    import pikepdf
+
+    items = list(widths)
+    glyphs: set[int] = set()
+    index = 0
+    while index < len(items):
+        first = int(items[index])
+        if isinstance(items[index + 1], pikepdf.Array):
+            glyphs.update(range(first, first + len(items[index + 1])))
+            index += 2
+        else:
+            glyphs.update(range(first, int(items[index + 1]) + 1))
+            index += 3
+    return glyphs
+
+
+def subset_program(path: Path, glyphs: Sequence[int]) -> bytes:
+    """``path`` cut down to ``glyphs``, glyph ids kept, as WeasyPrint cuts its fonts."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options(retain_gids=True, passthrough_tables=True,
+                             ignore_missing_glyphs=True, hinting=False, desubroutinize=True,
+                             notdef_outline=True)
+    options.drop_tables += [tag.strip() for tag in DROPPED_TABLES]
+    # No timestamp of today in the font: the book must be the same byte for byte.
+    with TTFont(path, recalcTimestamp=False) as font:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(gids=sorted(glyphs))
+        subsetter.subset(font)
+        out = io.BytesIO()
+        font.save(out)
+    return out.getvalue()
+
+
+def _tag(face: _Face) -> str:
+    """Six capital letters naming this subset, from what it holds (PDF 9.6.4)."""
+    digest = hashlib.sha256(repr((face.identity, sorted(face.glyphs))).encode()).digest()
+    return "".join(chr(ord("A") + byte % 26) for byte in digest[:6])
+
+
+def share_fonts(pdf, faces: Sequence[tuple[Path, tuple[str, int, float]]] | None = None) -> int:
+    """Embed each bundled face once in ``pdf``; return how many copies were dropped.
+
+    Fonts that are not copies of a bundled face, or that carry a ``/CIDSet`` (a
+    PDF/A book, whose set would have to list the shared program's glyphs), are
+    left as they are.
+    """
+    import pikepdf
+
+    found = [_Face(path, identity) for path, identity in
+             (bundled_faces() if faces is None else faces)]
+    by_identity = {face.identity: face for face in found}
+    identities: dict[tuple[int, int], tuple[str, int, float] | None] = {}
+    for font in _type0_fonts(pdf):
+        descendants = font.get("/DescendantFonts")
+        if not isinstance(descendants, pikepdf.Array) or len(descendants) != 1:
+            continue
+        cid_font = descendants[0]
+        descriptor = cid_font.get("/FontDescriptor")
+        program = descriptor.get("/FontFile3") if descriptor is not None else None
+        if (cid_font.get("/Subtype") != "/CIDFontType0" or program is None
+                or program.get("/Subtype") != "/OpenType" or "/CIDSet" in descriptor
+                or "/W" not in cid_font):
+            continue
+        if program.objgen not in identities:
+            identities[program.objgen] = _identity(program.read_bytes())
+        face = by_identity.get(identities[program.objgen])
+        if face is None:
+            continue
+        face.glyphs |= _glyph_ids(cid_font.W)
+        face.fonts.append((font, cid_font))
+        face.programs.add(program.objgen)
+
+    dropped = 0
+    for face in found:
+        if len(face.programs) < 2:
+            continue  # nothing to share
+        face.glyphs.add(0)  # .notdef, which every subset keeps
+        program = pikepdf.Stream(pdf, subset_program(face.path, sorted(face.glyphs)))
+        program.Subtype = pikepdf.Name.OpenType
+        name = pikepdf.Name("/" + _tag(face) + "+" +
+                            str(face.fonts[0][1].BaseFont).split("+", 1)[-1].lstrip("/"))
+        # The parts' descriptors differ in name and program only (the rest comes
+        # from the face): one descriptor serves every part that agrees on the rest.
+        shared: dict[str, object] = {}
+        for font, cid_font in face.fonts:
+            rest = {key: value for key, value in cid_font.FontDescriptor.items()
+                    if key not in ("/FontName", "/FontFile3")}
+            key = repr(sorted((k, repr(v)) for k, v in rest.items()))
+            if key not in shared:
+                descriptor = pikepdf.Dictionary(rest)
+                descriptor.FontName = name
+                descriptor.FontFile3 = program
+                shared[key] = pdf.make_indirect(descriptor)
+            font.BaseFont = name
+            cid_font.BaseFont = name
+            cid_font.FontDescriptor = shared[key]
+        dropped += len(face.programs) - 1
+    return dropped
