@@ -38,17 +38,19 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     made: dict[str, object] = {"parts": parallel.plan_parts(book.anthology, documents, 2)}
     made["one"] = write_pdf(book.anthology, documents, tmp / "one.pdf", project_dir=root,
                             created=WHEN)
-    for name in ("joined", "again", "unshared"):
+    for name in ("joined", "again", "unshared", "recycled"):
         with pytest.MonkeyPatch.context() as patch:
             if name == "again":  # joined in a process of its own, as a big book is
                 patch.setattr(parallel, "JOIN_APART_PAGES", 0)
             if name == "unshared":  # every part's font subsets kept, as before sharing
                 patch.setattr(pdf_fonts, "share_fonts", lambda pdf, faces=None: 0)
+            if name == "recycled":  # fresh workers after every task
+                patch.setattr(parallel, "TASKS_PER_WORKER", 1)
             made[name] = parallel.write_parallel_pdf(
                 book.anthology, documents, tmp / f"{name}.pdf", project_dir=root, created=WHEN,
                 jobs=2)
     made.update({f"{name}_file": tmp / f"{name}.pdf"
-                 for name in ("one", "joined", "again", "unshared")})
+                 for name in ("one", "joined", "again", "unshared", "recycled")})
     return made
 
 
@@ -121,8 +123,10 @@ def test_stories_open_on_the_right_and_folios_run_on(books: dict) -> None:
 
 
 def test_joined_pdf_is_byte_identical_across_runs(books: dict) -> None:
-    """Also when joined in a process of its own (the second run)."""
+    """Also when joined in a process of its own (the second run), and when every
+    part is laid out by a fresh worker process."""
     assert books["joined_file"].read_bytes() == books["again_file"].read_bytes()
+    assert books["joined_file"].read_bytes() == books["recycled_file"].read_bytes()
     assert books["again"].page_map == books["joined"].page_map
 
 

@@ -820,6 +820,7 @@ class _Workers:
     def __init__(self, job: _Job, jobs: int) -> None:
         self.job, self.jobs = job, jobs
         self.pool: ProcessPoolExecutor | None = None
+        self.used = 0  # tasks given to the current pool
 
     def __enter__(self) -> _Workers:
         return self
@@ -833,14 +834,27 @@ class _Workers:
             return []
         if self.jobs == 1 or len(tasks) == 1:
             return [function(task) for task in tasks]  # no process to start for one task
-        if self.pool is None:
-            self.pool = _lean_pool(self.jobs)
-        return list(self.pool.map(function, tasks))
+        # A new pool once the workers have had their share of tasks. (Not the
+        # executor's max_tasks_per_child: with it, Python 3.11's pool hangs when
+        # a worker is replaced while tasks are waiting.)
+        budget = self.jobs * TASKS_PER_WORKER
+        results: list = []
+        done = 0
+        while done < len(tasks):
+            if self.pool is None or self.used >= budget:
+                if self.pool is not None:
+                    self.pool.shutdown(wait=True)
+                self.pool, self.used = _lean_pool(self.jobs), 0
+            batch = tasks[done:done + budget - self.used]
+            results.extend(self.pool.map(function, batch))
+            self.used += len(batch)
+            done += len(batch)
+        return results
 
 
-#: A PDF worker is replaced after this many parts (see :class:`_Workers`): each
-#: grew by about 1.3 MB a part over a 1,000-story book, and starting a fresh one
-#: from the fork server costs about 0.2 s.
+#: A PDF worker is replaced after about this many parts (see :class:`_Workers`):
+#: each grew by about 1.5 MB a part over a 1,000-story book, and starting fresh
+#: ones from the fork server costs a fraction of a second.
 TASKS_PER_WORKER = 40
 
 
@@ -854,8 +868,7 @@ def _lean_pool(jobs: int) -> ProcessPoolExecutor:
         context.set_forkserver_preload(["fanbind.pdf"])
     else:
         context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                               max_tasks_per_child=TASKS_PER_WORKER)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
 
 
 def _build_once(job: _Job, parts: list[_Part], workers: _Workers, book_pages: int, *,
