@@ -9,6 +9,7 @@ sides (stories with and without a paratext verso).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from pathlib import Path
@@ -38,19 +39,20 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     made: dict[str, object] = {"parts": parallel.plan_parts(book.anthology, documents, 2)}
     made["one"] = write_pdf(book.anthology, documents, tmp / "one.pdf", project_dir=root,
                             created=WHEN)
-    for name in ("joined", "again", "unshared", "recycled"):
+    for name in ("joined", "again", "unshared", "early"):
         with pytest.MonkeyPatch.context() as patch:
             if name == "again":  # joined in a process of its own, as a big book is
                 patch.setattr(parallel, "JOIN_APART_PAGES", 0)
             if name == "unshared":  # every part's font subsets kept, as before sharing
                 patch.setattr(pdf_fonts, "share_fonts", lambda pdf, faces=None: 0)
-            if name == "recycled":  # fresh workers after every task
-                patch.setattr(parallel, "TASKS_PER_WORKER", 1)
-            made[name] = parallel.write_parallel_pdf(
-                book.anthology, documents, tmp / f"{name}.pdf", project_dir=root, created=WHEN,
-                jobs=2)
+            # "early": workers started beforehand, as a build starts them
+            with parallel.PdfWorkers(2).start() if name == "early" else \
+                    contextlib.nullcontext() as workers:
+                made[name] = parallel.write_parallel_pdf(
+                    book.anthology, documents, tmp / f"{name}.pdf", project_dir=root,
+                    created=WHEN, jobs=2, workers=workers)
     made.update({f"{name}_file": tmp / f"{name}.pdf"
-                 for name in ("one", "joined", "again", "unshared", "recycled")})
+                 for name in ("one", "joined", "again", "unshared", "early")})
     return made
 
 
@@ -123,10 +125,10 @@ def test_stories_open_on_the_right_and_folios_run_on(books: dict) -> None:
 
 
 def test_joined_pdf_is_byte_identical_across_runs(books: dict) -> None:
-    """Also when joined in a process of its own (the second run), and when every
-    part is laid out by a fresh worker process."""
+    """Also when joined in a process of its own (the second run), and with
+    workers started before the book was read."""
     assert books["joined_file"].read_bytes() == books["again_file"].read_bytes()
-    assert books["joined_file"].read_bytes() == books["recycled_file"].read_bytes()
+    assert books["joined_file"].read_bytes() == books["early_file"].read_bytes()
     assert books["again"].page_map == books["joined"].page_map
 
 
@@ -184,3 +186,33 @@ def test_fonts_that_are_not_bundled_are_left_alone(books: dict) -> None:
 def test_glyph_ids_are_read_from_both_kinds_of_width_run() -> None:
     widths = pikepdf.Array([3, pikepdf.Array([500, 600]), 10, 12, 250, 40, pikepdf.Array([1])])
     assert pdf_fonts._glyph_ids(widths) == {3, 4, 10, 11, 12, 40}
+
+
+def test_a_build_forks_its_pdf_workers_before_reading_the_stories(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """So they never hold the book (see PdfWorkers); and they are closed afterwards."""
+    from fanbind import build as build_module
+
+    events: list[str] = []
+    started = parallel.PdfWorkers.start
+    real_load = build_module.load_book
+
+    def start(self: parallel.PdfWorkers) -> parallel.PdfWorkers:
+        if self.pool is None:
+            events.append("workers")
+        return started(self)
+
+    def load(*args: object, **kwargs: object) -> object:
+        events.append("stories")
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(parallel.PdfWorkers, "start", start)
+    monkeypatch.setattr(build_module, "load_book", load)
+    root = copy_sample(tmp_path / "book")
+    closed: list[parallel.PdfWorkers] = []
+    real_close = parallel.PdfWorkers.close
+    monkeypatch.setattr(parallel.PdfWorkers, "close",
+                        lambda self: (closed.append(self), real_close(self))[1])
+    result = build_module.build(root, formats=("pdf",), jobs=2, cache=False)
+    assert events[:2] == ["workers", "stories"]
+    assert result.pdf.parts > 1 and closed and all(w.pool is None for w in closed)

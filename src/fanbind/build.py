@@ -375,6 +375,26 @@ def build(
     project = with_print_overrides(open_project(project_dir, metadata), print_overrides)
     if "imposed" in formats and "pdf" not in formats:
         formats = (*formats, "pdf")
+    workers = None
+    if "pdf" in formats and not getattr(project.config.print, "pdf_variant", None):
+        from fanbind.parallel import early_pdf_workers
+
+        # Before the stories are read: see fanbind.parallel.PdfWorkers.
+        workers = early_pdf_workers(len(project.config.stories), jobs)
+    try:
+        return _build(project, started, out_dir=out_dir, formats=formats, strict=strict,
+                      allow_outside=allow_outside, report=report, page_list=page_list,
+                      diagnostics=diagnostics, cache=cache, jobs=jobs, workers=workers)
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+def _build(project: Project, started: float, *, out_dir: Path | None, formats: Sequence[str],
+           strict: bool, allow_outside: bool, report: Reporter | None, page_list: bool,
+           diagnostics: Diagnostics | None, cache: bool, jobs: int | None,
+           workers) -> BuildResult:
+    """:func:`build`, once the project is open (and the PDF's workers started)."""
     store = ProjectCache(project.root, enabled=cache)
     used_namespaces = ["stories"]  # cache entries this build keeps; the rest are pruned
     book = load_book(project, allow_outside=allow_outside, report=report,
@@ -454,7 +474,7 @@ def build(
                     book.anthology, documents, temp, project_dir=project.root,
                     extra_stylesheets=extra, created=when, jobs=jobs, report=report, cache=store,
                     while_joining=(lambda joined: write_the_epub(tuple(joined.page_map)))
-                    if "epub" in formats else None)
+                    if "epub" in formats else None, workers=workers)
                 if pdf is not None:
                     used_namespaces.extend(PDF_NAMESPACES)
             if pdf is None:

@@ -10,12 +10,11 @@ Two stages of a build are embarrassingly parallel:
   the stories before it.
 * **The PDF** (:func:`write_parallel_pdf`): see the second half of this module.
 
-Story workers are forked (``fork`` start method where the platform has it), so
-they inherit the imported modules and the book's settings instead of receiving
-them pickled once per story. PDF workers come from a fork server instead and get
-their part's stories with each task (see :class:`_Workers`): when the PDF is laid
-out, the whole book is in this process's memory, and a forked worker would carry
-it too.
+Workers are forked (``fork`` start method where the platform has it), so they
+inherit the imported modules and the book's settings. Story workers receive
+only the path of their story; PDF workers are forked before the stories are
+read and receive their part's stories with each task (see :class:`PdfWorkers`),
+so they never carry the whole book.
 """
 
 from __future__ import annotations
@@ -732,6 +731,7 @@ def write_parallel_pdf(
     report: Callable[[str], None] | None = None,
     cache: ProjectCache | None = None,
     while_joining: Callable[[object], None] | None = None,
+    workers: PdfWorkers | None = None,
 ):
     """Lay the book out in parts on ``jobs`` worker processes and join them into ``target``.
 
@@ -741,8 +741,10 @@ def write_parallel_pdf(
     to the project's cache. ``while_joining`` is called once with the final
     result (page count, page map) while the pages are being joined, in another
     process for a big book: the build writes the EPUB meanwhile. An error it
-    raises stops the join.
+    raises stops the join. ``workers`` are processes started earlier
+    (:func:`early_pdf_workers`); without them, workers are forked here.
     """
+    import contextlib
     import tempfile
 
     from fanbind.cache import make_key
@@ -766,7 +768,9 @@ def write_parallel_pdf(
     with tempfile.TemporaryDirectory(prefix="fanbind-parts-") as folder:
         job = _Job(anthology, documents, bodies, project_dir, extra_stylesheets, trim, config,
                    Path(folder))
-        with _Workers(job, jobs) as workers:
+        own = PdfWorkers(jobs) if workers is None else None
+        with own if own is not None else contextlib.nullcontext():
+            workers = own or workers
             for attempt in range(2):
 
                 def settled(total: int, last: bool = attempt == 1,
@@ -803,75 +807,62 @@ def _stampable_stylesheets(extra_stylesheets: tuple[Path, ...]) -> bool:
     return True
 
 
-class _Workers:
-    """A pool of lean worker processes for the PDF, started on first use.
+class PdfWorkers:
+    """The worker processes that lay out and number a book's story parts.
 
-    The story workers of :func:`load_stories` are forked from a process that
-    holds little yet; these start when the whole book is in memory (1,000
-    stories are 450 MB of model and documents), which a forked worker would
-    count as its own from the start. So they come from a fork server that has
-    imported WeasyPrint and nothing of the book, each task carries its own
-    stories (:class:`_BodyTask`), and a worker is replaced after
-    :data:`TASKS_PER_WORKER` tasks, so that what WeasyPrint and Pango keep
-    between layouts cannot pile up: a worker's memory depends on its part, not
-    on the book.
+    Forked, like the story workers, but as early as possible: a build starts
+    them (:meth:`start`) before it reads the stories, so they hold the imported
+    code and the settings and nothing of the book (1,000 stories are 450 MB of
+    model and documents in the building process, which a worker forked later
+    would carry as its own). Each task brings its own stories
+    (:class:`_BodyTask`), so a worker's memory is that of its part plus what
+    WeasyPrint keeps between layouts (about 1.5 MB a part). Forked, not started
+    by a fork server: the workers are this process's children, so the
+    operating system's accounting (``getrusage``, ``time -v``) sees them, and
+    they never import the caller's main module.
     """
 
-    def __init__(self, job: _Job, jobs: int) -> None:
-        self.job, self.jobs = job, jobs
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
         self.pool: ProcessPoolExecutor | None = None
-        self.used = 0  # tasks given to the current pool
 
-    def __enter__(self) -> _Workers:
+    def start(self) -> PdfWorkers:
+        """Fork the workers now (a pool with the fork method starts them all at once)."""
+        if self.pool is None and self.jobs > 1:
+            self.pool = _pool(self.jobs)
+            self.pool.submit(os.getpid).result()
+        return self
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def __enter__(self) -> PdfWorkers:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        self.close()
 
     def map(self, function: Callable, tasks: Sequence) -> list:
         if not tasks:
             return []
         if self.jobs == 1 or len(tasks) == 1:
             return [function(task) for task in tasks]  # no process to start for one task
-        # A new pool once the workers have had their share of tasks. (Not the
-        # executor's max_tasks_per_child: with it, Python 3.11's pool hangs when
-        # a worker is replaced while tasks are waiting.)
-        budget = self.jobs * TASKS_PER_WORKER
-        results: list = []
-        done = 0
-        while done < len(tasks):
-            if self.pool is None or self.used >= budget:
-                if self.pool is not None:
-                    self.pool.shutdown(wait=True)
-                self.pool, self.used = _lean_pool(self.jobs), 0
-            batch = tasks[done:done + budget - self.used]
-            results.extend(self.pool.map(function, batch))
-            self.used += len(batch)
-            done += len(batch)
-        return results
+        return list(self.start().pool.map(function, tasks))  # type: ignore[union-attr]
 
 
-#: A PDF worker is replaced after about this many parts (see :class:`_Workers`):
-#: each grew by about 1.5 MB a part over a 1,000-story book, and starting fresh
-#: ones from the fork server costs a fraction of a second.
-TASKS_PER_WORKER = 40
+def early_pdf_workers(stories: int, jobs: int | None) -> PdfWorkers | None:
+    """Workers for a build about to read ``stories`` stories, when its PDF will
+    likely be laid out in parts (:func:`parallel_pdf_wanted` needs the word
+    count, not known yet; a book under the story threshold starts its workers
+    when it needs them)."""
+    wanted = jobs > 1 if jobs is not None else \
+        default_jobs() > 1 and stories >= PARALLEL_MIN_STORIES
+    return PdfWorkers(jobs or default_jobs()).start() if wanted else None
 
 
-def _lean_pool(jobs: int) -> ProcessPoolExecutor:
-    """Workers forked from a server that imported the PDF code, not from this process."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["fanbind.pdf"])
-    else:
-        context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
-
-
-def _build_once(job: _Job, parts: list[_Part], workers: _Workers, book_pages: int, *,
+def _build_once(job: _Job, parts: list[_Part], workers: PdfWorkers, book_pages: int, *,
                 created, cache: ProjectCache | None, report, target: Path,
                 settled: Callable[[int], bool], while_joining=None):
     """One layout of the whole book with the gutter of ``book_pages``; joined into ``target``.
