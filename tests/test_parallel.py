@@ -44,7 +44,7 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             if name == "again":  # joined in a process of its own, as a big book is
                 patch.setattr(parallel, "JOIN_APART_PAGES", 0)
             if name == "unshared":  # every part's font subsets kept, as before sharing
-                patch.setattr(pdf_fonts, "share_fonts", lambda pdf, faces=None: 0)
+                patch.setattr(pdf_fonts, "prepare_shared_fonts", lambda sources, faces=None: {})
             # "early": workers started beforehand, as a build starts them
             with parallel.PdfWorkers(2).start() if name == "early" else \
                     contextlib.nullcontext() as workers:

@@ -1257,16 +1257,24 @@ def _assemble(plan: _JoinPlan) -> None:
              **{("body", i): list(p.pages) for i, p in enumerate(body_pdfs)}}
     if back is not None:
         pages[("back", 0)] = list(back.pages)
-    for index, stamp in enumerate(stamp_pdfs):
-        drawn = plan.bodies[index][2]
-        # The folios go onto the part's own pages, before they are copied.
-        _lay_over(body_pdfs[index], pages[("body", index)], stamp, drawn)
+    # Each part embeds its own copy of the fonts: the book keeps one of each.
+    from fanbind.pdf_fonts import apply_shared_fonts, prepare_shared_fonts
+
+    shared_fonts = prepare_shared_fonts([front, *body_pdfs, *stamp_pdfs,
+                                         *([back] if back else [])])
     for count, (kind, part, local) in enumerate(plan.slots):
         if kind == "blank":
             out.pages.append(pages[("front", 0)][local])
             continue
         out.pages.append(pages[(kind, part)][local])
         mappings[(kind, part)][local] = count
+    # The folios go onto the joined book's pages (copied once, not first into
+    # their part and then again into the book).
+    placed = list(out.pages)
+    for index, stamp in enumerate(stamp_pdfs):
+        where = mappings[("body", index)]
+        _lay_over(out, [placed[where[local]] if where[local] is not None else None
+                        for local in range(len(where))], stamp, plan.bodies[index][2])
     sources = [(front, mappings[("front", 0)])]
     sources += [(p, mappings[("body", i)]) for i, p in enumerate(body_pdfs)]
     if back is not None:
@@ -1274,10 +1282,7 @@ def _assemble(plan: _JoinPlan) -> None:
 
     _copy_destinations(out, sources)
     _copy_outlines(out, sources)
-    # Each part embeds its own copy of the fonts: the book keeps one of each.
-    from fanbind.pdf_fonts import share_fonts
-
-    share_fonts(out)
+    apply_shared_fonts(out, shared_fonts)
     for key, value in front.docinfo.items():
         out.docinfo[key] = value
     for key in ("/CreationDate", "/ModDate"):  # the front was laid out with PART_CREATED
@@ -1326,7 +1331,7 @@ def _lay_over(pdf, pages: list, stamp, drawn: Sequence[bool]) -> None:
     before = pdf.make_stream(b"q\n")
     after = pdf.make_stream(b"\nQ q /FanbindFolio Do Q\n")
     for local, stamp_page in enumerate(stamp.pages):
-        if not drawn[local]:
+        if not drawn[local] or local >= len(pages) or pages[local] is None:
             continue
         page = pages[local].obj
         form = pdf.copy_foreign(stamp_page.as_form_xobject())

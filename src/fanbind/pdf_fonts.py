@@ -136,62 +136,115 @@ def _tag(face: _Face) -> str:
     return "".join(chr(ord("A") + byte % 26) for byte in digest[:6])
 
 
-def share_fonts(pdf, faces: Sequence[tuple[Path, tuple[str, int, float]]] | None = None) -> int:
-    """Embed each bundled face once in ``pdf``; return how many copies were dropped.
+#: A private key put on the descriptors :func:`prepare_shared_fonts` found, so
+#: that :func:`apply_shared_fonts` knows them again in the joined book.
+MARK = "/FanbindFace"
 
-    Fonts that are not copies of a bundled face, or that carry a ``/CIDSet`` (a
-    PDF/A book, whose set would have to list the shared program's glyphs), are
-    left as they are.
+
+@dataclass(frozen=True)
+class SharedFace:
+    """One face's shared program and the name it goes by (tag + the part's name)."""
+
+    program: bytes
+    name: str
+    copies: int
+
+
+def prepare_shared_fonts(
+    sources: Sequence[object],
+    faces: Sequence[tuple[Path, tuple[str, int, float]]] | None = None,
+) -> dict[int, SharedFace]:
+    """Before the parts' pages are copied: find the copies of bundled faces in
+    ``sources``, mark their descriptors (:data:`MARK`) and subset each face once.
+
+    Done on the parts, before the joined book holds every page, so that reading
+    the programs and subsetting (30 MB for a moment) do not add to the join's
+    peak. Fonts that are not copies of a bundled face, or that carry a
+    ``/CIDSet`` (a PDF/A book, whose set would have to list the shared
+    program's glyphs), are not marked.
     """
     import pikepdf
 
     found = [_Face(path, identity) for path, identity in
              (bundled_faces() if faces is None else faces)]
-    by_identity = {face.identity: face for face in found}
-    identities: dict[tuple[int, int], tuple[str, int, float] | None] = {}
+    by_identity = {face.identity: index for index, face in enumerate(found)}
+    for number, source in enumerate(sources):
+        identities: dict[tuple[int, int], int | None] = {}
+        for font in _type0_fonts(source):
+            descendants = font.get("/DescendantFonts")
+            if not isinstance(descendants, pikepdf.Array) or len(descendants) != 1:
+                continue
+            cid_font = descendants[0]
+            descriptor = cid_font.get("/FontDescriptor")
+            program = descriptor.get("/FontFile3") if descriptor is not None else None
+            if (cid_font.get("/Subtype") != "/CIDFontType0" or program is None
+                    or program.get("/Subtype") != "/OpenType" or "/CIDSet" in descriptor
+                    or "/W" not in cid_font):
+                continue
+            if program.objgen not in identities:
+                identities[program.objgen] = by_identity.get(
+                    _identity(program.read_bytes()))  # type: ignore[arg-type]
+            index = identities[program.objgen]
+            if index is None:
+                continue
+            face = found[index]
+            face.glyphs |= _glyph_ids(cid_font.W)
+            face.fonts.append((font, cid_font))
+            face.programs.add((number, *program.objgen))
+            descriptor[MARK] = index
+
+    shared: dict[int, SharedFace] = {}
+    for index, face in enumerate(found):
+        if len(face.programs) < 2:
+            for _, cid_font in face.fonts:  # nothing to share
+                if MARK in cid_font.FontDescriptor:
+                    del cid_font.FontDescriptor[MARK]
+            continue
+        face.glyphs.add(0)  # .notdef, which every subset keeps
+        suffix = str(face.fonts[0][1].BaseFont).split("+", 1)[-1].lstrip("/")
+        shared[index] = SharedFace(subset_program(face.path, sorted(face.glyphs)),
+                                   f"/{_tag(face)}+{suffix}", len(face.programs))
+    return shared
+
+
+def apply_shared_fonts(pdf, shared: dict[int, SharedFace]) -> int:
+    """Point every marked font of ``pdf`` at its face's one program; return how
+    many copies of programs were dropped."""
+    import pikepdf
+
+    programs = {index: pikepdf.Stream(pdf, face.program) for index, face in shared.items()}
+    for program in programs.values():
+        program.Subtype = pikepdf.Name.OpenType
+    # The parts' descriptors differ in name and program only (the rest comes from
+    # the face): one descriptor serves every part that agrees on the rest.
+    descriptors: dict[tuple[int, str], object] = {}
     for font in _type0_fonts(pdf):
         descendants = font.get("/DescendantFonts")
         if not isinstance(descendants, pikepdf.Array) or len(descendants) != 1:
             continue
         cid_font = descendants[0]
-        descriptor = cid_font.get("/FontDescriptor")
-        program = descriptor.get("/FontFile3") if descriptor is not None else None
-        if (cid_font.get("/Subtype") != "/CIDFontType0" or program is None
-                or program.get("/Subtype") != "/OpenType" or "/CIDSet" in descriptor
-                or "/W" not in cid_font):
+        old = cid_font.get("/FontDescriptor")
+        if old is None or MARK not in old:
             continue
-        if program.objgen not in identities:
-            identities[program.objgen] = _identity(program.read_bytes())
-        face = by_identity.get(identities[program.objgen])
-        if face is None:
+        index = int(old[MARK])
+        del old[MARK]
+        if index not in shared:
             continue
-        face.glyphs |= _glyph_ids(cid_font.W)
-        face.fonts.append((font, cid_font))
-        face.programs.add(program.objgen)
+        name = pikepdf.Name(shared[index].name)
+        rest = {key: value for key, value in old.items()
+                if key not in ("/FontName", "/FontFile3", MARK)}
+        key = (index, repr(sorted((k, repr(v)) for k, v in rest.items())))
+        if key not in descriptors:
+            descriptor = pikepdf.Dictionary(rest)
+            descriptor.FontName = name
+            descriptor.FontFile3 = programs[index]
+            descriptors[key] = pdf.make_indirect(descriptor)
+        font.BaseFont = name
+        cid_font.BaseFont = name
+        cid_font.FontDescriptor = descriptors[key]
+    return sum(face.copies - 1 for face in shared.values())
 
-    dropped = 0
-    for face in found:
-        if len(face.programs) < 2:
-            continue  # nothing to share
-        face.glyphs.add(0)  # .notdef, which every subset keeps
-        program = pikepdf.Stream(pdf, subset_program(face.path, sorted(face.glyphs)))
-        program.Subtype = pikepdf.Name.OpenType
-        name = pikepdf.Name("/" + _tag(face) + "+" +
-                            str(face.fonts[0][1].BaseFont).split("+", 1)[-1].lstrip("/"))
-        # The parts' descriptors differ in name and program only (the rest comes
-        # from the face): one descriptor serves every part that agrees on the rest.
-        shared: dict[str, object] = {}
-        for font, cid_font in face.fonts:
-            rest = {key: value for key, value in cid_font.FontDescriptor.items()
-                    if key not in ("/FontName", "/FontFile3")}
-            key = repr(sorted((k, repr(v)) for k, v in rest.items()))
-            if key not in shared:
-                descriptor = pikepdf.Dictionary(rest)
-                descriptor.FontName = name
-                descriptor.FontFile3 = program
-                shared[key] = pdf.make_indirect(descriptor)
-            font.BaseFont = name
-            cid_font.BaseFont = name
-            cid_font.FontDescriptor = shared[key]
-        dropped += len(face.programs) - 1
-    return dropped
+
+def share_fonts(pdf, faces: Sequence[tuple[Path, tuple[str, int, float]]] | None = None) -> int:
+    """Embed each bundled face once in ``pdf``; return how many copies were dropped."""
+    return apply_shared_fonts(pdf, prepare_shared_fonts([pdf], faces))
