@@ -6,12 +6,13 @@ EB Garamond, so a 200-story book carried a hundred copies of each face (5 of its
 *retain-gids*), so a glyph id names the same glyph in every part, and one subset
 holding every glyph the book uses can stand in for all of them.
 
-:func:`share_fonts` finds the copies of the package's own faces (by the
-PostScript name, creation date and revision in their ``name`` and ``head``
-tables: a font from a user's stylesheet is never touched), subsets each face
-once from the bundled file with the union of the glyphs the parts use (their
-``/W`` width arrays list exactly the glyphs WeasyPrint subsetted by) and points
-every part's font at that one program. Widths and ToUnicode maps stay with each
+:func:`prepare_shared_fonts` finds the copies of the package's own faces in the
+parts (by the PostScript name, creation date and revision in their ``name`` and
+``head`` tables: a font from a user's stylesheet is never touched) and subsets
+each face once from the bundled file with the union of the glyphs the parts use
+(their ``/W`` width arrays list exactly the glyphs WeasyPrint subsetted by);
+:func:`apply_shared_fonts` then points every font of the joined book at that one
+program. Widths and ToUnicode maps stay with each
 part: they are small, and one glyph may stand for different text in different
 parts (a space and a no-break space share a glyph).
 """
@@ -41,7 +42,8 @@ class _Face:
     glyphs: set[int] = field(default_factory=set)
     #: (Type0 font, its CIDFont) pairs whose descriptor embeds a copy of this face.
     fonts: list[tuple[object, object]] = field(default_factory=list)
-    programs: set[tuple[int, int]] = field(default_factory=set)
+    #: The embedded programs: (which source, object number, generation).
+    programs: set[tuple[int, int, int]] = field(default_factory=set)
 
 
 def _identity(data: bytes | Path) -> tuple[str, int, float] | None:
@@ -91,6 +93,19 @@ def _type0_fonts(pdf) -> Iterator[object]:
 
     for page in pdf.pages:
         yield from walk(page.obj.get("/Resources"))
+
+
+def _cid_fonts(pdf) -> Iterator[tuple[object, object, object]]:
+    """(Type0 font, its CIDFont, the CIDFont's descriptor) for every composite font."""
+    import pikepdf
+
+    for font in _type0_fonts(pdf):
+        descendants = font.get("/DescendantFonts")
+        if not isinstance(descendants, pikepdf.Array) or len(descendants) != 1:
+            continue
+        descriptor = descendants[0].get("/FontDescriptor")
+        if isinstance(descriptor, pikepdf.Dictionary):
+            yield font, descendants[0], descriptor
 
 
 def _glyph_ids(widths) -> set[int]:
@@ -163,20 +178,14 @@ def prepare_shared_fonts(
     ``/CIDSet`` (a PDF/A book, whose set would have to list the shared
     program's glyphs), are not marked.
     """
-    import pikepdf
 
     found = [_Face(path, identity) for path, identity in
              (bundled_faces() if faces is None else faces)]
     by_identity = {face.identity: index for index, face in enumerate(found)}
     for number, source in enumerate(sources):
         identities: dict[tuple[int, int], int | None] = {}
-        for font in _type0_fonts(source):
-            descendants = font.get("/DescendantFonts")
-            if not isinstance(descendants, pikepdf.Array) or len(descendants) != 1:
-                continue
-            cid_font = descendants[0]
-            descriptor = cid_font.get("/FontDescriptor")
-            program = descriptor.get("/FontFile3") if descriptor is not None else None
+        for font, cid_font, descriptor in _cid_fonts(source):
+            program = descriptor.get("/FontFile3")
             if (cid_font.get("/Subtype") != "/CIDFontType0" or program is None
                     or program.get("/Subtype") != "/OpenType" or "/CIDSet" in descriptor
                     or "/W" not in cid_font):
@@ -218,13 +227,8 @@ def apply_shared_fonts(pdf, shared: dict[int, SharedFace]) -> int:
     # The parts' descriptors differ in name and program only (the rest comes from
     # the face): one descriptor serves every part that agrees on the rest.
     descriptors: dict[tuple[int, str], object] = {}
-    for font in _type0_fonts(pdf):
-        descendants = font.get("/DescendantFonts")
-        if not isinstance(descendants, pikepdf.Array) or len(descendants) != 1:
-            continue
-        cid_font = descendants[0]
-        old = cid_font.get("/FontDescriptor")
-        if old is None or MARK not in old:
+    for font, cid_font, old in _cid_fonts(pdf):
+        if MARK not in old:
             continue
         index = int(old[MARK])
         del old[MARK]
