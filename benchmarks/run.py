@@ -213,6 +213,13 @@ def run_corpus(size: int, *, jobs: int | None, do_pdf: bool, do_pandoc: bool,
         print(f"[{size}] pandoc EPUB", flush=True)
         row["pandoc_epub"] = asdict(measure(pandoc_epub(corpus, title, out / "pandoc.epub"),
                                             corpus))
+        if size <= 5:
+            # A start-up race: pandoc gets its best of three too (its first run may
+            # still be reading its 100 MB binary from disk).
+            for _ in range(2):
+                again = measure(pandoc_epub(corpus, title, out / "pandoc.epub"), corpus)
+                if again.ok and again.wall < row["pandoc_epub"]["wall"]:
+                    row["pandoc_epub"] = asdict(again)
     if do_pdf:
         print(f"[{size}] fanbind PDF (cold)", flush=True)
         clear_cache(corpus)
