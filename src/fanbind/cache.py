@@ -133,16 +133,22 @@ def make_key(*parts: object) -> str:
 
 
 @functools.cache
+def _stored_key(path: Path) -> bytes | None:
+    """The key in ``path``, if there is a whole one."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if len(data) >= 32 else None
+
+
 def _secret() -> bytes:
     """The HMAC key: kept in the user's cache folder, outside every project."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fanbind"
     path = base / "cache-key"
-    try:
-        data = path.read_bytes()
-        if len(data) >= 32:
-            return data
-    except OSError:
-        pass
+    stored = _stored_key(path)
+    if stored is not None:
+        return stored
     key = secrets.token_bytes(32)
     try:
         base.mkdir(parents=True, exist_ok=True)
@@ -150,12 +156,9 @@ def _secret() -> bytes:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(key)
     except FileExistsError:  # another build wrote it first: use theirs
-        try:
-            data = path.read_bytes()
-            if len(data) >= 32:
-                return data
-        except OSError:
-            pass
+        stored = _stored_key(path)
+        if stored is not None:
+            return stored
     except OSError:
         pass  # not writable: this process's key, the cache lasts as long as it does
     return key
