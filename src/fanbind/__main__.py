@@ -2,5 +2,5 @@
 
 from fanbind.cli import main
 
-if __name__ == "__main__":  # not when a worker process imports the main module
+if __name__ == "__main__":  # only when run, never when imported
     main()

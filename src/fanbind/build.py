@@ -366,10 +366,7 @@ def build(
     build (:mod:`fanbind.cache`); ``jobs`` is the number of worker processes
     (default: one per core; 1 lays the PDF out in this process, in one piece,
     as does the default for a book too small to gain from parts:
-    :func:`fanbind.parallel.parallel_pdf_wanted`). The PDF's worker processes
-    are started as :mod:`multiprocessing` starts them outside a fork, so a
-    script that calls this must guard its own work with
-    ``if __name__ == "__main__":``, as the ``fanbind`` command does.
+    :func:`fanbind.parallel.parallel_pdf_wanted`).
     """
     started = time.perf_counter()
     project = with_print_overrides(open_project(project_dir, metadata), print_overrides)
