@@ -24,21 +24,12 @@ from pathlib import Path
 
 import yaml
 
+from fanbind.pdf_result import roman  # the folios' numerals, upper-cased for titles
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CORPORA = HERE / "corpora"
 SIZES = (5, 50, 200, 1000)
-
-
-def roman(number: int) -> str:
-    """Upper-case roman numerals for the copy number in a title."""
-    digits = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-              (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
-    out = []
-    for value, letters in digits:
-        count, number = divmod(number, value)
-        out.append(letters * count)
-    return "".join(out)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -75,7 +66,7 @@ def generate(count: int, target: Path | None = None) -> Path:
     for i in range(count):
         seed = seeds[i % len(seeds)]
         copy = i // len(seeds) + 1
-        title = f"{seed['title']} ({roman(copy)})" if count > len(seeds) else seed["title"]
+        title = f"{seed['title']} ({roman(copy).upper()})" if count > len(seeds) else seed["title"]
         name = f"{i + 1:04d}.txt"
         body = _body_lines(texts[i % len(seeds)], seed["title"])
         # The story file: its own title line, then the seed's text.
