@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from fanbind.pdf_result import roman  # the folios' numerals, upper-cased for titles
+from fanbind.pdf.result import roman  # the folios' numerals, upper-cased for titles
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

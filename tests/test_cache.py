@@ -15,13 +15,12 @@ import yaml
 
 from conftest import copy_sample
 from fanbind import cache as cache_module
-from fanbind import parallel
+from fanbind import loading
 from fanbind.build import load_book, open_project
 from fanbind.cache import CACHE_DIR_NAME, ProjectCache
 from fanbind.errors import StoryFileError
+from fanbind.loading import STORY_NAMESPACE as STORIES
 from fanbind.model import plain_text
-
-STORIES = parallel.STORY_NAMESPACE
 
 
 def _load(root: Path, *, enabled: bool = True, jobs: int = 1):
@@ -153,7 +152,7 @@ def test_prune_keeps_only_what_the_build_used(project: Path) -> None:
 
 def test_parallel_load_equals_serial_load(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     serial, _ = _load(project, enabled=False, jobs=1)
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_STORIES", 2)
+    monkeypatch.setattr(loading, "MIN_PARALLEL_STORIES", 2)
     both, store = _load(project, enabled=True, jobs=2)
     assert both.anthology == serial.anthology
     assert [d.format() for d in both.diagnostics] == [d.format() for d in serial.diagnostics]
@@ -164,7 +163,7 @@ def test_parallel_load_raises_the_first_error_in_order(
         project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (project / "seeds" / "002_5d635883762769c9.txt").write_bytes(b"")
     (project / "seeds" / "004_8414831067124d50.txt").unlink()
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_STORIES", 2)
+    monkeypatch.setattr(loading, "MIN_PARALLEL_STORIES", 2)
     with pytest.raises(StoryFileError) as serial:
         _load(project, enabled=False, jobs=1)
     with pytest.raises(StoryFileError) as both:
@@ -181,7 +180,7 @@ def test_an_epub_only_build_never_imports_weasyprint(project: Path, tmp_path: Pa
     code = ("import sys\nfrom pathlib import Path\nfrom fanbind.build import build\n"
             f"build(Path({str(project)!r}), out_dir=Path({str(tmp_path / 'out')!r}), "
             "formats=('epub',))\n"
-            "print(sorted(m for m in ('weasyprint', 'pikepdf', 'fanbind.pdf') "
+            "print(sorted(m for m in ('weasyprint', 'pikepdf', 'fanbind.pdf.layout') "
             "if m in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)

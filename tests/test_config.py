@@ -18,7 +18,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fanbind.config import (
+from fanbind.errors import MetadataError
+from fanbind.settings.schema import (
     MAX_REPORTED_PROBLEMS,
     AnthologyConfig,
     Category,
@@ -29,7 +30,6 @@ from fanbind.config import (
     normalise_language,
     parse_config,
 )
-from fanbind.errors import MetadataError
 
 DATA = Path(__file__).parent / "data" / "metadata"
 REPO = Path(__file__).parent.parent

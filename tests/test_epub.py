@@ -495,7 +495,7 @@ def test_page_map_of_the_pdf_reaches_the_epub(tmp_path, monkeypatch):
     """With the PDF built in the same run, its page map becomes the page-list."""
     from tests.conftest import copy_sample
 
-    import fanbind.pdf
+    import fanbind.pdf.layout
 
     project = copy_sample(tmp_path / "sample")
     seen = {}
@@ -503,9 +503,9 @@ def test_page_map_of_the_pdf_reaches_the_epub(tmp_path, monkeypatch):
     def fake_write_pdf(anthology, documents, target, **kwargs):
         target.write_bytes(b"%PDF-1.7\n")
         seen["map"] = fake_page_map(documents)
-        return fanbind.pdf.PdfResult(len(seen["map"]), (), (), page_map=seen["map"])
+        return fanbind.pdf.layout.PdfResult(len(seen["map"]), (), (), page_map=seen["map"])
 
-    monkeypatch.setattr(fanbind.pdf, "write_pdf", fake_write_pdf)
+    monkeypatch.setattr(fanbind.pdf.layout, "write_pdf", fake_write_pdf)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
     result = build(project)
     epub = next(p for p in result.outputs if p.suffix == ".epub")
@@ -524,7 +524,7 @@ def test_sample_page_list_points_into_the_printed_pages(books, sample_build):
     """
     import pypdfium2
 
-    from fanbind.pdf import PdfResult
+    from fanbind.pdf.layout import PdfResult
 
     if "page_map" not in PdfResult.__dataclass_fields__:
         pytest.skip("the PDF writer does not report its page map yet")

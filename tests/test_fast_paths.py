@@ -18,7 +18,6 @@ import pytest
 
 from conftest import copy_sample
 from fanbind.cache import ProjectCache, file_digest, library_version
-from fanbind.config import load_config
 from fanbind.cover import (
     COVERAGE_FILE,
     _draw_cover,
@@ -27,6 +26,7 @@ from fanbind.cover import (
     generated_cover,
 )
 from fanbind.resources import FONT_FILES, FONTS_DIR
+from fanbind.settings.schema import load_config
 
 HEAVY = ("weasyprint", "pikepdf", "pydyf", "ftfy", "charset_normalizer", "PIL", "fontTools")
 
@@ -110,8 +110,8 @@ _PIECES = (" ", ":", "-", "\n", '"', "'", "[", "]", "{", "}", "#", "&", "*", "!"
 
 
 def _parse(text: str, monkeypatch: pytest.MonkeyPatch, *, libyaml: bool):
-    from fanbind import config
     from fanbind.errors import MetadataError
+    from fanbind.settings import schema as config
 
     with monkeypatch.context() as patch:
         patch.setattr(config.yaml, "__with_libyaml__", libyaml)
@@ -127,7 +127,7 @@ def test_libyaml_reads_metadata_as_pyyaml_does(monkeypatch: pytest.MonkeyPatch) 
     same message (errors are always told by the pure-Python reader)."""
     import random
 
-    from fanbind import config
+    from fanbind.settings import schema as config
 
     if not getattr(config.yaml, "__with_libyaml__", False):
         pytest.skip("PyYAML without libyaml")

@@ -27,14 +27,14 @@ from lxml import etree
 from tests.conftest import SOURCE_DATE_EPOCH, run_epubcheck, summarize
 
 from fanbind.build import typeset_config
-from fanbind.config import AnthologyConfig, parse_config
 from fanbind.diagnostics import Diagnostics
 from fanbind.errors import MetadataError, StoryFileError
-from fanbind.lint import lint_book
 from fanbind.model import Anthology
 from fanbind.render import epub_stylesheets, render_book
-from fanbind.sources import decode_bytes
-from fanbind.stories import story_from_text
+from fanbind.settings.schema import AnthologyConfig, parse_config
+from fanbind.text.lint.story import lint_book
+from fanbind.text.pipeline import story_from_text
+from fanbind.text.sources import decode_bytes
 
 BOOK = parse_config('title: "Fuzz & <Friends>"\nstories:\n  - file: fuzz.txt\n    authors: [A]\n',
                     file="metadata.yaml")

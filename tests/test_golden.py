@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fanbind.preview import normalized_listing
+from fanbind.text.report import normalized_listing
 
 HERE = Path(__file__).resolve().parent
 SEEDS = sorted((HERE.parent / "seeds").glob("*.txt"))

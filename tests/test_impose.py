@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fanbind.errors import BuildError
-from fanbind.impose import (
+from fanbind.pdf.impose import (
     PT_PER_MM,
     SHEETS,
     ImposeOptions,

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from fanbind.diagnostics import Diagnostic, Severity
-from fanbind.lint_quotes import lint_quotes
 from fanbind.model import Paragraph, Text, plain_text
-from fanbind.typography import typeset_blocks, typeset_text
+from fanbind.text.lint.quotes import lint_quotes
+from fanbind.text.typography import typeset_blocks, typeset_text
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

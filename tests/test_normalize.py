@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fanbind.diagnostics import Severity
-from fanbind.normalize import RULES, clean, clean_text
+from fanbind.text.normalize import RULES, clean, clean_text
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -20,9 +20,10 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import copy_sample
-from fanbind import parallel, pdf_fonts
 from fanbind.build import load_book, open_project
-from fanbind.pdf import write_pdf
+from fanbind.pdf import fonts as pdf_fonts
+from fanbind.pdf import parts as parallel
+from fanbind.pdf.layout import write_pdf
 from fanbind.render import render_book
 
 pytestmark = pytest.mark.slow

@@ -30,8 +30,9 @@ from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont
 from weasyprint.formatting_structure import boxes
 
-from fanbind import geometry, pdf
 from fanbind.build import load_book, open_project
+from fanbind.pdf import geometry
+from fanbind.pdf import layout as pdf
 from fanbind.render import render_book
 
 DATA = Path(__file__).parent / "data" / "pdf"

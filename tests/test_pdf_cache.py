@@ -213,7 +213,7 @@ def test_epub_written_while_the_pdf_is_joined_apart(project: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A big book's EPUB is written while another process joins its PDF: both books are
     byte-identical to those of a build that joins first and writes the EPUB after."""
-    from fanbind import parallel
+    from fanbind.pdf import parts as parallel
 
     def both(out: str) -> dict[str, bytes]:
         monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
@@ -230,8 +230,8 @@ def test_epub_written_while_the_pdf_is_joined_apart(project: Path,
 def test_an_epub_error_while_joining_stops_the_join(project: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     import fanbind.epub
-    from fanbind import parallel
     from fanbind.errors import BuildError
+    from fanbind.pdf import parts as parallel
 
     def broken(*args, **kwargs):
         raise BuildError("could not write the EPUB: no space left on device")

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from fanbind.errors import FanbindError
 from fanbind.model import Heading, Paragraph, plain_text
-from fanbind.preview import _load, story_lines
+from fanbind.text.report import _load, story_lines
 
 WORDS = st.sampled_from([
     "Kakashi", "Iruka", "said", "the", "night", "don't", "'til", "rock 'n' roll", "5'9\"",

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from fanbind.diagnostics import Severity
 from fanbind.errors import StoryFileError
-from fanbind.normalize import clean_text
-from fanbind.sources import (
+from fanbind.text.normalize import clean_text
+from fanbind.text.sources import (
     DEFAULT_MAX_STORY_BYTES,
     MOJIBAKE_PROOF,
     DecodedText,

@@ -1,6 +1,6 @@
-"""Tests for the structure stage (``fanbind.structure``).
+"""Tests for the structure stage (``fanbind.text.structure.parser``).
 
-Every example in the rule tables of :mod:`fanbind.structure_rules` is its own
+Every example in the rule tables of :mod:`fanbind.text.structure.rules` is its own
 test case, both at the pattern level and through :func:`parse_story`. Then: the
 five real seeds, the hand-written corpus in ``tests/data/corpus/``, behaviours
 that need a whole story (titles, sections, scene breaks, unwrapping), property
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from fanbind.diagnostics import Severity
 from fanbind.model import Emphasis, Heading, Inline, Paragraph, SceneBreak, Text, plain_text
-from fanbind.structure import (
+from fanbind.text.structure.parser import (
     PARAGRAPH_MODELS,
     DroppedLine,
     ParsedStory,
@@ -29,7 +29,7 @@ from fanbind.structure import (
     parse_inlines,
     parse_story,
 )
-from fanbind.structure_rules import (
+from fanbind.text.structure.rules import (
     AO3_RULES,
     CHAPTER_RULES,
     EMPHASIS_RULES,

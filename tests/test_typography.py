@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fanbind.model import Emphasis, Heading, Inline, Origin, Paragraph, SceneBreak, Text
-from fanbind.typography import en, locales, typeset_blocks, typeset_inlines, typeset_text
-from fanbind.typography.rules import Rule, apply_table
+from fanbind.text.typography import en, locales, typeset_blocks, typeset_inlines, typeset_text
+from fanbind.text.typography.rules import Rule, apply_table
 
 CASES_FILE = Path(__file__).parent / "data" / "typography-cases.tsv"
 NBSP = "\u00a0"

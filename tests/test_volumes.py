@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from fanbind.volumes import (
+from fanbind.pdf.volumes import (
     balanced_partition,
     fewest_volumes,
     mark_volume,

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 
 from fanbind.atomic import atomic_output, ensure_output_dir
 from fanbind.cache import ProjectCache
-from fanbind.config import AnthologyConfig, load_config
 from fanbind.diagnostics import Diagnostics, Severity
 from fanbind.errors import BuildError, FanbindError, MetadataError, StoryFileError, UsageError
 from fanbind.model import Anthology
 from fanbind.resources import EPUB_CSS
-from fanbind.stories import LoadedStory
+from fanbind.settings.schema import AnthologyConfig, load_config
+from fanbind.text.pipeline import LoadedStory
 
 if TYPE_CHECKING:
     from fanbind.cover import CoverImage
@@ -204,9 +204,9 @@ def load_book(project: Project, *, allow_outside: bool = False,
     loaded stories between builds; ``jobs`` caps the worker processes.
     """
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
-    from fanbind.parallel import StoryTask, load_stories
+    from fanbind.loading import StoryTask, load_stories
 
-    # Stories come from the cache or are loaded on several cores (fanbind.parallel);
+    # Stories come from the cache or are loaded on several cores (fanbind.pdf.parts);
     # the result, the diagnostics and the first error are those of a serial load.
     tasks: list[StoryTask] = []
     path_error: FanbindError | None = None
@@ -223,7 +223,7 @@ def load_book(project: Project, *, allow_outside: bool = False,
                                              cache=cache, jobs=jobs, report=report, lints=lints)
     if path_error is not None:
         raise path_error
-    from fanbind.lint import lint_book
+    from fanbind.text.lint.story import lint_book
 
     diagnostics.extend(lint_book(loaded, per_story=lints))
     anthology = Anthology(typeset_config(project.config), tuple(item.story for item in loaded))
@@ -232,7 +232,7 @@ def load_book(project: Project, *, allow_outside: bool = False,
 
 def typeset_config(config: AnthologyConfig) -> AnthologyConfig:
     """The anthology's display texts (title, subtitle, description) with typography applied."""
-    from fanbind.typography import typeset_text
+    from fanbind.text.typography import typeset_text
 
     def fix(text: str | None) -> str | None:
         return typeset_text(text, language=config.language, dash_style=config.dash_style) \
@@ -288,7 +288,7 @@ def print_page_map(anthology: Anthology, documents: list, *, project_dir: Path,
                    extra_stylesheets: tuple[Path, ...], created: dt.datetime,
                    ) -> tuple[tuple[str, str], ...]:
     """Lay out the print pages without writing a PDF: (block id, page label) per page."""
-    from fanbind import pdf
+    from fanbind.pdf import layout as pdf
 
     layout = getattr(pdf, "layout_page_map", None)
     if layout is None:
@@ -366,7 +366,7 @@ def build(
     build (:mod:`fanbind.cache`); ``jobs`` is the number of worker processes
     (default: one per core; 1 lays the PDF out in this process, in one piece,
     as does the default for a book too small to gain from parts:
-    :func:`fanbind.parallel.parallel_pdf_wanted`).
+    :func:`fanbind.pdf.parts.parallel_pdf_wanted`).
     """
     started = time.perf_counter()
     project = with_print_overrides(open_project(project_dir, metadata), print_overrides)
@@ -374,9 +374,9 @@ def build(
         formats = (*formats, "pdf")
     workers = None
     if "pdf" in formats and not getattr(project.config.print, "pdf_variant", None):
-        from fanbind.parallel import early_pdf_workers
+        from fanbind.pdf.parts import early_pdf_workers
 
-        # Before the stories are read: see fanbind.parallel.PdfWorkers.
+        # Before the stories are read: see fanbind.pdf.parts.PdfWorkers.
         workers = early_pdf_workers(len(project.config.stories), jobs)
     try:
         return _build(project, started, out_dir=out_dir, formats=formats, strict=strict,
@@ -461,11 +461,11 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
         target = out / f"{slug}.pdf"
         with atomic_output(target) as temp:
             pdf = None
-            from fanbind.parallel import PDF_NAMESPACES, parallel_pdf_wanted, write_parallel_pdf
+            from fanbind.pdf.parts import PDF_NAMESPACES, parallel_pdf_wanted, write_parallel_pdf
 
             if parallel_pdf_wanted(book.anthology, jobs) and \
                     not getattr(project.config.print, "pdf_variant", None):
-                # In parts on every core, joined (fanbind.parallel); None when the
+                # In parts on every core, joined (fanbind.pdf.parts); None when the
                 # book cannot be cut (a single story), then in one piece here.
                 pdf = write_parallel_pdf(
                     book.anthology, documents, temp, project_dir=project.root,
@@ -475,7 +475,7 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
                 if pdf is not None:
                     used_namespaces.extend(PDF_NAMESPACES)
             if pdf is None:
-                from fanbind.pdf import write_pdf  # (WeasyPrint: only when laying out here)
+                from fanbind.pdf.layout import write_pdf  # (WeasyPrint: only when laying out here)
 
                 pdf = write_pdf(book.anthology, documents, temp, project_dir=project.root,
                                 extra_stylesheets=extra, created=when)
@@ -517,10 +517,10 @@ def with_print_overrides(project: Project, overrides: dict[str, object] | None) 
 
 
 def print_settings(settings: dict[str, object]):
-    """A validated :class:`~fanbind.config.PrintConfig`; a bad value is a MetadataError."""
+    """A validated :class:`~fanbind.settings.schema.PrintConfig`; a bad value is a MetadataError."""
     from pydantic import ValidationError
 
-    from fanbind.config import PrintConfig
+    from fanbind.settings.schema import PrintConfig
 
     try:
         return PrintConfig.model_validate(settings)
@@ -534,7 +534,7 @@ def print_settings(settings: dict[str, object]):
 
 def plan_book_volumes(project: Project, book: LoadedBook, diagnostics: Diagnostics):
     """The split into volumes that ``print.volumes`` asks for, or ``None`` for one book."""
-    from fanbind.volumes import plan_volumes
+    from fanbind.pdf.volumes import plan_volumes
 
     printing = project.config.print
     words = [story.words for story in book.anthology.stories]
@@ -562,12 +562,12 @@ def build_volumes(project: Project, book: LoadedBook, plan, *, out: Path, slug: 
     """Write ``<slug>-volume-N.pdf`` for each volume (and its imposed sheets).
 
     Each volume goes through the normal renderer and PDF writer as an anthology
-    of its own stories; :func:`fanbind.volumes.mark_volume` labels its title
+    of its own stories; :func:`fanbind.pdf.volumes.mark_volume` labels its title
     page and makes its contents list the whole set.
     """
-    from fanbind.pdf import write_pdf
+    from fanbind.pdf.layout import write_pdf
+    from fanbind.pdf.volumes import VOLUMES_CSS, mark_volume, split_anthology
     from fanbind.render import render_book
-    from fanbind.volumes import VOLUMES_CSS, mark_volume, split_anthology
 
     t0 = time.perf_counter()
     result.volumes = plan
@@ -592,7 +592,7 @@ def build_volumes(project: Project, book: LoadedBook, plan, *, out: Path, slug: 
 def impose_book(project: Project, book_pdf: Path, *, result: BuildResult, when: dt.datetime,
                 report: Reporter | None) -> None:
     """Write ``<book>-imposed.pdf`` next to a book PDF: sheets for home binding."""
-    from fanbind.impose import ImposeOptions, impose
+    from fanbind.pdf.impose import ImposeOptions, impose
 
     t0 = time.perf_counter()
     if report:
@@ -622,7 +622,7 @@ def impose_file(pdf: Path, *, project_dir: Path = Path("."), metadata: Path | No
     ``print:`` settings come from the project's metadata.yaml when there is one,
     else from the defaults; ``print_overrides`` win over both.
     """
-    from fanbind.impose import ImposeOptions, impose
+    from fanbind.pdf.impose import ImposeOptions, impose
 
     source = pdf.resolve()
     if not source.is_file():

@@ -1,13 +1,13 @@
 """The incremental-build cache: ``.fanbind-cache/`` in the project folder.
 
 Two kinds of work are worth keeping between builds: a story through the text
-stages (read, clean, parse, typeset — :func:`fanbind.stories.load_story`) and a
-group of stories laid out as a PDF part (:mod:`fanbind.parallel`). Both are
+stages (read, clean, parse, typeset — :func:`fanbind.text.pipeline.load_story`) and a
+group of stories laid out as a PDF part (:mod:`fanbind.pdf.parts`). Both are
 pure functions of their inputs, so each result is stored under a key that is a
 hash of *everything* it depends on:
 
 * the input bytes (the story file; for a PDF part, the part's HTML and every
-  stylesheet and font it uses, see :mod:`fanbind.parallel`);
+  stylesheet and font it uses, see :mod:`fanbind.pdf.parts`);
 * the settings (the story's and the book's metadata, trim, page offsets…);
 * the code: fanbind's version **and** a digest of fanbind's own source files,
   plus the versions of the libraries that shape the result. A developer who

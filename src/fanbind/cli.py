@@ -87,7 +87,7 @@ def _trim_option(value: str | None) -> str | None:
     """``--trim`` must name a preset (a wrong one is a usage error, exit 2)."""
     if value is None:
         return None  # (without importing geometry, which an EPUB build never needs)
-    from fanbind.geometry import TRIMS, find_trim
+    from fanbind.pdf.geometry import TRIMS, find_trim
 
     if value is not None and find_trim(value) is None:
         raise typer.BadParameter(f"{value!r} is not a trim size; use one of " + ", ".join(TRIMS))
@@ -285,7 +285,7 @@ def normalize(
     """
     from pydantic import ValidationError
 
-    from fanbind.preview import normalized_diff, normalized_listing
+    from fanbind.text.report import normalized_diff, normalized_listing
 
     try:
         text = (normalized_diff if diff else normalized_listing)(file, language=language,

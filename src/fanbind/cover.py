@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fanbind.config import AnthologyConfig
 from fanbind.errors import MetadataError
 from fanbind.resources import FONTS_DIR
+from fanbind.settings.schema import AnthologyConfig
 
 if TYPE_CHECKING:
     from PIL import ImageDraw, ImageFont

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fanbind.config import AnthologyConfig, StoryConfig
+    from fanbind.settings.schema import AnthologyConfig, StoryConfig
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ import yaml
 
 from fanbind.atomic import atomic_output
 from fanbind.errors import MetadataError, UsageError
-from fanbind.normalize import clean_text
-from fanbind.sources import read_story
-from fanbind.stories import count_words
-from fanbind.structure import parse_story
+from fanbind.text.normalize import clean_text
+from fanbind.text.pipeline import count_words
+from fanbind.text.sources import read_story
+from fanbind.text.structure.parser import parse_story
 
 COMMENTED_FIELDS = (
     "# rating: Teen And Up Audiences",

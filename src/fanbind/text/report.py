@@ -9,10 +9,10 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from fanbind.config import AnthologyConfig, StoryConfig
 from fanbind.diagnostics import Diagnostics
 from fanbind.model import Heading, Paragraph, SceneBreak, plain_text
-from fanbind.stories import LoadedStory, load_story
+from fanbind.settings.schema import AnthologyConfig, StoryConfig
+from fanbind.text.pipeline import LoadedStory, load_story
 
 
 def _load(file: Path, *, language: str, encoding: str | None) -> tuple[LoadedStory, Diagnostics]:

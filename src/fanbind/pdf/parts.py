@@ -1,20 +1,9 @@
-"""Work on every core, in bounded memory: stories and PDF parts in worker processes.
+"""The PDF in parts: a book laid out in pieces on every core and joined.
 
-Two stages of a build are embarrassingly parallel:
-
-* **Stories** through the text stages (:func:`load_stories`): each story file is
-  read, cleaned, parsed and typeset on its own. Results come from the cache
-  (:mod:`fanbind.cache`) when the story, its metadata and fanbind are unchanged;
-  the rest are shared among worker processes. Errors keep their serial meaning:
-  the first failing story in reading order stops the build, with the warnings of
-  the stories before it.
-* **The PDF** (:func:`write_parallel_pdf`): see the second half of this module.
-
-Workers are forked (``fork`` start method where the platform has it), so they
-inherit the imported modules and the book's settings. Story workers receive
-only the path of their story; PDF workers are forked before the stories are
-read and receive their part's stories with each task (see :class:`PdfWorkers`),
-so they never carry the whole book.
+See the comment below for how the join rebuilds what a one-piece layout gets
+for free. PDF workers are forked before the stories are read and receive their
+part's stories with each task (see :class:`PdfWorkers`), so they never carry the
+whole book.
 """
 
 from __future__ import annotations
@@ -23,180 +12,16 @@ import datetime as dt
 import functools
 import os
 import re
-import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fanbind.cache import ProjectCache, make_key
-from fanbind.diagnostics import Diagnostic, Diagnostics
-from fanbind.errors import FanbindError
+from fanbind.processes import default_jobs, process_pool
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
-
-    from fanbind.config import AnthologyConfig, StoryConfig
-    from fanbind.stories import LoadedStory
-
-STORY_NAMESPACE = "stories"
-#: Fewer stories than this to load are loaded in this process: starting
-#: workers and sending results back costs more than it saves on small books.
-MIN_PARALLEL_STORIES = 24
-
-
-def default_jobs() -> int:
-    """One worker per core this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
-
-
-# ---------------------------------------------------------------- stories
-
-
-@dataclass(frozen=True)
-class StoryTask:
-    """One story to load: where it is, what metadata.yaml says, where it goes."""
-
-    path: Path
-    meta: StoryConfig
-    index: int
-    display_name: str
-
-
-def story_key(task: StoryTask, book: AnthologyConfig, data: bytes) -> str:
-    """Everything :func:`fanbind.stories.load_story` depends on, hashed.
-
-    The file's bytes, the story's metadata, the book's settings (all of them but
-    the story list: language, dash style, limits…), the story's place and name
-    (they are written into ids and diagnostics), and fanbind's code.
-    """
-    from fanbind.cache import library_version
-
-    return make_key("story", data, task.meta.model_dump_json(),
-                    book.model_dump_json(exclude={"stories"}), task.index, task.display_name,
-                    library_version("ftfy"), library_version("charset_normalizer"))
-
-
-def _readable_bytes(task: StoryTask, book: AnthologyConfig) -> bytes | None:
-    """The file's bytes when it is a regular file within the size limit, else None.
-
-    Anything else (missing, a FIFO, too big) goes straight to ``load_story``,
-    which reports it properly; the cache never reads what the loader would refuse.
-    """
-    limits = getattr(book, "limits", None)
-    limit = getattr(limits, "max_story_mb", 64) * 1024 * 1024
-    try:
-        info = task.path.stat()
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            return None
-        return task.path.read_bytes()
-    except OSError:
-        return None
-
-
-#: A loaded story, what the text stages found and what the story's lint found
-#: (kept together in the cache: linting 200 stories takes 0.4 s).
-Loaded = tuple["LoadedStory", list[Diagnostic], list[Diagnostic]]
-
-
-def _load(task: StoryTask, book: AnthologyConfig) -> Loaded:
-    from fanbind.lint import lint_story
-    from fanbind.stories import load_story
-
-    found = Diagnostics()
-    loaded = load_story(task.path, task.meta, index=task.index, display_name=task.display_name,
-                        book=book, diagnostics=found)
-    return loaded, list(found), lint_story(loaded)
-
-
-_WORKER_BOOK: AnthologyConfig | None = None
-
-
-def _load_in_worker(task: StoryTask) -> Loaded | None:
-    """A worker's load: None on a story error, which the parent then raises in order."""
-    assert _WORKER_BOOK is not None
-    try:
-        return _load(task, _WORKER_BOOK)
-    except FanbindError:
-        return None
-
-
-def load_stories(
-    tasks: Sequence[StoryTask],
-    *,
-    book: AnthologyConfig,
-    diagnostics: Diagnostics,
-    cache: ProjectCache | None = None,
-    jobs: int | None = None,
-    report: Callable[[str], None] | None = None,
-    lints: list[list[Diagnostic]] | None = None,
-) -> list[LoadedStory]:
-    """Every story through the text stages, from the cache or on ``jobs`` cores.
-
-    Same result, diagnostics and errors as loading them one by one in order.
-    ``lints`` receives each story's :func:`fanbind.lint.lint_story` findings,
-    cached with the story.
-    """
-    global _WORKER_BOOK
-    jobs = jobs or default_jobs()
-    results: dict[int, Loaded | None] = {}
-    keys: dict[int, str] = {}
-    missing: list[int] = []
-    for position, task in enumerate(tasks):
-        data = _readable_bytes(task, book) if cache is not None and cache.enabled else None
-        if data is not None:
-            keys[position] = story_key(task, book, data)
-            hit = cache.get(STORY_NAMESPACE, keys[position]) if cache is not None else None
-            if isinstance(hit, tuple) and len(hit) == 3:
-                results[position] = hit  # type: ignore[assignment]
-                continue
-        missing.append(position)
-
-    if len(missing) >= MIN_PARALLEL_STORIES and jobs > 1:
-        if report:
-            report(f"reading {len(missing)} stories on {jobs} cores")
-        _WORKER_BOOK = book
-        try:
-            with _pool(jobs) as pool:
-                chunk = max(1, len(missing) // (jobs * 8))
-                for position, result in zip(missing, pool.map(
-                        _load_in_worker, [tasks[p] for p in missing], chunksize=chunk),
-                        strict=True):
-                    results[position] = result
-        finally:
-            _WORKER_BOOK = None
-
-    loaded: list[LoadedStory] = []
-    for position, task in enumerate(tasks):
-        result = results.get(position)
-        if result is None:
-            # Not loaded yet, or a worker met an error: load it here, where an
-            # error is raised with the diagnostics of the stories before it.
-            if report:
-                report(f"reading {task.display_name}")
-            result = _load(task, book)
-            if cache is not None and position in keys:
-                cache.put(STORY_NAMESPACE, keys[position], result)
-        elif position in missing and cache is not None and position in keys:
-            cache.put(STORY_NAMESPACE, keys[position], result)
-        story, found, linted = result
-        diagnostics.extend(found)
-        loaded.append(story)
-        if lints is not None:
-            lints.append(linted)
-    return loaded
 
 
 # ---------------------------------------------------------------- the PDF in parts
@@ -212,11 +37,11 @@ def load_stories(
 #   opening); where the part before it ends on the wrong side, one blank page is
 #   put between them, as WeasyPrint does inside a book.
 # * Continuous folios. A story part is laid out with its margin boxes deferred
-#   (:func:`fanbind.pdf.deferred_folios`) and written without them, together
-#   with a :class:`fanbind.pdf.FolioPlan` (page types, counters, running-head
+#   (:func:`fanbind.pdf.layout.deferred_folios`) and written without them, together
+#   with a :class:`fanbind.pdf.layout.FolioPlan` (page types, counters, running-head
 #   strings). Once every part's page count is known, the margin boxes of each
 #   part are drawn from its plan with the page counter moved on by the pages
-#   before it (:func:`fanbind.pdf.stamp_folios`) and laid over its pages in the
+#   before it (:func:`fanbind.pdf.layout.stamp_folios`) and laid over its pages in the
 #   join. A part's layout therefore never depends on where it lands in the
 #   book, which is what makes it worth caching.
 # * Contents page numbers. The front and back matter are laid out last, in this
@@ -270,7 +95,7 @@ PART_FORMAT = 2
 
 @dataclass(frozen=True)
 class PartOptions:
-    """How :func:`fanbind.pdf.lay_out` treats one part of a book joined here.
+    """How :func:`fanbind.pdf.layout.lay_out` treats one part of a book joined here.
 
     ``book_pages`` is the whole book's page count (for the gutter, which depends
     on it); ``first_story`` whether this part holds the book's first story (its
@@ -292,7 +117,7 @@ PART_LAYOUT: ContextVar[PartOptions | None] = ContextVar("fanbind_part_layout", 
 
 
 def prepare_part(html: object, part: PartOptions) -> None:
-    """Adjust one part's arranged HTML tree (called by :func:`fanbind.pdf.lay_out`)."""
+    """Adjust one part's arranged HTML tree (called by :func:`fanbind.pdf.layout.lay_out`)."""
     from lxml import etree
 
     from fanbind.render import XHTML_NS
@@ -351,7 +176,7 @@ class PartResult:
     warnings: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()
     fetched: tuple[str, ...] = ()
-    folios: object = None  # fanbind.pdf_result.FolioPlan
+    folios: object = None  # fanbind.pdf.result.FolioPlan
     stamp: Path | None = None  # the part's margin boxes, laid over its pages
     drawn: tuple[bool, ...] = ()  # per page: whether the stamp has anything on it
 
@@ -465,7 +290,7 @@ def _positions(counts: Sequence[int], sides: Sequence[bool], first_left: bool
 
 def _lay_out(job: _Job | _Setting, anthology, documents: list, options: PartOptions, *,
              defer: bool, created: dt.datetime):
-    from fanbind import pdf
+    from fanbind.pdf import layout as pdf
 
     token = PART_LAYOUT.set(options)
     try:
@@ -491,7 +316,7 @@ def _html_classes(layout) -> list[str]:
 
 def _lay_out_body_part(task: _BodyTask) -> PartResult:
     """Worker: lay out one story part without its margin boxes and write it."""
-    from fanbind import pdf
+    from fanbind.pdf import layout as pdf
 
     anthology = task.anthology
     options = PartOptions(task.book_pages, first_story=task.first_story)
@@ -514,7 +339,7 @@ def _lay_out_body_part(task: _BodyTask) -> PartResult:
 
 def _stamp_body_part(task: _StampTask) -> tuple[Path, tuple[str, ...], tuple[bool, ...]]:
     """Worker: draw a story part's margin boxes, its folios moved on by ``task.offset``."""
-    from fanbind import pdf
+    from fanbind.pdf import layout as pdf
 
     setting = task.setting
     target = setting.folder / f"stamp-{task.index:05d}-{task.offset}.pdf"
@@ -662,7 +487,7 @@ def _layout_key(job: _Job, kind: str, documents: Sequence[int], stories: Sequenc
     """
     from lxml import etree
 
-    from fanbind.cache import file_digest, make_key
+    from fanbind.cache import file_digest
 
     anthology = job.anthology
     serialised = []
@@ -735,7 +560,7 @@ def write_parallel_pdf(
 ):
     """Lay the book out in parts on ``jobs`` worker processes and join them into ``target``.
 
-    Returns a :class:`fanbind.pdf.PdfResult` like :func:`fanbind.pdf.write_pdf`,
+    Returns a :class:`fanbind.pdf.layout.PdfResult` like :func:`fanbind.pdf.layout.write_pdf`,
     or None when the book cannot be cut into parts (then the caller lays it out
     in one piece). With ``cache``, story parts and their folios come from and go
     to the project's cache. ``while_joining`` is called once with the final
@@ -747,8 +572,7 @@ def write_parallel_pdf(
     import contextlib
     import tempfile
 
-    from fanbind.cache import make_key
-    from fanbind.geometry import estimate_pages, gutter_band, page_geometry
+    from fanbind.pdf.geometry import estimate_pages, gutter_band, page_geometry
 
     jobs = jobs or default_jobs()
     parts = plan_parts(anthology, documents, jobs)
@@ -829,7 +653,7 @@ class PdfWorkers:
     def start(self) -> PdfWorkers:
         """Fork the workers now (a pool with the fork method starts them all at once)."""
         if self.pool is None and self.jobs > 1:
-            self.pool = _pool(self.jobs)
+            self.pool = process_pool(self.jobs)
             self.pool.submit(os.getpid).result()
         return self
 
@@ -870,8 +694,7 @@ def _build_once(job: _Job, parts: list[_Part], workers: PdfWorkers, book_pages: 
     Returns the joined book's PdfResult, or only its page count when ``settled``
     says that count needs another gutter (then nothing is numbered or joined).
     """
-    from fanbind.cache import make_key
-    from fanbind.geometry import page_geometry
+    from fanbind.pdf.geometry import page_geometry
 
     geometry_css = page_geometry(job.print_config, pages=book_pages, trim=job.trim).css()
     digests = _Digests()
@@ -950,7 +773,7 @@ class _Laid:
     pages: int
     ids: list[str]  # page map ids, one per page
     anchors: dict[str, int]
-    result: object  # fanbind.pdf.PdfResult of the laid-out matter
+    result: object  # fanbind.pdf.layout.PdfResult of the laid-out matter
     trim: str
 
 
@@ -990,7 +813,7 @@ def _lay_out_matter(job: _Job, kind: str, part: _Part, options: PartOptions, *,
         target.write_bytes(entry["pdf"])
         laid.file = target
         return laid, False
-    from fanbind import pdf as pdf_module
+    from fanbind.pdf import layout as pdf_module
 
     if report:
         report(f"laying out the {kind} matter")
@@ -1128,7 +951,7 @@ def _join(job: _Job, bodies: list[PartResult], positions: list[int], matter: _Ma
     copied; a big book is joined in a process of its own, and ``while_joining``
     is called with the result meanwhile (the build writes the EPUB then).
     """
-    from fanbind.pdf_result import PdfResult
+    from fanbind.pdf.result import PdfResult
 
     plan = _JoinPlan(matter.front.file, matter.front.ids,  # type: ignore[arg-type]
                      matter.back.file if matter.back else None,
@@ -1183,7 +1006,7 @@ def _plan_ids(plan: _JoinPlan) -> list[str | None]:
 
 
 def _start_apart(plan: _JoinPlan, folder: Path):
-    """Start :func:`_assemble` in a new Python process (``python -m fanbind.parallel``).
+    """Start :func:`_assemble` in a new Python process (``python -m fanbind.pdf.parts``).
 
     A new interpreter rather than a fork: a fork would start with this process's
     memory.
@@ -1194,7 +1017,7 @@ def _start_apart(plan: _JoinPlan, folder: Path):
 
     plan_file = folder / "join-plan.pickle"
     plan_file.write_bytes(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
-    return subprocess.Popen([sys.executable, "-m", "fanbind.parallel", "--join", str(plan_file),
+    return subprocess.Popen([sys.executable, "-m", "fanbind.pdf.parts", "--join", str(plan_file),
                              str(folder / "join-result.pickle")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
@@ -1215,7 +1038,7 @@ def _finish_apart(process, plan: _JoinPlan, folder: Path) -> None:
 
 
 def _join_main(argv: list[str]) -> int:
-    """``python -m fanbind.parallel --join PLAN RESULT``: the join, for :func:`_assemble_apart`."""
+    """``python -m fanbind.pdf.parts --join PLAN RESULT``: the join, for :func:`_assemble_apart`."""
     import pickle
 
     plan_file, result_file = Path(argv[1]), Path(argv[2])
@@ -1258,7 +1081,7 @@ def _assemble(plan: _JoinPlan) -> None:
     if back is not None:
         pages[("back", 0)] = list(back.pages)
     # Each part embeds its own copy of the fonts: the book keeps one of each.
-    from fanbind.pdf_fonts import apply_shared_fonts, prepare_shared_fonts
+    from fanbind.pdf.fonts import apply_shared_fonts, prepare_shared_fonts
 
     shared_fonts = prepare_shared_fonts([front, *body_pdfs, *stamp_pdfs,
                                          *([back] if back else [])])
@@ -1349,7 +1172,7 @@ def _lay_over(pdf, pages: list, stamp, drawn: Sequence[bool]) -> None:
 
 def _relabel(ids: list[str | None], first_body: int) -> tuple[tuple[str, str], ...]:
     """The page map of the joined book: ids as laid out, folios counted anew."""
-    from fanbind.pdf_result import fill_page_ids, roman
+    from fanbind.pdf.result import fill_page_ids, roman
 
     return tuple((page_id, roman(i + 1) if i < first_body else str(i - first_body + 1))
                  for i, page_id in enumerate(fill_page_ids(ids)))
@@ -1436,9 +1259,9 @@ def _copy_outlines(out, sources) -> None:
                     outline.root.append(convert(item, local, mapping))
 
 
-if __name__ == "__main__":  # python -m fanbind.parallel --join PLAN RESULT
+if __name__ == "__main__":  # python -m fanbind.pdf.parts --join PLAN RESULT
     import sys
 
-    from fanbind.parallel import _join_main
+    from fanbind.pdf.parts import _join_main
 
     sys.exit(_join_main(sys.argv[1:]))

@@ -1,6 +1,6 @@
-"""What a PDF layout produced, apart from :mod:`fanbind.pdf` (which imports WeasyPrint).
+"""What a PDF layout produced, apart from :mod:`fanbind.pdf.layout` (which imports WeasyPrint).
 
-:mod:`fanbind.parallel` builds these for a book joined from cached parts without
+:mod:`fanbind.pdf.parts` builds these for a book joined from cached parts without
 laying anything out, so it must not need WeasyPrint just to say what it did.
 """
 
@@ -40,7 +40,7 @@ class PdfResult:
     padded: int = 0
     ladders: int = 0
     fetched: tuple[str, ...] = ()
-    #: Laid out in parts (:mod:`fanbind.parallel`): how many story parts, which of them
+    #: Laid out in parts (:mod:`fanbind.pdf.parts`): how many story parts, which of them
     #: were laid out by this build (the rest came from the cache), which got new
     #: folios, and which of "back" and "front" matter were laid out.
     parts: int = 0
@@ -53,7 +53,7 @@ class PdfResult:
 class FolioPlan:
     """What a part's margin boxes (folios, running heads) need, without its layout.
 
-    :mod:`fanbind.parallel` caches a laid-out part of a book as a PDF without
+    :mod:`fanbind.pdf.parts` caches a laid-out part of a book as a PDF without
     margin boxes. Its folios depend on where the part lands in the book, which
     an edit to an earlier story can change; redrawing them from this plan
     (:func:`stamp_folios`) costs a few milliseconds a page instead of a new

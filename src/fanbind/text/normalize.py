@@ -1,6 +1,6 @@
 """Stage 2: decoded text → clean text, as a table of named rules.
 
-What comes out of :mod:`fanbind.sources` is the file's text exactly; what the parser
+What comes out of :mod:`fanbind.text.sources` is the file's text exactly; what the parser
 needs is text without the invisible debris that pasting from AO3, a word processor or a
 web page leaves behind: CR line endings, control codes, zero-width spaces, soft hyphens,
 non-breaking spaces used as ordinary spaces, tab-and-space runs. This stage removes that

@@ -3,13 +3,13 @@
 The rendered XHTML documents are joined into one HTML document (their bodies, in
 order, with links between files turned into links inside the document), lightly
 rearranged for print (:func:`arrange_for_print`) and laid out by WeasyPrint with
-``print.css`` plus a settings sheet from :mod:`fanbind.geometry`. WeasyPrint
+``print.css`` plus a settings sheet from :mod:`fanbind.pdf.geometry`. WeasyPrint
 fetches only through :class:`ProjectFetcher`, which serves files from the
 project folder and the package's styles and fonts and refuses everything else —
 no network, ever.
 
 Layout passes. The inside margin depends on the page count (the gutter table in
-:mod:`fanbind.geometry`), which is only known after layout. The first pass uses
+:mod:`fanbind.pdf.geometry`), which is only known after layout. The first pass uses
 an estimate from the word count; if the real count falls in another row of the
 table, the book is laid out again with that row (rare: the gutter moves the text
 block outward and keeps its width unless the outer margin would get too thin).
@@ -39,14 +39,14 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from fanbind.config import PrintConfig
 from fanbind.errors import BuildError
-from fanbind.geometry import Geometry, estimate_pages, gutter_band, page_geometry
 from fanbind.model import Anthology
-from fanbind.parallel import PART_LAYOUT, prepare_part
-from fanbind.pdf_result import FolioPlan, PageMap, PdfResult, roman
+from fanbind.pdf.geometry import Geometry, estimate_pages, gutter_band, page_geometry
+from fanbind.pdf.parts import PART_LAYOUT, prepare_part
+from fanbind.pdf.result import FolioPlan, PageMap, PdfResult, roman
 from fanbind.render import XHTML_NS, Document, new_document, sub
 from fanbind.resources import PRINT_CSS, STYLES_DIR
+from fanbind.settings.schema import PrintConfig
 
 MIME_TYPES = {
     ".css": "text/css", ".otf": "font/otf", ".ttf": "font/ttf", ".woff": "font/woff",
@@ -258,7 +258,7 @@ def lay_out(
     config = print_config if print_config is not None else anthology.meta.print
     html_root = arrange_for_print(join_documents(anthology, documents))
     _head_metadata(html_root, created)
-    part = PART_LAYOUT.get()  # one part of a book joined by fanbind.parallel
+    part = PART_LAYOUT.get()  # one part of a book joined by fanbind.pdf.parts
     if part is not None:
         prepare_part(html_root, part)
     fetcher = ProjectFetcher([project_dir, STYLES_DIR])
@@ -441,7 +441,7 @@ def _page_map(document: HTML, rendered: RenderedDocument, anthology: Anthology) 
             while position >= 0 and not ids[position]:
                 position -= 1
             page_ids.append(ids[position] if position >= 0 else None)
-    from fanbind.pdf_result import fill_page_ids
+    from fanbind.pdf.result import fill_page_ids
 
     return tuple((page_id, _label(i, first_body))
                  for i, page_id in enumerate(fill_page_ids(page_ids)))
@@ -544,7 +544,7 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
 def deferred_folios() -> Iterator[dict[int, tuple[Any, Any, Any, int]]]:
     """Lay out without margin boxes, remembering what :func:`add_margin_boxes` needs.
 
-    For :mod:`fanbind.parallel`: a part of a book is laid out before the page
+    For :mod:`fanbind.pdf.parts`: a part of a book is laid out before the page
     count of the parts before it is known, so its folios (``counter(page)`` in
     the margin boxes) cannot be drawn yet. WeasyPrint makes the margin boxes
     after paginating, from each page's counter state; this defers that step.
@@ -645,7 +645,7 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
     The page counter is moved on by ``page_offset`` (as :func:`add_margin_boxes`
     does); ``page_total`` replaces the ``pages`` counter when given. The pages
     have the part's size, bleed and sides but no background, border or crop
-    marks, so :mod:`fanbind.parallel` can lay each one over its page. The same
+    marks, so :mod:`fanbind.pdf.parts` can lay each one over its page. The same
     stylesheets as the layout are used, so the margin boxes are those the
     layout would have drawn. Returns WeasyPrint's warnings and, per page,
     whether anything was drawn on it (a blank or display page has no margin box).

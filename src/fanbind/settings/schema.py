@@ -513,7 +513,7 @@ class PrintConfig(_Strict):
     @classmethod
     def _trim_name(cls, value: str) -> str:
         """A trim preset name; checked here so the error has a line."""
-        from fanbind.geometry import TRIMS, find_trim
+        from fanbind.pdf.geometry import TRIMS, find_trim
 
         if find_trim(value) is None:
             return _fail(f"{_show(value)} is not a trim size fanbind knows",
@@ -526,7 +526,7 @@ class PrintConfig(_Strict):
         """A length with a unit (``5.5in``, ``148mm``, ``10.5pt``)."""
         if value is None:
             return None
-        from fanbind.geometry import parse_length
+        from fanbind.pdf.geometry import parse_length
 
         try:
             parse_length(value)
@@ -571,7 +571,7 @@ class PrintConfig(_Strict):
         """A paper thickness such as ``0.1mm``; checked here so the error has a line."""
         if value is None:
             return None
-        from fanbind.impose import parse_length
+        from fanbind.pdf.impose import parse_length
 
         try:
             points = parse_length(value)

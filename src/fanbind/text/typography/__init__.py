@@ -1,7 +1,7 @@
 """The typography stage: plain text in, typographic text out, on text nodes only.
 
-Rules are data (:mod:`fanbind.typography.rules`), the English table is
-:mod:`fanbind.typography.en`, and :mod:`fanbind.typography.locales` picks a table by
+Rules are data (:mod:`fanbind.text.typography.rules`), the English table is
+:mod:`fanbind.text.typography.en`, and :mod:`fanbind.text.typography.locales` picks a table by
 language. This module applies a table to whole blocks of the document model,
 carrying quote context across inline nodes: in ``"*Hello*," she said`` the emphasis
 splits the text into three runs, but the first quote must still open and the second
@@ -18,8 +18,8 @@ from dataclasses import replace
 from itertools import pairwise
 
 from fanbind.model import Block, Emphasis, Heading, Inline, Paragraph, Text
-from fanbind.typography.locales import table_for
-from fanbind.typography.rules import apply_table
+from fanbind.text.typography.locales import table_for
+from fanbind.text.typography.rules import apply_table
 
 __all__ = ["typeset_blocks", "typeset_inlines", "typeset_text"]
 

@@ -1,6 +1,6 @@
 """One copy of each bundled font in a book joined from parts.
 
-Every part of a book laid out by :mod:`fanbind.parallel` embeds its own subset of
+Every part of a book laid out by :mod:`fanbind.pdf.parts` embeds its own subset of
 EB Garamond, so a 200-story book carried a hundred copies of each face (5 of its
 18 MB). WeasyPrint subsets with the original font's glyph ids kept (HarfBuzz's
 *retain-gids*), so a glyph id names the same glyph in every part, and one subset

@@ -1,6 +1,6 @@
 """The structure stage: clean text (``str``) → title, chapters of blocks, emphasis.
 
-Input comes from :mod:`fanbind.normalize`: ``\\n`` newlines, NFC, no control
+Input comes from :mod:`fanbind.text.normalize`: ``\\n`` newlines, NFC, no control
 characters, interior space runs collapsed, leading indentation kept as spaces.
 Output is the shared model (:mod:`fanbind.model`) plus what was taken out of the
 body and why. Typography (quotes, dashes) happens *after* this stage, so nothing
@@ -11,7 +11,7 @@ The parse runs in passes, each linear in the size of the input:
 1. **Gutenberg**: drop the licence header and footer (``*** START OF …`` /
    ``*** END OF …``).
 2. **Classify** every line once against the rule tables in
-   :mod:`fanbind.structure_rules` (AO3 labels, chapter lines, ornaments).
+   :mod:`fanbind.text.structure.rules` (AO3 labels, chapter lines, ornaments).
 3. **Preface**: the title line, AO3's "Posted originally" banner, the work header
    (``Rating:`` … ``Stats:``), a repeated title and a byline.
 4. **Paragraph model**: blank-line, line-per-paragraph, hard-wrapped or indented,
@@ -44,7 +44,7 @@ from fanbind.model import (
     Text,
     plain_text,
 )
-from fanbind.structure_rules import (
+from fanbind.text.structure.rules import (
     AO3_RULES,
     BRACKETS,
     CHAPTER_RULES,

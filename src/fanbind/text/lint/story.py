@@ -1,7 +1,7 @@
 """Book-level lint: findings that need the typeset text or the whole anthology.
 
-Quote checks live in :mod:`fanbind.lint_quotes`; structural findings (hard wrap,
-two blank lines) come from :mod:`fanbind.structure`. Codes are stable: FB3xx for
+Quote checks live in :mod:`fanbind.text.lint.quotes`; structural findings (hard wrap,
+two blank lines) come from :mod:`fanbind.text.structure.parser`. Codes are stable: FB3xx for
 text, listed with their hints in the README.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fanbind.diagnostics import Diagnostic, Severity
-from fanbind.lint_quotes import lint_quotes
 from fanbind.model import Paragraph, plain_text
-from fanbind.stories import LoadedStory, count_words
+from fanbind.text.lint.quotes import lint_quotes
+from fanbind.text.pipeline import LoadedStory, count_words
 
 OVERLONG_PARAGRAPH_WORDS = 400
 

@@ -53,7 +53,7 @@ from fanbind.errors import BuildError
 if TYPE_CHECKING:
     import pikepdf
 
-    from fanbind.config import PrintConfig
+    from fanbind.settings.schema import PrintConfig
 
 PT_PER_MM = 72 / 25.4
 #: Points per unit for the lengths metadata.yaml may use (CSS's absolute units).

@@ -11,14 +11,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from fanbind.config import AnthologyConfig, StoryConfig
 from fanbind.diagnostics import Diagnostic, Diagnostics, Severity
 from fanbind.errors import StoryFileError
 from fanbind.model import Chapter, Heading, Paragraph, Story, Text, plain_text
-from fanbind.normalize import clean_text
-from fanbind.sources import DecodedText, read_story
-from fanbind.structure import ParsedStory, parse_story
-from fanbind.typography import typeset_blocks, typeset_text
+from fanbind.settings.schema import AnthologyConfig, StoryConfig
+from fanbind.text.normalize import clean_text
+from fanbind.text.sources import DecodedText, read_story
+from fanbind.text.structure.parser import ParsedStory, parse_story
+from fanbind.text.typography import typeset_blocks, typeset_text
 
 WORD = re.compile(r"\w+(?:['’\-]\w+)*")
 
@@ -60,7 +60,7 @@ def load_story(
     """Read, clean, parse and typeset one story file.
 
     The file may be at most ``limits: max_story_mb`` from metadata.yaml (the
-    size is checked before anything is read, see :func:`fanbind.sources.read_story`).
+    size is checked before anything is read, see :func:`fanbind.text.sources.read_story`).
     """
     decoded = read_story(path, display_name=display_name, encoding=meta.encoding,
                          max_bytes=book.limits.max_story_mb * 1024 * 1024)

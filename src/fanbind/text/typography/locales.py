@@ -14,8 +14,14 @@ English-only rule.
 
 from __future__ import annotations
 
-from fanbind.typography import en
-from fanbind.typography.rules import QuoteStyle, Rule, Table, double_quote_rule, single_quote_rule
+from fanbind.text.typography import en
+from fanbind.text.typography.rules import (
+    QuoteStyle,
+    Rule,
+    Table,
+    double_quote_rule,
+    single_quote_rule,
+)
 
 NNBSP = "\u202f"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from fanbind.typography.rules import (
+from fanbind.text.typography.rules import (
     DOUBLE_PRIME,
     PRIME,
     QuoteStyle,

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fanbind.diagnostics import Diagnostic, Severity
-from fanbind.typography.locales import quote_style
+from fanbind.text.typography.locales import quote_style
 
 __all__ = ["lint_quotes"]
 

@@ -1,0 +1,165 @@
+"""Stories through the text stages, from the cache or on every core.
+
+Each story file is read, cleaned, parsed and typeset on its own. Results come
+from the cache (:mod:`fanbind.cache`) when the story, its metadata and fanbind
+are unchanged; the rest are shared among forked worker processes, which receive
+only the path of their story. Errors keep their serial meaning: the first
+failing story in reading order stops the build, with the warnings of the stories
+before it.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fanbind.cache import ProjectCache, make_key
+from fanbind.diagnostics import Diagnostic, Diagnostics
+from fanbind.errors import FanbindError
+from fanbind.processes import default_jobs, process_pool
+
+if TYPE_CHECKING:
+    from fanbind.settings.schema import AnthologyConfig, StoryConfig
+    from fanbind.text.pipeline import LoadedStory
+
+STORY_NAMESPACE = "stories"
+#: Fewer stories than this to load are loaded in this process: starting
+#: workers and sending results back costs more than it saves on small books.
+MIN_PARALLEL_STORIES = 24
+
+
+@dataclass(frozen=True)
+class StoryTask:
+    """One story to load: where it is, what metadata.yaml says, where it goes."""
+
+    path: Path
+    meta: StoryConfig
+    index: int
+    display_name: str
+
+
+def story_key(task: StoryTask, book: AnthologyConfig, data: bytes) -> str:
+    """Everything :func:`fanbind.text.pipeline.load_story` depends on, hashed.
+
+    The file's bytes, the story's metadata, the book's settings (all of them but
+    the story list: language, dash style, limits…), the story's place and name
+    (they are written into ids and diagnostics), and fanbind's code.
+    """
+    from fanbind.cache import library_version
+
+    return make_key("story", data, task.meta.model_dump_json(),
+                    book.model_dump_json(exclude={"stories"}), task.index, task.display_name,
+                    library_version("ftfy"), library_version("charset_normalizer"))
+
+
+def _readable_bytes(task: StoryTask, book: AnthologyConfig) -> bytes | None:
+    """The file's bytes when it is a regular file within the size limit, else None.
+
+    Anything else (missing, a FIFO, too big) goes straight to ``load_story``,
+    which reports it properly; the cache never reads what the loader would refuse.
+    """
+    limits = getattr(book, "limits", None)
+    limit = getattr(limits, "max_story_mb", 64) * 1024 * 1024
+    try:
+        info = task.path.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        return task.path.read_bytes()
+    except OSError:
+        return None
+
+
+#: A loaded story, what the text stages found and what the story's lint found
+#: (kept together in the cache: linting 200 stories takes 0.4 s).
+Loaded = tuple["LoadedStory", list[Diagnostic], list[Diagnostic]]
+
+
+def _load(task: StoryTask, book: AnthologyConfig) -> Loaded:
+    from fanbind.text.lint.story import lint_story
+    from fanbind.text.pipeline import load_story
+
+    found = Diagnostics()
+    loaded = load_story(task.path, task.meta, index=task.index, display_name=task.display_name,
+                        book=book, diagnostics=found)
+    return loaded, list(found), lint_story(loaded)
+
+
+_WORKER_BOOK: AnthologyConfig | None = None
+
+
+def _load_in_worker(task: StoryTask) -> Loaded | None:
+    """A worker's load: None on a story error, which the parent then raises in order."""
+    assert _WORKER_BOOK is not None
+    try:
+        return _load(task, _WORKER_BOOK)
+    except FanbindError:
+        return None
+
+
+def load_stories(
+    tasks: Sequence[StoryTask],
+    *,
+    book: AnthologyConfig,
+    diagnostics: Diagnostics,
+    cache: ProjectCache | None = None,
+    jobs: int | None = None,
+    report: Callable[[str], None] | None = None,
+    lints: list[list[Diagnostic]] | None = None,
+) -> list[LoadedStory]:
+    """Every story through the text stages, from the cache or on ``jobs`` cores.
+
+    Same result, diagnostics and errors as loading them one by one in order.
+    ``lints`` receives each story's :func:`fanbind.text.lint.story.lint_story` findings,
+    cached with the story.
+    """
+    global _WORKER_BOOK
+    jobs = jobs or default_jobs()
+    results: dict[int, Loaded | None] = {}
+    keys: dict[int, str] = {}
+    missing: list[int] = []
+    for position, task in enumerate(tasks):
+        data = _readable_bytes(task, book) if cache is not None and cache.enabled else None
+        if data is not None:
+            keys[position] = story_key(task, book, data)
+            hit = cache.get(STORY_NAMESPACE, keys[position]) if cache is not None else None
+            if isinstance(hit, tuple) and len(hit) == 3:
+                results[position] = hit  # type: ignore[assignment]
+                continue
+        missing.append(position)
+
+    if len(missing) >= MIN_PARALLEL_STORIES and jobs > 1:
+        if report:
+            report(f"reading {len(missing)} stories on {jobs} cores")
+        _WORKER_BOOK = book
+        try:
+            with process_pool(jobs) as pool:
+                chunk = max(1, len(missing) // (jobs * 8))
+                for position, result in zip(missing, pool.map(
+                        _load_in_worker, [tasks[p] for p in missing], chunksize=chunk),
+                        strict=True):
+                    results[position] = result
+        finally:
+            _WORKER_BOOK = None
+
+    loaded: list[LoadedStory] = []
+    for position, task in enumerate(tasks):
+        result = results.get(position)
+        if result is None:
+            # Not loaded yet, or a worker met an error: load it here, where an
+            # error is raised with the diagnostics of the stories before it.
+            if report:
+                report(f"reading {task.display_name}")
+            result = _load(task, book)
+            if cache is not None and position in keys:
+                cache.put(STORY_NAMESPACE, keys[position], result)
+        elif position in missing and cache is not None and position in keys:
+            cache.put(STORY_NAMESPACE, keys[position], result)
+        story, found, linted = result
+        diagnostics.extend(found)
+        loaded.append(story)
+        if lints is not None:
+            lints.append(linted)
+    return loaded

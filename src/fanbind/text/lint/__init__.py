@@ -1,0 +1,1 @@
+"""fanbind.text.lint."""
