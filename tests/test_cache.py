@@ -134,6 +134,39 @@ def test_entries_signed_elsewhere_are_ignored(project: Path) -> None:
     assert book.anthology.stories[0].title == "Any Alpha Would"
 
 
+def test_the_first_build_on_a_machine_keeps_its_cache(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No key file yet: the build writes one and signs its entries with it; the next reads them."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "fresh-home-cache"))
+    _load(project)
+    key_file = tmp_path / "fresh-home-cache" / "fanbind" / "cache-key"
+    assert len(key_file.read_bytes()) == 32
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in key_file.parent.iterdir()] == ["cache-key"]  # no temporary left
+    _, store = _load(project)
+    assert (store.hits, store.misses) == (5, 0)
+
+
+def test_a_key_folder_that_cannot_be_written_still_caches_within_the_process(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--watch`` on a machine whose home cache is read-only still rebuilds from the cache."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    _load(project)
+    _, store = _load(project)
+    assert (store.hits, store.misses) == (5, 0)
+
+
+def test_a_key_written_by_another_build_first_is_the_one_used(tmp_path: Path) -> None:
+    path = tmp_path / "fanbind" / "cache-key"
+    path.parent.mkdir()
+    path.write_bytes(b"k" * 32)
+    assert cache_module._publish_key(path, b"m" * 32) == b"k" * 32
+    assert path.read_bytes() == b"k" * 32
+    assert [p.name for p in path.parent.iterdir()] == ["cache-key"]
+
+
 def test_disabled_cache_writes_nothing(project: Path) -> None:
     _load(project, enabled=False)
     assert not (project / CACHE_DIR_NAME).exists()

@@ -132,7 +132,6 @@ def make_key(*parts: object) -> str:
     return digest.hexdigest()
 
 
-@functools.cache
 def _stored_key(path: Path) -> bytes | None:
     """The key in ``path``, if there is a whole one."""
     try:
@@ -142,25 +141,52 @@ def _stored_key(path: Path) -> bytes | None:
     return data if len(data) >= 32 else None
 
 
+# The key of each key file this process has settled on. Only an answer is kept,
+# never "no key file yet": that answer changes as soon as this build writes one,
+# and remembering it would sign every entry with a new random key.
+_KEYS: dict[Path, bytes] = {}
+
+
+def _publish_key(path: Path, key: bytes) -> bytes:
+    """Write ``key`` to ``path`` unless a key is there already; the key that is there after.
+
+    The key goes to a temporary file first and is hard-linked into place: a link
+    appears whole or not at all, so a build starting at the same moment never
+    reads half a key, and one that got there first wins. Raises OSError when the
+    folder cannot be written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temp = tempfile.mkstemp(dir=path.parent, prefix=".cache-key-")  # mode 0600
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(key)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: create-if-absent instead
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(key)
+        return key
+    except FileExistsError:  # another build wrote it first: use theirs
+        return _stored_key(path) or key
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+
+
 def _secret() -> bytes:
     """The HMAC key: kept in the user's cache folder, outside every project."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fanbind"
     path = base / "cache-key"
-    stored = _stored_key(path)
-    if stored is not None:
-        return stored
-    key = secrets.token_bytes(32)
-    try:
-        base.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(key)
-    except FileExistsError:  # another build wrote it first: use theirs
-        stored = _stored_key(path)
-        if stored is not None:
-            return stored
-    except OSError:
-        pass  # not writable: this process's key, the cache lasts as long as it does
+    key = _KEYS.get(path) or _stored_key(path)
+    if key is None:
+        try:
+            key = _publish_key(path, secrets.token_bytes(32))
+        except OSError:  # not writable: this process's key, the cache lasts as long as it does
+            key = secrets.token_bytes(32)
+    _KEYS[path] = key
     return key
 
 
