@@ -32,8 +32,10 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# Messages quote user text (file names, story lines): no markup, no :emoji: codes,
+# or `a:100:b.txt` prints as `a💯b.txt` and `[bold]` disappears.
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 class OutputFormat(StrEnum):

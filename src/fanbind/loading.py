@@ -84,7 +84,7 @@ def _load(task: StoryTask, book: AnthologyConfig) -> Loaded:
     found = Diagnostics()
     loaded = load_story(task.path, task.meta, index=task.index, display_name=task.display_name,
                         book=book, diagnostics=found)
-    return loaded, list(found), lint_story(loaded)
+    return loaded, list(found), lint_story(loaded, language=task.meta.language or book.language)
 
 
 _WORKER_BOOK: AnthologyConfig | None = None

@@ -17,8 +17,12 @@ from fanbind.text.pipeline import LoadedStory, count_words
 OVERLONG_PARAGRAPH_WORDS = 400
 
 
-def lint_story(loaded: LoadedStory) -> list[Diagnostic]:
-    """Quote balance and paragraph length for one story."""
+def lint_story(loaded: LoadedStory, *, language: str | None = None) -> list[Diagnostic]:
+    """Quote balance and paragraph length for one story.
+
+    ``language`` is the one the story was typeset in (its own, else the book's): the
+    quote lint pairs that language's marks (German „…“ is balanced, not unbalanced).
+    """
     story = loaded.story
     file = loaded.parsed.chapters[0].origin.file if loaded.parsed.chapters and \
         loaded.parsed.chapters[0].origin else story.meta.file
@@ -30,7 +34,8 @@ def lint_story(loaded: LoadedStory) -> list[Diagnostic]:
                 line = block.origin.line if block.origin else 0
                 typeset.append((plain_text(block.inlines), line))
                 source.append(plain_text(raw.inlines))  # type: ignore[union-attr]
-    found = lint_quotes(typeset, file=file, source_paragraphs=source)
+    found = lint_quotes(typeset, file=file, source_paragraphs=source,
+                        language=language or story.meta.language or "en")
     for text, line in typeset:
         # A word takes at least two characters with its separator, so a shorter
         # paragraph cannot be overlong: most are, and counting is a regex pass.
