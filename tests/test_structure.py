@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 
 from fanbind.diagnostics import Severity
 from fanbind.model import Emphasis, Heading, Inline, Paragraph, SceneBreak, Text, plain_text
+from fanbind.text.structure.inlines import parse_inlines
+from fanbind.text.structure.paragraphs import PARAGRAPH_MODELS
 from fanbind.text.structure.parser import (
-    PARAGRAPH_MODELS,
     DroppedLine,
     ParsedStory,
     _is_label,
-    parse_inlines,
     parse_story,
 )
 from fanbind.text.structure.rules import (

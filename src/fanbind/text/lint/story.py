@@ -1,7 +1,7 @@
 """Book-level lint: findings that need the typeset text or the whole anthology.
 
 Quote checks live in :mod:`fanbind.text.lint.quotes`; structural findings (hard wrap,
-two blank lines) come from :mod:`fanbind.text.structure.parser`. Codes are stable: FB3xx for
+two blank lines) come from :mod:`fanbind.text.structure`. Codes are stable: FB3xx for
 text, listed with their hints in the README.
 """
 

@@ -1,29 +1,12 @@
-"""The structure stage: clean text (``str``) → title, chapters of blocks, emphasis.
+"""The structure stage: clean text → title, chapters of blocks, and what left the body.
 
-Input comes from :mod:`fanbind.text.normalize`: ``\\n`` newlines, NFC, no control
-characters, interior space runs collapsed, leading indentation kept as spaces.
-Output is the shared model (:mod:`fanbind.model`) plus what was taken out of the
-body and why. Typography (quotes, dashes) happens *after* this stage, so nothing
-here touches quotes or dashes.
-
-The parse runs in passes, each linear in the size of the input:
-
-1. **Gutenberg**: drop the licence header and footer (``*** START OF …`` /
-   ``*** END OF …``).
-2. **Classify** every line once against the rule tables in
-   :mod:`fanbind.text.structure.rules` (AO3 labels, chapter lines, ornaments).
-3. **Preface**: the title line, AO3's "Posted originally" banner, the work header
-   (``Rating:`` … ``Stats:``), a repeated title and a byline.
-4. **Paragraph model**: blank-line, line-per-paragraph, hard-wrapped or indented,
-   decided once per file from line lengths, blank lines and indentation.
-5. **Scan**: AO3 ``Summary:``/``Notes:`` sections are moved out of the body,
-   chapter lines split the body into chapters, ornaments become scene breaks.
-6. **Blocks**: lines are grouped into paragraphs by the model; scene breaks are
-   collapsed and trimmed; label lines become headings; emphasis is parsed.
-
-Nothing is ever silently lost: every line that leaves the body is either in
-``title``, ``summary``/``notes``/``end_notes``, a chapter title, or ``dropped``
-with the rule that dropped it.
+Passes, each linear in the input: Project Gutenberg boilerplate, every line
+classified once against :mod:`fanbind.text.structure.rules`, the preface (title,
+AO3 work header, byline), the paragraph model (:mod:`fanbind.text.structure.paragraphs`),
+the scan into chapters with AO3 notes moved out, then blocks with emphasis
+(:mod:`fanbind.text.structure.inlines`). Nothing is silently lost: every line that
+leaves the body is a title, a note, a chapter title, or a ``DroppedLine`` naming
+its rule. docs/architecture-text.md walks through the passes.
 """
 
 from __future__ import annotations
@@ -35,48 +18,42 @@ from fanbind.diagnostics import Diagnostic, Diagnostics
 from fanbind.model import (
     Block,
     Chapter,
-    Emphasis,
     Heading,
-    Inline,
     Origin,
     Paragraph,
     SceneBreak,
-    Text,
     plain_text,
+)
+from fanbind.text.structure.inlines import parse_inlines
+from fanbind.text.structure.paragraphs import (
+    BLANK,
+    BOUNDARY,
+    ORNAMENT,
+    TEXT,
+    Break,
+    Para,
+    Paragraphs,
+    ends_sentence,
 )
 from fanbind.text.structure.rules import (
     AO3_RULES,
     BRACKETS,
     CHAPTER_RULES,
-    EMPHASIS_CLOSE_AFTER,
-    EMPHASIS_MARKERS,
-    EMPHASIS_OPEN_BEFORE,
     GUTENBERG_RULES,
-    HYPHEN_KEEP_PREFIXES,
     LABEL_SMALL_WORDS,
     LABEL_TIME_WORDS,
     MAX_RULE_LINE,
-    MAX_SLASH_SPAN,
     NOT_LABEL_WORDS,
     ORNAMENT_RULES,
     QUOTE_CHARS,
     RULE_TRIGGER,
     SENTENCE_PUNCTUATION,
-    SLASH_CLOSE_BEFORE,
     Action,
     StructureRule,
     ornament_kind,
 )
 
-__all__ = [
-    "PARAGRAPH_MODELS",
-    "DroppedLine",
-    "ParsedStory",
-    "parse_inlines",
-    "parse_story",
-]
-
-PARAGRAPH_MODELS = ("blank-line", "line-per-paragraph", "hard-wrapped", "indented")
+__all__ = ["DroppedLine", "ParsedStory", "parse_story"]
 
 
 @dataclass(frozen=True)
@@ -111,8 +88,6 @@ MAX_TITLE_WORDS = 14
 #: Label headings ("Kakashi", "Three years later") are short.
 MAX_LABEL = 40
 MAX_LABEL_WORDS = 3
-#: A blank-line file needs this many blank lines in a row for a scene break.
-SCENE_BREAK_BLANKS = 3
 #: An AO3 work-header field with its value on the next lines has at most this many.
 MAX_HEADER_VALUE_LINES = 12
 
@@ -123,37 +98,27 @@ _RULES_BY_NAME: dict[str, StructureRule] = {
 _GUTENBERG_START, _GUTENBERG_END, _GUTENBERG_CREDITS = GUTENBERG_RULES
 _ROMAN = re.compile(r"C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
 _NORM_WORD = re.compile(r"[^\W_]+")  # letters and digits: emphasis underscores do not count
-_LETTERS_TAIL = re.compile(r"([^\W\d_]+)-\Z")
-_LETTERS_HEAD = re.compile(r"[^\W\d_]+")
-_DOC_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
-#: A URL runs to the next space but does not swallow punctuation or an emphasis
-#: marker right after it (``*see http://x.org*``, ``(www.x.org).``).
-_MARKER_OR_URL = re.compile(
-    r"(?P<url>(?:(?:https?|ftp)://|www\.)\S*[^\s*_.,;:!?)\]\"'’”])|\*+|_+|/+", re.IGNORECASE
-)
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 #: Labels that close notes before the text and so prove where the text begins.
 _FRONT_ENDS = frozenset({Action.BODY_START, Action.SEE_END, Action.SUMMARY, Action.NOTES,
                          Action.SUMMARY_INLINE})
 _INLINE = frozenset({Action.SUMMARY_INLINE, Action.NOTES_INLINE})
 
-# Stream items produced by the scan (kind, line index).
-_TEXT, _BLANK, _BOUNDARY, _ORNAMENT = range(4)
-
 
 @dataclass(frozen=True, slots=True)
 class _Line:
     """One classified line: blank, prose text, or matched by a rule."""
 
-    kind: int  # _TEXT or _BLANK, or -1 for a rule match
+    kind: int  # TEXT or BLANK, or _RULE for a rule match
     rule: StructureRule | None = None
     chapter_title: str | None = None
     bare_chapter: bool = False  # chapter line without its own title part
 
 
-_BLANK_LINE = _Line(_BLANK)
-_TEXT_LINE = _Line(_TEXT)
 _RULE = -1
+_BLANK_LINE = _Line(BLANK)
+_TEXT_LINE = _Line(TEXT)
 
 
 @dataclass
@@ -175,20 +140,6 @@ class _Section:
     items: list[tuple[int, int]] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class _Para:
-    """A paragraph before inline parsing: the lines it is joined from."""
-
-    lines: tuple[int, ...]  # 0-based indices
-
-
-@dataclass(frozen=True, slots=True)
-class _Break:
-    """A scene break (ornament line or blank-line run) before collapsing."""
-
-    line: int  # 0-based index
-
-
 # ------------------------------------------------------------------- helpers
 
 
@@ -199,7 +150,7 @@ def _norm(text: str) -> str:
 
 def _capitalise_words(text: str) -> str:
     """"twenty-one" → "Twenty-One": number words read like the rest of a heading."""
-    return _LETTERS_HEAD.sub(lambda m: m.group().capitalize(), text)
+    return _LETTERS.sub(lambda m: m.group().capitalize(), text)
 
 
 def _chapter_title(match: re.Match[str]) -> tuple[str, bool] | None:
@@ -258,11 +209,15 @@ def _classify(stripped: str) -> _Line:
     return _TEXT_LINE
 
 
-def _ends_sentence(text: str) -> bool:
-    """Whether the text ends in sentence punctuation, looking through closing
-    quotes and brackets (``…heat.”`` ends a sentence)."""
-    end = text.rstrip("\"”’'»)]*_ ")
-    return bool(end) and end[-1] in SENTENCE_PUNCTUATION
+def _prose_kind(line: _Line) -> int:
+    """How the paragraph model sees a line: a preface-only label or an "Afterword"
+    line counts as prose, as the scan keeps it in the body unless its context
+    says otherwise."""
+    if line.kind != _RULE:
+        return line.kind
+    rule = line.rule
+    assert rule is not None
+    return TEXT if rule.preface_only or rule.action is Action.AFTERWORD else _RULE
 
 
 def _title_shape(text: str) -> bool:
@@ -272,7 +227,7 @@ def _title_shape(text: str) -> bool:
         and len(text.split()) <= MAX_TITLE_WORDS
         and text[0] not in QUOTE_CHARS
         and any(c.isalpha() for c in text)
-        and not _ends_sentence(text)
+        and not ends_sentence(text)
     )
 
 
@@ -313,103 +268,6 @@ def _caps_subtitle(text: str) -> bool:
     )
 
 
-def _percentile(values: list[int], fraction: float) -> int:
-    ordered = sorted(values)
-    return ordered[int(fraction * (len(ordered) - 1))]
-
-
-# ------------------------------------------------------------------ emphasis
-
-
-def parse_inlines(text: str) -> tuple[Inline, ...]:
-    """Split a paragraph's text into ``Text`` and ``Emphasis`` spans.
-
-    ``*x*``, ``**x**``, ``***x***``, ``_x_``, ``__x__`` and ``/x/`` become emphasis
-    when the opening marker starts a word (space or opening punctuation before it,
-    text after it) and the closing marker ends one. So markers inside words
-    (``snake_case``), spaced-out arithmetic (``2 * 3``) and list bullets stay
-    literal; URLs are skipped whole; slashes pair only around a few words with no
-    other slash between (never ``and/or``, dates or paths). Unmatched markers stay
-    as literal text. One left-to-right pass with a stack holding at most one open
-    marker per kind, so the time is linear in the paragraph length.
-    """
-    if not text:
-        return ()
-    if "*" not in text and "_" not in text and "/" not in text:
-        return (Text(text),)
-    pairs = _pair_markers(text)
-    if not pairs:
-        return (Text(text),)
-    pairs.sort()
-    spans, _ = _build_spans(text, pairs, 0, 0, len(text))
-    return tuple(spans)
-
-
-def _pair_markers(text: str) -> list[tuple[int, int, int, int]]:
-    """Matched marker pairs as ``(open_start, open_end, close_start, close_end)``."""
-    stack: list[tuple[str, int, int]] = []
-    pairs: list[tuple[int, int, int, int]] = []
-    size = len(text)
-    for match in _MARKER_OR_URL.finditer(text):
-        if match.group("url"):
-            continue
-        start, end = match.span()
-        run = match.group()
-        char = run[0]
-        pending = next((k for k in range(len(stack) - 1, -1, -1) if stack[k][0] == run), None)
-        if len(run) not in EMPHASIS_MARKERS[char]:
-            if char == "/":
-                _drop_slash(stack)
-            continue
-        before = text[start - 1] if start else " "
-        after = text[end] if end < size else " "
-        can_open = (before.isspace() or before in EMPHASIS_OPEN_BEFORE) and not after.isspace()
-        can_close = not before.isspace() and (after.isspace() or after in EMPHASIS_CLOSE_AFTER)
-        if char == "/":
-            can_open = can_open and after.isalpha()
-            can_close = can_close and (before.isalpha() or before in SLASH_CLOSE_BEFORE)
-            if pending is not None and start - stack[pending][2] > MAX_SLASH_SPAN:
-                del stack[pending]
-                pending = None
-        if can_close and pending is not None:
-            _, open_start, open_end = stack[pending]
-            del stack[pending:]  # openers inside a closed pair that never closed stay literal
-            pairs.append((open_start, open_end, start, end))
-            continue
-        if char == "/" and pending is not None:
-            # A slash that neither closes nor pairs (a path, a fraction) cancels slash emphasis.
-            del stack[pending]
-            pending = None
-        if can_open and pending is None:
-            stack.append((run, start, end))
-    return pairs
-
-
-def _drop_slash(stack: list[tuple[str, int, int]]) -> None:
-    for k in range(len(stack) - 1, -1, -1):
-        if stack[k][0] == "/":
-            del stack[k]
-            return
-
-
-def _build_spans(
-    text: str, pairs: list[tuple[int, int, int, int]], index: int, start: int, end: int
-) -> tuple[list[Inline], int]:
-    """Turn sorted, properly nested pairs into spans for ``text[start:end]``."""
-    spans: list[Inline] = []
-    pos = start
-    while index < len(pairs) and pairs[index][0] < end:
-        open_start, open_end, close_start, close_end = pairs[index]
-        if open_start > pos:
-            spans.append(Text(text[pos:open_start]))
-        children, index = _build_spans(text, pairs, index + 1, open_end, close_start)
-        spans.append(Emphasis(tuple(children)))
-        pos = close_end
-    if pos < end:
-        spans.append(Text(text[pos:end]))
-    return spans, index
-
-
 # -------------------------------------------------------------------- parser
 
 
@@ -440,11 +298,6 @@ class _Parser:
         self.title: str | None = None
         self.title_line: int | None = None
         self.sections: dict[str, list[str]] = {"summary": [], "notes": [], "end_notes": []}
-        self.model = "blank-line"
-        self.width = 0  # wrap column of a hard-wrapped or indented file
-        self.base_indent = 0
-        self._doc_words: tuple[set[str], set[str]] | None = None
-        self.dehyphenated = 0
 
     # ------------------------------------------------------------------ passes
 
@@ -452,13 +305,15 @@ class _Parser:
         self._strip_gutenberg()
         self.classes = [_classify(self.stripped[i]) if self.lo <= i < self.hi else _BLANK_LINE
                         for i in range(len(self.lines))]
+        self.paragraphs = Paragraphs(self.lines, self.stripped, self.lo, self.hi,
+                                     file=self.file, diagnostics=self.diagnostics)
         body_start = self._preface()
-        self._detect_model(body_start)
+        self.paragraphs.detect(body_start, [_prose_kind(line) for line in self.classes])
         segments = self._scan(body_start)
         chapters = self._chapters(segments)
-        if self.dehyphenated:
-            self._info("FB204", None, f"rejoined {self.dehyphenated} word(s) hyphenated "
-                       "across a line break")
+        rejoined = self.paragraphs.dehyphenated
+        if rejoined:
+            self._info("FB204", None, f"rejoined {rejoined} word(s) hyphenated across a line break")
         self.dropped.sort(key=lambda d: d.line)
         return ParsedStory(
             title=self.title,
@@ -467,7 +322,7 @@ class _Parser:
             summary=tuple(self.sections["summary"]),
             notes=tuple(self.sections["notes"]),
             end_notes=tuple(self.sections["end_notes"]),
-            paragraph_model=self.model,
+            paragraph_model=self.paragraphs.model,
             dropped=tuple(self.dropped),
             diagnostics=tuple(self.diagnostics),
         )
@@ -551,7 +406,7 @@ class _Parser:
         after_title = False
         while i < self.hi:
             line = self.classes[i]
-            if line.kind == _BLANK:
+            if line.kind == BLANK:
                 i += 1
                 continue
             rule = line.rule
@@ -563,14 +418,14 @@ class _Parser:
             if action is Action.HEADER:
                 i = self._header_block(i)
                 continue
-            if not title_tried and line.kind == _TEXT:
+            if not title_tried and line.kind == TEXT:
                 title_tried = True
                 if self._try_title(i):
                     i += 1
                     after_title = True
                     continue
                 break
-            if (self.title is not None and line.kind == _TEXT
+            if (self.title is not None and line.kind == TEXT
                     and len(self.stripped[i]) <= MAX_TITLE
                     and _norm(self.stripped[i]) == _norm(self.title)):
                 self._drop(i, "ao3-repeated-title")
@@ -605,7 +460,7 @@ class _Parser:
                 i += 1
                 taken = 0
                 while i < self.hi and taken < MAX_HEADER_VALUE_LINES:
-                    if self.classes[i].kind == _BLANK or self._action(i) is Action.HEADER:
+                    if self.classes[i].kind == BLANK or self._action(i) is Action.HEADER:
                         break
                     if not empty_value and not self.lines[i][:1].isspace():
                         break  # value given inline: only indented continuations follow
@@ -613,9 +468,9 @@ class _Parser:
                     i += 1
                     taken += 1
                 continue
-            if self.classes[i].kind == _BLANK:
+            if self.classes[i].kind == BLANK:
                 j = i
-                while j < self.hi and self.classes[j].kind == _BLANK:
+                while j < self.hi and self.classes[j].kind == BLANK:
                     j += 1
                 if j < self.hi and self._action(j) is Action.HEADER:
                     i = j
@@ -632,7 +487,7 @@ class _Parser:
         nxt = i + 1
         set_off = (
             nxt >= self.hi
-            or self.classes[nxt].kind == _BLANK
+            or self.classes[nxt].kind == BLANK
             or self._action(nxt) in (
                 Action.DROP, Action.HEADER, Action.BYLINE, Action.SUMMARY, Action.NOTES,
                 Action.BODY_START, Action.SEE_END, Action.CHAPTER, Action.SUMMARY_INLINE,
@@ -654,120 +509,6 @@ class _Parser:
             self.title_line = i + 1
         return is_title
 
-    # ------------------------------------------------------------ paragraph model
-
-    def _is_prose(self, index: int) -> bool:
-        line = self.classes[index]
-        if line.kind == _TEXT:
-            return True
-        rule = line.rule
-        return rule is not None and (rule.preface_only or rule.action is Action.AFTERWORD)
-
-    def _detect_model(self, start: int) -> None:
-        """Decide how paragraphs are delimited in this file (FB200), from line
-        lengths, blank lines between prose lines, and indentation."""
-        lengths: list[int] = []
-        indents: list[int] = []
-        tight: list[tuple[int, int]] = []  # prose line followed directly by prose line
-        pairs = blank_pairs = 0
-        prev: int | None = None
-        blanks = 0
-        for i in range(start, self.hi):
-            if self.classes[i].kind == _BLANK:
-                blanks += 1
-                continue
-            if not self._is_prose(i):
-                prev, blanks = None, 0
-                continue
-            line = self.lines[i].rstrip()
-            lengths.append(len(line))
-            indents.append(len(line) - len(line.lstrip()))
-            if prev is not None:
-                pairs += 1
-                if blanks:
-                    blank_pairs += 1
-                else:
-                    tight.append((prev, i))
-            prev, blanks = i, 0
-        total = len(lengths)
-        model = "blank-line"
-        wrapped = False
-        if total:
-            self.base_indent = min(indents)
-            indented = sum(1 for n in indents if n > self.base_indent)
-            # Lines followed by a continuation line: where a wrap would have broken.
-            inner_lines = [p for p, n in tight if self._indent(n) <= self.base_indent]
-            inner = [len(self.lines[p].rstrip()) for p in inner_lines]
-            if len(inner) >= 3:
-                width = _percentile(inner, 0.95)
-                if 30 <= width <= 100:
-                    # Wrapped lines end near one column, mostly mid-sentence, and
-                    # hardly any line runs past that column.
-                    near = sum(1 for n in inner if n >= width - 20) / len(inner)
-                    ended = sum(1 for p in inner_lines if _ends_sentence(self.stripped[p]))
-                    overlong = sum(1 for n in lengths if n > width + 10)
-                    wrapped = (near >= 0.75 and ended < len(inner) / 2
-                               and overlong <= max(1, total // 20))
-                    self.width = width
-            if wrapped:
-                if indented >= 2 and indented >= total / 20 and 2 * blank_pairs < indented:
-                    model = "indented"
-                elif blank_pairs and 20 * blank_pairs >= len(tight):
-                    # Blank lines separate paragraphs (of 20 lines at most on average),
-                    # not just the odd scene in a file of unseparated lines.
-                    model = "hard-wrapped"
-                else:
-                    model = "line-per-paragraph"
-            elif pairs and blank_pairs / pairs < 0.5:
-                model = "line-per-paragraph"
-        self.model = model
-        self._info("FB200", None, f"paragraph model: {model}")
-        unwrapped_here = model in ("hard-wrapped", "indented")
-        if not unwrapped_here:
-            first, count = self._wrapped_groups(tight, wrapped)
-            if count:
-                self._warn(
-                    "FB203", first,
-                    f"looks hard-wrapped but was not unwrapped ({count} group(s) of lines); "
-                    "each line was kept as its own paragraph",
-                    "join the lines of each paragraph, or separate paragraphs with blank lines",
-                )
-
-    def _indent(self, index: int) -> int:
-        line = self.lines[index]
-        return len(line) - len(line.lstrip())
-
-    def _wrapped_groups(
-        self, tight: list[tuple[int, int]], wrapped: bool
-    ) -> tuple[int | None, int]:
-        """Runs of 3+ adjacent lines that look wrapped at a fixed width: lines of
-        40–100 characters, within 20 of each other, at least one ending mid-sentence."""
-        if wrapped and tight:
-            return tight[0][0], 1
-        count = 0
-        first: int | None = None
-        run: list[int] = []
-
-        def close() -> None:
-            nonlocal count, first
-            if len(run) >= 3:
-                inner = run[:-1]
-                sizes = [len(self.stripped[k]) for k in inner]
-                if (min(sizes) >= 40 and max(sizes) <= 100 and max(sizes) - min(sizes) <= 20
-                        and any(not _ends_sentence(self.stripped[k]) for k in inner)):
-                    count += 1
-                    if first is None:
-                        first = run[0]
-
-        for prev, nxt in tight:
-            if run and run[-1] == prev:
-                run.append(nxt)
-            else:
-                close()
-                run = [prev, nxt]
-        close()
-        return first, count
-
     # ------------------------------------------------------------------- scan
 
     def _effective(self, index: int, preface: bool, pre_text: bool) -> StructureRule | None:
@@ -786,7 +527,7 @@ class _Parser:
             return None
         if rule.action is Action.AFTERWORD:
             j = index + 1
-            while j < self.hi and self.classes[j].kind == _BLANK:
+            while j < self.hi and self.classes[j].kind == BLANK:
                 j += 1
             if j >= self.hi or self._action(j) not in (Action.END_NOTES, Action.NOTES):
                 return None
@@ -812,22 +553,22 @@ class _Parser:
                         continue
                 else:
                     if rule is not None:  # an ornament inside notes
-                        section.items.append((_ORNAMENT, i))
+                        section.items.append((ORNAMENT, i))
                     else:
-                        section.items.append((_BLANK if line.kind == _BLANK else _TEXT, i))
+                        section.items.append((BLANK if line.kind == BLANK else TEXT, i))
                     i += 1
                     continue
             items = segments[-1].items
             if rule is None:
-                if line.kind == _BLANK:
-                    items.append((_BLANK, i))
+                if line.kind == BLANK:
+                    items.append((BLANK, i))
                 else:  # prose, or a rule line that means nothing here
-                    items.append((_TEXT, i))
+                    items.append((TEXT, i))
                     pre_text = False
                     seen_body = True
             elif rule.action is Action.ORNAMENT:
                 self._drop(i, "scene-break", report=False)
-                items.append((_ORNAMENT, i))
+                items.append((ORNAMENT, i))
             elif rule.action is Action.CHAPTER:
                 title = line.chapter_title
                 if line.bare_chapter:
@@ -842,7 +583,7 @@ class _Parser:
                 pre_text, seen_chapter = True, True
             elif rule.action in _INLINE:
                 self._inline_note(i, rule, pre_text)
-                items.append((_BOUNDARY, i))
+                items.append((BOUNDARY, i))
             elif rule.action in (Action.SUMMARY, Action.NOTES, Action.END_NOTES):
                 self._drop(i, rule.name)
                 if rule.action is Action.SUMMARY:
@@ -854,7 +595,7 @@ class _Parser:
                 section = _Section(target, i, preface)
             else:  # body start, see-end, posted banner, comment plea, afterword
                 self._drop(i, rule.name)
-                items.append((_BOUNDARY, i))
+                items.append((BOUNDARY, i))
                 if rule.action is Action.BODY_START:
                     pre_text = False
             i += 1
@@ -874,11 +615,11 @@ class _Parser:
     def _subtitle(self, index: int) -> int | None:
         """The all-capitals title line under a bare chapter line, if there is one."""
         j = index + 1
-        while j < self.hi and j - index <= 3 and self.classes[j].kind == _BLANK:
+        while j < self.hi and j - index <= 3 and self.classes[j].kind == BLANK:
             j += 1
-        if j >= self.hi or self.classes[j].kind != _TEXT or not _caps_subtitle(self.stripped[j]):
+        if j >= self.hi or self.classes[j].kind != TEXT or not _caps_subtitle(self.stripped[j]):
             return None
-        if j + 1 < self.hi and self.classes[j + 1].kind == _TEXT:
+        if j + 1 < self.hi and self.classes[j + 1].kind == TEXT:
             return None
         return j
 
@@ -894,13 +635,13 @@ class _Parser:
             or (terminator.action is Action.NOTES_INLINE and terminator.preface_only)
             or (terminator.action is Action.CHAPTER and section.in_preface)
         )
-        units = self._group(section.items, breaks=False)
-        paras = [u for u in units if isinstance(u, _Para)]
+        units = self.paragraphs.group(section.items, breaks=False)
+        paras = [u for u in units if isinstance(u, Para)]
         taken = paras if section.target == "end_notes" or explicit or len(paras) <= 1 \
             else paras[:1]
         resume = None if taken is paras else paras[0].lines[-1] + 1
         for kind, index in section.items:
-            if kind == _ORNAMENT and (resume is None or index < resume):
+            if kind == ORNAMENT and (resume is None or index < resume):
                 self._drop(index, "scene-break", report=False)
         for para in taken:
             self.sections[section.target].append(self._section_text(para))
@@ -930,138 +671,15 @@ class _Parser:
             target = "notes" if pre_text else "end_notes"
         self.sections[target].append(plain_text(parse_inlines(match.group("rest"))))
 
-    def _section_text(self, para: _Para) -> str:
-        return plain_text(parse_inlines(self._join(para.lines)))
-
-    # ---------------------------------------------------------------- grouping
-
-    def _group(self, items: list[tuple[int, int]], *, breaks: bool = True) -> list[_Para | _Break]:
-        """Group a stream of lines into paragraphs and scene breaks by the model."""
-        units: list[_Para | _Break] = []
-        current: list[int] = []
-        blanks = 0
-        blank_start = -1
-        after_text = False  # a text line came earlier with no boundary since
-
-        def flush() -> None:
-            if current:
-                units.append(_Para(tuple(current)))
-                current.clear()
-
-        for kind, index in items:
-            if kind == _BLANK:
-                if not blanks:
-                    blank_start = index
-                blanks += 1
-                continue
-            if kind == _TEXT:
-                if blanks:
-                    flush()
-                    if breaks and after_text:
-                        self._blank_run(units, blank_start, blanks)
-                    blanks = 0
-                    current.append(index)
-                elif current and self._continues(current[-1], index):
-                    current.append(index)
-                else:
-                    flush()
-                    current.append(index)
-                after_text = True
-                continue
-            flush()
-            blanks = 0
-            after_text = False
-            if kind == _ORNAMENT and breaks:
-                units.append(_Break(index))
-        flush()
-        return units
-
-    def _blank_run(self, units: list[_Para | _Break], start: int, count: int) -> None:
-        """A run of blank lines between two text lines: a scene break or not."""
-        if self.model in ("line-per-paragraph", "indented"):
-            units.append(_Break(start))
-            self._info("FB221", start, f"{count} blank line(s) in a file without blank lines "
-                       "between paragraphs: taken as a scene break")
-        elif count >= SCENE_BREAK_BLANKS:
-            units.append(_Break(start))
-        elif count == 2:
-            self._info("FB220", start, "two blank lines: a scene break?",
-                       "use three blank lines or a line such as *** to mark a scene break")
-
-    def _continues(self, prev: int, index: int) -> bool:
-        """Whether line ``index`` continues the paragraph whose last line is ``prev``."""
-        if self.model not in ("hard-wrapped", "indented"):
-            return False
-        if len(self.lines[prev].rstrip()) < max(int(self.width * 0.6), self.width - 25):
-            return False  # a short line ends its paragraph (or is verse)
-        indent = self._indent(index)
-        if self.model == "indented":
-            return indent <= self.base_indent
-        return indent <= self._indent(prev)
-
-    def _join(self, indices: tuple[int, ...]) -> str:
-        """Unwrap a paragraph's lines: join with a space, or without one after a
-        line-end hyphen or dash (see :meth:`_hyphen_join`)."""
-        text = self.stripped[indices[0]]
-        if len(indices) == 1:
-            return text
-        parts = [text]
-        for index in indices[1:]:
-            nxt = self.stripped[index]
-            prev = parts[-1]
-            if prev.endswith(("-", "—", "–")) and len(prev) > 1 and not prev[-2].isspace():
-                parts[-1] = self._hyphen_join(prev, nxt)
-                parts.append(nxt)
-            else:
-                parts.append(" ")
-                parts.append(nxt)
-        return "".join(parts)
-
-    def _hyphen_join(self, prev: str, nxt: str) -> str:
-        """Drop a line-end hyphen only when the split is certain, else keep it.
-
-        Certain means: a lowercase letter before the hyphen, a lowercase letter
-        starting the next line, the joined word appears unhyphenated elsewhere in
-        this file, the hyphenated form never appears inside a line, and the first
-        part is not a compound-forming prefix (``self-``, ``well-``, ``half-``…).
-        Otherwise the hyphen stays and the lines join without a space, so a real
-        compound (``half-\\nbrother``) survives and no word is ever split in two.
-        """
-        if not prev.endswith("-") or prev.endswith("--"):
-            return prev
-        head = _LETTERS_TAIL.search(prev[-64:])
-        tail = _LETTERS_HEAD.match(nxt[:64])
-        if head is None or tail is None:
-            return prev
-        first, second = head.group(1), tail.group()
-        if not (first[-1].islower() and second[0].islower()):
-            return prev
-        if first.casefold() in HYPHEN_KEEP_PREFIXES:
-            return prev
-        words, compounds = self._words()
-        joined = (first + second).casefold()
-        if joined in words and f"{first}-{second}".casefold() not in compounds:
-            self.dehyphenated += 1
-            return prev[:-1]
-        return prev
-
-    def _words(self) -> tuple[set[str], set[str]]:
-        """Words and hyphenated compounds used inside lines anywhere in the file."""
-        if self._doc_words is None:
-            words: set[str] = set()
-            compounds: set[str] = set()
-            for text in self.stripped[self.lo:self.hi]:
-                for token in _DOC_WORD.findall(text.casefold()):
-                    (compounds if "-" in token else words).add(token)
-            self._doc_words = (words, compounds)
-        return self._doc_words
+    def _section_text(self, para: Para) -> str:
+        return plain_text(parse_inlines(self.paragraphs.join(para.lines)))
 
     # ---------------------------------------------------------------- chapters
 
     def _chapters(self, segments: list[_Segment]) -> tuple[Chapter, ...]:
         chapters: list[Chapter] = []
         for segment in segments:
-            blocks = self._blocks(self._group(segment.items))
+            blocks = self._blocks(self.paragraphs.group(segment.items))
             if segment.title is None and not blocks:
                 continue
             if segment.line is not None:
@@ -1073,28 +691,28 @@ class _Parser:
             chapters.append(Chapter(None, (), Origin(self.file, 1)))
         return tuple(chapters)
 
-    def _blocks(self, units: list[_Para | _Break]) -> list[Block]:
+    def _blocks(self, units: list[Para | Break]) -> list[Block]:
         """Collapse and trim scene breaks, find label headings, parse emphasis."""
-        cleaned: list[_Para | _Break] = []
+        cleaned: list[Para | Break] = []
         for unit in units:
-            if isinstance(unit, _Break):
+            if isinstance(unit, Break):
                 if not cleaned:
                     self._info("FB222", unit.line, "scene break at the start of a chapter dropped")
                     continue
-                if isinstance(cleaned[-1], _Break):
+                if isinstance(cleaned[-1], Break):
                     self._info("FB223", unit.line, "consecutive scene breaks collapsed into one")
                     continue
             cleaned.append(unit)
-        while cleaned and isinstance(cleaned[-1], _Break):
+        while cleaned and isinstance(cleaned[-1], Break):
             self._info("FB222", cleaned[-1].line, "scene break at the end of a chapter dropped")
             cleaned.pop()
         blocks: list[Block] = []
         for k, unit in enumerate(cleaned):
-            if isinstance(unit, _Break):
+            if isinstance(unit, Break):
                 blocks.append(SceneBreak(Origin(self.file, unit.line + 1)))
                 continue
             origin = Origin(self.file, unit.lines[0] + 1)
-            inlines = parse_inlines(self._join(unit.lines))
+            inlines = parse_inlines(self.paragraphs.join(unit.lines))
             if self._label_here(cleaned, k) and _is_label(plain_text(inlines)):
                 self._info("FB230", unit.lines[0], "short label line taken as a heading: "
                            f"{plain_text(inlines)!r}")
@@ -1104,14 +722,14 @@ class _Parser:
         return blocks
 
     @staticmethod
-    def _label_here(units: list[_Para | _Break], k: int) -> bool:
+    def _label_here(units: list[Para | Break], k: int) -> bool:
         """Labels only open a chapter or a scene, and only before a paragraph."""
         unit = units[k]
         return (
-            isinstance(unit, _Para)
+            isinstance(unit, Para)
             and len(unit.lines) == 1
-            and (k == 0 or isinstance(units[k - 1], _Break))
+            and (k == 0 or isinstance(units[k - 1], Break))
             and k + 1 < len(units)
-            and isinstance(units[k + 1], _Para)
+            and isinstance(units[k + 1], Para)
         )
 
