@@ -243,7 +243,7 @@ class ProjectCache:
             self.misses += 1
             return None
         try:
-            value = pickle.loads(body)
+            value: object = pickle.loads(body)
         except Exception:  # signed by us but unreadable (a Python upgrade): a miss
             self.misses += 1
             return None

@@ -16,13 +16,19 @@ import sys
 from collections.abc import Callable
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from fanbind import __version__
 from fanbind.errors import FanbindError, Interrupted, UsageError
+
+if TYPE_CHECKING:  # the commands import these on use: --help and init stay fast
+    from pydantic import ValidationError
+
+    from fanbind.build import BuildResult
+    from fanbind.diagnostics import Diagnostics
 
 app = typer.Typer(
     name="fanbind",
@@ -74,7 +80,7 @@ def _fail(error: FanbindError) -> typer.Exit:
 INTERRUPTED = "interrupted (Ctrl-C): the build stopped and no partial file was left behind"
 
 
-def _print_diagnostics(diagnostics, *, verbose: bool = False) -> None:
+def _print_diagnostics(diagnostics: Diagnostics, *, verbose: bool = False) -> None:
     text = diagnostics.format(include_info=verbose)
     if text:
         err.print(text, markup=False)
@@ -169,15 +175,17 @@ def build(
     try:
         from fanbind.build import build as run_build
 
-        options = dict(out_dir=output, formats=chosen, metadata=metadata, strict=strict,
-                       allow_outside=allow_outside, page_list=page_list,
-                       cache=not no_cache, jobs=jobs,
-                       print_overrides=overrides or None, diagnostics=diagnostics)
+        def run(report: Callable[[str], None] | None = None) -> BuildResult:
+            return run_build(project, out_dir=output, formats=chosen, metadata=metadata,
+                             strict=strict, allow_outside=allow_outside, page_list=page_list,
+                             cache=not no_cache, jobs=jobs, print_overrides=overrides or None,
+                             diagnostics=diagnostics, report=report)
+
         if progress_console is not None and progress_console.is_terminal:
             with progress_console.status("building…") as status:
-                result = run_build(project, report=lambda msg: status.update(msg), **options)
+                result = run(lambda msg: status.update(msg))
         else:
-            result = run_build(project, **options)
+            result = run()
     except KeyboardInterrupt:
         raise _fail(Interrupted(INTERRUPTED)) from None
     except FanbindError as error:
@@ -301,7 +309,7 @@ def normalize(
     out.print(text, markup=False, highlight=False)
 
 
-def _option_error(error) -> UsageError:
+def _option_error(error: ValidationError) -> UsageError:
     """A pydantic refusal of a command-line value, as a usage error (exit 2)."""
     problem = error.errors()[0]
     option = "--" + str(problem["loc"][-1]).replace("_", "-") if problem["loc"] else "an option"
@@ -326,7 +334,7 @@ class SignatureChoice(StrEnum):
     octavo = "octavo"
 
 
-class PadChoice(StrEnum):
+class PadChoice(Enum):  # not a StrEnum: its member "split" would hide str.split
     end = "end"
     split = "split"
 
@@ -336,7 +344,7 @@ class FlipChoice(StrEnum):
     long = "long"
 
 
-def _print_kit(result) -> None:
+def _print_kit(result: BuildResult) -> None:
     """The volumes and imposed sheets of a build, one line each."""
     plan = getattr(result, "volumes", None)
     if plan is not None:

@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from fanbind.errors import MetadataError
 from fanbind.resources import FONTS_DIR
@@ -310,6 +310,13 @@ def _has_raqm() -> bool:
 COVERAGE_FILE = FONTS_DIR / "coverage.json"
 
 
+class _Coverage(TypedDict):
+    """One face's entry in coverage.json."""
+
+    sha256: str
+    ranges: list[list[int]]
+
+
 @functools.cache
 def _charmap(face: Path) -> frozenset[int]:
     known = _bundled_coverage().get(face.name)
@@ -341,11 +348,12 @@ def coverage_ranges(characters: frozenset[int]) -> list[list[int]]:
 
 
 @functools.cache
-def _bundled_coverage() -> dict:
+def _bundled_coverage() -> dict[str, _Coverage]:
     import json
 
     try:
-        return json.loads(COVERAGE_FILE.read_text(encoding="utf-8"))
+        coverage: dict[str, _Coverage] = json.loads(COVERAGE_FILE.read_text(encoding="utf-8"))
+        return coverage
     except (OSError, ValueError):
         return {}
 

@@ -82,7 +82,7 @@ class EpubResult:
     accessibility: tuple[tuple[str, str], ...]
 
 
-class _Item(epub.EpubItem):
+class _Item(epub.EpubItem):  # type: ignore[misc]  # ebooklib ships no types: Any
     """A finished file stored as is, with manifest ``properties``."""
 
     def __init__(self, uid: str, file_name: str, media_type: str, content: bytes,

@@ -41,16 +41,6 @@ EPUB_TYPE = f"{{{EPUB_NS}}}type"
 
 Format = Literal["epub", "pdf"]
 
-# The AO3 tag block, in AO3's order: (label, attribute of StoryConfig).
-TAG_FIELDS: tuple[tuple[str, str], ...] = (
-    ("Rating", "rating"),
-    ("Archive Warnings", "warnings"),
-    ("Category", "categories"),
-    ("Fandom", "fandoms"),
-    ("Relationships", "relationships"),
-    ("Characters", "characters"),
-    ("Additional Tags", "tags"),
-)
 
 
 #: Where the EPUB stores its stylesheets; every document links them (the PDF
@@ -120,9 +110,10 @@ class Document:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         state = dict(state)
-        state["root"] = etree.fromstring(state["root"],  # type: ignore[arg-type]
-                                         etree.XMLParser(resolve_entities=False,
-                                                         huge_tree=True))
+        xml = state["root"]
+        assert isinstance(xml, bytes), "pickled by __getstate__"
+        state["root"] = etree.fromstring(xml, etree.XMLParser(resolve_entities=False,
+                                                              huge_tree=True))
         self.__dict__.update(state)
 
     def to_bytes(self) -> bytes:
@@ -472,8 +463,7 @@ class Renderer:
         sub(header, "h1", story.title, class_="story-title", id=f"{story.id}-title")
         byline = sub(header, "p", "by ", class_="byline")
         sub(byline, "span", _join_names(story.meta.authors), class_="authors")
-        rows = [(label, attr, _tag_values(story, attr)) for label, attr in TAG_FIELDS]
-        rows = [row for row in rows if row[2]]
+        rows = [row for row in _tag_rows(story) if row[2]]
         if self.meta.warnings_display == "hidden":
             rows = [row for row in rows if row[1] != "warnings"]
         texts = [(kind, title, paragraphs) for kind, title, paragraphs in
@@ -624,13 +614,18 @@ def _join_names(names: Iterable[str]) -> str:
     return ", ".join(names[:-1]) + ", and " + names[-1]
 
 
-def _tag_values(story: Story, attr: str) -> list[str]:
-    value = getattr(story.meta, attr)
-    if value is None:
-        return []
-    if isinstance(value, tuple):
-        return [getattr(v, "value", v) for v in value]
-    return [getattr(value, "value", value)]
+def _tag_rows(story: Story) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The AO3 tag block, in AO3's order: (label, StoryConfig field, values)."""
+    meta = story.meta
+    return [
+        ("Rating", "rating", () if meta.rating is None else (meta.rating.value,)),
+        ("Archive Warnings", "warnings", meta.warnings),
+        ("Category", "categories", tuple(category.value for category in meta.categories)),
+        ("Fandom", "fandoms", meta.fandoms),
+        ("Relationships", "relationships", meta.relationships),
+        ("Characters", "characters", meta.characters),
+        ("Additional Tags", "tags", meta.tags),
+    ]
 
 
 def render_book(anthology: Anthology, *, stylesheets: tuple[str, ...] = ("css/book.css",),

@@ -25,12 +25,16 @@ import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fanbind.resources import FONT_FILES, FONTS_DIR
 
 #: Tables WeasyPrint leaves out of the fonts it embeds (the PDF needs no shaping).
 DROPPED_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH",
                   "PCLT", "SVG ")
+
+if TYPE_CHECKING:  # pikepdf is imported where it is used: a cached rebuild needs none of it
+    from pikepdf import Object, Pdf
 
 
 @dataclass
@@ -41,7 +45,7 @@ class _Face:
     identity: tuple[str, int, float]
     glyphs: set[int] = field(default_factory=set)
     #: (Type0 font, its CIDFont) pairs whose descriptor embeds a copy of this face.
-    fonts: list[tuple[object, object]] = field(default_factory=list)
+    fonts: list[tuple[Object, Object]] = field(default_factory=list)
     #: The embedded programs: (which source, object number, generation).
     programs: set[tuple[int, int, int]] = field(default_factory=set)
 
@@ -68,14 +72,14 @@ def bundled_faces() -> list[tuple[Path, tuple[str, int, float]]]:
     return faces
 
 
-def _type0_fonts(pdf) -> Iterator[object]:
+def _type0_fonts(pdf: Pdf) -> Iterator[Object]:
     """Every Type0 font the pages use, directly or inside form XObjects, once."""
     import pikepdf
 
     seen: set[tuple[int, int]] = set()
     fonts: set[tuple[int, int]] = set()
 
-    def walk(resources) -> Iterator[object]:
+    def walk(resources: Object | None) -> Iterator[Object]:
         if not isinstance(resources, pikepdf.Dictionary):
             return
         if resources.is_indirect:
@@ -95,7 +99,7 @@ def _type0_fonts(pdf) -> Iterator[object]:
         yield from walk(page.obj.get("/Resources"))
 
 
-def _cid_fonts(pdf) -> Iterator[tuple[object, object, object]]:
+def _cid_fonts(pdf: Pdf) -> Iterator[tuple[Object, Object, Object]]:
     """(Type0 font, its CIDFont, the CIDFont's descriptor) for every composite font."""
     import pikepdf
 
@@ -108,7 +112,7 @@ def _cid_fonts(pdf) -> Iterator[tuple[object, object, object]]:
             yield font, descendants[0], descriptor
 
 
-def _glyph_ids(widths) -> set[int]:
+def _glyph_ids(widths: Object) -> set[int]:
     """The glyph ids of a CIDFont's ``/W`` array (``c [w …]`` and ``first last w`` runs)."""
     import pikepdf
 
@@ -166,7 +170,7 @@ class SharedFace:
 
 
 def prepare_shared_fonts(
-    sources: Sequence[object],
+    sources: Sequence[Pdf],
     faces: Sequence[tuple[Path, tuple[str, int, float]]] | None = None,
 ) -> dict[int, SharedFace]:
     """Before the parts' pages are copied: find the copies of bundled faces in
@@ -191,8 +195,8 @@ def prepare_shared_fonts(
                     or "/W" not in cid_font):
                 continue
             if program.objgen not in identities:
-                identities[program.objgen] = by_identity.get(
-                    _identity(program.read_bytes()))  # type: ignore[arg-type]
+                identity = _identity(program.read_bytes())
+                identities[program.objgen] = None if identity is None else by_identity.get(identity)
             index = identities[program.objgen]
             if index is None:
                 continue
@@ -216,7 +220,7 @@ def prepare_shared_fonts(
     return shared
 
 
-def apply_shared_fonts(pdf, shared: dict[int, SharedFace]) -> int:
+def apply_shared_fonts(pdf: Pdf, shared: dict[int, SharedFace]) -> int:
     """Point every marked font of ``pdf`` at its face's one program; return how
     many copies of programs were dropped."""
     import pikepdf
@@ -226,7 +230,7 @@ def apply_shared_fonts(pdf, shared: dict[int, SharedFace]) -> int:
         program.Subtype = pikepdf.Name.OpenType
     # The parts' descriptors differ in name and program only (the rest comes from
     # the face): one descriptor serves every part that agrees on the rest.
-    descriptors: dict[tuple[int, str], object] = {}
+    descriptors: dict[tuple[int, str], Object] = {}
     for font, cid_font, old in _cid_fonts(pdf):
         if MARK not in old:
             continue
@@ -249,6 +253,8 @@ def apply_shared_fonts(pdf, shared: dict[int, SharedFace]) -> int:
     return sum(face.copies - 1 for face in shared.values())
 
 
-def share_fonts(pdf, faces: Sequence[tuple[Path, tuple[str, int, float]]] | None = None) -> int:
+def share_fonts(
+    pdf: Pdf, faces: Sequence[tuple[Path, tuple[str, int, float]]] | None = None
+) -> int:
     """Embed each bundled face once in ``pdf``; return how many copies were dropped."""
     return apply_shared_fonts(pdf, prepare_shared_fonts([pdf], faces))

@@ -43,7 +43,7 @@ import datetime as dt
 import math
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -449,7 +449,9 @@ def _side_stream(side: SheetSide, layout: _Layout, names: dict[int, str],
     ops: list[str] = ["q"]
     if side.rotated:
         ops.append(f"-1 0 0 -1 {_num(width)} {_num(height)} cm")
-    for half, page in (("left", side.left), ("right", side.right)):
+    halves: tuple[tuple[Literal["left", "right"], int | None], ...] = (
+        ("left", side.left), ("right", side.right))
+    for half, page in halves:
         if page is None:
             continue
         x, y = layout.origin(half, side.creep)
@@ -709,7 +711,7 @@ def _add_guide(out: pikepdf.Pdf, result: ImposeResult, *, title: str | None,
 
 
 def _guide_diagram(ops: list[bytes], result: ImposeResult, *, x: float, top: float,
-                   width: float, text) -> float:
+                   width: float, text: Callable[[str, float, float, float, str], None]) -> float:
     """Draw sheet 1's front and back as they should come out; return the bottom y."""
     plan = result.plan
     sheet_w, sheet_h = result.sheet_size

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from fanbind.model import Anthology, Story
+from fanbind.render import Document
 from fanbind.resources import STYLES_DIR
 
 #: Print styles for the volume line and the other volumes' contents entries.
@@ -94,14 +95,15 @@ def balanced_partition(words: Sequence[int], volumes: int) -> list[range]:
                 continue
             while prefix[i] - prefix[start] > cap:
                 start += 1
-            best, best_s = inf, -1
+            best: float = inf
+            best_s = -1
             for s in range(max(start, j - 1), i):
                 before = cost[j - 1].get(s)
                 if before is None:
                     continue
-                value = before + (prefix[i] - prefix[s]) ** 2
-                if value <= best:  # on a tie, the later cut: earlier volumes the longer
-                    best, best_s = value, s
+                candidate = before + (prefix[i] - prefix[s]) ** 2
+                if candidate <= best:  # on a tie, the later cut: earlier volumes the longer
+                    best, best_s = candidate, s
             if best_s >= 0:
                 row[i], links[i] = best, best_s
         cost.append(row)
@@ -217,7 +219,9 @@ def _story_entry(items: Sequence[etree._Element], story: Story) -> etree._Elemen
     return None
 
 
-def mark_volume(documents: Sequence, volume: Volume, whole: Anthology, plan: VolumePlan) -> None:
+def mark_volume(
+    documents: Sequence[Document], volume: Volume, whole: Anthology, plan: VolumePlan
+) -> None:
     """Label a volume's rendered documents, in place (lxml tree edits only).
 
     The title page gets ``<p class="book-volume">Volume 1 of 2</p>``; the
@@ -226,10 +230,9 @@ def mark_volume(documents: Sequence, volume: Volume, whole: Anthology, plan: Vol
     in print); the others become plain entries naming their volume.
     """
     for document in documents:
-        role = getattr(document, "role", None)
-        if role == "titlepage":
+        if document.role == "titlepage":
             _label_title_page(document.root, volume)
-        elif role == "toc":
+        elif document.role == "toc":
             _list_whole_set(document.root, volume, whole, plan)
 
 
@@ -266,9 +269,9 @@ def _list_whole_set(root: etree._Element, volume: Volume, whole: Anthology,
             heading.set("class", "contents-volume contents-this-volume")
         for index in run:
             story = whole.stories[index]
-            item = story_items.get(story.id) if number == volume.number else None
-            if item is not None:
-                listing.append(item)
+            own = story_items.get(story.id) if number == volume.number else None
+            if own is not None:
+                listing.append(own)
                 continue
             entry = _sub(listing, "li", class_="contents-entry contents-elsewhere")
             title = _sub(entry, "span", story.title, class_="contents-story")

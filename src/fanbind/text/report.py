@@ -10,7 +10,7 @@ import difflib
 from pathlib import Path
 
 from fanbind.diagnostics import Diagnostics
-from fanbind.model import Heading, Paragraph, SceneBreak, plain_text
+from fanbind.model import Emphasis, Heading, Inline, Paragraph, SceneBreak, Text, plain_text
 from fanbind.settings.schema import AnthologyConfig, StoryConfig
 from fanbind.text.pipeline import LoadedStory, load_story
 
@@ -69,9 +69,7 @@ def story_lines(loaded: LoadedStory, *, marked: bool) -> list[str]:
 
 
 def _with_emphasis(paragraph: Paragraph) -> str:
-    from fanbind.model import Emphasis, Text
-
-    def walk(spans) -> str:
+    def walk(spans: tuple[Inline, ...]) -> str:
         return "".join(s.text if isinstance(s, Text) else f"*{walk(s.children)}*"
                        for s in spans if isinstance(s, (Text, Emphasis)))
 

@@ -49,6 +49,7 @@ import functools
 import re
 import stat
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,21 +59,14 @@ from fanbind.errors import StoryFileError
 
 # ftfy and charset-normalizer take a tenth of a second to import, and a build whose
 # stories all come from the cache needs neither: they are imported on first use.
-@functools.cache
-def _ftfy():
-    """ftfy, with its "sloppy-windows-125x" codecs registered."""
-    import ftfy
-    import ftfy.bad_codecs
-
-    return ftfy
-
-
 def _sloppy_codecs(name: str) -> codecs.CodecInfo | None:
     """Find ftfy's "sloppy-windows-125x" codecs by name without importing ftfy first
     (``encoding: sloppy-windows-1252`` in metadata.yaml is checked before any story is read)."""
     if "sloppy" not in name.lower():
         return None
-    return _ftfy().bad_codecs.search_function(name)
+    import ftfy.bad_codecs  # deferred: see above
+
+    return ftfy.bad_codecs.search_function(name)
 
 
 codecs.register(_sloppy_codecs)
@@ -319,9 +313,11 @@ def _plausible(text: str, codec: str, coherence: float) -> bool:
 # -------------------------------------------------------------------------- mojibake
 
 @functools.cache
-def _ftfy_config():
+def _fix_encoding() -> Callable[[str], str]:
     """ftfy's encoding fixer only: never its quote, dash, width or normalisation fixes."""
-    return _ftfy().TextFixerConfig(
+    import ftfy  # deferred: see the top of the module
+
+    config = ftfy.TextFixerConfig(
         unescape_html=False,
         remove_terminal_escapes=False,
         fix_encoding=True,
@@ -340,6 +336,7 @@ def _ftfy_config():
         normalization=None,
         explain=False,
     )
+    return functools.partial(ftfy.fix_encoding, config=config)
 _LINE_SPLIT_RE = re.compile(r"(\r\n|\r|\n)")
 # Characters that cannot take part in mojibake: ASCII, and the curly quotes, dashes and
 # ellipsis that fill most story lines. In each single-byte encoding ftfy undoes (Latin-1,
@@ -367,7 +364,7 @@ def _repair_mojibake(text: str) -> tuple[str, int, int | None, int]:
         if not _MAY_BE_MOJIBAKE_RE.search(line):
             continue
         try:
-            fixed = _ftfy().fix_encoding(line, _ftfy_config())
+            fixed = _fix_encoding()(line)
         except Exception:  # a heuristic failing on odd input must not stop the build
             continue
         if fixed == line or set(_CONTROL_RE.findall(fixed)) - set(_CONTROL_RE.findall(line)):
@@ -518,9 +515,9 @@ def _decode_detected(data: bytes, file: str) -> tuple[str, str, int]:
                 ) from None
 
     if b"\x00" in data:
-        codec = _bomless_utf16(data)
-        if codec is not None:
-            return data.decode(codec), codec, 0
+        utf16 = _bomless_utf16(data)
+        if utf16 is not None:
+            return data.decode(utf16), utf16, 0
         if len(_CONTROL_BYTES_RE.findall(data)) > len(data) * _MAX_STRAY_CONTROL_SHARE:
             raise _nul_error(file, data.index(b"\x00"))
         # A few stray NULs in text: detect as usual; decode_bytes removes them.
@@ -534,7 +531,6 @@ def _decode_detected(data: bytes, file: str) -> tuple[str, str, int]:
     # file that mixes UTF-8 (whose ” is E2 80 9D) with cp1252 still decodes; the mojibake
     # repair then fixes the UTF-8 parts, and any C1 control left over is a byte that is
     # undefined in cp1252 after all, which _looks_western rejects.
-    _ftfy()  # the sloppy codecs
     western = data.decode("sloppy-windows-1252")
     if _looks_western(_repair_mojibake(western.replace("\x00", ""))[0]):
         if _looks_turkish(western):

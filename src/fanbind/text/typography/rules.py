@@ -157,9 +157,14 @@ def _is_space(char: str | None) -> bool:
     return char is None or char.isspace()
 
 
+def _ends_speech(nxt: str | None) -> bool:
+    """True where the end, a space or closing punctuation follows a mark."""
+    return nxt is None or nxt.isspace() or nxt in CLOSE_FOLLOW
+
+
 def _opening_context(prev: str | None, style: QuoteStyle) -> bool:
     """True where a mark can only be opening: after start, space, bracket, opening mark."""
-    if _is_space(prev) or prev in OPEN_PUNCT:
+    if prev is None or prev.isspace() or prev in OPEN_PUNCT:
         return True
     # German closes with “ and ‘, which English (and OPENING_MARKS) use to open.
     closing_glyphs = style.close_double + style.close_single
@@ -168,7 +173,7 @@ def _opening_context(prev: str | None, style: QuoteStyle) -> bool:
 
 def _closing_context(prev: str | None, style: QuoteStyle) -> bool:
     """True after a letter, digit or closing punctuation: a mark here closes."""
-    return not _opening_context(prev, style) and prev not in DASHES
+    return prev is not None and not _opening_context(prev, style) and prev not in DASHES
 
 
 def _decide_straight(
@@ -189,12 +194,12 @@ def _decide_straight(
         opening, closing, prime = style.open_double, style.close_double, DOUBLE_PRIME
     else:
         opening, closing, prime = style.open_single, style.close_single, PRIME
-    if _opening_context(prev, style):
+    if prev is None or _opening_context(prev, style):
         if _is_space(nxt) and _is_space(prev):
             return closing if is_open else char
         return opening
     if prev in DASHES:
-        if _is_space(nxt) or nxt in CLOSE_FOLLOW:
+        if _ends_speech(nxt):
             return closing
         return closing if is_open else opening
     if prev in DIGITS and not is_open and not (nxt is not None and nxt.isalpha()):
@@ -251,13 +256,13 @@ def _quote_decisions(text: str, style: QuoteStyle) -> dict[int, str]:
             decided = _decide_straight(char, prev, nxt, is_open, style)
         elif style.fix_curly and char == "”":
             # Only before a word: ``x ”,`` is a stray mark, not a wrong-facing opener.
-            if _opening_context(prev, style) and not _is_space(nxt) and nxt not in CLOSE_FOLLOW:
+            if _opening_context(prev, style) and not _ends_speech(nxt):
                 decided = "“"
         elif (
             style.fix_curly
             and char in "“‘"
             and _closing_context(prev, style)
-            and (_is_space(nxt) or nxt in CLOSE_FOLLOW)
+            and _ends_speech(nxt)
         ):
             decided = "”" if char == "“" else "’"
         mark = decided.strip() or decided
