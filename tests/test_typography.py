@@ -74,10 +74,12 @@ def test_english_rule_order() -> None:
     assert [rule.name for rule in en.TABLES["em"]] == [
         "collapse-spaces",
         "ellipsis",
+        "withheld-letters",
+        "withheld-word",
+        "number-range",
         "em-dash",
         "spaced-dash",
         "dangling-dash",
-        "number-range",
         "primes",
         "elision",
         "decade",

@@ -64,6 +64,17 @@ ELISIONS = (
     "fraid",
 )
 
+# Words with a dropped *h* (’ammer, ’orse, ’ouse). Unlike the words above, many of
+# these are also words a quotation may open with (’is / ‘Is it?’, ’er / ‘Er, no.’),
+# so a quote mark before one is an apostrophe only when no closing single quote
+# follows in the paragraph (see _closes_later).
+DROPPED_H = (
+    "e", "ammer", "orse", "orses", "ouse", "ouses", "ome", "ead", "eads", "eard", "ear", "eart",
+    "elp", "ell", "ello", "ere", "im", "imself", "er", "erself", "is", "ad", "ave", "avin",
+    "aving", "alf", "appen", "appened", "appy", "ard", "ardly", "eavens", "igh", "oo",
+    "urt", "urry", "ungry", "usband", "ospital", "ole", "ope", "orrible", "ow", "uh",
+)
+
 # "Not preceded by anything but space, a bracket, a quote or a dash" (start included):
 # the places where a quote mark could open, and so where an elision must be told apart.
 # Rules that run before the quote rules see every quote mark alike, whichever way it
@@ -75,6 +86,19 @@ _WORD_START = r"""(?<![^\s(\[{"'“”‘’—–-])"""
 _COLLAPSE = re.compile(r"""(?<=[.!?…:;,"'“”‘’)\]]) {2,}""")
 _ELLIPSIS = re.compile(r"\.(?: ?\.){2,}")
 _EM_DASH = re.compile(r"(?<!-)-{2,3}(?!-)")
+# A name's letters withheld after its first one or two (S----, Mr. B----, d----d), or
+# a year's last digits (18--): a two-em dash, the length of the missing letters.
+# A run is four hyphens or more, or two dashes or more with an em dash among them
+# (what the em dash rule would make of ``--—``), so a second run finds the same runs.
+_LONG_RUN = r"(?=[-—]{2})(?:-{4,}|-*—[-—]*)"
+_WITHHELD_LETTERS = re.compile(
+    rf"(?<![^\W_])(?:([^\W\d_]{{1,3}}){_LONG_RUN}|((?:1[6-9]|20)(?=[-—]{{2}})[-—]+))(?![\w\-—])"
+    rf"|(?<![^\W_])([^\W\d_]){_LONG_RUN}(?=[^\W\d_]\b)"
+)
+# A whole word withheld (a ---- fool): a run of hyphens standing alone among words.
+_WITHHELD_WORD = re.compile(
+    rf"""(?:(?<=[\s"'“”‘’(])|^){_LONG_RUN}(?=[\s,.;:!?…"'“”‘’)]|$)"""
+)
 # Quote marks count alike on either side of a dash (whichever way they face): the
 # quote rules run later and may still turn a curly one round.
 _SPACED_DASH = re.compile(r"(?<=[^\s(\[{—–-])[ \u00a0]+([—–-])[ \u00a0]+(?=[^\s)\]}—–-])")
@@ -82,9 +106,26 @@ _DANGLING_DASH = re.compile(
     r"(?<=[^\s(\[{—–-])[ \u00a0]+(?:[—–](?=[“”‘’\"']|[ \u00a0]*$)|-(?=[“”‘’\"']))"
 )
 _CLOSED_DASH = re.compile(r"(?<=[^\W_])—(?=[^\W_])")
-_NUMBER_RANGE = re.compile(r"(?<![\w.,/:\-–])([0-9]+)-([0-9]+)(?![\w/:\-–]|[.,][0-9])")
+# Ranges typed with one or two hyphens, chapter:verse and time ranges included
+# (5-7, 1987--1999, 5:3-11, 5:1-7:29). Runs before the em dash takes ``--``.
+_NUMBER_RANGE = re.compile(
+    r"(?<![\w.,/:–])(?<!(?<!-)-)([0-9]+(?::[0-9]+)?)(--?)([0-9]+(?::[0-9]+)?)(?![\w/:–]|-(?!-)|[.,][0-9])"
+)
 _PRIMES = re.compile(r"(?<=[0-9])'([0-9]{1,2})(?:(\"|'')|(?![0-9'’]))")
-_ELISION = re.compile(_WORD_START + r"['‘](?=(?:" + "|".join(ELISIONS) + r")\b)", re.IGNORECASE)
+_ELISION = re.compile(
+    _WORD_START
+    + r"['‘](?=(?:"
+    + "|".join(ELISIONS)
+    + r")\b|s(?![\w'’‘])|(?P<h>(?:"
+    + "|".join(DROPPED_H)
+    + r")\b))",
+    re.IGNORECASE,
+)
+# A single quote that closes a quotation: after the quotation's own punctuation, or
+# before punctuation or the end (``an’ tongs`` and ``goin’ home`` end elided words).
+# Any facing: the quote rules may still turn a mark round (but after a digit it may
+# become a prime).
+_SINGLE_CLOSER = re.compile(r"""(?<=[.,!?…—–-])['’‘]|(?<=[^\s\d"'“”‘’(\[])['’‘](?=[.,;:!?)…]|$)""")
 _DECADE_TAIL = r"(?=[0-9]{2}(?:s\b|er\b|(?![\w'‘’])))"
 _DECADE = re.compile(_WORD_START + r"['‘]" + _DECADE_TAIL)
 _DECADE_STRAIGHT = re.compile(_WORD_START + "'" + _DECADE_TAIL)
@@ -100,9 +141,13 @@ _GATE_COLLAPSE = re.compile("  ")
 _GATE_DOUBLE_HYPHEN = re.compile("--")
 _GATE_SPACED_DASH = re.compile("[ \u00a0][—–-]")
 _GATE_EM_DASH = re.compile("—")
-_GATE_NUMBER_RANGE = re.compile("[0-9]-[0-9]")
+_GATE_NUMBER_RANGE = re.compile("[0-9]--?[0-9]")
+_GATE_WITHHELD_LETTERS = re.compile("--|-—|—-|——")
+_GATE_WITHHELD_WORD = _GATE_WITHHELD_LETTERS
 _GATE_PRIMES = re.compile("[0-9]'")
-_GATE_ELISION = re.compile(r"['‘](?:" + "|".join(ELISIONS) + ")", re.IGNORECASE)
+_GATE_ELISION = re.compile(
+    r"['‘](?:" + "|".join((*ELISIONS, "s", *DROPPED_H)) + ")", re.IGNORECASE
+)
 _GATE_DECADE = re.compile("['‘][0-9]{2}")
 _GATE_DECADE_STRAIGHT = re.compile("'[0-9]{2}")
 _GATE_APOSTROPHE = re.compile("['‘]")
@@ -115,7 +160,11 @@ _SINGLE_HYPHEN_RIGHT = "(" + _QUOTE_MARKS
 
 
 def _ellipsis(match: re.Match[str]) -> str:
-    dots = match.group(0).count(".")
+    found = match.group(0)
+    if found.startswith(". ") and "." not in found[2:].replace("...", "", 1):
+        # ``fall. ...``: a sentence's full stop, then an ellipsis: order and space kept.
+        return ". …"
+    dots = found.count(".")
     # Three dots are an ellipsis; four are an ellipsis and a full stop; a longer run
     # is a long trailing-off, still one ellipsis.
     return "…." if dots == 4 else "…"
@@ -149,10 +198,32 @@ def _spaced_dash(replacement: str) -> Callable[[re.Match[str]], str]:
 
 
 def _number_range(match: re.Match[str]) -> str:
-    first, second = match.group(1), match.group(2)
-    if len(first) == 3 and len(second) == 4:
+    first, hyphens, second = match.groups()
+    if hyphens == "-" and len(first) == 3 and len(second) == 4 and second.isdigit():
         return match.group(0)  # 555-1234 is a phone number, not a range
     return f"{first}–{second}"
+
+
+def _withheld_letters(match: re.Match[str]) -> str:
+    kept = match.group(1) or match.group(3)
+    if kept is None:
+        kept = match.group(2).rstrip("-—")  # the year's century: 18-- → 18⸺
+    return kept + "⸺"
+
+
+def _withheld_word(match: re.Match[str]) -> str:
+    # A paragraph of nothing but hyphens is a rule (or a scene break), not a word.
+    text = match.string
+    if not any(char.isalpha() for char in text):
+        return match.group(0)
+    return "⸻"
+
+
+def _elision(match: re.Match[str]) -> str:
+    if match.group("h") is not None and _SINGLE_CLOSER.search(match.string, match.end()):
+        # ‘Ammer,’ he said: a closing quote follows, so this one opens a quotation.
+        return match.group(0)
+    return "’"
 
 
 def _primes(match: re.Match[str]) -> str:
@@ -191,6 +262,8 @@ def ellipsis_rule() -> Rule:
             ("...and then", "…and then"),
             ("Mr. Smith.", "Mr. Smith."),
             ("Wait..", "Wait.."),
+            ("And then they fall. ...”", "And then they fall. …”"),
+            ("the end. ... And", "the end. … And"),
         ),
     )
 
@@ -205,6 +278,8 @@ def em_dash_rule(dash_style: str) -> Rule:
         replacement="—",
         examples=(
             ("Wait--", "Wait—"),
+            ("I--I can't.", "I" + between + "I can’t."),
+            ("Room 101--", "Room 101—"),
             ("Wait---", "Wait—"),
             ("Wait--what", "Wait" + between + "what"),
             ("----", "----"),
@@ -275,6 +350,46 @@ def closed_dash_rule() -> Rule:
     )
 
 
+def withheld_letters_rule() -> Rule:
+    return Rule(
+        name="withheld-letters",
+        why="Letters withheld from a name (S----, d----d) or a year (18--) are a two-em dash.",
+        pattern=_WITHHELD_LETTERS,
+        gate=_GATE_WITHHELD_LETTERS,
+        replacement=_withheld_letters,
+        examples=(
+            ("S---- was there.", "S⸺ was there."),
+            ("I met Mr. B---- today.", "I met Mr. B⸺ today."),
+            ("that d----d fellow", "that d⸺d fellow"),
+            ("Lady Ch----, he wrote.", "Lady Ch⸺, he wrote."),
+            ("in the year 18--.", "in the year 18⸺."),
+            ("in 19-- or so", "in 19⸺ or so"),
+            ("Colonel R——", "Colonel R⸺"),
+            ("----", "----"),
+            ("a well-known fact", "a well-known fact"),
+            ("A-B-C", "A-B-C"),
+        ),
+    )
+
+
+def withheld_word_rule() -> Rule:
+    return Rule(
+        name="withheld-word",
+        why="A word withheld (a ---- fool) is a three-em dash standing between spaces like a word.",
+        pattern=_WITHHELD_WORD,
+        gate=_GATE_WITHHELD_WORD,
+        replacement=_withheld_word,
+        examples=(
+            ("He was a ---- fool.", "He was a ⸻ fool."),
+            ("“---- it!” he said.", "“⸻ it!” he said."),
+            ("the ------ of it", "the ⸻ of it"),
+            ("Go to —— now.", "Go to ⸻ now."),
+            ("----", "----"),
+            ("-------- * --------", "-------- * --------"),
+        ),
+    )
+
+
 def number_range_rule() -> Rule:
     return Rule(
         name="number-range",
@@ -285,6 +400,15 @@ def number_range_rule() -> Rule:
         examples=(
             ("Read pages 10-20.", "Read pages 10–20."),
             ("From 1990-1995, then", "From 1990–1995, then"),
+            ("Read pages 5--7.", "Read pages 5–7."),
+            ("From 1987--1999, then", "From 1987–1999, then"),
+            ("Tolkien (1892--1973)", "Tolkien (1892–1973)"),
+            ("Matthew 5:3-11", "Matthew 5:3–11"),
+            ("Matthew 5:1-7:29", "Matthew 5:1–7:29"),
+            ("from 10:30-11:45", "from 10:30–11:45"),
+            ("Call 555--1234.", "Call 555–1234."),
+            ("ratio 16:9", "ratio 16:9"),
+            ("1:2-3:4:5", "1:2-3:4:5"),
             ("Call 555-1234.", "Call 555-1234."),
             ("ISBN 978-3-16-148410-0", "ISBN 978-3-16-148410-0"),
             ("on 2024-01-15", "on 2024-01-15"),
@@ -314,19 +438,26 @@ def primes_rule() -> Rule:
 def elision_rule() -> Rule:
     return Rule(
         name="elision",
-        why="An apostrophe for dropped leading letters (’til, ’em, ’Twas) faces like a closer.",
+        why="An apostrophe for dropped leading letters (’til, ’ammer, It ’s) faces like a closer.",
         pattern=_ELISION,
         gate=_GATE_ELISION,
-        replacement="’",
+        replacement=_elision,
         examples=(
             ("Wait 'til morning.", "Wait ’til morning."),
             ("Tell 'em I said so.", "Tell ’em I said so."),
             ("'Twas the night before.", "’Twas the night before."),
             ("'Cause I said so.", "’Cause I said so."),
+            ("Get the 'ammer.", "Get the ’ammer."),
+            ("'Is 'orse is in the 'ouse, an' that's that.",
+             "’Is ’orse is in the ’ouse, an’ that’s that."),
+            ("It 's late.", "It ’s late."),
+            ("'S fine.", "’S fine."),
             ("Rock 'n' roll.", "Rock ’n’ roll."),
             ("Wait ‘til dawn.", "Wait ’til dawn."),
             ("‘Emma,’ he said.", "‘Emma,’ he said."),
             ("‘Tilly!’", "‘Tilly!’"),
+            ("’Ammer time.", "’Ammer time."),
+            ("It’s fine.", "It’s fine."),
         ),
     )
 
@@ -409,6 +540,9 @@ ENGLISH_SINGLE_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("'Emma,' he said.", "‘Emma,’ he said."),
     ("'Tilly!'", "‘Tilly!’"),
     ("'1990' was the year", "‘1990’ was the year"),
+    ("'Ammer,' he said.", "‘Ammer,’ he said."),
+    ("'Is it true?' she asked.", "‘Is it true?’ she asked."),
+    ("the letter 's' is", "the letter ‘s’ is"),
     ("dogs‘ bowls", "dogs’ bowls"),
     ("a ' b", "a ' b"),
 )
@@ -427,11 +561,13 @@ def head_rules(dash_style: str) -> tuple[Rule, ...]:
     return (
         collapse_spaces_rule(),
         ellipsis_rule(),
+        withheld_letters_rule(),
+        withheld_word_rule(),
+        number_range_rule(),
         em_dash_rule(dash_style),
         *closed,
         spaced_dash_rule(dash_style),
         dangling_dash_rule(dash_style),
-        number_range_rule(),
         primes_rule(),
     )
 
