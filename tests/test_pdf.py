@@ -30,7 +30,7 @@ from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont
 from weasyprint.formatting_structure import boxes
 
-from fanbind.build import load_book, open_project
+from fanbind.build import load_book, open_project, with_print_overrides
 from fanbind.pdf import geometry
 from fanbind.pdf import layout as pdf
 from fanbind.render import render_book
@@ -104,14 +104,15 @@ class Built:
     documents: list
 
 
-def build_pdf(project_dir: Path, target: Path | None = None, *, trim: str | None = None,
+def build_pdf(project_dir: Path, target: Path | None = None, *,
+              print_overrides: dict[str, object] | None = None,
               variant: str | None = None) -> Built:
-    project = open_project(project_dir)
+    project = with_print_overrides(open_project(project_dir), print_overrides)
     book = load_book(project)
     documents = render_book(book.anthology, stylesheets=("css/epub.css",))
     extra = (project.root / project.config.stylesheet,) if project.config.stylesheet else ()
     layout = pdf.lay_out(book.anthology, documents, project_dir=project.root,
-                         extra_stylesheets=extra, created=WHEN, trim=trim)
+                         extra_stylesheets=extra, created=WHEN)
     target = target or project.root / "book.pdf"
     result = pdf.write_layout(layout, target, pdf_variant=variant)
     return Built(target, result, layout, book.anthology, documents)
@@ -568,7 +569,9 @@ def test_trim_presets_set_the_page_size(tmp_path: Path, name: str, size: tuple) 
 
 
 def test_trim_option_overrides_metadata_and_custom_sizes(tmp_path: Path) -> None:
-    built = tiny(tmp_path, {"width": "4.25in", "height": "7in"}, trim="A4")
+    # As the CLI's --trim does: the settings change, not an argument of the layout.
+    built = tiny(tmp_path, {"width": "4.25in", "height": "7in"},
+                 print_overrides={"trim": "A4", "width": None, "height": None})
     page = pypdf.PdfReader(built.path).pages[0]
     assert (round(float(page.mediabox.width), 2), round(float(page.mediabox.height), 2)) == \
         (595.28, 841.89)

@@ -223,15 +223,15 @@ TITLE_VERSO_HEADS = """
 """
 
 
-def page_geometry(config: PrintConfig, *, pages: int, trim: str | None = None) -> Geometry:
+def page_geometry(config: PrintConfig, *, pages: int) -> Geometry:
     """The geometry for a book of about ``pages`` pages.
 
-    ``trim`` (the ``--trim`` option) overrides ``print: trim``; ``print: width``
-    and ``height`` override both. ``font_size`` falls back to the preset's when
+    ``print: width`` and ``height`` override ``print: trim`` (the ``--trim``
+    option replaces all three in the settings). ``font_size`` falls back to the preset's when
     metadata.yaml does not set it.
     """
     explicit = config.model_fields_set
-    if trim is None and (config.width or config.height):
+    if config.width or config.height:
         if not (config.width and config.height):
             raise MetadataError("print: give both width and height for a custom trim",
                                 hint="e.g. width: 4.25in and height: 7in, or a trim name")
@@ -250,7 +250,7 @@ def page_geometry(config: PrintConfig, *, pages: int, trim: str | None = None) -
         font_default = 12.0 if home else 10.5
         measure_em = 33.0 if home else 29.0
     else:
-        preset = trim_preset(trim or config.trim or DEFAULT_TRIM)
+        preset = trim_preset(config.trim or DEFAULT_TRIM)
         width, height, label = preset.width, preset.height, preset.name
         mirrored, font_default, measure_em = preset.mirrored, preset.font_size, preset.measure_em
     if "font_size" in explicit:

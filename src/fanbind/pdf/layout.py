@@ -1,12 +1,12 @@
-"""PDF writer: the only module that imports WeasyPrint.
+"""PDF layout: the only module that imports WeasyPrint.
 
-The rendered XHTML documents are joined into one HTML document (their bodies, in
-order, with links between files turned into links inside the document), lightly
-rearranged for print (:func:`arrange_for_print`) and laid out by WeasyPrint with
-``print.css`` plus a settings sheet from :mod:`fanbind.pdf.geometry`. WeasyPrint
-fetches only through :class:`ProjectFetcher`, which serves files from the
-project folder and the package's styles and fonts and refuses everything else —
-no network, ever.
+The rendered XHTML documents, joined and arranged for print by
+:mod:`fanbind.pdf.arrange`, are laid out by WeasyPrint with ``print.css`` plus a
+settings sheet from :mod:`fanbind.pdf.geometry`. WeasyPrint fetches only through
+:class:`ProjectFetcher`, which serves files from the project folder and the
+package's styles and fonts and refuses everything else — no network, ever. The
+margin-box helpers at the end serve a book laid out in parts
+(:mod:`fanbind.pdf.parts`), whose folios are drawn after layout.
 
 Layout passes. The inside margin depends on the page count (the gutter table in
 :mod:`fanbind.pdf.geometry`), which is only known after layout. The first pass uses
@@ -25,28 +25,48 @@ import contextlib
 import copy
 import datetime as dt
 import logging
-import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import weasyprint.layout as weasyprint_layout
 from lxml import etree
-from weasyprint import CSS, HTML
+from weasyprint import CSS, DEFAULT_OPTIONS, HTML
 from weasyprint import Document as RenderedDocument
+from weasyprint.css.counters import CounterStyle
+from weasyprint.document import Page
 from weasyprint.formatting_structure import boxes
+from weasyprint.layout.background import layout_backgrounds, layout_box_backgrounds
+from weasyprint.layout.page import (
+    PageType,
+    make_margin_boxes,
+    page_height,
+    page_width,
+    set_page_type_computed_styles,
+)
+from weasyprint.layout.percent import resolve_percentages
+from weasyprint.pdf.metadata import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from fanbind.errors import BuildError
 from fanbind.model import Anthology
+from fanbind.pdf.arrange import (
+    PartOptions,
+    add_class,
+    add_dates,
+    arrange_for_print,
+    join_documents,
+    prepare_part,
+    xhtml,
+)
 from fanbind.pdf.geometry import Geometry, estimate_pages, gutter_band, page_geometry
-from fanbind.pdf.parts import PART_LAYOUT, prepare_part
-from fanbind.pdf.result import FolioPlan, PageMap, PdfResult, roman
-from fanbind.render import XHTML_NS, Document, new_document, sub
+from fanbind.pdf.result import BLOCK_ID, FolioPlan, PageMap, PdfResult, fill_page_ids, roman
+from fanbind.render import Document
 from fanbind.resources import PRINT_CSS, STYLES_DIR
-from fanbind.settings.schema import PrintConfig
 
 MIME_TYPES = {
     ".css": "text/css", ".otf": "font/otf", ".ttf": "font/ttf", ".woff": "font/woff",
@@ -60,8 +80,6 @@ PDF/UA, the structure tree; it does not validate the result)."""
 MAX_LADDER = 2
 """At most this many consecutive lines may end in a hyphen."""
 _HYPHENS = ("\u2010", "-", "\u00ad")
-_BLOCK_ID = re.compile(r"^story-\d+-b\d+$")
-
 
 
 class RefusedResource(ValueError):
@@ -102,118 +120,6 @@ def _short(url: str) -> str:
     return url if len(url) <= 120 else url[:100] + "…"
 
 
-def join_documents(anthology: Anthology, documents: list[Document]) -> etree._Element:
-    """One HTML tree from the print documents' bodies, with in-document links."""
-    meta = anthology.meta
-    html, body = new_document(meta.title, meta.language, ())
-    head = html.find(f"{{{XHTML_NS}}}head")
-    authors = list(dict.fromkeys(a for s in anthology.stories for a in s.meta.authors))
-    sub(head, "meta", name="author", content=", ".join(authors or meta.editors))
-    keywords = dict.fromkeys(t for s in anthology.stories
-                             for t in (*s.meta.fandoms, *s.meta.relationships, *s.meta.tags))
-    if keywords:
-        sub(head, "meta", name="keywords", content=", ".join(keywords))
-    if meta.description:
-        sub(head, "meta", name="description", content=meta.description)
-    sub(head, "meta", name="generator", content="fanbind")
-    # Consecutive documents of the same matter share a wrapper, so print.css can
-    # give each matter its own named page (roman folios, a page counter reset).
-    wrapper = None
-    for doc in documents:
-        if "pdf" not in doc.formats:
-            continue
-        if wrapper is None or wrapper.get("class") != f"{doc.matter}matter":
-            wrapper = sub(body, "div", class_=f"{doc.matter}matter")
-        doc_body = doc.root.find(f"{{{XHTML_NS}}}body")
-        for child in doc_body:
-            part = copy.deepcopy(child)
-            if doc.language != meta.language:
-                part.set("lang", doc.language)
-            wrapper.append(part)
-    for link in body.iter(f"{{{XHTML_NS}}}a"):
-        href = link.get("href", "")
-        if ".xhtml" in href and "://" not in href:
-            filename, _, anchor = href.partition("#")
-            link.set("href", "#" + (anchor or filename.removesuffix(".xhtml")))
-    return html
-
-
-def _x(tag: str) -> str:
-    return f"{{{XHTML_NS}}}{tag}"
-
-
-def _has_class(element: etree._Element, name: str) -> bool:
-    return name in (element.get("class") or "").split()
-
-
-def _add_class(element: etree._Element, name: str) -> None:
-    classes = (element.get("class") or "").split()
-    if name not in classes:
-        element.set("class", " ".join([*classes, name]))
-
-
-PARATEXT_CLASSES = ("story-preface", "tags", "summary", "notes")
-
-
-def arrange_for_print(html: etree._Element, *, long_paratext: int = 900) -> etree._Element:
-    """Rearrange the joined tree for the printed page (this tree only; no text changes).
-
-    * The story's paratext — the tag block, summary and notes that the renderer
-      puts in the story header — moves into a ``div.story-paratext`` ahead of
-      the header, so print.css can set it on the verso *facing* the opening:
-      readers see warnings and tags before the first line, and the opening page
-      keeps the sink, title, byline and text. Stories with paratext get the
-      class ``has-paratext``; paratext longer than ``long_paratext``
-      characters gets ``long`` (no sink, so it fits its page).
-    * The first paragraph of each story and chapter gets ``lead`` (the
-      small-caps lead-in), the last story paragraph ``story-end`` (kept with
-      the lines before it, so no story ends with a lone line on a page).
-    * The first story gets ``first-story``: its opening restarts the folios.
-    * Contents links retarget from the story section (which now starts on the
-      paratext verso) to the story title, so page numbers name the opening.
-    """
-    body = html.find(_x("body"))
-    stories = [s for s in body.iter(_x("section")) if _has_class(s, "story")]
-    for index, story in enumerate(stories):
-        if index == 0:
-            _add_class(story, "first-story")
-        header = next((c for c in story if _has_class(c, "preface")), None)
-        if header is not None:
-            moved = [c for c in header if any(_has_class(c, k) for k in PARATEXT_CLASSES)]
-            if moved:
-                paratext = etree.Element(_x("div"))
-                paratext.set("class", "story-paratext")
-                for child in moved:
-                    paratext.append(child)  # lxml moves the element
-                story.insert(list(story).index(header), paratext)
-                _add_class(story, "has-paratext")
-                if len("".join(paratext.itertext())) > long_paratext:
-                    _add_class(paratext, "long")
-        containers = [story, *(c for c in story if _has_class(c, "chapter"))]
-        for container in containers:
-            first = next((c for c in container if c.tag == _x("p")
-                          and _BLOCK_ID.match(c.get("id") or "")), None)
-            if first is not None:
-                _add_class(first, "lead")
-        paragraphs = [p for p in story.iter(_x("p")) if _BLOCK_ID.match(p.get("id") or "")]
-        if paragraphs:
-            _add_class(paragraphs[-1], "story-end")
-    titles = {s.get("id"): f"{s.get('id')}-title" for s in stories}
-    present = {e.get("id") for e in body.iter() if e.get("id")}
-    for link in body.iter(_x("a")):
-        target = (link.get("href") or "").removeprefix("#")
-        if target in titles and titles[target] in present:
-            link.set("href", "#" + titles[target])
-    return html
-
-
-def _head_metadata(html: etree._Element, created: dt.datetime) -> None:
-    head = html.find(_x("head"))
-    stamp = created.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    sub(head, "meta", name="dcterms.created", content=stamp)
-    sub(head, "meta", name="dcterms.modified", content=stamp)
-
-
 # ---------------------------------------------------------------------- layout
 
 
@@ -251,14 +157,16 @@ def lay_out(
     project_dir: Path,
     extra_stylesheets: tuple[Path, ...] = (),
     created: dt.datetime,
-    trim: str | None = None,
-    print_config: PrintConfig | None = None,
+    part: PartOptions | None = None,
 ) -> Layout:
-    """Lay the book out (the passes described at the top of this module), write nothing."""
-    config = print_config if print_config is not None else anthology.meta.print
+    """Lay the book out (the passes described at the top of this module), write nothing.
+
+    ``part``: the documents are one part of a book laid out in parts
+    (:mod:`fanbind.pdf.parts`), to be laid out as the options say.
+    """
+    config = anthology.meta.print
     html_root = arrange_for_print(join_documents(anthology, documents))
-    _head_metadata(html_root, created)
-    part = PART_LAYOUT.get()  # one part of a book joined by fanbind.pdf.parts
+    add_dates(html_root, created)
     if part is not None:
         prepare_part(html_root, part)
     fetcher = ProjectFetcher([project_dir, STYLES_DIR])
@@ -282,9 +190,9 @@ def lay_out(
                                        font_config=fonts)
             return document, rendered
 
-        first_guess = page_geometry(config, pages=1, trim=trim)
+        first_guess = page_geometry(config, pages=1)
         estimate = estimate_pages([s.words for s in anthology.stories], first_guess)
-        geometry = page_geometry(config, pages=part.book_pages if part else estimate, trim=trim)
+        geometry = page_geometry(config, pages=part.book_pages if part else estimate)
         passes = 0
         tried: set[int] = set()
         while True:
@@ -298,7 +206,7 @@ def lay_out(
                 break  # the count flips between two rows: keep the wider gutter
             settle = band in tried  # flipping, and this layout has the narrower one
             tried.add(geometry.band)
-            geometry = page_geometry(config, pages=count, trim=trim)
+            geometry = page_geometry(config, pages=count)
             if settle:
                 passes += 1
                 document, rendered = render(geometry)
@@ -306,9 +214,9 @@ def lay_out(
 
         ladders = _ladder_paragraphs(rendered)
         if ladders:
-            for element in html_root.iter(_x("p")):
+            for element in html_root.iter(xhtml("p")):
                 if element.get("id") in ladders:
-                    _add_class(element, "no-hyphens")
+                    add_class(element, "no-hyphens")
             passes += 1
             document, rendered = render(geometry)
         remaining = len(_ladder_paragraphs(rendered))
@@ -389,7 +297,7 @@ def _ladder_paragraphs(rendered: RenderedDocument) -> set[str]:
                 run_id, run = element_id, 0
             if _line_text(line).rstrip().endswith(_HYPHENS):
                 run += 1
-                if run > MAX_LADDER and element_id and _BLOCK_ID.match(element_id):
+                if run > MAX_LADDER and element_id and BLOCK_ID.match(element_id):
                     found.add(element_id)
             else:
                 run = 0
@@ -441,8 +349,6 @@ def _page_map(document: HTML, rendered: RenderedDocument, anthology: Anthology) 
             while position >= 0 and not ids[position]:
                 position -= 1
             page_ids.append(ids[position] if position >= 0 else None)
-    from fanbind.pdf.result import fill_page_ids
-
     return tuple((page_id, _label(i, first_body))
                  for i, page_id in enumerate(fill_page_ids(page_ids)))
 
@@ -471,8 +377,6 @@ def layout_page_map(
     project_dir: Path,
     extra_stylesheets: tuple[Path, ...] = (),
     created: dt.datetime,
-    trim: str | None = None,
-    print_config: PrintConfig | None = None,
 ) -> PageMap:
     """Lay the book out exactly as :func:`write_pdf` would, without writing a file.
 
@@ -480,8 +384,7 @@ def layout_page_map(
     ids and labels are those of the printed book.
     """
     layout = lay_out(anthology, documents, project_dir=project_dir,
-                     extra_stylesheets=extra_stylesheets, created=created, trim=trim,
-                     print_config=print_config)
+                     extra_stylesheets=extra_stylesheets, created=created)
     return layout.page_map
 
 
@@ -493,20 +396,11 @@ def write_pdf(
     project_dir: Path,
     extra_stylesheets: tuple[Path, ...] = (),
     created: dt.datetime,
-    trim: str | None = None,
-    pdf_variant: str | None = None,
-    print_config: PrintConfig | None = None,
 ) -> PdfResult:
-    """Lay out the book and write it to ``target`` (the caller makes it atomic).
-
-    ``trim`` and ``pdf_variant`` override ``print: trim`` and ``print: pdf_variant``.
-    """
-    config = print_config if print_config is not None else anthology.meta.print
+    """Lay out the book and write it to ``target`` (the caller makes it atomic)."""
     layout = lay_out(anthology, documents, project_dir=project_dir,
-                     extra_stylesheets=extra_stylesheets, created=created, trim=trim,
-                     print_config=config)
-    return write_layout(layout, target,
-                        pdf_variant=pdf_variant or getattr(config, "pdf_variant", None))
+                     extra_stylesheets=extra_stylesheets, created=created)
+    return write_layout(layout, target, pdf_variant=anthology.meta.print.pdf_variant)
 
 
 def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None) -> PdfResult:
@@ -549,28 +443,23 @@ def deferred_folios() -> Iterator[dict[int, tuple[Any, Any, Any, int]]]:
     the margin boxes) cannot be drawn yet. WeasyPrint makes the margin boxes
     after paginating, from each page's counter state; this defers that step.
     """
-    import weasyprint.layout as layout_module
-
-    original = layout_module.make_margin_boxes
+    original = weasyprint_layout.make_margin_boxes
     records: dict[int, tuple[Any, Any, Any, int]] = {}
 
     def defer(context: Any, page: Any, state: Any) -> tuple[()]:
         records[id(page)] = (context, page, copy.deepcopy(state), context.current_page)
         return ()
 
-    layout_module.make_margin_boxes = defer
+    weasyprint_layout.make_margin_boxes = defer
     try:
         yield records
     finally:
-        layout_module.make_margin_boxes = original
+        weasyprint_layout.make_margin_boxes = original
 
 
 def add_margin_boxes(rendered: RenderedDocument, records: dict[int, tuple[Any, Any, Any, int]],
                      *, page_offset: int) -> None:
     """Make the deferred margin boxes, with ``page_offset`` added to the page counter."""
-    from weasyprint.layout import make_margin_boxes
-    from weasyprint.layout.background import layout_backgrounds
-
     for page in rendered.pages:
         record = records.get(id(page._page_box))
         if record is None:
@@ -650,22 +539,6 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
     layout would have drawn. Returns WeasyPrint's warnings and, per page,
     whether anything was drawn on it (a blank or display page has no margin box).
     """
-    from collections import defaultdict
-
-    from weasyprint import DEFAULT_OPTIONS
-    from weasyprint.css.counters import CounterStyle
-    from weasyprint.document import Page
-    from weasyprint.layout.background import layout_box_backgrounds
-    from weasyprint.layout.page import (
-        PageType,
-        make_margin_boxes,
-        page_height,
-        page_width,
-        set_page_type_computed_styles,
-    )
-    from weasyprint.layout.percent import resolve_percentages
-    from weasyprint.pdf.metadata import DocumentMetadata
-
     fetcher = ProjectFetcher([project_dir, STYLES_DIR])
     fonts = FontConfiguration()
     captured = _CaptureWarnings()
@@ -678,14 +551,14 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
                          for path in extra_stylesheets)]
         if part_css:
             stylesheets.append(CSS(string=part_css, url_fetcher=fetcher, font_config=fonts))
-        root = etree.Element(_x("html"))
+        root = etree.Element(xhtml("html"))
         for name, value in plan.root:
             if name in ("xml:lang", "{http://www.w3.org/XML/1998/namespace}lang"):
                 root.set("{http://www.w3.org/XML/1998/namespace}lang", value)
             elif ":" not in name and "{" not in name:
                 root.set(name, value)
-        etree.SubElement(root, _x("head"))
-        etree.SubElement(root, _x("body"))
+        etree.SubElement(root, xhtml("head"))
+        etree.SubElement(root, xhtml("body"))
         html = HTML(string=etree.tostring(root, encoding="unicode", method="html"),
                     base_url=project_dir.as_uri() + "/", url_fetcher=fetcher)
         options = {**DEFAULT_OPTIONS, "stylesheets": stylesheets}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fanbind.cache import ProjectCache, make_key
+from fanbind.pdf.arrange import START_LEFT_CLASS, PartOptions
 from fanbind.processes import default_jobs, process_pool
 
 if TYPE_CHECKING:
@@ -74,8 +75,6 @@ BOOK_NAMESPACE = "pdf-book"
 #: Every namespace a parallel PDF build reads, for :meth:`ProjectCache.prune`.
 MATTER_NAMESPACE = "pdf-matter"
 PDF_NAMESPACES = (PART_NAMESPACE, STAMP_NAMESPACE, BOOK_NAMESPACE, MATTER_NAMESPACE)
-START_LEFT_CLASS = "fanbind-start-left"
-STUB_CLASS = "fanbind-stubs"
 #: Stories per part. Small parts make an edit cheap to lay out again (the part
 #: of the edited story is the whole layout cost of such a rebuild) and keep a
 #: worker's memory low; each part costs a little CSS and font set-up and its
@@ -91,69 +90,6 @@ STORIES_PER_PART = 2
 PART_CREATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 #: Bumped when what a cached part holds changes shape.
 PART_FORMAT = 2
-
-
-@dataclass(frozen=True)
-class PartOptions:
-    """How :func:`fanbind.pdf.layout.lay_out` treats one part of a book joined here.
-
-    ``book_pages`` is the whole book's page count (for the gutter, which depends
-    on it); ``first_story`` whether this part holds the book's first story (its
-    opening restarts the folios at 1); ``stubs`` the link targets of other
-    parts with the folio each is printed on; ``blank_pages`` blank pages to add
-    at the end (the join takes its blank pages from there).
-    """
-
-    book_pages: int
-    first_story: bool = False
-    stubs: tuple[tuple[str, int], ...] = ()
-    blank_pages: int = 0
-    css: str = f"html.{START_LEFT_CLASS} {{ break-before: left; }}"
-
-
-from contextvars import ContextVar  # noqa: E402  (kept next to its only use)
-
-PART_LAYOUT: ContextVar[PartOptions | None] = ContextVar("fanbind_part_layout", default=None)
-
-
-def prepare_part(html: object, part: PartOptions) -> None:
-    """Adjust one part's arranged HTML tree (called by :func:`fanbind.pdf.layout.lay_out`)."""
-    from lxml import etree
-
-    from fanbind.render import XHTML_NS
-
-    def x(tag: str) -> str:
-        return f"{{{XHTML_NS}}}{tag}"
-
-    def classes(element) -> list[str]:
-        return (element.get("class") or "").split()
-
-    assert isinstance(html, etree._Element)
-    body = html.find(x("body"))
-    stories = [s for s in body.iter(x("section")) if "story" in classes(s)]
-    if not part.first_story:
-        for story in stories:
-            if "first-story" in classes(story):
-                story.set("class", " ".join(c for c in classes(story) if c != "first-story"))
-    if stories and "has-paratext" in classes(stories[0]):
-        html.set("class", " ".join([*classes(html), START_LEFT_CLASS]))
-    if part.stubs:
-        present = {e.get("id") for e in body.iter() if e.get("id")}
-        stubs = dict(part.stubs)
-        # Links into other parts name the story title, as arrange_for_print does
-        # when the whole book is one tree.
-        for link in body.iter(x("a")):
-            target = (link.get("href") or "").removeprefix("#")
-            if target and target not in present and f"{target}-title" in stubs:
-                link.set("href", f"#{target}-title")
-        holder = etree.SubElement(body, x("div"))
-        holder.set("class", STUB_CLASS)
-        holder.set("style", "break-before: page; page: auto")
-        for name, folio in part.stubs:
-            if name not in present:
-                span = etree.SubElement(holder, x("span"))
-                span.set("id", name)
-                span.set("style", f"counter-reset: page {folio}")
 
 
 @dataclass(frozen=True)
@@ -195,8 +131,6 @@ class _Job:
     parts: list[_Part]  # the story parts only
     project_dir: Path
     extra_stylesheets: tuple[Path, ...]
-    trim: str | None
-    print_config: object
     folder: Path
     part_css: str = PartOptions.css
 
@@ -208,15 +142,12 @@ class _Setting:
 
     project_dir: Path
     extra_stylesheets: tuple[Path, ...]
-    trim: str | None
-    print_config: object
     folder: Path
     part_css: str
 
     @classmethod
     def of(cls, job: _Job) -> _Setting:
-        return cls(job.project_dir, job.extra_stylesheets, job.trim, job.print_config,
-                   job.folder, job.part_css)
+        return cls(job.project_dir, job.extra_stylesheets, job.folder, job.part_css)
 
 
 @dataclass(frozen=True)
@@ -292,20 +223,15 @@ def _lay_out(job: _Job | _Setting, anthology, documents: list, options: PartOpti
              defer: bool, created: dt.datetime):
     from fanbind.pdf import layout as pdf
 
-    token = PART_LAYOUT.set(options)
-    try:
-        if defer:
-            with pdf.deferred_folios() as records:
-                layout = pdf.lay_out(anthology, documents, project_dir=job.project_dir,
-                                     extra_stylesheets=job.extra_stylesheets, created=created,
-                                     trim=job.trim, print_config=job.print_config)
-            return layout, records
-        layout = pdf.lay_out(anthology, documents, project_dir=job.project_dir,
-                             extra_stylesheets=job.extra_stylesheets, created=created,
-                             trim=job.trim, print_config=job.print_config)
-        return layout, {}
-    finally:
-        PART_LAYOUT.reset(token)
+    if defer:
+        with pdf.deferred_folios() as records:
+            layout = pdf.lay_out(anthology, documents, project_dir=job.project_dir,
+                                 extra_stylesheets=job.extra_stylesheets, created=created,
+                                 part=options)
+        return layout, records
+    layout = pdf.lay_out(anthology, documents, project_dir=job.project_dir,
+                         extra_stylesheets=job.extra_stylesheets, created=created, part=options)
+    return layout, {}
 
 
 def _html_classes(layout) -> list[str]:
@@ -497,15 +423,13 @@ def _layout_key(job: _Job, kind: str, documents: Sequence[int], stories: Sequenc
                            etree.tostring(doc.root, encoding="utf-8")))
     story_data = [(s.id, s.words if words else None, s.meta.model_dump_json())
                   for s in (anthology.stories[i] for i in stories)]
-    meta = anthology.meta.model_dump_json(exclude={"stories"})
-    printing = job.print_config.model_dump_json() \
-        if hasattr(job.print_config, "model_dump_json") else repr(job.print_config)
+    meta = anthology.meta.model_dump_json(exclude={"stories"})  # print: settings too
     # Stylesheets by their place in the project (a moved project keeps its cache) and
     # bytes; what they fetch is checked through the entry's dependencies.
     sheets = [(_in_project(path, job.project_dir),
                file_digest(path) if path.is_file() else "missing")
               for path in job.extra_stylesheets]
-    return make_key(kind, PART_FORMAT, serialised, story_data, meta, printing, job.trim,
+    return make_key(kind, PART_FORMAT, serialised, story_data, meta,
                     book_pages_css, job.part_css, sheets, renderer_versions(), *options)
 
 
@@ -550,8 +474,6 @@ def write_parallel_pdf(
     project_dir: Path,
     extra_stylesheets: tuple[Path, ...] = (),
     created,
-    trim: str | None = None,
-    print_config=None,
     jobs: int | None = None,
     report: Callable[[str], None] | None = None,
     cache: ProjectCache | None = None,
@@ -578,20 +500,17 @@ def write_parallel_pdf(
     parts = plan_parts(anthology, documents, jobs)
     if parts is None or not _stampable_stylesheets(extra_stylesheets):
         return None
-    config = print_config if print_config is not None else anthology.meta.print
-    first_guess = page_geometry(config, pages=1, trim=trim)
+    config = anthology.meta.print
+    first_guess = page_geometry(config, pages=1)
     # The gutter depends on the page count, known only after layout: start from the
     # last build's count (so its cached parts fit), else from the word count.
-    count_key = make_key("book pages", config.model_dump_json()
-                         if hasattr(config, "model_dump_json") else repr(config), trim,
-                         len(anthology.stories))
+    count_key = make_key("book pages", config.model_dump_json(), len(anthology.stories))
     remembered = cache.get(BOOK_NAMESPACE, count_key) if cache is not None else None
     book_pages = remembered if isinstance(remembered, int) else \
         estimate_pages([s.words for s in anthology.stories], first_guess)
     bodies = [p for p in parts if p.kind == "body"]
     with tempfile.TemporaryDirectory(prefix="fanbind-parts-") as folder:
-        job = _Job(anthology, documents, bodies, project_dir, extra_stylesheets, trim, config,
-                   Path(folder))
+        job = _Job(anthology, documents, bodies, project_dir, extra_stylesheets, Path(folder))
         own = PdfWorkers(jobs) if workers is None else None
         with own if own is not None else contextlib.nullcontext():
             workers = own or workers
@@ -602,7 +521,7 @@ def write_parallel_pdf(
                     # Lay out again in the rare case that the real count falls in
                     # another row of the gutter table.
                     return last or gutter_band(total) == gutter_band(guess) or \
-                        not page_geometry(config, pages=total, trim=trim).mirrored
+                        not page_geometry(config, pages=total).mirrored
 
                 try:
                     joined = _build_once(job, parts, workers, book_pages, created=created,
@@ -696,7 +615,7 @@ def _build_once(job: _Job, parts: list[_Part], workers: PdfWorkers, book_pages: 
     """
     from fanbind.pdf.geometry import page_geometry
 
-    geometry_css = page_geometry(job.print_config, pages=book_pages, trim=job.trim).css()
+    geometry_css = page_geometry(job.anthology.meta.print, pages=book_pages).css()
     digests = _Digests()
     keys = [part_key(job, part, geometry_css) if cache is not None else "" for part in job.parts]
     bodies: dict[int, PartResult] = {}
@@ -863,7 +782,7 @@ def _lay_out_front_and_back(job: _Job, parts: list[_Part], bodies: list[PartResu
         for name, page in back.anchors.items():
             folios.setdefault(name, back_position + page - first_title + 1)
 
-    pad_to = getattr(job.print_config, "pad_to", None) or 0
+    pad_to = job.anthology.meta.print.pad_to or 0
     spare = len(bodies) + 3 + pad_to
     front_stubs = _stubs(folios, [job.documents[i] for i in parts[0].documents])
     front, fresh = _lay_out_matter(

@@ -6,10 +6,14 @@ laying anything out, so it must not need WeasyPrint just to say what it did.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 PageMap = tuple[tuple[str, str], ...]
+#: A story paragraph's id (``story-3-b17``, given by :mod:`fanbind.render`): what the
+#: page map names, and what no link points at.
+BLOCK_ID = re.compile(r"^story-\d+-b\d+$")
 
 
 @dataclass(frozen=True)

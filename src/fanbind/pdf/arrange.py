@@ -1,0 +1,194 @@
+"""The HTML tree arranged for print: the rendered documents joined and rearranged.
+
+Everything here works on the lxml tree only, before WeasyPrint sees it
+(:mod:`fanbind.pdf.layout`): :func:`join_documents` makes one document of the
+print documents, :func:`arrange_for_print` moves paratext and marks leads and
+story ends, and :func:`prepare_part` adjusts the tree of one part of a book laid
+out in parts (:mod:`fanbind.pdf.parts`) as :class:`PartOptions` say.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import dataclass
+
+from lxml import etree
+
+from fanbind.model import Anthology
+from fanbind.pdf.result import BLOCK_ID
+from fanbind.render import XHTML_NS, Document, new_document, sub
+
+#: The class of a part's root when its first story opens on a verso (its paratext
+#: faces the opening); :attr:`PartOptions.css` starts such a part on the left.
+START_LEFT_CLASS = "fanbind-start-left"
+#: The class of the page of stand-ins for link targets in other parts.
+STUB_CLASS = "fanbind-stubs"
+
+
+def join_documents(anthology: Anthology, documents: list[Document]) -> etree._Element:
+    """One HTML tree from the print documents' bodies, with in-document links."""
+    meta = anthology.meta
+    html, body = new_document(meta.title, meta.language, ())
+    head = html.find(f"{{{XHTML_NS}}}head")
+    authors = list(dict.fromkeys(a for s in anthology.stories for a in s.meta.authors))
+    sub(head, "meta", name="author", content=", ".join(authors or meta.editors))
+    keywords = dict.fromkeys(t for s in anthology.stories
+                             for t in (*s.meta.fandoms, *s.meta.relationships, *s.meta.tags))
+    if keywords:
+        sub(head, "meta", name="keywords", content=", ".join(keywords))
+    if meta.description:
+        sub(head, "meta", name="description", content=meta.description)
+    sub(head, "meta", name="generator", content="fanbind")
+    # Consecutive documents of the same matter share a wrapper, so print.css can
+    # give each matter its own named page (roman folios, a page counter reset).
+    wrapper = None
+    for doc in documents:
+        if "pdf" not in doc.formats:
+            continue
+        if wrapper is None or wrapper.get("class") != f"{doc.matter}matter":
+            wrapper = sub(body, "div", class_=f"{doc.matter}matter")
+        doc_body = doc.root.find(f"{{{XHTML_NS}}}body")
+        for child in doc_body:
+            part = copy.deepcopy(child)
+            if doc.language != meta.language:
+                part.set("lang", doc.language)
+            wrapper.append(part)
+    for link in body.iter(f"{{{XHTML_NS}}}a"):
+        href = link.get("href", "")
+        if ".xhtml" in href and "://" not in href:
+            filename, _, anchor = href.partition("#")
+            link.set("href", "#" + (anchor or filename.removesuffix(".xhtml")))
+    return html
+
+
+def xhtml(tag: str) -> str:
+    """``tag`` in the XHTML namespace, as lxml names it."""
+    return f"{{{XHTML_NS}}}{tag}"
+
+
+def has_class(element: etree._Element, name: str) -> bool:
+    return name in (element.get("class") or "").split()
+
+
+def add_class(element: etree._Element, name: str) -> None:
+    classes = (element.get("class") or "").split()
+    if name not in classes:
+        element.set("class", " ".join([*classes, name]))
+
+
+PARATEXT_CLASSES = ("story-preface", "tags", "summary", "notes")
+
+
+def arrange_for_print(html: etree._Element, *, long_paratext: int = 900) -> etree._Element:
+    """Rearrange the joined tree for the printed page (this tree only; no text changes).
+
+    * The story's paratext — the tag block, summary and notes that the renderer
+      puts in the story header — moves into a ``div.story-paratext`` ahead of
+      the header, so print.css can set it on the verso *facing* the opening:
+      readers see warnings and tags before the first line, and the opening page
+      keeps the sink, title, byline and text. Stories with paratext get the
+      class ``has-paratext``; paratext longer than ``long_paratext``
+      characters gets ``long`` (no sink, so it fits its page).
+    * The first paragraph of each story and chapter gets ``lead`` (the
+      small-caps lead-in), the last story paragraph ``story-end`` (kept with
+      the lines before it, so no story ends with a lone line on a page).
+    * The first story gets ``first-story``: its opening restarts the folios.
+    * Contents links retarget from the story section (which now starts on the
+      paratext verso) to the story title, so page numbers name the opening.
+    """
+    body = html.find(xhtml("body"))
+    stories = [s for s in body.iter(xhtml("section")) if has_class(s, "story")]
+    for index, story in enumerate(stories):
+        if index == 0:
+            add_class(story, "first-story")
+        header = next((c for c in story if has_class(c, "preface")), None)
+        if header is not None:
+            moved = [c for c in header if any(has_class(c, k) for k in PARATEXT_CLASSES)]
+            if moved:
+                paratext = etree.Element(xhtml("div"))
+                paratext.set("class", "story-paratext")
+                for child in moved:
+                    paratext.append(child)  # lxml moves the element
+                story.insert(list(story).index(header), paratext)
+                add_class(story, "has-paratext")
+                if len("".join(paratext.itertext())) > long_paratext:
+                    add_class(paratext, "long")
+        containers = [story, *(c for c in story if has_class(c, "chapter"))]
+        for container in containers:
+            first = next((c for c in container if c.tag == xhtml("p")
+                          and BLOCK_ID.match(c.get("id") or "")), None)
+            if first is not None:
+                add_class(first, "lead")
+        paragraphs = [p for p in story.iter(xhtml("p")) if BLOCK_ID.match(p.get("id") or "")]
+        if paragraphs:
+            add_class(paragraphs[-1], "story-end")
+    titles = {s.get("id"): f"{s.get('id')}-title" for s in stories}
+    present = {e.get("id") for e in body.iter() if e.get("id")}
+    for link in body.iter(xhtml("a")):
+        target = (link.get("href") or "").removeprefix("#")
+        if target in titles and titles[target] in present:
+            link.set("href", "#" + titles[target])
+    return html
+
+
+def add_dates(html: etree._Element, created: dt.datetime) -> None:
+    """The build date as ``dcterms.created``/``modified``: WeasyPrint writes it into the PDF."""
+    head = html.find(xhtml("head"))
+    stamp = created.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sub(head, "meta", name="dcterms.created", content=stamp)
+    sub(head, "meta", name="dcterms.modified", content=stamp)
+
+
+# ---------------------------------------------------------------------- one part of a book
+
+
+@dataclass(frozen=True)
+class PartOptions:
+    """How :func:`fanbind.pdf.layout.lay_out` treats one part of a book laid out in parts.
+
+    ``book_pages`` is the whole book's page count (for the gutter, which depends
+    on it); ``first_story`` whether this part holds the book's first story (its
+    opening restarts the folios at 1); ``stubs`` the link targets of other
+    parts with the folio each is printed on; ``blank_pages`` blank pages to add
+    at the end (the join takes its blank pages from there).
+    """
+
+    book_pages: int
+    first_story: bool = False
+    stubs: tuple[tuple[str, int], ...] = ()
+    blank_pages: int = 0
+    css: str = f"html.{START_LEFT_CLASS} {{ break-before: left; }}"
+
+
+def prepare_part(html: etree._Element, part: PartOptions) -> None:
+    """Adjust one part's arranged tree: its first-story mark, its side, the stand-ins."""
+
+    def classes(element: etree._Element) -> list[str]:
+        return (element.get("class") or "").split()
+
+    body = html.find(xhtml("body"))
+    stories = [s for s in body.iter(xhtml("section")) if "story" in classes(s)]
+    if not part.first_story:
+        for story in stories:
+            if "first-story" in classes(story):
+                story.set("class", " ".join(c for c in classes(story) if c != "first-story"))
+    if stories and "has-paratext" in classes(stories[0]):
+        html.set("class", " ".join([*classes(html), START_LEFT_CLASS]))
+    if part.stubs:
+        present = {e.get("id") for e in body.iter() if e.get("id")}
+        stubs = dict(part.stubs)
+        # Links into other parts name the story title, as arrange_for_print does
+        # when the whole book is one tree.
+        for link in body.iter(xhtml("a")):
+            target = (link.get("href") or "").removeprefix("#")
+            if target and target not in present and f"{target}-title" in stubs:
+                link.set("href", f"#{target}-title")
+        holder = etree.SubElement(body, xhtml("div"))
+        holder.set("class", STUB_CLASS)
+        holder.set("style", "break-before: page; page: auto")
+        for name, folio in part.stubs:
+            if name not in present:
+                span = etree.SubElement(holder, xhtml("span"))
+                span.set("id", name)
+                span.set("style", f"counter-reset: page {folio}")
