@@ -193,8 +193,8 @@ def ncx_document(anthology: Anthology, documents: Sequence[Document],
                          f"{{{NCX_NS}}}text").text = text
 
     label(ncx, "docTitle", anthology.meta.title)
-    for editor in anthology.meta.editors:
-        label(ncx, "docAuthor", editor)
+    for author in book_authors(anthology):
+        label(ncx, "docAuthor", author)
     nav_map = etree.SubElement(ncx, f"{{{NCX_NS}}}navMap")
     counter = [0]
 
@@ -228,22 +228,36 @@ def ncx_document(anthology: Anthology, documents: Sequence[Document],
 # ------------------------------------------------------------------ metadata
 
 
-def accessibility_metadata(documents: Sequence[Document], *,
-                           page_list: bool) -> tuple[tuple[str, str], ...]:
+def book_authors(anthology: Anthology) -> list[str]:
+    """Every story author once, in reading order (editors are not authors)."""
+    return list(dict.fromkeys(a for story in anthology.stories for a in story.meta.authors))
+
+
+
+#: The conformance claim, when a build can stand behind it (EPUB Accessibility 1.1).
+CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
+
+
+def accessibility_metadata(documents: Sequence[Document], *, page_list: bool,
+                           embedded_fonts: bool = False,
+                           conformance: bool = False) -> tuple[tuple[str, str], ...]:
     """EPUB Accessibility 1.1 metadata, worked out from the documents themselves.
 
     Every claim is checked, not assumed: ``visual`` access mode and the
     ``alternativeText`` feature only when there are images (each of which must
-    then carry alt text), the page features only with a page-list. Text size,
-    font and colours are left to the reading system (``displayTransformability``).
-    No ``dcterms:conformsTo`` claim is made: conformance to WCAG needs a person's
-    review of the content (a story's own text, a user's cover), which a build
-    cannot give.
+    then carry alt text), the page features only with a page-list, chapters in
+    the summary only when a story has them, fonts as the settings have them.
+    ``conformance`` adds the ``dcterms:conformsTo`` claim: the caller passes it
+    only for a book made of what fanbind wrote itself (a generated cover whose
+    alt text is the text drawn on it, fanbind's own styles), the content that
+    Ace by DAISY checks with no violations in the test suite; a user's picture
+    or stylesheet needs a person's review that a build cannot give.
     """
     epub_docs = [d for d in documents if "epub" in d.formats]
     images = [img for d in epub_docs for img in d.root.iter(f"{{{XHTML_NS}}}img")]
     if any(not (img.get("alt") or "").strip() for img in images):
         raise BuildError("internal error: an image without alt text")
+    chapters = any(d.nav is not None and d.nav.children for d in epub_docs)
     props: list[tuple[str, str]] = [("schema:accessMode", "textual")]
     if images:
         props.append(("schema:accessMode", "visual"))
@@ -256,13 +270,19 @@ def accessibility_metadata(documents: Sequence[Document], *,
         features += ["pageBreakMarkers", "pageNavigation", "printPageNumbers"]
     props += [("schema:accessibilityFeature", feature) for feature in features]
     props += [("schema:accessibilityHazard", "none"),
-              ("schema:accessibilitySummary", _summary(len(images), page_list))]
+              ("schema:accessibilitySummary",
+               _summary(len(images), page_list=page_list, chapters=chapters,
+                        embedded_fonts=embedded_fonts))]
+    if conformance:
+        props += [("dcterms:conformsTo", CONFORMANCE),
+                  ("a11y:certifiedBy", f"fanbind {__version__} (automated checks)")]
     return tuple(props)
 
 
-def _summary(images: int, page_list: bool) -> str:
-    parts = ["This anthology is text, structured with headings for each story and its "
-             "chapters, with a table of contents and a logical reading order."]
+def _summary(images: int, *, page_list: bool, chapters: bool, embedded_fonts: bool) -> str:
+    structure = "each story and its chapters" if chapters else "each story"
+    parts = [f"This anthology is text, structured with headings for {structure}, "
+             "with a table of contents and a logical reading order."]
     if images == 1:
         parts.append("Its one image, the cover, has a text alternative.")
     elif images:
@@ -270,7 +290,11 @@ def _summary(images: int, page_list: bool) -> str:
     if page_list:
         parts.append("Page break markers and a page list give the page numbers of the "
                      "print edition.")
-    parts.append("Fonts, text size and colours are left to the reading system.")
+    if embedded_fonts:
+        parts.append("It embeds the EB Garamond typeface; text size and colours are left to "
+                     "the reading system, which may also replace the typeface.")
+    else:
+        parts.append("Fonts, text size and colours are left to the reading system.")
     return " ".join(parts)
 
 
@@ -294,15 +318,12 @@ def _add_metadata(book: epub.EpubBook, anthology: Anthology, *, modified_date: d
         book.add_metadata("DC", "language", language)
 
     # One dc:creator per person, with every role they had: an editor who also
-    # wrote a story is one name in a library, not two.
-    creators: dict[str, list[str]] = {}
+    # wrote a story is one name in a library, not two. Authors come first:
+    # reading systems that ignore the role refinements show the first creator
+    # as the author.
+    creators: dict[str, list[str]] = {author: ["aut"] for author in book_authors(anthology)}
     for editor in meta.editors:
         creators.setdefault(editor, []).append("edt")
-    for story in anthology.stories:
-        for author in story.meta.authors:
-            roles = creators.setdefault(author, [])
-            if "aut" not in roles:
-                roles.append("aut")
     for number, (name, roles) in enumerate(creators.items(), start=1):
         uid = f"creator-{number}"
         book.add_metadata("DC", "creator", name, {"id": uid})
@@ -393,7 +414,11 @@ def write_epub(
     pages: tuple[PageTarget, ...] = ()
     if page_map:
         epub_docs, pages = insert_page_breaks(epub_docs, page_map)
-    access = accessibility_metadata(epub_docs, page_list=bool(pages))
+    # The user's stylesheet styles the PDF only; a user's cover picture needs a
+    # person to write its description.
+    own_content = cover is None or (cover.generated and not cover.missing)
+    access = accessibility_metadata(epub_docs, page_list=bool(pages), embedded_fonts=embed,
+                                    conformance=own_content)
 
     book = epub.EpubBook()
     _add_metadata(book, anthology, modified_date=modified.astimezone(dt.UTC).date(),
@@ -438,7 +463,8 @@ def write_epub(
         epub.write_epub(buffer, book, options)
     except Exception as exc:  # ebooklib raises bare exceptions from deep inside
         raise BuildError(f"could not write the EPUB: {exc}", file=str(target)) from exc
-    target.write_bytes(repack(buffer.getvalue()))
+    extra = {APPLE_OPTIONS: APPLE_OPTIONS_XML} if embed else {}
+    target.write_bytes(repack(buffer.getvalue(), language=meta.language, extra=extra))
     return EpubResult(len(pages), access)
 
 
@@ -446,16 +472,43 @@ def write_epub(
 _STORED_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 
 
-def repack(data: bytes) -> bytes:
+#: Apple Books shows embedded fonts only when the book asks for them here.
+APPLE_OPTIONS = "META-INF/com.apple.ibooks.display-options.xml"
+APPLE_OPTIONS_XML = (b'<?xml version="1.0" encoding="UTF-8"?>\n<display_options>\n'
+                     b'  <platform name="*">\n'
+                     b'    <option name="specified-fonts">true</option>\n'
+                     b'  </platform>\n</display_options>\n')
+
+
+def _package_language(opf: bytes, language: str) -> bytes:
+    """The OPF with ``xml:lang`` on ``<package>``, which ebooklib does not write.
+
+    Accessibility checkers (Ace's ``epub-lang``) read the package's language
+    from this attribute, not from ``dc:language``.
+    """
+    root = etree.fromstring(opf)
+    root.set("{http://www.w3.org/XML/1998/namespace}lang", language)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def repack(data: bytes, *, language: str | None = None,
+           extra: dict[str, bytes] | None = None) -> bytes:
     """Rewrite a zip with fixed timestamps and attributes, ``mimetype`` first and stored.
 
     Images are stored as they are (they are compressed already); everything
-    else is deflated once, at the highest level.
+    else is deflated once, at the highest level. ``language`` goes onto the
+    OPF's ``<package>``; ``extra`` files (name → bytes) are added.
     """
     source = zipfile.ZipFile(io.BytesIO(data))
+    files = {name: source.read(name) for name in source.namelist()}
+    if language:
+        for name in files:
+            if name.endswith(".opf"):
+                files[name] = _package_language(files[name], language)
+    files.update(extra or {})
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as dest:
-        names = source.namelist()
+        names = list(files)
         names.sort(key=lambda n: (n != "mimetype", n != "META-INF/container.xml", 0))
         for name in names:
             info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
@@ -465,5 +518,5 @@ def repack(data: bytes) -> bytes:
                 info.compress_type = zipfile.ZIP_STORED
             else:
                 info.compress_type = zipfile.ZIP_DEFLATED
-            dest.writestr(info, source.read(name), compresslevel=9)
+            dest.writestr(info, files[name], compresslevel=9)
     return out.getvalue()

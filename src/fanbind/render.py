@@ -55,6 +55,8 @@ PAGEBREAK_TYPE = "pagebreak"
 #: children must be items): the marker goes just before them instead.
 _MARK_BEFORE = frozenset({"hr", "img", "br", "ol", "ul", "dl", "table", "tr", "tbody", "thead",
                           "tfoot", "figure", "nav"})
+#: A page marker goes before a heading, never into its accessible name.
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
 @dataclass(frozen=True)
@@ -455,11 +457,12 @@ class Renderer:
     def _preface(self, section: etree._Element, story: Story) -> None:
         """AO3's preface: title, byline, then the tags, summary and notes.
 
-        The tag block and texts sit in their own ``doc-preface`` section (the
-        ``header`` element may not take that role); the header keeps the class
-        ``preface`` that both stylesheets hang the story opening on.
+        The tag block and texts sit in their own ``doc-preface`` section. The
+        opening is a ``div`` with the class ``preface`` that both stylesheets hang
+        the story opening on, not a ``header``: reading systems expose a header
+        as a banner landmark, one per story.
         """
-        header = sub(section, "header", class_="preface")
+        header = sub(section, "div", class_="preface")
         sub(header, "h1", story.title, class_="story-title", id=f"{story.id}-title")
         byline = sub(header, "p", "by ", class_="byline")
         sub(byline, "span", _join_names(story.meta.authors), class_="authors")
@@ -557,6 +560,12 @@ def insert_page_breaks(
     precision"). Pages whose block is not in the EPUB (the print-only half-title)
     have no marker.
 
+    A marker never goes inside a heading, where it would become part of the
+    heading's accessible name ("1 Any Alpha Would"): it goes before it. A story
+    whose preface faces its opening in print (preface on page vi, title on 1)
+    gets the opening's marker after the preface, so the markers keep the
+    printed order.
+
     The originals are left alone: the PDF is laid out from the same documents.
     Returns the copies and the page-list entries in reading order.
     """
@@ -577,6 +586,7 @@ def insert_page_breaks(
         if found is None or not label:
             continue
         doc, element = found
+        element, after = _marker_place(element)
         anchor = page_anchor(label)
         suffix = 2
         while anchor in used:
@@ -590,11 +600,14 @@ def insert_page_breaks(
         marker.set("aria-label", label)
         marker.text = ""  # serialised as <span …></span>: safe for HTML parsers too
         previous = last_marker.get(id(element))
-        if previous is not None:
+        if after:
+            (previous if previous is not None else element).addnext(marker)
+        elif previous is not None:
             # After the markers already placed for this block, before its text.
             marker.tail, previous.tail = previous.tail, None
             previous.addnext(marker)
-        elif etree.QName(element).localname in _MARK_BEFORE or element.getparent() is None:
+        elif (etree.QName(element).localname in _MARK_BEFORE | _HEADINGS
+              or element.getparent() is None):
             element.addprevious(marker)
         else:
             marker.tail, element.text = element.text, None
@@ -602,6 +615,23 @@ def insert_page_breaks(
         last_marker[id(element)] = marker
         targets.append(PageTarget(label, f"{doc.filename}#{anchor}"))
     return copies, tuple(targets)
+
+
+
+def _marker_place(element: etree._Element) -> tuple[etree._Element, bool]:
+    """Where a page marker for ``element`` goes: (anchor element, after it?).
+
+    Headings take their marker before them; a story title whose preface faces
+    the opening in print takes it after the preface, where the text begins.
+    """
+    if etree.QName(element).localname not in _HEADINGS:
+        return element, False
+    opening = element.getparent()
+    if opening is not None and "preface" in (opening.get("class") or "").split():
+        has_preface = any("story-preface" in (child.get("class") or "").split()
+                          for child in opening if isinstance(child.tag, str))
+        return opening, has_preface
+    return element, False
 
 
 # ---------------------------------------------------------------------- helpers
