@@ -15,14 +15,19 @@ each face once from the bundled file with the union of the glyphs the parts use
 program. Widths and ToUnicode maps stay with each
 part: they are small, and one glyph may stand for different text in different
 parts (a space and a no-break space share a glyph).
+
+Every font fanbind embeds keeps a date that depends on nothing but the font
+(:func:`pin_font_clock`), so a book is the same byte for byte whatever the day,
+the build date and the subsetter WeasyPrint found.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +40,39 @@ DROPPED_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF"
 
 if TYPE_CHECKING:  # pikepdf is imported where it is used: a cached rebuild needs none of it
     from pikepdf import Object, Pdf
+
+
+#: What fontTools writes into the ``head`` table (``modified``) of a font it saves
+#: while :func:`pin_font_clock` holds: 1970-01-01, a date no one takes for the book's.
+FONT_EPOCH = 0
+
+
+def pin_font_clock() -> Callable[[], None]:
+    """Make fontTools date the fonts it saves :data:`FONT_EPOCH`; call the result to undo.
+
+    fontTools stamps every font it saves with the current time unless
+    ``SOURCE_DATE_EPOCH`` is set, and WeasyPrint saves fonts through it: always
+    for a WOFF font from a stylesheet, a variable or colour font, and for every
+    subset when HarfBuzz's subsetter (``libharfbuzz-subset``) is missing. Such a
+    book would differ from second to second. The build date is no better: parts
+    of a book come from the cache whatever the date (their keys leave it out, so
+    that an edit does not lay out every part again), so a font must be a pure
+    function of its file and its glyphs, as HarfBuzz and :func:`subset_program`
+    make it (they keep the source's date). Held by
+    :mod:`fanbind.pdf.layout` while WeasyPrint loads and writes fonts, in
+    whatever process does it; the variable is put back as it was after, so
+    nothing outside the layout sees it.
+    """
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(FONT_EPOCH)
+
+    def restore() -> None:
+        if saved is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
+
+    return restore
 
 
 @dataclass

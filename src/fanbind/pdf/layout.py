@@ -63,6 +63,7 @@ from fanbind.pdf.arrange import (
     prepare_part,
     xhtml,
 )
+from fanbind.pdf.fonts import pin_font_clock
 from fanbind.pdf.geometry import Geometry, estimate_pages, gutter_band, page_geometry
 from fanbind.pdf.result import BLOCK_ID, FolioPlan, PageMap, PdfResult, fill_page_ids, roman
 from fanbind.render import Document
@@ -137,6 +138,11 @@ class Layout:
     warnings: list[str] = field(default_factory=list)
 
 
+#: How WeasyPrint says, for every font, that it subsets without HarfBuzz's subsetter
+#: (reproducible all the same: :func:`fanbind.pdf.fonts.pin_font_clock`).
+_NO_HB_SUBSET = "Using fontTools instead of HarfBuzz-Subset"
+
+
 class _CaptureWarnings(logging.Handler):
     """Collect WeasyPrint's warnings so they reach the user once, not on stderr."""
 
@@ -145,6 +151,8 @@ class _CaptureWarnings(logging.Handler):
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith(_NO_HB_SUBSET):
+            return  # said once per font per part; fanbind says it once per build itself
         message = record.getMessage()
         if message not in self.messages:
             self.messages.append(message)
@@ -174,6 +182,7 @@ def lay_out(
     captured = _CaptureWarnings()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(captured)
+    restore_clock = pin_font_clock()  # fonts dated by nothing but themselves
     try:
         design = [CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts)]
         user = [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts)
@@ -233,6 +242,7 @@ def lay_out(
             page_map = page_map + tuple(
                 (last_id, _label(start + i, first_body)) for i in range(padded))
     finally:
+        restore_clock()
         logger.removeHandler(captured)
     return Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,
                   captured.messages)
@@ -417,12 +427,14 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
     captured = _CaptureWarnings()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(captured)
+    restore_clock = pin_font_clock()  # fonts dated by nothing but themselves
     try:
         layout.rendered.write_pdf(target, pdf_variant=pdf_variant, pdf_identifier=True)
     except OSError as exc:
         raise BuildError(f"could not write the PDF: {exc.strerror or exc}",
                          file=str(target)) from exc
     finally:
+        restore_clock()
         logger.removeHandler(captured)
     warnings = tuple(dict.fromkeys([*layout.warnings, *captured.messages]))
     return PdfResult(len(layout.rendered.pages), tuple(layout.fetcher.refused), warnings,
@@ -544,6 +556,7 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
     captured = _CaptureWarnings()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(captured)
+    restore_clock = pin_font_clock()  # fonts dated by nothing but themselves
     try:
         stylesheets = [CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts),
                        CSS(string=geometry_css, url_fetcher=fetcher, font_config=fonts),
@@ -610,6 +623,7 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
                                     fetcher, fonts, {}, None)
         document.write_pdf(target)
     finally:
+        restore_clock()
         logger.removeHandler(captured)
     return tuple(captured.messages), tuple(drawn)
 
