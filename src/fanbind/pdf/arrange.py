@@ -30,7 +30,7 @@ def join_documents(anthology: Anthology, documents: list[Document]) -> etree._El
     """One HTML tree from the print documents' bodies, with in-document links."""
     meta = anthology.meta
     html, body = new_document(meta.title, meta.language, ())
-    head = html.find(f"{{{XHTML_NS}}}head")
+    head = part_of(html, "head")
     authors = list(dict.fromkeys(a for s in anthology.stories for a in s.meta.authors))
     sub(head, "meta", name="author", content=", ".join(authors or meta.editors))
     keywords = dict.fromkeys(t for s in anthology.stories
@@ -42,14 +42,13 @@ def join_documents(anthology: Anthology, documents: list[Document]) -> etree._El
     sub(head, "meta", name="generator", content="fanbind")
     # Consecutive documents of the same matter share a wrapper, so print.css can
     # give each matter its own named page (roman folios, a page counter reset).
-    wrapper = None
+    wrapper: etree._Element | None = None
     for doc in documents:
         if "pdf" not in doc.formats:
             continue
         if wrapper is None or wrapper.get("class") != f"{doc.matter}matter":
             wrapper = sub(body, "div", class_=f"{doc.matter}matter")
-        doc_body = doc.root.find(f"{{{XHTML_NS}}}body")
-        for child in doc_body:
+        for child in part_of(doc.root, "body"):
             part = copy.deepcopy(child)
             if doc.language != meta.language:
                 part.set("lang", doc.language)
@@ -65,6 +64,14 @@ def join_documents(anthology: Anthology, documents: list[Document]) -> etree._El
 def xhtml(tag: str) -> str:
     """``tag`` in the XHTML namespace, as lxml names it."""
     return f"{{{XHTML_NS}}}{tag}"
+
+
+def part_of(html: etree._Element, tag: str) -> etree._Element:
+    """The ``head`` or ``body`` of an XHTML tree the renderer made (it has both)."""
+    element = html.find(xhtml(tag))
+    if element is None:
+        raise ValueError(f"an XHTML document without <{tag}>")
+    return element
 
 
 def has_class(element: etree._Element, name: str) -> bool:
@@ -97,7 +104,7 @@ def arrange_for_print(html: etree._Element, *, long_paratext: int = 900) -> etre
     * Contents links retarget from the story section (which now starts on the
       paratext verso) to the story title, so page numbers name the opening.
     """
-    body = html.find(xhtml("body"))
+    body = part_of(html, "body")
     stories = [s for s in body.iter(xhtml("section")) if has_class(s, "story")]
     for index, story in enumerate(stories):
         if index == 0:
@@ -134,7 +141,7 @@ def arrange_for_print(html: etree._Element, *, long_paratext: int = 900) -> etre
 
 def add_dates(html: etree._Element, created: dt.datetime) -> None:
     """The build date as ``dcterms.created``/``modified``: WeasyPrint writes it into the PDF."""
-    head = html.find(xhtml("head"))
+    head = part_of(html, "head")
     stamp = created.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     sub(head, "meta", name="dcterms.created", content=stamp)
     sub(head, "meta", name="dcterms.modified", content=stamp)
@@ -167,7 +174,7 @@ def prepare_part(html: etree._Element, part: PartOptions) -> None:
     def classes(element: etree._Element) -> list[str]:
         return (element.get("class") or "").split()
 
-    body = html.find(xhtml("body"))
+    body = part_of(html, "body")
     stories = [s for s in body.iter(xhtml("section")) if "story" in classes(s)]
     if not part.first_story:
         for story in stories:

@@ -26,7 +26,7 @@ import copy
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,7 @@ class RefusedResource(ValueError):
     """A resource outside the allowed folders, or not a local file."""
 
 
-class ProjectFetcher(URLFetcher):
+class ProjectFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no types: Any
     """Serve only local files under the allowed roots; record what was refused.
 
     ``http:``, ``https:``, ``data:``, ``ftp:`` and every other scheme are refused
@@ -513,7 +513,7 @@ def folio_plan(rendered: RenderedDocument,
     return FolioPlan(tuple(pages), strings, tuple(sorted(root.attrib.items())), overflow)
 
 
-def _page_rule_classes(style_for: Any):
+def _page_rule_classes(style_for: Any) -> Callable[[Any], Any]:
     """A function giving, for a page type, the first one seen that the same ``@page``
     selectors match.
 
@@ -580,7 +580,7 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
         for name, by_page in plan.strings:
             for number, values in by_page:
                 context.string_set[name][number] = list(values)
-        page_boxes = []
+        page_boxes: list[Any] = []  # WeasyPrint's PageBox
         drawn: list[bool] = []
         same_rules = _page_rule_classes(context.style_for)
         styled: set[Any] = set()
