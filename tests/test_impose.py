@@ -18,7 +18,6 @@ import pypdfium2
 import pytest
 from typer.testing import CliRunner
 
-from fanbind.errors import BuildError
 from fanbind.pdf.impose import (
     PT_PER_MM,
     SHEETS,
@@ -428,11 +427,38 @@ def test_output_is_deterministic(tmp_path):
     assert (tmp_path / "one.pdf").read_bytes() == (tmp_path / "two.pdf").read_bytes()
 
 
-def test_unreadable_book_is_an_error_for_people(tmp_path):
-    bad = tmp_path / "bad.pdf"
-    bad.write_bytes(b"this is not a PDF")
-    with pytest.raises(BuildError, match="cannot read the book PDF"):
-        impose(bad, tmp_path / "out.pdf")
+def _locked(path: Path) -> None:
+    make_book(path, 4)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        pdf.save(path, encryption=pikepdf.Encryption(user="secret", owner="owner"))
+
+
+def _cut_short(path: Path) -> None:
+    make_book(path, 4)
+    data = path.read_bytes()
+    path.write_bytes(data[:120])  # the header and part of the first object
+
+
+@pytest.mark.parametrize(("make", "what", "hint"), [
+    (_locked, "the PDF is protected by a password", "without the password"),
+    (lambda path: path.write_bytes(b"this is not a PDF"), "not a PDF fanbind can read",
+     "opens in a PDF viewer"),
+    (_cut_short, "not a PDF fanbind can read, or a damaged one", "cut short"),
+    (lambda path: None, "the PDF to impose does not exist", "--pdf"),
+])
+def test_a_pdf_that_cannot_be_imposed_is_an_error_for_people(tmp_path, make, what, hint):
+    """Named, said what is wrong, a hint, exit 4 (as for a story file); nothing written."""
+    from fanbind.cli import app
+
+    book = tmp_path / "book.pdf"
+    make(book)
+    done = CliRunner().invoke(app, ["impose", "--pdf", str(book), "-o", str(tmp_path / "out")])
+    assert done.exit_code == 4, done.output
+    text = " ".join(done.output.split())
+    assert text.startswith(f"error: {book}: {what}")
+    assert "Hint:" in text and hint in text
+    assert "bug in fanbind" not in text and "Traceback" not in text
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
 # ---------------------------------------------------------------- CLI and build

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING
 from fanbind.atomic import atomic_output, ensure_output_dir
 from fanbind.cache import ProjectCache
 from fanbind.diagnostics import Diagnostics, Severity
-from fanbind.errors import BuildError, FanbindError, MetadataError, StoryFileError, UsageError
+from fanbind.errors import (
+    BuildError,
+    FanbindError,
+    InputFileError,
+    MetadataError,
+    StoryFileError,
+    UsageError,
+)
 from fanbind.model import Anthology
 from fanbind.resources import EPUB_CSS
 from fanbind.settings.schema import AnthologyConfig, load_config
@@ -626,7 +633,9 @@ def impose_file(pdf: Path, *, project_dir: Path = Path("."), metadata: Path | No
 
     source = pdf.resolve()
     if not source.is_file():
-        raise BuildError("the PDF to impose does not exist", file=str(pdf))
+        raise InputFileError("the PDF to impose does not exist" if not source.exists()
+                             else "the PDF to impose is not a file", file=str(pdf),
+                             hint="give the path of a PDF file to --pdf")
     title = None
     has_metadata = metadata is not None or (project_dir / "metadata.yaml").exists()
     if has_metadata:

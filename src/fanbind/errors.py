@@ -69,6 +69,13 @@ class StoryFileError(FanbindError):
     exit_code = 4
 
 
+class InputFileError(FanbindError):
+    """Another input file (the PDF given to ``impose --pdf``) is missing, unreadable,
+    locked or damaged: the same exit code as a story file's problem."""
+
+    exit_code = 4
+
+
 class Interrupted(FanbindError):
     """The user pressed Ctrl-C."""
 

@@ -39,16 +39,17 @@ no clock is read, and the PDF's /ID is derived from its content.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import re
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from fanbind.errors import BuildError
+from fanbind.errors import BuildError, InputFileError
 
 if TYPE_CHECKING:
     import pikepdf
@@ -478,11 +479,8 @@ def impose(source: Path, target: Path, options: ImposeOptions = ImposeOptions(),
     """
     import pikepdf
 
-    try:
-        book = pikepdf.open(source)
-    except (pikepdf.PdfError, OSError) as exc:
-        raise BuildError(f"cannot read the book PDF: {exc}", file=str(source)) from exc
-    with book:
+    book = _open_book(source)
+    with book, _damaged(source):
         if not len(book.pages):
             raise BuildError("the book PDF has no pages", file=str(source))
         boxes = [_page_box(page) for page in book.pages]
@@ -525,6 +523,45 @@ def impose(source: Path, target: Path, options: ImposeOptions = ImposeOptions(),
             raise BuildError(f"could not write the imposed PDF: {exc.strerror or exc}",
                              file=str(target)) from exc
     return result
+
+
+def _open_book(source: Path) -> pikepdf.Pdf:
+    """``source`` opened, or an error that says what is wrong with it (exit 4)."""
+    import pikepdf
+
+    try:
+        return pikepdf.open(source)
+    except pikepdf.PasswordError as exc:
+        raise InputFileError(
+            "the PDF is protected by a password, so its pages cannot be read",
+            file=str(source),
+            hint="save a copy without the password (a PDF viewer's export, or "
+                 "`qpdf --password=PASSWORD --decrypt book.pdf open.pdf`) and impose that"
+        ) from exc
+    except pikepdf.PdfError as exc:
+        raise _damaged_error(source, exc) from exc
+    except OSError as exc:
+        raise InputFileError(f"cannot read the PDF: {exc.strerror or exc}", file=str(source),
+                             hint="check that the file exists and that you may read it") from exc
+
+
+def _damaged_error(source: Path, exc: Exception) -> InputFileError:
+    detail = str(exc).removeprefix(f"{source}: ").removeprefix(f"{source.name}: ")
+    return InputFileError(
+        f"not a PDF fanbind can read, or a damaged one ({detail})", file=str(source),
+        hint="check that it opens in a PDF viewer; export or print it to PDF again "
+             "(a download cut short is the usual cause)")
+
+
+@contextlib.contextmanager
+def _damaged(source: Path) -> Iterator[None]:
+    """A PDF that opened but breaks while its pages are read: the same message."""
+    import pikepdf
+
+    try:
+        yield
+    except pikepdf.PdfError as exc:
+        raise _damaged_error(source, exc) from exc
 
 
 def _set_info(out: pikepdf.Pdf, title: str | None, created: dt.datetime | None) -> None:
