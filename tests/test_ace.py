@@ -29,7 +29,8 @@ def _tools() -> tuple[list[str], str] | str:
     """The Ace command and the browser, or why they cannot be had."""
     ace = os.environ.get("FANBIND_ACE") or shutil.which("ace")
     if not ace or not Path(ace).exists():
-        return "Ace by DAISY not found (set FANBIND_ACE or put `ace` on the PATH; .ci/run installs it)"
+        return ("Ace by DAISY not found (set FANBIND_ACE or put `ace` on the PATH; "
+                ".ci/run installs it)")
     if not shutil.which("node"):
         return "Node.js not found (Ace by DAISY runs on it)"
     browser = os.environ.get("PUPPETEER_EXECUTABLE_PATH") or next(

@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 
 FORMATS = ("epub", "pdf")
 #: Every format ``--format`` accepts; ``imposed`` (sheets for home binding) implies ``pdf``.
-ALL_FORMATS = (*FORMATS, "imposed")
+ALL_FORMATS = (*FORMATS, "imposed", "kepub")
+#: The formats written by the EPUB writer: the EPUB and Kobo's kepub.
+EPUB_FORMATS = ("epub", "kepub")
 Reporter = Callable[[str], None]
 
 
@@ -423,7 +425,8 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
                                          allow_outside=allow_outside, error=MetadataError)
         require_file(project, stylesheet_path, what="stylesheet", name=project.config.stylesheet)
     cover = None
-    if "epub" in formats:
+    epubs = [name for name in EPUB_FORMATS if name in formats]
+    if epubs:
         cover = book_cover(project, book.anthology, allow_outside=allow_outside,
                            diagnostics=result.diagnostics, cache=store)
         used_namespaces.append("cover")
@@ -445,13 +448,16 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
         if report:
             report("writing the EPUB")
         from fanbind.epub import write_epub
+        from fanbind.kepub import kobo_documents
 
         css = EPUB_CSS.read_bytes()
-        target = out / f"{slug}.epub"
-        with atomic_output(target) as temp:
-            write_epub(book.anthology, documents, temp, stylesheet=css, modified=when,
-                       cover=cover, page_map=pages)
-        result.outputs.insert(0, target)
+        for position, name in enumerate(epubs):
+            target = out / (f"{slug}.epub" if name == "epub" else f"{slug}.kepub.epub")
+            with atomic_output(target) as temp:
+                write_epub(book.anthology,
+                           documents if name == "epub" else kobo_documents(documents),
+                           temp, stylesheet=css, modified=when, cover=cover, page_map=pages)
+            result.outputs.insert(position, target)
         result.timings["epub"] = time.perf_counter() - t0
         epub_written = True
 
@@ -478,7 +484,7 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
                     book.anthology, documents, temp, project_dir=project.root,
                     extra_stylesheets=extra, created=when, jobs=jobs, report=report, cache=store,
                     while_joining=(lambda joined: write_the_epub(tuple(joined.page_map)))
-                    if "epub" in formats else None, workers=workers)
+                    if epubs else None, workers=workers)
                 if pdf is not None:
                     used_namespaces.extend(PDF_NAMESPACES)
             if pdf is None:
@@ -494,7 +500,7 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
         result.timings["pdf"] = time.perf_counter() - t0 - result.timings.get("epub", 0.0)
         if "imposed" in formats:
             impose_book(project, target, result=result, when=when, report=report)
-    elif "epub" in formats and page_list:
+    elif epubs and page_list:
         t0 = time.perf_counter()
         if report:
             report("laying out the pages for the page-list")
@@ -502,7 +508,7 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
                                   extra_stylesheets=extra, created=when)
         result.timings["layout"] = time.perf_counter() - t0
 
-    if "epub" in formats and not epub_written:
+    if epubs and not epub_written:
         write_the_epub(page_map)
     store.prune(used_namespaces)
     result.timings["total"] = time.perf_counter() - started

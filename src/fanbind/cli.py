@@ -48,6 +48,7 @@ class OutputFormat(StrEnum):
     epub = "epub"
     pdf = "pdf"
     imposed = "imposed"
+    kepub = "kepub"
 
 
 def _version(value: bool) -> None:
@@ -156,6 +157,7 @@ def build(
       fanbind build --format epub           only the EPUB (fast: no page layout)
       fanbind build -f epub --page-list     only the EPUB, with the print page numbers
       fanbind build --format imposed        the PDF and its sheets for home binding
+      fanbind build --format kepub          Kobo's kepub (<slug>.kepub.epub) only
       fanbind build -f pdf --trim A4        a PDF to print at home on A4
     """
     if watch:
