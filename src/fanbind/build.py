@@ -286,10 +286,9 @@ def book_cover(project: Project, anthology: Anthology, *, allow_outside: bool,
             raise
     cover = generated_cover(anthology.meta, cache=cache)
     if cover.missing:
-        diagnostics.warn("FB602", metadata_file, None,
-                         f"the generated cover cannot draw {cover.missing!r}: no installed font "
-                         "has these characters, so they show as boxes",
-                         "install a font that has them (e.g. Noto CJK), or give a cover: image")
+        diagnostics.report("FB602", metadata_file, None,
+                           f"the generated cover cannot draw {cover.missing!r}: no installed "
+                           "font has these characters, so they show as boxes")
     return cover
 
 
@@ -323,18 +322,16 @@ def report_pdf_findings(project: Project, stylesheet: Path | None, pdf: object,
     """
     shown = project.display(stylesheet or project.metadata_path)
     for url in getattr(pdf, "refused", ()):
-        diagnostics.warn("FB601", shown, None, f"not fetched: {url}",
-                         "fanbind uses only files inside the project folder")
+        diagnostics.report("FB601", shown, None, f"not fetched: {url}")
     if stylesheet is None:
         return
     for message in getattr(pdf, "warnings", ()):
         found = _IGNORED_CSS.match(str(message).strip())
         if found is None:
             continue
-        diagnostics.warn("FB603", shown, int(found["line"]),
-                         f"CSS ignored: `{found['what'].strip()}` (column {found['column']}): "
-                         f"{found['why']}",
-                         "fix or delete the declaration; the PDF is laid out without it")
+        diagnostics.report("FB603", shown, int(found["line"]),
+                           f"CSS ignored: `{found['what'].strip()}` (column {found['column']}): "
+                           f"{found['why']}")
 
 
 def slugify(title: str) -> str:
@@ -557,15 +554,14 @@ def plan_book_volumes(project: Project, book: LoadedBook, diagnostics: Diagnosti
         return None
     for index in plan.oversized:
         story = book.anthology.stories[index]
-        diagnostics.warn("FB801", shown, None,
-                         f"{story.title!r} has {story.words:,} words, more than volume_words "
-                         f"({printing.volume_words:,}): it makes a volume on its own",
-                         "raise print.volume_words, or accept a thicker volume")
+        diagnostics.report("FB801", shown, None,
+                           f"{story.title!r} has {story.words:,} words, more than volume_words "
+                           f"({printing.volume_words:,}): it makes a volume on its own")
     if plan.count == 1:
         return None
     sizes = ", ".join(f"{w:,}" for w in plan.words)
-    diagnostics.info("FB802", shown, None,
-                     f"split into {plan.count} volumes at story boundaries ({sizes} words)")
+    diagnostics.report("FB802", shown, None,
+                       f"split into {plan.count} volumes at story boundaries ({sizes} words)")
     return plan
 
 
@@ -617,11 +613,10 @@ def impose_book(project: Project, book_pdf: Path, *, result: BuildResult, when: 
                          source_name=book_pdf.name)
     imposed = dataclasses.replace(imposed, target=target)
     if imposed.scale < 1:
-        result.diagnostics.warn(
+        result.diagnostics.report(
             "FB803", project.display(project.metadata_path), None,
             f"the pages are larger than half a {imposed.sheet_label} sheet: the imposed "
-            f"sheets print them at {imposed.scale:.0%}",
-            "choose print.sheet: a4 or letter to suit the trim, or a smaller trim")
+            f"sheets print them at {imposed.scale:.0%}")
     result.imposed.append(imposed)
     result.outputs.append(target)
     result.timings["imposed"] = result.timings.get("imposed", 0.0) + time.perf_counter() - t0

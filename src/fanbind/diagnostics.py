@@ -3,13 +3,20 @@
 A :class:`Diagnostic` has a stable code (``FB`` + category digit + number), so users
 can look it up and tests can assert on it. Fatal problems are exceptions
 (:mod:`fanbind.errors`); everything here lets the build go on.
+
+:data:`CODES` is the one registry of codes: an emitter names the code and says what
+it found, and the code's severity and hint come from here, so a code cannot be
+a warning in one module and a note in another, and the README's table (checked by
+a test against this registry) lists every code a user can meet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import string
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 
 
 class Severity(StrEnum):
@@ -19,8 +26,116 @@ class Severity(StrEnum):
 
 
 @dataclass(frozen=True)
+class Code:
+    """What a code means: its severity, a one-line summary (the README's) and its hint.
+
+    A hint may name ``{fields}`` that depend on the finding (the quotation marks of
+    the story's language); the emitter fills them.
+    """
+
+    severity: Severity
+    summary: str
+    hint: str | None = None
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The ``{fields}`` the hint needs."""
+        if self.hint is None:
+            return frozenset()
+        return frozenset(name for _, name, _, _ in string.Formatter().parse(self.hint) if name)
+
+
+_INFO, _WARNING = Severity.INFO, Severity.WARNING
+
+#: Every diagnostic code fanbind emits. Codes are stable: never reuse a retired one.
+#: FB1xx decoding and cleanup, FB2xx structure, FB3xx text lint, FB6xx PDF resources,
+#: FB8xx volumes and imposition.
+CODES: Mapping[str, Code] = MappingProxyType({
+    "FB100": Code(_INFO, "the story is not UTF-8: its encoding was detected, or set by "
+                  "`encoding:`",
+                  "if the text looks wrong, set `encoding:` for this story in metadata.yaml; "
+                  "re-saving as UTF-8 avoids guessing"),
+    "FB101": Code(_WARNING, "mis-decoded characters (mojibake such as â€™) repaired",
+                  "the file was once saved with the wrong encoding; check the repaired lines, "
+                  "and re-save the fixed text as UTF-8"),
+    "FB102": Code(_WARNING, "NUL, control or unbalanced bidirectional-text characters removed",
+                  "they come from a damaged file (a crash while saving, a bad copy) or from "
+                  "copying text out of programs or terminals; check the text around the "
+                  "line shown is complete"),
+    "FB103": Code(_INFO, "invisible formatting characters (zero-width spaces, soft hyphens) "
+                  "removed"),
+    "FB200": Code(_INFO, "the paragraph model chosen for the file"),
+    "FB201": Code(_WARNING, "no title found: the story is called 'Untitled'",
+                  "give the story a `title:` in metadata.yaml, or put the title on the "
+                  "first line followed by a blank line"),
+    "FB202": Code(_INFO, "the first line looks like a title but differs from the metadata "
+                  "title: kept in the story",
+                  "if it is the title, make metadata.yaml's `title:` match it"),
+    "FB203": Code(_WARNING, "the text looks hard-wrapped but was left wrapped",
+                  "join the lines of each paragraph, or separate paragraphs with blank lines"),
+    "FB204": Code(_INFO, "words hyphenated across a line break rejoined"),
+    "FB210": Code(_INFO, "an export line (AO3 header, byline, label) dropped"),
+    "FB211": Code(_WARNING, "Project Gutenberg boilerplate dropped",
+                  "the licence header and footer are not part of the story; check the first "
+                  "and last paragraphs of the story are intact"),
+    "FB212": Code(_WARNING, "a notes or summary section with no clear end: only its first "
+                  "paragraph taken",
+                  "put a 'Chapter Text' line (or a chapter heading) where the story begins"),
+    "FB220": Code(_INFO, "two blank lines: a scene break?",
+                  "use three blank lines or a line such as *** to mark a scene break"),
+    "FB221": Code(_INFO, "blank lines in a file without blank lines between paragraphs taken "
+                  "as a scene break"),
+    "FB222": Code(_INFO, "a scene break at the start or end of a chapter dropped"),
+    "FB223": Code(_INFO, "consecutive scene breaks collapsed into one"),
+    "FB230": Code(_INFO, "a short label line taken as a heading"),
+    "FB301": Code(_WARNING, "unbalanced quotes in a paragraph (speech continued into the next "
+                  "paragraph is not flagged)",
+                  "Close the quotation with {close}; if the speech goes on in the next "
+                  "paragraph, start that paragraph with {open}."),
+    "FB302": Code(_WARNING, "a straight quote left undecided after typesetting",
+                  "A quote with spaces on both sides cannot be curled: remove the stray "
+                  "space, or type the curly mark you mean."),
+    "FB303": Code(_INFO, "straight and curly quotes mixed in the source",
+                  "Typography curls the straight ones by context; proofread those paragraphs, "
+                  "since text pasted from another editor often hides other slips."),
+    "FB304": Code(_WARNING, "a suspected missing opening quote",
+                  "Add the opening {open} where the speech starts."),
+    "FB310": Code(_WARNING, "an overlong paragraph (lost line breaks?)",
+                  "a paragraph this long is often several paragraphs run together: check "
+                  "for lost line breaks"),
+    "FB320": Code(_WARNING, "duplicate story titles",
+                  "give one of them a distinct `title:` in metadata.yaml"),
+    "FB601": Code(_WARNING, "a resource the PDF renderer was not allowed to fetch",
+                  "fanbind uses only files inside the project folder"),
+    "FB602": Code(_WARNING, "characters no installed font has, drawn as boxes on the generated "
+                  "cover",
+                  "install a font that has them (e.g. Noto CJK), or give a cover: image"),
+    "FB603": Code(_WARNING, "a stylesheet declaration the PDF renderer skipped",
+                  "fix or delete the declaration; the PDF is laid out without it"),
+    "FB801": Code(_WARNING, "a story longer than a volume: it makes a volume on its own",
+                  "raise print.volume_words, or accept a thicker volume"),
+    "FB802": Code(_INFO, "the book split into volumes"),
+    "FB803": Code(_WARNING, "pages scaled down to fit the imposition sheet",
+                  "choose print.sheet: a4 or letter to suit the trim, or a smaller trim"),
+})
+
+
+def code_info(code: str) -> Code:
+    """The registry entry for *code*; an unregistered code is a bug in fanbind."""
+    try:
+        return CODES[code]
+    except KeyError:
+        raise ValueError(f"unregistered diagnostic code {code!r}: add it to "
+                         "fanbind.diagnostics.CODES and the README") from None
+
+
+@dataclass(frozen=True)
 class Diagnostic:
-    """One finding: what, where, and how to fix it."""
+    """One finding: what, where, and how to fix it.
+
+    Made with :meth:`create`, which takes severity and hint from :data:`CODES`;
+    the constructor only checks that they agree with it.
+    """
 
     code: str
     severity: Severity
@@ -28,6 +143,27 @@ class Diagnostic:
     line: int | None
     message: str
     hint: str | None = None
+
+    def __post_init__(self) -> None:
+        entry = code_info(self.code)
+        if self.severity is not entry.severity:
+            raise ValueError(f"{self.code} is registered as {entry.severity}, "
+                             f"not {self.severity}")
+
+    @classmethod
+    def create(cls, code: str, file: str, line: int | None, message: str, *,
+               with_hint: bool = True, **fields: str) -> Diagnostic:
+        """The finding *code* at *file*:*line*; *fields* fill the code's hint.
+
+        ``with_hint=False`` leaves the hint out where it cannot apply (FB100 when
+        the user set the encoding: telling them to set it would be wrong).
+        """
+        entry = code_info(code)
+        if set(fields) != entry.fields:
+            raise ValueError(f"{code}'s hint needs fields {sorted(entry.fields)}, "
+                             f"got {sorted(fields)}")
+        hint = entry.hint.format(**fields) if entry.hint is not None and with_hint else None
+        return cls(code, entry.severity, file, line, message, hint)
 
     def format(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
@@ -43,26 +179,12 @@ class Diagnostics:
     def __init__(self) -> None:
         self._items: list[Diagnostic] = []
 
-    def add(
-        self,
-        code: str,
-        severity: Severity,
-        file: str,
-        line: int | None,
-        message: str,
-        hint: str | None = None,
-    ) -> Diagnostic:
-        item = Diagnostic(code, severity, file, line, message, hint)
+    def report(self, code: str, file: str, line: int | None, message: str,
+               **fields: str) -> Diagnostic:
+        """Record the finding *code* (see :meth:`Diagnostic.create`)."""
+        item = Diagnostic.create(code, file, line, message, **fields)
         self._items.append(item)
         return item
-
-    def warn(self, code: str, file: str, line: int | None, message: str,
-             hint: str | None = None) -> None:
-        self.add(code, Severity.WARNING, file, line, message, hint)
-
-    def info(self, code: str, file: str, line: int | None, message: str,
-             hint: str | None = None) -> None:
-        self.add(code, Severity.INFO, file, line, message, hint)
 
     def extend(self, items: Iterable[Diagnostic]) -> None:
         self._items.extend(items)

@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fanbind.diagnostics import Diagnostic, Severity
+from fanbind.diagnostics import Diagnostic
 
 __all__ = ["RULES", "CleanResult", "CleanupRule", "clean", "clean_text"]
 
@@ -37,10 +37,9 @@ Fix = Callable[[str], tuple[str, int]]
 
 @dataclass(frozen=True)
 class Report:
-    """How a rule's changes are reported: diagnostic code, severity, what was changed."""
+    """How a rule's changes are reported: diagnostic code and what was changed."""
 
     code: str
-    severity: Severity
     noun: str  # singular; an "s" is added for plurals
 
 
@@ -319,7 +318,7 @@ RULES: tuple[CleanupRule, ...] = (
             ("end\x7f", "end"),
             ("keeps\nnewlines", "keeps\nnewlines"),
         ),
-        Report("FB102", Severity.WARNING, "control character"),
+        Report("FB102", "control character"),
     ),
     CleanupRule(
         "unbalanced-bidi",
@@ -333,7 +332,7 @@ RULES: tuple[CleanupRule, ...] = (
             ("\u202bעברית\u202c and \u2066x", "\u202bעברית\u202c and x"),
             ("\u2067a\u202ab\u2069", "\u2067ab\u2069"),
         ),
-        Report("FB102", Severity.WARNING, "unbalanced bidirectional-text control"),
+        Report("FB102", "unbalanced bidirectional-text control"),
     ),
     CleanupRule(
         "invisible-junk",
@@ -349,7 +348,7 @@ RULES: tuple[CleanupRule, ...] = (
             ("word\u2060joiner", "wordjoiner"),
             ("e\u200b\u0301", "é"),
         ),
-        Report("FB103", Severity.INFO, "invisible formatting character"),
+        Report("FB103", "invisible formatting character"),
     ),
     CleanupRule(
         "nfc",
@@ -376,7 +375,7 @@ RULES: tuple[CleanupRule, ...] = (
             ("क्\u200dष", "क्\u200dष"),
             ("می\u200cخواهم", "می\u200cخواهم"),
         ),
-        Report("FB103", Severity.INFO, "invisible formatting character"),
+        Report("FB103", "invisible formatting character"),
     ),
     CleanupRule(
         "line-separators",
@@ -475,13 +474,6 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-_HINTS = {
-    "FB102": "they come from copying text out of programs or terminals; check the text "
-    "around that line is complete",
-    "FB103": None,
-}
-
-
 def clean(text: str, *, file: str) -> CleanResult:
     """Run :data:`RULES` over *text*; see :func:`clean_text`."""
     counts: dict[str, int] = {}
@@ -502,10 +494,7 @@ def clean(text: str, *, file: str) -> CleanResult:
     for code, (line, parts) in found.items():
         what = " and ".join(_plural(count, report.noun) for report, count in parts)
         where = f"; the first was on line {line}" if line is not None else ""
-        diagnostics.append(
-            Diagnostic(code, parts[0][0].severity, file, line,
-                       f"removed {what}{where}", hint=_HINTS.get(code))
-        )
+        diagnostics.append(Diagnostic.create(code, file, line, f"removed {what}{where}"))
     return CleanResult(text, tuple(diagnostics), counts)
 
 

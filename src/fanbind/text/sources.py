@@ -53,7 +53,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fanbind.diagnostics import Diagnostic, Severity
+from fanbind.diagnostics import Diagnostic
 from fanbind.errors import StoryFileError
 
 
@@ -596,12 +596,10 @@ def decode_bytes(data: bytes, *, file: str, encoding: str | None = None) -> Deco
         text = text.replace("\x00", "")
         plural = "s" if count != 1 else ""
         diagnostics.append(
-            Diagnostic(
-                "FB102", Severity.WARNING, file, _line_of(data, offset),
+            Diagnostic.create(
+                "FB102", file, _line_of(data, offset),
                 f"removed {count} NUL character{plural} (the first at byte offset {offset}): "
                 "they are invisible and not text",
-                hint="the file was damaged (a crash while saving, or a bad copy); check the "
-                "text around the line shown",
             )
         )
     text = text.lstrip("\ufeff")  # a BOM the codec kept, or several (concatenated files)
@@ -615,12 +613,8 @@ def decode_bytes(data: bytes, *, file: str, encoding: str | None = None) -> Deco
             else f"not UTF-8: detected encoding {codec}"
         )
         diagnostics.append(
-            Diagnostic(
-                "FB100", Severity.INFO, file, None, message,
-                hint=None if encoding is not None else "if the text looks wrong, set "
-                "`encoding:` for this story in metadata.yaml; re-saving as UTF-8 avoids "
-                "guessing",
-            )
+            # Telling a user who set `encoding:` to set it would be no help.
+            Diagnostic.create("FB100", file, None, message, with_hint=encoding is None)
         )
 
     text, repairs, first_line, lines_changed = _repair_mojibake(text)
@@ -632,12 +626,10 @@ def decode_bytes(data: bytes, *, file: str, encoding: str | None = None) -> Deco
         plural = "s" if repairs != 1 else ""
         on_lines = f" on {lines_changed} lines" if lines_changed != 1 else ""
         diagnostics.append(
-            Diagnostic(
-                "FB101", Severity.WARNING, file, first_line,
+            Diagnostic.create(
+                "FB101", file, first_line,
                 f"repaired {repairs} mis-decoded character sequence{plural} (mojibake such "
                 f"as â€™ for ’){on_lines}; the first is on line {first_line}",
-                hint="the file was once saved with the wrong encoding; check the repaired "
-                "lines, and re-save the fixed text as UTF-8",
             )
         )
     return DecodedText(text=text, encoding=codec, diagnostics=tuple(diagnostics))

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fanbind.diagnostics import Diagnostic, Severity
+from fanbind.diagnostics import Diagnostic
 from fanbind.text.typography.locales import quote_style
 
 __all__ = ["lint_quotes"]
@@ -146,15 +146,12 @@ def _mixed_styles(
     # Point at the first paragraph in the rarer style: that is the one to proofread.
     first = (straight if len(straight) <= len(curly) else curly)[0]
     line = paragraphs[first][1] if len(paragraphs) == len(source_paragraphs) else None
-    return Diagnostic(
+    return Diagnostic.create(
         "FB303",
-        Severity.INFO,
         file,
         line,
         f"mixed quote styles in the source: {len(straight)} paragraph(s) use straight "
         f"quotes or apostrophes, {len(curly)} use curly ones",
-        "Typography curls the straight ones by context; proofread those paragraphs, "
-        "since text pasted from another editor often hides other slips.",
     )
 
 
@@ -185,14 +182,13 @@ def lint_quotes(
 
         if balance.stray_close >= 0:
             found.append(
-                Diagnostic(
+                Diagnostic.create(
                     "FB304",
-                    Severity.WARNING,
                     file,
                     line,
                     f"suspected missing opening quote: {marks.close_double} with no "
                     f"{marks.open_double} before it in “{_excerpt(text, balance.stray_close)}”",
-                    f"Add the opening {marks.open_double} where the speech starts.",
+                    open=marks.open_double,
                 )
             )
 
@@ -203,14 +199,13 @@ def lint_quotes(
             else:
                 where, mark, close = balance.unclosed_single, marks.open_single, marks.close_single
             found.append(
-                Diagnostic(
+                Diagnostic.create(
                     "FB301",
-                    Severity.WARNING,
                     file,
                     line,
                     f"unbalanced quotes: {mark} is never closed in “{_excerpt(text, where)}”",
-                    f"Close the quotation with {close}; if the speech goes on in the next "
-                    f"paragraph, start that paragraph with {mark}.",
+                    close=close,
+                    open=mark,
                 )
             )
 
@@ -218,15 +213,12 @@ def lint_quotes(
         if stray:
             count = sum(text.count(c) for c in _STRAIGHT)
             found.append(
-                Diagnostic(
+                Diagnostic.create(
                     "FB302",
-                    Severity.WARNING,
                     file,
                     line,
                     f"{count} straight quote(s) left undecided after typesetting, "
                     f"first in “{_excerpt(text, stray[0])}”",
-                    "A quote with spaces on both sides cannot be curled: remove the stray "
-                    "space, or type the curly mark you mean.",
                 )
             )
     return found

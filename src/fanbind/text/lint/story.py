@@ -2,14 +2,14 @@
 
 Quote checks live in :mod:`fanbind.text.lint.quotes`; structural findings (hard wrap,
 two blank lines) come from :mod:`fanbind.text.structure`. Codes are stable: FB3xx for
-text, listed with their hints in the README.
+text, registered with their hints in :data:`fanbind.diagnostics.CODES`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fanbind.diagnostics import Diagnostic, Severity
+from fanbind.diagnostics import Diagnostic
 from fanbind.model import Paragraph, plain_text
 from fanbind.text.lint.quotes import lint_quotes
 from fanbind.text.pipeline import LoadedStory, count_words
@@ -43,11 +43,8 @@ def lint_story(loaded: LoadedStory, *, language: str | None = None) -> list[Diag
             continue
         words = count_words(text)
         if words > OVERLONG_PARAGRAPH_WORDS:
-            found.append(Diagnostic(
-                "FB310", Severity.WARNING, file, line,
-                f"overlong paragraph ({words} words)",
-                "a paragraph this long is often several paragraphs run together: "
-                "check for lost line breaks"))
+            found.append(Diagnostic.create(
+                "FB310", file, line, f"overlong paragraph ({words} words)"))
     return found
 
 
@@ -69,10 +66,9 @@ def lint_book(stories: Sequence[LoadedStory],
     for loaded in stories:
         key = loaded.story.title.casefold()
         if key in seen:
-            found.append(Diagnostic(
-                "FB320", Severity.WARNING, loaded.story.meta.file, None,
-                f"duplicate story title {loaded.story.title!r} (also {seen[key]})",
-                "give one of them a distinct `title:` in metadata.yaml"))
+            found.append(Diagnostic.create(
+                "FB320", loaded.story.meta.file, None,
+                f"duplicate story title {loaded.story.title!r} (also {seen[key]})"))
         else:
             seen[key] = loaded.story.meta.file
     return found

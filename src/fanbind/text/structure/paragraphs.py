@@ -91,11 +91,8 @@ class Paragraphs:
         self._doc_words: tuple[set[str], set[str]] | None = None
         self.dehyphenated = 0  # words rejoined across a line-end hyphen (FB204)
 
-    def _info(self, code: str, index: int | None, message: str, hint: str | None = None) -> None:
-        self.diagnostics.info(code, self.file, None if index is None else index + 1, message, hint)
-
-    def _warn(self, code: str, index: int | None, message: str, hint: str | None = None) -> None:
-        self.diagnostics.warn(code, self.file, None if index is None else index + 1, message, hint)
+    def _emit(self, code: str, index: int | None, message: str) -> None:
+        self.diagnostics.report(code, self.file, None if index is None else index + 1, message)
 
     # ------------------------------------------------------------------ detection
 
@@ -162,16 +159,15 @@ class Paragraphs:
             elif pairs and blank_pairs / pairs < 0.5:
                 model = "line-per-paragraph"
         self.model = model
-        self._info("FB200", None, f"paragraph model: {model}")
+        self._emit("FB200", None, f"paragraph model: {model}")
         unwrapped_here = model in ("hard-wrapped", "indented")
         if not unwrapped_here:
             first, count = self._wrapped_groups(tight, wrapped)
             if count:
-                self._warn(
+                self._emit(
                     "FB203", first,
                     f"looks hard-wrapped but was not unwrapped ({count} group(s) of lines); "
                     "each line was kept as its own paragraph",
-                    "join the lines of each paragraph, or separate paragraphs with blank lines",
                 )
 
     def _indent(self, index: int) -> int:
@@ -256,13 +252,12 @@ class Paragraphs:
         """A run of blank lines between two text lines: a scene break or not."""
         if self.model in ("line-per-paragraph", "indented"):
             units.append(Break(start))
-            self._info("FB221", start, f"{count} blank line(s) in a file without blank lines "
+            self._emit("FB221", start, f"{count} blank line(s) in a file without blank lines "
                        "between paragraphs: taken as a scene break")
         elif count >= SCENE_BREAK_BLANKS:
             units.append(Break(start))
         elif count == 2:
-            self._info("FB220", start, "two blank lines: a scene break?",
-                       "use three blank lines or a line such as *** to mark a scene break")
+            self._emit("FB220", start, "two blank lines: a scene break?")
 
     def _continues(self, prev: int, index: int) -> bool:
         """Whether line ``index`` continues the paragraph whose last line is ``prev``."""

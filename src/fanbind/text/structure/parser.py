@@ -313,7 +313,7 @@ class _Parser:
         chapters = self._chapters(segments)
         rejoined = self.paragraphs.dehyphenated
         if rejoined:
-            self._info("FB204", None, f"rejoined {rejoined} word(s) hyphenated across a line break")
+            self._emit("FB204", None, f"rejoined {rejoined} word(s) hyphenated across a line break")
         self.dropped.sort(key=lambda d: d.line)
         return ParsedStory(
             title=self.title,
@@ -327,11 +327,8 @@ class _Parser:
             diagnostics=tuple(self.diagnostics),
         )
 
-    def _info(self, code: str, index: int | None, message: str, hint: str | None = None) -> None:
-        self.diagnostics.info(code, self.file, None if index is None else index + 1, message, hint)
-
-    def _warn(self, code: str, index: int | None, message: str, hint: str | None = None) -> None:
-        self.diagnostics.warn(code, self.file, None if index is None else index + 1, message, hint)
+    def _emit(self, code: str, index: int | None, message: str) -> None:
+        self.diagnostics.report(code, self.file, None if index is None else index + 1, message)
 
     def _drop(self, index: int, reason: str, *, report: bool = True) -> None:
         text = self.stripped[index]
@@ -339,7 +336,7 @@ class _Parser:
             return
         self.dropped.append(DroppedLine(index + 1, text, reason))
         if report:
-            self._info("FB210", index, f"dropped export line ({reason}): {text[:60]}")
+            self._emit("FB210", index, f"dropped export line ({reason}): {text[:60]}")
 
     # -------------------------------------------------------------- gutenberg
 
@@ -367,11 +364,9 @@ class _Parser:
             removed += len(self.lines) - end - (self.lines[-1] == "")
             self.hi = end
         removed += self._strip_credits()
-        self._warn(
+        self._emit(
             "FB211", start if start is not None else end,
             f"dropped {removed} line(s) of Project Gutenberg boilerplate",
-            "the licence header and footer are not part of the story; check the first "
-            "and last paragraphs of the story are intact",
         )
 
     def _strip_credits(self) -> int:
@@ -436,7 +431,7 @@ class _Parser:
                 # An ornament between the title and the text opens no scene: drop it
                 # here, so what follows is judged as if it came straight after the title.
                 self._drop(i, rule.name, report=False)  # type: ignore[union-attr]
-                self._info("FB222", i, "scene break at the start of a chapter dropped")
+                self._emit("FB222", i, "scene break at the start of a chapter dropped")
                 i += 1
                 continue
             if after_title and action is Action.BYLINE:
@@ -446,9 +441,7 @@ class _Parser:
                 continue
             break
         if self.title is None and self.metadata_title is None:
-            self._warn("FB201", None, "no title found: the story will be called 'Untitled'",
-                       "give the story a `title:` in metadata.yaml, or put the title on the "
-                       "first line followed by a blank line")
+            self._emit("FB201", None, "no title found: the story will be called 'Untitled'")
         return i
 
     def _header_block(self, i: int) -> int:
@@ -499,9 +492,8 @@ class _Parser:
             own = _norm(text)
             is_title = bool(meta) and (own == meta or (shaped and own.startswith(meta + " ")))
             if not is_title and shaped and set_off:
-                self._info("FB202", i, "the first line looks like a title but differs from "
-                           f"the metadata title {self.metadata_title!r}: kept in the story",
-                           "if it is the title, make metadata.yaml's `title:` match it")
+                self._emit("FB202", i, "the first line looks like a title but differs from "
+                           f"the metadata title {self.metadata_title!r}: kept in the story")
         else:
             is_title = shaped and set_off
         if is_title:
@@ -648,11 +640,10 @@ class _Parser:
         if resume is None:
             return None
         label = self.stripped[section.label_line]
-        self._warn(
+        self._emit(
             "FB212", section.label_line,
             f"'{label}' section has no clear end: took its first paragraph as "
             f"{section.target.replace('_', ' ')} and the rest as story",
-            "put a 'Chapter Text' line (or a chapter heading) where the story begins",
         )
         return resume
 
@@ -664,7 +655,7 @@ class _Parser:
         assert match is not None
         label = text[: match.start("rest")].rstrip()
         self.dropped.append(DroppedLine(index + 1, label, rule.name))
-        self._info("FB210", index, f"dropped export line ({rule.name}): {label}")
+        self._emit("FB210", index, f"dropped export line ({rule.name}): {label}")
         if rule.action is Action.SUMMARY_INLINE:
             target = "summary"
         else:
@@ -697,14 +688,14 @@ class _Parser:
         for unit in units:
             if isinstance(unit, Break):
                 if not cleaned:
-                    self._info("FB222", unit.line, "scene break at the start of a chapter dropped")
+                    self._emit("FB222", unit.line, "scene break at the start of a chapter dropped")
                     continue
                 if isinstance(cleaned[-1], Break):
-                    self._info("FB223", unit.line, "consecutive scene breaks collapsed into one")
+                    self._emit("FB223", unit.line, "consecutive scene breaks collapsed into one")
                     continue
             cleaned.append(unit)
         while cleaned and isinstance(cleaned[-1], Break):
-            self._info("FB222", cleaned[-1].line, "scene break at the end of a chapter dropped")
+            self._emit("FB222", cleaned[-1].line, "scene break at the end of a chapter dropped")
             cleaned.pop()
         blocks: list[Block] = []
         for k, unit in enumerate(cleaned):
@@ -714,7 +705,7 @@ class _Parser:
             origin = Origin(self.file, unit.lines[0] + 1)
             inlines = parse_inlines(self.paragraphs.join(unit.lines))
             if self._label_here(cleaned, k) and _is_label(plain_text(inlines)):
-                self._info("FB230", unit.lines[0], "short label line taken as a heading: "
+                self._emit("FB230", unit.lines[0], "short label line taken as a heading: "
                            f"{plain_text(inlines)!r}")
                 blocks.append(Heading(inlines, origin))
             else:
