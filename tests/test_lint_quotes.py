@@ -14,6 +14,7 @@ from fanbind.diagnostics import Diagnostic, Severity
 from fanbind.model import Paragraph, Text, plain_text
 from fanbind.text.lint.quotes import lint_quotes
 from fanbind.text.typography import typeset_blocks, typeset_text
+from fanbind.text.typography.locales import LOCALES
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -184,3 +185,55 @@ def test_seed_stories_have_few_and_real_findings() -> None:
         ("FB304", "002", 432),  # Kashi,” I panted — opening quote lost
         ("FB304", "003", 529),  # The mission--” — opening quote lost
     ]
+
+
+# ------------------------------------------------------------- every language
+
+LOCALE_CASES = Path(__file__).resolve().parent / "data" / "locales"
+
+
+def _dialogue(tag: str) -> list[str]:
+    """The locale's sentences as a story: each line a paragraph, in order."""
+    lines = (LOCALE_CASES / f"{tag}.tsv").read_text(encoding="utf-8").splitlines()
+    return [line.split("\t")[0] for line in lines if line and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("tag", sorted(LOCALES))
+def test_correct_dialogue_has_no_findings(tag: str) -> None:
+    """A corpus of correct dialogue in each language: nested, continued, its own marks."""
+    sources = _dialogue(tag)
+    blocks = typeset_blocks(tuple(Paragraph((Text(s),)) for s in sources), language=tag)
+    typeset = [(plain_text(b.inlines), n) for n, b in enumerate(blocks, 1)]
+    found = lint_quotes(typeset, file="s.txt", source_paragraphs=[t for t, _ in typeset],
+                        language=tag)
+    assert codes(found) == []
+
+
+@pytest.mark.parametrize("tag", sorted(LOCALES))
+def test_each_language_finds_a_lost_mark(tag: str) -> None:
+    """The same lint still fires in every language: a primary quotation never closed."""
+    opener, closer = LOCALES[tag].primary
+    word, narration = LOCALES[tag].sample
+    assert codes(lint(f"{narration}: {opener}{word}.", narration, language=tag)) == [
+        ("FB301", 1)
+    ]
+    if closer != "’" and opener != closer:
+        assert codes(lint(f"{word}.{closer} {narration}.", language=tag)) == [("FB304", 1)]
+
+
+def test_german_guillemets_and_nesting() -> None:
+    assert lint("»Er rief ›Halt!‹ und lief.«", "„Sie sagte ‚nein‘.“", language="de") == []
+    assert codes(lint("»Er rief ›Halt! und lief.«", language="de")) == [("FB301", 1)]
+
+
+def test_french_continued_speech() -> None:
+    """French continues a quotation with » at the start of each following paragraph."""
+    assert lint("« Le premier paragraphe.", "» Le second paragraphe. »", language="fr") == []
+    assert codes(lint("« Le premier paragraphe.", "Le narrateur.", language="fr")) == [
+        ("FB301", 1)
+    ]
+
+
+def test_swedish_marks_toggle() -> None:
+    assert lint("”Hej”, sa hon. ”Kommer du?”", language="sv") == []
+    assert codes(lint("”Hej, sa hon.", "Han gick.", language="sv")) == [("FB301", 1)]

@@ -21,30 +21,45 @@ from fanbind.text.typography import en, locales, typeset_blocks, typeset_inlines
 from fanbind.text.typography.rules import Rule, apply_table
 
 CASES_FILE = Path(__file__).parent / "data" / "typography-cases.tsv"
+LOCALE_CASES = Path(__file__).parent / "data" / "locales"
 NBSP = "\u00a0"
+NNBSP = "\u202f"
 
 # ----------------------------------------------------------------- rule examples
 
 
-def _example_params() -> list:
-    params = []
+def _distinct_tables() -> dict[str, tuple[Rule, ...]]:
+    """Each table once (a language with its own dash has one table for both dash styles)."""
+    seen: dict[int, str] = {}
+    tables: dict[str, tuple[Rule, ...]] = {}
     for (language, dash_style), table in locales.TABLES.items():
-        prefix = "" if (language, dash_style) == ("en", "em") else f"{language}-{dash_style}:"
+        if id(table) not in seen:
+            seen[id(table)] = language
+            name = language if locales.LOCALES[language].between != locales.BOOK_DASH \
+                else f"{language}-{dash_style}"
+            tables[name] = table
+    return tables
+
+
+TABLES = _distinct_tables()
+
+
+def _example_params() -> list:
+    """English examples one test each; other tables one test per rule, looping its examples."""
+    params = []
+    for name, table in TABLES.items():
         for rule in table:
-            for index, (source, expected) in enumerate(rule.examples):
-                params.append(
-                    pytest.param(table, rule, source, expected, id=f"{prefix}{rule.name}{index}")
-                )
+            if name.startswith("en-"):
+                prefix = "" if name == "en-em" else f"{name}:"
+                for index, example in enumerate(rule.examples):
+                    params.append(pytest.param(table, rule, (example,),
+                                               id=f"{prefix}{rule.name}{index}"))
+            else:
+                params.append(pytest.param(table, rule, rule.examples, id=f"{name}:{rule.name}"))
     return params
 
 
-@pytest.mark.parametrize(("table", "rule", "source", "expected"), _example_params())
-def test_rule_example(table: tuple[Rule, ...], rule: Rule, source: str, expected: str) -> None:
-    """Each example holds for the whole table, and its rule fires exactly when it should.
-
-    A positive example (output differs from input) must be changed by *this* rule; a
-    negative one (output equals input) must leave the rule silent.
-    """
+def _check_example(table: tuple[Rule, ...], rule: Rule, source: str, expected: str) -> None:
     counts: Counter[str] = Counter()
     result, _ = apply_table(table, source, (), counts)
     assert result == expected
@@ -56,7 +71,30 @@ def test_rule_example(table: tuple[Rule, ...], rule: Rule, source: str, expected
     assert again == result, "not idempotent"
 
 
-@pytest.mark.parametrize(("key", "table"), list(locales.TABLES.items()), ids=str)
+@pytest.mark.parametrize(("table", "rule", "examples"), _example_params())
+def test_rule_example(
+    table: tuple[Rule, ...], rule: Rule, examples: tuple[tuple[str, str], ...]
+) -> None:
+    """Each example holds for the whole table, and its rule fires exactly when it should.
+
+    A positive example (output differs from input) must be changed by *this* rule; a
+    negative one (output equals input) must leave the rule silent.
+    """
+    assert examples
+    for source, expected in examples:
+        _check_example(table, rule, source, expected)
+
+
+def test_every_example_is_checked() -> None:
+    """The report's count: every example of every distinct table is in some test."""
+    checked = sum(len(param.values[2]) for param in _example_params())
+    total = sum(len(rule.examples) for table in TABLES.values() for rule in table)
+    assert checked == total
+    assert locales.TABLES[("en-GB", "em")] is en.TABLES["em"]  # en-GB types as English
+    assert sum(len(rule.examples) for rule in en.TABLES["em"]) >= 120
+
+
+@pytest.mark.parametrize(("key", "table"), list(TABLES.items()), ids=str)
 def test_tables_are_data(key: tuple[str, str], table: tuple[Rule, ...]) -> None:
     """Every rule is named, says why in one line, and has positive and negative examples."""
     names = [rule.name for rule in table]
@@ -244,6 +282,21 @@ def test_unknown_dash_style_is_an_error() -> None:
         ("fr-CA", "«\u202fHi,\u202f» she said, “no.”"),
         ("ja", "“Hi,” she said, ‘no.’"),
         ("", "“Hi,” she said, ‘no.’"),
+        ("xx-bogus", "“Hi,” she said, ‘no.’"),
+        ("de-CH", "«Hi,» she said, ‹no.›"),
+        ("sv", "”Hi,” she said, ’no.’"),
+        ("fi-FI", "”Hi,” she said, ’no.’"),
+        ("da", "»Hi,« she said, ›no.‹"),
+        ("nb", "«Hi,» she said, ‘no.’"),
+        ("pl", "„Hi,” she said, «no.»"),
+        ("cs", "„Hi,“ she said, ‚no.‘"),
+        ("ru", "«Hi,» she said, „no.“"),
+        ("uk", "«Hi,» she said, „no.“"),
+        ("es", "«Hi,» she said, “no.”"),
+        ("it", "«Hi,» she said, “no.”"),
+        ("pt", "«Hi,» she said, “no.”"),
+        ("pt-BR", "“Hi,” she said, ‘no.’"),
+        ("nl", "“Hi,” she said, ‘no.’"),
     ],
 )
 def test_quote_style_by_language(language: str, expected: str) -> None:
@@ -262,9 +315,67 @@ def test_german_apostrophes_are_not_closing_quotes() -> None:
     assert typeset_text("Er sagte 'ja' dazu.", language="de") == "Er sagte ‚ja‘ dazu."
 
 
-def test_french_keeps_space_before_high_punctuation() -> None:
-    assert typeset_text("Quoi ?", language="fr") == "Quoi ?"
+def test_french_spacing() -> None:
+    """French: narrow no-break spaces before ; ! ? and inside « », a no-break space before :."""
+    assert typeset_text("Quoi ?", language="fr") == f"Quoi{NNBSP}?"
+    assert typeset_text("Quoi?", language="fr-CA") == f"Quoi{NNBSP}?"
+    assert typeset_text("Il dit : « non ».", language="fr") == (
+        f"Il dit{NBSP}: «{NNBSP}non{NNBSP}»."
+    )
     assert typeset_text("Quoi ?") == "Quoi?"
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("en", "en"), ("en-US", "en"), ("en-GB", "en-GB"), ("en-AU", "en-GB"),
+        ("de-AT", "de"), ("de-CH", "de-CH"), ("de-CH-1996", "de-CH"), ("DE_ch", "de-CH"),
+        ("nb", "no"), ("nn-NO", "no"), ("pt-PT", "pt"), ("pt-BR", "pt-BR"), ("pt", "pt"),
+        ("zh-Hant-TW", "zh"), ("ja-JP", "ja"), ("xx-bogus", "en"), ("", "en"), (None, "en"),
+    ],
+)
+def test_locale_for(tag: str | None, expected: str) -> None:
+    assert locales.locale_for(tag).tag == expected
+
+
+def _locale_cases(path: Path) -> list[tuple[str, str]]:
+    def text(field: str) -> str:
+        return field.replace("<nbsp>", NBSP).replace("<nnbsp>", NNBSP)
+
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")]
+    return [(text(source), text(expected)) for source, expected in rows]
+
+
+def test_every_locale_has_sentences() -> None:
+    assert {path.stem for path in LOCALE_CASES.glob("*.tsv")} == set(locales.LOCALES)
+
+
+@pytest.mark.parametrize("tag", sorted(locales.LOCALES))
+def test_locale_sentences(tag: str) -> None:
+    """Real sentences of each language, typed as people type them, typeset by its table."""
+    cases = _locale_cases(LOCALE_CASES / f"{tag}.tsv")
+    assert len(cases) >= 2 and any(source != expected for source, expected in cases)
+    for source, expected in cases:
+        assert typeset_text(source, language=tag) == expected, source
+        assert typeset_text(expected, language=tag) == expected, "not idempotent"
+
+
+@pytest.mark.parametrize("tag", ["ja", "zh"])
+def test_cjk_is_left_alone(tag: str) -> None:
+    """CJK brackets and full-width punctuation stay; no Latin spacing is inserted."""
+    for text in ["「はい」と言った。", "『本』を読んだ。", "本当に！？", "他说：“你好。”",
+                 "真的吗？！", "（注）", "えっ？　本当", "a ? b"]:
+        assert typeset_text(text, language=tag) == text
+
+
+def test_language_dash_is_the_languages_own() -> None:
+    """The book's dash_style is English's choice; German keeps its Gedankenstrich."""
+    for style in ("em", "spaced-en"):
+        assert typeset_text("Er kam -- spät -- heim.", language="de", dash_style=style) == (
+            f"Er kam{NBSP}– spät{NBSP}– heim."
+        )
+    assert typeset_text("«Да», - сказала", language="ru") == f"«Да»,{NBSP}— сказала"
 
 
 # ---------------------------------------------------------------------- properties
@@ -325,7 +436,7 @@ def test_node_structure_is_kept(runs: list[tuple[str, bool]]) -> None:
 
 def _gated_rules() -> list[Rule]:
     seen: dict[str, Rule] = {}
-    for table in locales.TABLES.values():
+    for table in TABLES.values():
         for rule in table:
             if rule.gate is not None:
                 seen.setdefault(f"{rule.name}:{rule.pattern.pattern}", rule)
@@ -355,7 +466,7 @@ def _gate_admits(rule: Rule, text: str) -> None:
 
 @pytest.mark.parametrize("rule", GATED, ids=lambda rule: rule.name)
 def test_gate_admits_every_example_and_seed_line(rule: Rule) -> None:
-    texts = [source for table in locales.TABLES.values() for r in table
+    texts = [source for table in TABLES.values() for r in table
              for source, _ in r.examples] + SEED_LINES
     matched = 0
     for text in texts:

@@ -6,9 +6,9 @@ story. These checks look at the *typeset* paragraphs (where every mark has a fac
 and report, with stable codes and a hint each, in the manner of ``se lint``:
 
 ``FB301``  a paragraph opens a quotation and never closes it (or opens more than it
-           closes). Speech continued into the next paragraph is correct English and
-           is not reported: the paragraph leaves the quotation open and the next
-           one starts with an opening mark.
+           closes). Speech continued into the next paragraph is correct and is not
+           reported: the paragraph leaves the quotation open and the next one starts
+           with an opening mark (in French and Spanish also with »).
 ``FB302``  a straight ``"`` or ``'`` survived typesetting: the rules could not tell
            which way it faces (usually a quote with spaces on both sides).
 ``FB303``  the source mixes straight and curly quotes (reported once per file): the
@@ -17,8 +17,10 @@ and report, with stable codes and a hint each, in the manner of ``se lint``:
 ``FB304``  a closing mark with no opening mark before it in the paragraph, as in
            ``You need rest,” Minato said.``: the opening quote was lost.
 
-Closing single quotes share their glyph with the apostrophe in English, so a missing
-opening ‘ cannot be told from an apostrophe; single quotes are only checked for an
+Every language pairs its own marks (the locale's ``pairs``: German „…“ and »…«, French
+« … », Swedish ”…”, Japanese 「…」…), nesting in any order. Closing single quotes share
+their glyph with the apostrophe in English and several other languages, so a missing
+opening ‘ cannot be told from an apostrophe; such pairs are only checked for an
 opening mark that is never closed.
 """
 
@@ -28,46 +30,52 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fanbind.diagnostics import Diagnostic
-from fanbind.text.typography.locales import quote_style
+from fanbind.text.typography.locales import Locale, locale_for
 
 __all__ = ["lint_quotes"]
 
 _STRAIGHT = "\"'"
-_CURLY = "“”‘’„‚«»‹›"
+_CURLY = "“”‘’„‚«»‹›「」『』"
+_APOSTROPHE = "’"
 _EXCERPT = 24
 
 
 @dataclass(frozen=True)
 class _Marks:
-    """The quotation marks one language uses, as single characters."""
+    """The quotation marks one language pairs up, as single characters.
 
-    open_double: str
-    close_double: str
-    open_single: str
-    close_single: str
+    ``pairs`` come from the locale, primary first. A pair whose marks are one glyph
+    (Swedish ”…”) toggles; a pair closed by the apostrophe (English ‘…’) closes only
+    where the glyph cannot be an apostrophe, and a stray one is never reported; a
+    pair that is *only* the apostrophe (Swedish ’…’) cannot be told apart at all and
+    is not checked.
+    """
+
+    pairs: tuple[tuple[str, str], ...]
+    continuation: str
 
     @classmethod
-    def for_language(cls, language: str) -> _Marks:
-        style = quote_style(language)
-        return cls(
-            style.open_double.strip(),
-            style.close_double.strip(),
-            style.open_single.strip(),
-            style.close_single.strip(),
-        )
+    def for_locale(cls, locale: Locale) -> _Marks:
+        pairs = tuple(pair for pair in locale.pairs if pair != (_APOSTROPHE, _APOSTROPHE))
+        return cls(pairs, locale.continuation)
 
     @property
-    def single_is_apostrophe(self) -> bool:
-        return self.close_single == "’"
+    def chars(self) -> str:
+        return "".join(dict.fromkeys(c for pair in self.pairs for c in pair))
+
+    @property
+    def openers(self) -> str:
+        return "".join(o for o, c in self.pairs) + self.continuation
 
 
 @dataclass
 class _Balance:
     """How one paragraph's quotation marks pair up."""
 
-    unclosed_double: int = -1  # offset of the first opening mark left open, or -1
-    unclosed_single: int = -1
+    unclosed: int = -1  # offset of the first opening mark left open, or -1
+    unclosed_pair: tuple[str, str] = ("", "")
     stray_close: int = -1  # offset of the first closing mark with no opener, or -1
+    stray_pair: tuple[str, str] = ("", "")
 
 
 def _excerpt(text: str, index: int) -> str:
@@ -82,14 +90,14 @@ def _closes_single(text: str, index: int) -> bool:
     return not before.isspace() and not after.isalnum()
 
 
-def _mark_positions(text: str, marks: _Marks) -> list[int]:
-    """Offsets of every character that is one of ``marks``, in order.
+def _mark_positions(text: str, chars: str) -> list[int]:
+    """Offsets of every character of ``chars`` in ``text``, in order.
 
     Found with ``str.find`` (C speed) rather than a Python loop over every letter:
     on prose a paragraph has a handful of marks among hundreds of characters.
     """
     positions: list[int] = []
-    for mark in {marks.open_double, marks.close_double, marks.open_single, marks.close_single}:
+    for mark in chars:
         index = text.find(mark)
         while index >= 0:
             positions.append(index)
@@ -99,30 +107,34 @@ def _mark_positions(text: str, marks: _Marks) -> list[int]:
 
 
 def _balance(text: str, marks: _Marks) -> _Balance:
+    """Pair the marks of one paragraph with a stack (quotations nest)."""
     result = _Balance()
-    doubles: list[int] = []
-    singles: list[int] = []
-    for index in _mark_positions(text, marks):
+    stack: list[tuple[int, tuple[str, str]]] = []
+    head = len(text) - len(text.lstrip())
+    for index in _mark_positions(text, marks.chars):
         char = text[index]
-        if char == marks.open_double and marks.open_double != marks.close_double:
-            doubles.append(index)
-        elif char == marks.close_double:
-            if doubles:
-                doubles.pop()
-            elif result.stray_close < 0:
-                result.stray_close = index
-        elif char == marks.open_single:
-            singles.append(index)
-        elif (
-            char == marks.close_single
-            and singles
-            and (not marks.single_is_apostrophe or _closes_single(text, index))
-        ):
-            singles.pop()
-    if doubles:
-        result.unclosed_double = doubles[0]
-    if singles:
-        result.unclosed_single = singles[0]
+        # A closing mark this one may close: the innermost open quotation it closes.
+        depth = next(
+            (d for d in range(len(stack) - 1, -1, -1) if stack[d][1][1] == char), -1
+        )
+        if depth >= 0 and not (char == _APOSTROPHE and not _closes_single(text, index)):
+            if depth + 1 < len(stack) and result.unclosed < 0:
+                # »Er rief ›Halt! und lief.«: the inner quotation was never closed.
+                result.unclosed, result.unclosed_pair = stack[depth + 1]
+            del stack[depth:]
+            continue
+        opening = next((pair for pair in marks.pairs if pair[0] == char), None)
+        if opening is None and index == head and char == marks.continuation:
+            # ``» suite du discours``: a French paragraph continuing a quotation.
+            opening = next(pair for pair in marks.pairs if pair[1] == char)
+        if opening is not None:
+            stack.append((index, opening))
+            continue
+        closing = next(pair for pair in marks.pairs if pair[1] == char)
+        if char != _APOSTROPHE and result.stray_close < 0:
+            result.stray_close, result.stray_pair = index, closing
+    if stack and result.unclosed < 0:
+        result.unclosed, result.unclosed_pair = stack[0]
     return result
 
 
@@ -130,8 +142,8 @@ def _continues(next_text: str | None, marks: _Marks) -> bool:
     """Whether the next paragraph reopens the quotation (continued speech)."""
     if next_text is None:
         return False
-    head = next_text.lstrip()
-    return head[:1] in (marks.open_double, marks.open_single)
+    head = next_text.lstrip()[:1]
+    return bool(head) and head in marks.openers
 
 
 def _mixed_styles(
@@ -167,9 +179,10 @@ def lint_quotes(
     ``paragraphs`` are the typeset paragraph texts with their 1-based source lines,
     in story order (order matters: continued speech is judged by the next one).
     ``source_paragraphs``, the same paragraphs before typography, enables FB303.
-    ``language`` picks the quotation marks to pair (default English).
+    ``language`` picks the quotation marks to pair (default English), see
+    :mod:`fanbind.text.typography.locales`.
     """
-    marks = _Marks.for_language(language)
+    marks = _Marks.for_locale(locale_for(language))
     found: list[Diagnostic] = []
     if source_paragraphs is not None:
         mixed = _mixed_styles(file, paragraphs, source_paragraphs)
@@ -181,23 +194,20 @@ def lint_quotes(
         balance = _balance(text, marks)
 
         if balance.stray_close >= 0:
+            opener, closer = balance.stray_pair
             found.append(
                 Diagnostic.create(
                     "FB304",
                     file,
                     line,
-                    f"suspected missing opening quote: {marks.close_double} with no "
-                    f"{marks.open_double} before it in “{_excerpt(text, balance.stray_close)}”",
-                    open=marks.open_double,
+                    f"suspected missing opening quote: {closer} with no "
+                    f"{opener} before it in “{_excerpt(text, balance.stray_close)}”",
+                    open=opener,
                 )
             )
 
-        unclosed = balance.unclosed_double >= 0 or balance.unclosed_single >= 0
-        if unclosed and not _continues(next_text, marks):
-            if balance.unclosed_double >= 0:
-                where, mark, close = balance.unclosed_double, marks.open_double, marks.close_double
-            else:
-                where, mark, close = balance.unclosed_single, marks.open_single, marks.close_single
+        if balance.unclosed >= 0 and not _continues(next_text, marks):
+            where, (mark, close) = balance.unclosed, balance.unclosed_pair
             found.append(
                 Diagnostic.create(
                     "FB301",

@@ -33,6 +33,12 @@ QUOTES = QuoteStyle(
 
 DASH_STYLES = ("em", "spaced-en")
 
+#: What a dash between words becomes: a closed em dash, or a spaced en or em dash
+#: with a no-break space before it, so it never starts a line.
+CLOSED_EM = "—"
+SPACED_EN = f"{NBSP}– "
+SPACED_EM = f"{NBSP}— "
+
 # Words written with a leading apostrophe for dropped letters. A straight quote
 # before one of these is an apostrophe (’til), never an opening quote (‘til):
 # smartypants gets this wrong. Kept short and unambiguous on purpose: a word that is
@@ -97,7 +103,7 @@ _WITHHELD_LETTERS = re.compile(
 )
 # A whole word withheld (a ---- fool): a run of hyphens standing alone among words.
 _WITHHELD_WORD = re.compile(
-    rf"""(?:(?<=[\s"'“”‘’(])|^){_LONG_RUN}(?=[\s,.;:!?…"'“”‘’)]|$)"""
+    rf"""(?:(?<=[\s"'“”‘’«»‹›(])|^){_LONG_RUN}(?=[\s,.;:!?…"'“”‘’«»‹›)]|$)"""
 )
 # Quote marks count alike on either side of a dash (whichever way they face): the
 # quote rules run later and may still turn a curly one round.
@@ -109,7 +115,8 @@ _CLOSED_DASH = re.compile(r"(?<=[^\W_])—(?=[^\W_])")
 # Ranges typed with one or two hyphens, chapter:verse and time ranges included
 # (5-7, 1987--1999, 5:3-11, 5:1-7:29). Runs before the em dash takes ``--``.
 _NUMBER_RANGE = re.compile(
-    r"(?<![\w.,/:–])(?<!(?<!-)-)([0-9]+(?::[0-9]+)?)(--?)([0-9]+(?::[0-9]+)?)(?![\w/:–]|-(?!-)|[.,][0-9])"
+    r"(?<![\w.,/:–])(?<!(?<!-)-)([0-9]+(?::[0-9]+)?)(--?)([0-9]+(?::[0-9]+)?)"
+    r"(?![\w/–]|:[0-9]|-(?!-)|[.,][0-9])"
 )
 _PRIMES = re.compile(r"(?<=[0-9])'([0-9]{1,2})(?:(\"|'')|(?![0-9'’]))")
 _ELISION = re.compile(
@@ -153,21 +160,28 @@ _GATE_DECADE_STRAIGHT = re.compile("'[0-9]{2}")
 _GATE_APOSTROPHE = re.compile("['‘]")
 _GATE_APOSTROPHE_STRAIGHT = re.compile("'")
 _GATE_SPACE_BEFORE_PUNCT = re.compile("[ \t][,;:!?.]")
+_SPACE_BEFORE_LOW_PUNCT = re.compile(
+    r"(?<=[\w”’»)\]…])(?<!_)[ \t]+(?=,(?:[\s”’»\"']|$|[,.…])|\.(?:[\s”’»\"']|$))"
+)
+_GATE_SPACE_BEFORE_LOW_PUNCT = re.compile("[ \t][,.]")
 
-_QUOTE_MARKS = "\"'“”‘’"
-_SINGLE_HYPHEN_LEFT = ".!?…)" + _QUOTE_MARKS
+_QUOTE_MARKS = "\"'“”‘’«»„"
+# ``», - сказала``: a typed hyphen after a comma is a dash in dialogue too.
+_SINGLE_HYPHEN_LEFT = ".,!?…)" + _QUOTE_MARKS
 _SINGLE_HYPHEN_RIGHT = "(" + _QUOTE_MARKS
 
 
-def _ellipsis(match: re.Match[str]) -> str:
-    found = match.group(0)
-    if found.startswith(". ") and "." not in found[2:].replace("...", "", 1):
-        # ``fall. ...``: a sentence's full stop, then an ellipsis: order and space kept.
-        return ". …"
-    dots = found.count(".")
-    # Three dots are an ellipsis; four are an ellipsis and a full stop; a longer run
-    # is a long trailing-off, still one ellipsis.
-    return "…." if dots == 4 else "…"
+def _ellipsis(mark: str) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if found.startswith(". ") and "." not in found[2:].replace("...", "", 1):
+            # ``fall. ...``: a sentence's full stop, then an ellipsis: order and space kept.
+            return ". " + mark
+        # Three dots are an ellipsis; four are an ellipsis and a full stop; a longer
+        # run is a long trailing-off, still one ellipsis.
+        return mark + "." if found.count(".") == 4 else mark
+
+    return replace
 
 
 def _is_wordish(char: str) -> bool:
@@ -242,34 +256,36 @@ def collapse_spaces_rule() -> Rule:
         replacement=" ",
         examples=(
             ("Stop.  Go.", "Stop. Go."),
-            ("Stop!   Go?", "Stop! Go?"),
+            ("Stop,   go.", "Stop, go."),
             ("a  b", "a  b"),
         ),
     )
 
 
-def ellipsis_rule() -> Rule:
+def ellipsis_rule(mark: str = "…") -> Rule:
+    """Dots to the language's ellipsis (``…``; Chinese and Japanese use ``……``)."""
     return Rule(
         name="ellipsis",
         why="Three dots, spaced or not, are one ellipsis character, which never breaks apart.",
         pattern=_ELLIPSIS,
-        replacement=_ellipsis,
+        replacement=_ellipsis(mark),
         examples=(
-            ("Well...", "Well…"),
-            ("Well. . . maybe.", "Well… maybe."),
-            ("Wait....", "Wait…."),
-            ("Hmm.......", "Hmm…"),
-            ("...and then", "…and then"),
+            ("Well...", f"Well{mark}"),
+            ("Well. . . maybe.", f"Well{mark} maybe."),
+            ("Wait....", f"Wait{mark}."),
+            ("Hmm.......", f"Hmm{mark}"),
+            ("...and then", f"{mark}and then"),
             ("Mr. Smith.", "Mr. Smith."),
             ("Wait..", "Wait.."),
-            ("And then they fall. ...”", "And then they fall. …”"),
-            ("the end. ... And", "the end. … And"),
+            ("And then they fall. ...”", f"And then they fall. {mark}”"),
+            ("the end. ... And", f"the end. {mark} And"),
         ),
     )
 
 
-def em_dash_rule(dash_style: str) -> Rule:
-    between = "—" if dash_style == "em" else f"{NBSP}– "
+def em_dash_rule(between: str | None) -> Rule:
+    """Typed hyphens to an em dash; ``between`` is what a dash between words ends up as."""
+    between = between or CLOSED_EM
     return Rule(
         name="em-dash",
         why="Two or three hyphens are a typed em dash; four or more are a rule, left alone.",
@@ -288,24 +304,21 @@ def em_dash_rule(dash_style: str) -> Rule:
     )
 
 
-def spaced_dash_rule(dash_style: str) -> Rule:
-    if dash_style == "em":
-        replacement = "—"
+def spaced_dash_rule(between: str) -> Rule:
+    if between == CLOSED_EM:
         why = "A spaced dash between words is set as the house style's closed em dash."
-        out = "He paused—then ran."
     else:
-        replacement = f"{NBSP}– "
         why = (
-            "A dash between words is set as a spaced en dash, with a no-break space before it "
-            "so it never starts a line."
+            f"A dash between words is set as a spaced {'en' if '–' in between else 'em'} dash, "
+            "with a no-break space before it so it never starts a line."
         )
-        out = f"He paused{NBSP}– then ran."
+    out = f"He paused{between}then ran."
     return Rule(
         name="spaced-dash",
         why=why,
         pattern=_SPACED_DASH,
         gate=_GATE_SPACED_DASH,
-        replacement=_spaced_dash(replacement),
+        replacement=_spaced_dash(between),
         examples=(
             ("He paused -- then ran.", out),
             ("He paused - then ran.", out),
@@ -313,14 +326,13 @@ def spaced_dash_rule(dash_style: str) -> Rule:
             ("He paused — then ran.", out),
             ("5 - 3 = 2", "5 - 3 = 2"),
             ("1990 – 1995", "1990 – 1995"),
-            ("- a list item", "- a list item"),
+            ("a - [b]", "a - [b]"),
         ),
     )
 
 
-def dangling_dash_rule(dash_style: str) -> Rule:
-    dash = "—" if dash_style == "em" else f"{NBSP}–"
-    between = "—" if dash_style == "em" else f"{NBSP}– "
+def dangling_dash_rule(between: str) -> Rule:
+    dash = between.rstrip(" ")
     return Rule(
         name="dangling-dash",
         why="A spaced dash (or hyphen) cutting off speech or a paragraph hugs the word before it.",
@@ -335,16 +347,16 @@ def dangling_dash_rule(dash_style: str) -> Rule:
     )
 
 
-def closed_dash_rule() -> Rule:
+def closed_dash_rule(between: str) -> Rule:
     return Rule(
         name="closed-dash",
-        why="With spaced en dashes as house style, a closed em dash between words is spaced too.",
+        why="Where a dash between words is spaced, a closed em dash between words is spaced too.",
         pattern=_CLOSED_DASH,
         gate=_GATE_EM_DASH,
-        replacement=f"{NBSP}– ",
+        replacement=between,
         examples=(
-            ("hope—hope", f"hope{NBSP}– hope"),
-            ("Wait--what", f"Wait{NBSP}– what"),
+            ("hope—hope", f"hope{between}hope"),
+            ("Wait--what", f"Wait{between}what"),
             ("lo—", "lo—"),
         ),
     )
@@ -381,7 +393,7 @@ def withheld_word_rule() -> Rule:
         replacement=_withheld_word,
         examples=(
             ("He was a ---- fool.", "He was a ⸻ fool."),
-            ("“---- it!” he said.", "“⸻ it!” he said."),
+            ("“---- it,” he said.", "“⸻ it,” he said."),
             ("the ------ of it", "the ⸻ of it"),
             ("Go to —— now.", "Go to ⸻ now."),
             ("----", "----"),
@@ -407,6 +419,7 @@ def number_range_rule() -> Rule:
             ("Matthew 5:1-7:29", "Matthew 5:1–7:29"),
             ("from 10:30-11:45", "from 10:30–11:45"),
             ("Call 555--1234.", "Call 555–1234."),
+            ("pages 10-20; see", "pages 10–20; see"),
             ("ratio 16:9", "ratio 16:9"),
             ("1:2-3:4:5", "1:2-3:4:5"),
             ("Call 555-1234.", "Call 555-1234."),
@@ -497,10 +510,24 @@ def apostrophe_rule(*, fix_curly: bool) -> Rule:
     )
 
 
-def space_before_punctuation_rule() -> Rule:
+def space_before_punctuation_rule(*, high: bool = True) -> Rule:
+    """No space before punctuation; with ``high=False`` only before , and . (French)."""
+    if not high:
+        return Rule(
+            name="space-before-punctuation",
+            why="No space before , or . (; : ! ? take a narrow no-break space instead).",
+            pattern=_SPACE_BEFORE_LOW_PUNCT,
+            gate=_GATE_SPACE_BEFORE_LOW_PUNCT,
+            replacement="",
+            examples=(
+                ("Bonjour , Paul .", "Bonjour, Paul."),
+                ("Attends …", "Attends …"),
+                ("a .45 calibre", "a .45 calibre"),
+            ),
+        )
     return Rule(
         name="space-before-punctuation",
-        why="English sets no space before , . ; : ! ? (an ellipsis or a decimal keeps its space).",
+        why="No space before , . ; : ! ? (an ellipsis or a decimal keeps its space).",
         pattern=_SPACE_BEFORE_PUNCT,
         gate=_GATE_SPACE_BEFORE_PUNCT,
         replacement="",
@@ -554,20 +581,32 @@ def check_dash_style(dash_style: str) -> None:
         raise ValueError(f"unknown dash style {dash_style!r}; expected one of {DASH_STYLES}")
 
 
-def head_rules(dash_style: str) -> tuple[Rule, ...]:
-    """The language-neutral head of every table: spaces, ellipses, dashes, numbers."""
+def between_dash(dash_style: str) -> str:
+    """The book's ``dash_style`` as the text a dash between words becomes."""
     check_dash_style(dash_style)
-    closed = (closed_dash_rule(),) if dash_style == "spaced-en" else ()
+    return CLOSED_EM if dash_style == "em" else SPACED_EN
+
+
+def head_rules(between: str | None, *, ellipsis: str = "…") -> tuple[Rule, ...]:
+    """The language-neutral head of every table: spaces, ellipses, dashes, numbers.
+
+    ``between`` is what a dash between words becomes (:data:`CLOSED_EM`,
+    :data:`SPACED_EN`, :data:`SPACED_EM`); ``None`` leaves the spaces around dashes as
+    typed (Spanish rayas hug the words they set off; CJK text takes no Latin spacing).
+    """
+    closed = (closed_dash_rule(between),) if between not in (None, CLOSED_EM) else ()
+    spacing = (
+        (spaced_dash_rule(between), dangling_dash_rule(between)) if between is not None else ()
+    )
     return (
         collapse_spaces_rule(),
-        ellipsis_rule(),
+        ellipsis_rule(ellipsis),
         withheld_letters_rule(),
         withheld_word_rule(),
         number_range_rule(),
-        em_dash_rule(dash_style),
+        em_dash_rule(between),
         *closed,
-        spaced_dash_rule(dash_style),
-        dangling_dash_rule(dash_style),
+        *spacing,
         primes_rule(),
     )
 
@@ -575,7 +614,7 @@ def head_rules(dash_style: str) -> tuple[Rule, ...]:
 def english_table(dash_style: str) -> Table:
     """The ordered English rule table for one dash style."""
     return (
-        *head_rules(dash_style),
+        *head_rules(between_dash(dash_style)),
         elision_rule(),
         decade_rule(fix_curly=True),
         apostrophe_rule(fix_curly=True),
@@ -588,4 +627,15 @@ def english_table(dash_style: str) -> Table:
 TABLES: dict[str, Table] = {style: english_table(style) for style in DASH_STYLES}
 """The English tables, one per dash style, built once at import."""
 
-__all__ = ["DASH_STYLES", "ELISIONS", "QUOTES", "TABLES", "english_table", "head_rules"]
+__all__ = [
+    "CLOSED_EM",
+    "DASH_STYLES",
+    "ELISIONS",
+    "QUOTES",
+    "SPACED_EM",
+    "SPACED_EN",
+    "TABLES",
+    "between_dash",
+    "english_table",
+    "head_rules",
+]

@@ -126,7 +126,8 @@ class QuoteStyle:
     """The quotation marks of one language.
 
     ``open_double`` and friends may be longer than one character: French guillemets
-    carry their narrow no-break space with them (``«\\u202f``). ``fix_curly`` says
+    carry their narrow no-break space with them (``«\\u202f``). Opening and closing
+    may be the same glyph (Swedish and Finnish ”…”): such a mark toggles. ``fix_curly`` says
     whether already-curly marks in the English glyphs may be turned round when they
     face the wrong way; that only makes sense where those glyphs mean what English
     means by them (in German “ is a *closing* mark).
@@ -140,10 +141,10 @@ class QuoteStyle:
     fix_curly: bool = False
 
 
-# Characters after which a quote mark starts a quotation: brackets, and opening quote
-# marks of every style (the French ones end in a no-break space, which counts as
-# space anyway).
-OPEN_PUNCT = "([{<"
+# Characters after which a quote mark starts a quotation: brackets (CJK ones too), and
+# opening quote marks of every style (the French ones end in a no-break space, which
+# counts as space anyway).
+OPEN_PUNCT = "([{<「『（【〈《〔¿¡"
 OPENING_MARKS = "“‘„‚«‹"
 DASHES = "-‐‒–—―"
 # What may follow a quote mark that closes speech cut off by a dash: ``lo—”,``.
@@ -166,9 +167,11 @@ def _opening_context(prev: str | None, style: QuoteStyle) -> bool:
     """True where a mark can only be opening: after start, space, bracket, opening mark."""
     if prev is None or prev.isspace() or prev in OPEN_PUNCT:
         return True
-    # German closes with “ and ‘, which English (and OPENING_MARKS) use to open.
+    # German closes with “ and ‘, which English (and OPENING_MARKS) use to open;
+    # Danish opens with », which French uses to close.
     closing_glyphs = style.close_double + style.close_single
-    return prev in OPENING_MARKS and prev not in closing_glyphs
+    opening = OPENING_MARKS + style.open_double + style.open_single
+    return prev in opening and prev not in closing_glyphs
 
 
 def _closing_context(prev: str | None, style: QuoteStyle) -> bool:
@@ -266,7 +269,11 @@ def _quote_decisions(text: str, style: QuoteStyle) -> dict[int, str]:
         ):
             decided = "”" if char == "“" else "’"
         mark = decided.strip() or decided
-        if mark == style.open_double.strip():
+        if mark == style.open_double.strip() == style.close_double.strip():
+            double_open = not double_open  # ”…” (Swedish, Finnish): the same mark toggles
+        elif mark == style.open_single.strip() == style.close_single.strip():
+            pass  # ’…’ is also the apostrophe: every straight ' becomes ’ whatever the state
+        elif mark == style.open_double.strip():
             double_open = True
         elif mark == style.close_double.strip():
             double_open = False
