@@ -419,7 +419,7 @@ def number_range_rule() -> Rule:
             ("Matthew 5:1-7:29", "Matthew 5:1–7:29"),
             ("from 10:30-11:45", "from 10:30–11:45"),
             ("Call 555--1234.", "Call 555–1234."),
-            ("pages 10-20; see", "pages 10–20; see"),
+            ("pages 10-20, see", "pages 10–20, see"),
             ("ratio 16:9", "ratio 16:9"),
             ("1:2-3:4:5", "1:2-3:4:5"),
             ("Call 555-1234.", "Call 555-1234."),
