@@ -182,7 +182,7 @@ class Diagnostics:
     def report(self, code: str, file: str, line: int | None, message: str,
                **fields: str) -> Diagnostic:
         """Record the finding *code* (see :meth:`Diagnostic.create`)."""
-        item = Diagnostic.create(code, file, line, message, **fields)
+        item = Diagnostic.create(code, file, line, message, with_hint=True, **fields)
         self._items.append(item)
         return item
 
