@@ -66,6 +66,7 @@ from yaml.events import (
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from fanbind.errors import MetadataError
+from fanbind.languages import unknown_subtag
 
 __all__ = [
     "AnthologyConfig",
@@ -689,14 +690,21 @@ _LANGUAGE_NAMES = {
 
 
 def _language(value: str) -> str:
+    hint = "use a BCP 47 tag such as en, en-GB, de, fr, pt-BR, zh-Hant or ja"
     try:
-        return normalise_language(value)
+        tag = normalise_language(value)
     except ValueError:
-        hint = "use a BCP 47 tag such as en, en-GB, de, fr, pt-BR, zh-Hant or ja"
         guess = _LANGUAGE_NAMES.get(value.strip().casefold())
         if guess:
             hint = f"did you mean {guess!r}? " + hint
         return _fail(f"{_show(value)} is not a language tag", hint)
+    unknown = unknown_subtag(tag)  # well-formed, but does it name a language?
+    if unknown is not None:
+        reason, guess = unknown
+        if guess:
+            hint = f"did you mean {guess!r}? " + hint
+        return _fail(f"{_show(value)} is not a language tag: {reason}", hint)
+    return tag
 
 
 # ------------------------------------------------------------ key knowledge
