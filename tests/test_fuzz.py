@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,16 @@ story_text = st.one_of(
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16")
 
 
+def framed(text: str) -> str:
+    """*text* between a title and a paragraph. Alone, a short text is mostly taken as a
+    title and refused for having no story text: framed, it reaches every stage."""
+    return f"A Title\n\n{text}\n\nThe night was quiet.\n"
+
+
+#: Half as they come, half framed: both the refusals and the later stages get inputs.
+fuzz_text = st.one_of(story_text, story_text.map(framed))
+
+
 def pipeline(data: bytes) -> list[etree._Element]:
     """Every stage of a build on one story given as bytes; the documents, parsed."""
     decoded = decode_bytes(data, file="fuzz.txt")
@@ -74,30 +85,49 @@ def pipeline(data: bytes) -> list[etree._Element]:
     return [etree.fromstring(document.to_bytes()) for document in documents]
 
 
-def _through_the_pipeline(data: bytes) -> None:
+def _through_the_pipeline(data: bytes) -> str:
+    """How one input ended: ``"book"`` (every stage passed) or ``"refused"``."""
     try:
         roots = pipeline(data)
     except StoryFileError as error:
         assert error.file == "fuzz.txt" and error.hint
-        return
+        return "refused"
     assert roots
+    return "book"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=story_text, encoding=st.sampled_from(ENCODINGS))
-def test_random_unicode_makes_valid_xhtml_or_a_story_error(text: str, encoding: str) -> None:
-    _through_the_pipeline(text.encode(encoding))
+# Each property counts how its inputs ended and asserts a floor on those that went all
+# the way through (about half of a typical run): were every input refused, the test
+# would pass having tested nothing.
+
+
+def test_random_unicode_makes_valid_xhtml_or_a_story_error() -> None:
+    outcomes: Counter[str] = Counter()
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(text=fuzz_text, encoding=st.sampled_from(ENCODINGS))
+    def check(text: str, encoding: str) -> None:
+        outcomes[_through_the_pipeline(text.encode(encoding))] += 1
+
+    check()
+    assert outcomes["book"] >= 50, outcomes
 
 
 #: Text with a burst of random bytes in it: a damaged download, a bad paste.
-noisy_bytes = st.tuples(story_text, st.binary(max_size=40), st.integers(0, 400)).map(
+noisy_bytes = st.tuples(fuzz_text, st.binary(max_size=40), st.integers(0, 400)).map(
     lambda t: t[0].encode()[: t[2]] + t[1] + t[0].encode()[t[2]:])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.one_of(st.binary(max_size=1500), noisy_bytes))
-def test_random_bytes_make_valid_xhtml_or_a_story_error(data: bytes) -> None:
-    _through_the_pipeline(data)
+def test_random_bytes_make_valid_xhtml_or_a_story_error() -> None:
+    outcomes: Counter[str] = Counter()
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.one_of(st.binary(max_size=1500), noisy_bytes))
+    def check(data: bytes) -> None:
+        outcomes[_through_the_pipeline(data)] += 1
+
+    check()
+    assert outcomes["book"] >= 15, outcomes
 
 
 # ---------------------------------------------------------------------- EPUBCheck on a sample
@@ -202,7 +232,23 @@ values = st.recursive(scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=4),
     st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=6), inner, max_size=5)),
     max_leaves=25)
-documents = st.dictionaries(st.sampled_from(KEYS), values, max_size=8)
+#: Documents that are books: a title, stories with a file and an author, and some of the
+#: optional keys with values that are allowed. Edits below break some of them.
+prose = st.text(st.characters(categories=("L", "N", "P")), min_size=1, max_size=20)
+books = st.fixed_dictionaries(
+    {"title": st.sampled_from(["Bonds", "Fuzz & <Friends>", "Ünïcode: a title", "1984"]),
+     "stories": st.lists(st.fixed_dictionaries(
+         {"file": st.sampled_from(["a.txt", "stories/b.txt", "c d.txt"]),
+          "author": st.sampled_from(["A", "Hatake Kakashi", "匿名"])},
+         optional={"rating": st.sampled_from(["Mature", "T", "g", "Explicit", "not rated"]),
+                   "summary": prose, "encoding": st.just("cp1252"),
+                   "title": st.sampled_from(["One", "Two: the sequel"])}),
+         min_size=1, max_size=3, unique_by=lambda story: story["file"])},
+    optional={"subtitle": prose, "language": st.sampled_from(["en", "de", "fr"]),
+              "editor": st.just("Ed"), "dash_style": st.sampled_from(["em", "spaced-en"]),
+              "print": st.fixed_dictionaries({}, optional={
+                  "trim": st.sampled_from(["A5", "5x8", "6x9", "letter"])})})
+documents = st.one_of(st.dictionaries(st.sampled_from(KEYS), values, max_size=8), books)
 
 
 def _mutate(text: str, cuts: list[tuple[int, str]]) -> str:
@@ -219,28 +265,48 @@ edits = st.lists(st.tuples(st.integers(0, 10_000),
                  max_size=4)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(document=documents, cuts=edits, flow=st.booleans())
-def test_random_metadata_is_a_config_or_a_located_metadata_error(document, cuts, flow) -> None:
-    text = _mutate(yaml.safe_dump(document, allow_unicode=True, default_flow_style=flow), cuts)
-    try:
-        config = parse_config(text, file="metadata.yaml")
-    except MetadataError as error:
-        assert error.file == "metadata.yaml"
-        assert error.line is not None and 1 <= error.line <= text.count("\n") + 2, str(error)
-        assert error.hint, str(error)  # every refusal says how to fix it
-        return
-    assert isinstance(config, AnthologyConfig) and config.stories
+def test_random_metadata_is_a_config_or_a_located_metadata_error() -> None:
+    outcomes: Counter[str] = Counter()
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(document=documents, cuts=edits, flow=st.booleans())
+    def check(document, cuts, flow) -> None:
+        text = _mutate(yaml.safe_dump(document, allow_unicode=True, default_flow_style=flow),
+                       cuts)
+        try:
+            config = parse_config(text, file="metadata.yaml")
+        except MetadataError as error:
+            assert error.file == "metadata.yaml"
+            assert error.line is not None and 1 <= error.line <= text.count("\n") + 2, str(error)
+            assert error.hint, str(error)  # every refusal says how to fix it
+            outcomes["refused"] += 1
+            return
+        assert isinstance(config, AnthologyConfig) and config.stories
+        outcomes["config"] += 1
+
+    check()
+    # Both ends are the point here: configs that load, and refusals that are located.
+    assert outcomes["config"] >= 40 and outcomes["refused"] >= 100, outcomes
 
 
-@settings(max_examples=150, deadline=None)
-@given(text=st.text(max_size=300))
-def test_random_text_as_metadata_is_a_config_or_a_located_metadata_error(text: str) -> None:
-    try:
-        parse_config(text, file="metadata.yaml")
-    except MetadataError as error:
-        assert error.file == "metadata.yaml" and error.line is not None, str(error)
-        assert error.hint, str(error)
+def test_random_text_as_metadata_is_a_config_or_a_located_metadata_error() -> None:
+    outcomes: Counter[str] = Counter()
+
+    @settings(max_examples=150, deadline=None)
+    @given(text=st.text(max_size=300))
+    def check(text: str) -> None:
+        try:
+            parse_config(text, file="metadata.yaml")
+        except MetadataError as error:
+            assert error.file == "metadata.yaml" and error.line is not None, str(error)
+            assert error.hint, str(error)
+            outcomes["refused"] += 1
+            return
+        outcomes["config"] += 1
+
+    check()
+    # Random text is almost never a book: what must go through is the refusal's checks.
+    assert outcomes["refused"] >= 75, outcomes
 
 
 def test_the_fragment_list_reaches_every_stage() -> None:
