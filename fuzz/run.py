@@ -95,7 +95,7 @@ def _metadata_documents(document: dict, cuts: list, flow: bool) -> bool:
 def _metadata(text: str) -> bool:
     """The metadata property; True when the text was a valid config."""
     from fanbind.errors import MetadataError
-    from fanbind.settings.schema import parse_config
+    from fanbind.settings import parse_config
 
     try:
         parse_config(text, file="metadata.yaml")

@@ -19,17 +19,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fanbind.errors import MetadataError
-from fanbind.settings.schema import (
-    MAX_REPORTED_PROBLEMS,
+from fanbind.settings import (
     AnthologyConfig,
     Category,
     Limits,
     Rating,
     StoryConfig,
     load_config,
-    normalise_language,
     parse_config,
 )
+from fanbind.settings.explain import MAX_REPORTED_PROBLEMS
+from fanbind.settings.vocab import normalise_language
 
 DATA = Path(__file__).parent / "data" / "metadata"
 REPO = Path(__file__).parent.parent

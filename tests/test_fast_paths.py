@@ -26,7 +26,7 @@ from fanbind.cover import (
     generated_cover,
 )
 from fanbind.resources import FONT_FILES, FONTS_DIR
-from fanbind.settings.schema import load_config
+from fanbind.settings import load_config
 
 HEAVY = ("weasyprint", "pikepdf", "pydyf", "ftfy", "charset_normalizer", "PIL", "fontTools")
 
@@ -110,11 +110,12 @@ _PIECES = (" ", ":", "-", "\n", '"', "'", "[", "]", "{", "}", "#", "&", "*", "!"
 
 
 def _parse(text: str, monkeypatch: pytest.MonkeyPatch, *, libyaml: bool):
+    from fanbind import settings as config
     from fanbind.errors import MetadataError
-    from fanbind.settings import schema as config
+    from fanbind.settings import yaml_guard
 
     with monkeypatch.context() as patch:
-        patch.setattr(config.yaml, "__with_libyaml__", libyaml)
+        patch.setattr(yaml_guard.yaml, "__with_libyaml__", libyaml)
         try:
             found = config.parse_config(text, file="metadata.yaml")
         except MetadataError as error:
@@ -127,9 +128,9 @@ def test_libyaml_reads_metadata_as_pyyaml_does(monkeypatch: pytest.MonkeyPatch) 
     same message (errors are always told by the pure-Python reader)."""
     import random
 
-    from fanbind.settings import schema as config
+    from fanbind.settings import yaml_guard
 
-    if not getattr(config.yaml, "__with_libyaml__", False):
+    if not getattr(yaml_guard.yaml, "__with_libyaml__", False):
         pytest.skip("PyYAML without libyaml")
     source = (Path(__file__).resolve().parent.parent / "metadata.yaml").read_text("utf-8")
     rng = random.Random(7)
@@ -145,8 +146,8 @@ def test_libyaml_reads_metadata_as_pyyaml_does(monkeypatch: pytest.MonkeyPatch) 
         fast = _parse(text, monkeypatch, libyaml=True)
         pure = _parse(text, monkeypatch, libyaml=False)
         if fast != pure:  # only where libyaml reads what PyYAML refuses
-            with pytest.raises(config.yaml.MarkedYAMLError) as raw:
-                config.yaml.compose(text, Loader=config.yaml.SafeLoader)
+            with pytest.raises(yaml_guard.yaml.MarkedYAMLError) as raw:
+                yaml_guard.yaml.compose(text, Loader=yaml_guard.yaml.SafeLoader)
             assert any(words in str(raw.value.problem) for words in LIBYAML_ACCEPTS), pure[1]
             continue
         compared += fast[0] == "ok"

@@ -32,7 +32,7 @@ from fanbind.diagnostics import Diagnostics
 from fanbind.errors import MetadataError, StoryFileError
 from fanbind.model import Anthology
 from fanbind.render import epub_stylesheets, render_book
-from fanbind.settings.schema import AnthologyConfig, parse_config
+from fanbind.settings import AnthologyConfig, parse_config
 from fanbind.text.lint.story import lint_book
 from fanbind.text.pipeline import story_from_text
 from fanbind.text.sources import decode_bytes

@@ -882,7 +882,7 @@ def test_readme_documents_every_exit_code() -> None:
 def test_readme_documents_every_limit_variable() -> None:
     from dataclasses import fields
 
-    from fanbind.settings.schema import Limits, LimitsConfig
+    from fanbind.settings import Limits, LimitsConfig
 
     text = (REPO / "README.md").read_text()
     limits = text[text.index("### Limits"):]

@@ -24,11 +24,11 @@ from fanbind.pdf.impose import (
     ImposeOptions,
     fit_scale,
     impose,
-    parse_length,
     plan_imposition,
     sewing_stations,
     split_padding,
 )
+from fanbind.units import parse_length
 
 LETTER = SHEETS["letter"]
 A4 = SHEETS["a4"]
@@ -164,15 +164,6 @@ def test_creep_grows_toward_the_centre_of_each_signature():
         assert shifts[0] == 0
         assert all(b > a for a, b in itertools.pairwise(shifts))
         assert shifts[-1] == pytest.approx(5 * creep)
-
-
-def test_lengths():
-    assert parse_length("0.1mm") == pytest.approx(0.2835, abs=1e-4)
-    assert parse_length("1in") == 72
-    assert parse_length("0") == 0
-    for bad in ("0.1", "thick", "1 furlong", "-1mm", ""):
-        with pytest.raises(ValueError):
-            parse_length(bad)
 
 
 def test_sewing_stations_for_a_half_letter_page():

@@ -30,7 +30,7 @@ from fanbind.errors import (
 )
 from fanbind.model import Anthology
 from fanbind.resources import EPUB_CSS
-from fanbind.settings.schema import AnthologyConfig, load_config
+from fanbind.settings import AnthologyConfig, load_config
 from fanbind.text.pipeline import LoadedStory
 
 if TYPE_CHECKING:

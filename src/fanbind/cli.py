@@ -96,7 +96,7 @@ def _trim_option(value: str | None) -> str | None:
     """``--trim`` must name a preset (a wrong one is a usage error, exit 2)."""
     if value is None:
         return None  # (without importing geometry, which an EPUB build never needs)
-    from fanbind.pdf.geometry import TRIMS, find_trim
+    from fanbind.units import TRIMS, find_trim
 
     if value is not None and find_trim(value) is None:
         raise typer.BadParameter(f"{value!r} is not a trim size; use one of " + ", ".join(TRIMS))

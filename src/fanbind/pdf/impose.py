@@ -42,7 +42,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
-import re
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -50,16 +49,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from fanbind.errors import BuildError, InputFileError
+from fanbind.units import PT_PER_MM, parse_length
 
 if TYPE_CHECKING:
     import pikepdf
 
     from fanbind.settings.schema import PrintConfig
 
-PT_PER_MM = 72 / 25.4
-#: Points per unit for the lengths metadata.yaml may use (CSS's absolute units).
-UNITS = {"pt": 1.0, "mm": PT_PER_MM, "cm": 10 * PT_PER_MM, "in": 72.0, "pc": 12.0,
-         "px": 0.75, "q": PT_PER_MM / 4}
 #: Printer sheets, landscape (width, height) in points.
 SHEETS: dict[str, tuple[float, float]] = {
     "letter": (792.0, 612.0),
@@ -82,25 +78,6 @@ FIT_TOLERANCE = 0.05
 FOLD_TICK = 18.0
 
 Side = Literal["front", "back"]
-
-
-def parse_length(text: str) -> float:
-    """A CSS-style length (``0.1mm``, ``0.004in``, ``0.3pt``) in points.
-
-    A bare ``0`` is accepted; any other number needs a unit, because a paper
-    thickness of "0.1" could mean millimetres or inches and the two differ 25×.
-    """
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", text)
-    if not match:
-        raise ValueError(text)
-    number, unit = float(match.group(1)), match.group(2).lower()
-    if not unit:
-        if number == 0:
-            return 0.0
-        raise ValueError(text)
-    if unit not in UNITS:
-        raise ValueError(text)
-    return number * UNITS[unit]
 
 
 # ------------------------------------------------------------------ the plan
@@ -231,7 +208,7 @@ class ImposeOptions:
     def from_print_config(cls, config: PrintConfig) -> ImposeOptions:
         sheets = config.sheets_per_signature or SIGNATURE_SHEETS[config.signature]
         return cls(sheet=config.sheet, sheets_per_signature=sheets, pad=config.pad,
-                   creep=parse_length(config.creep) if config.creep else 0.0,
+                   creep=parse_length(config.creep, bare_zero=True) if config.creep else 0.0,
                    flip=config.flip, sewing_marks=config.sewing_marks,
                    fold_lines=config.fold_lines)
 
