@@ -471,8 +471,8 @@ def test_cli_imposes_a_given_pdf(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
     refused = runner.invoke(app, ["impose", str(tmp_path), "--pdf", str(tmp_path / "zine.pdf"),
                                   "--creep", "thick"])
-    assert refused.exit_code == 3
-    assert "not a length" in refused.output
+    assert refused.exit_code == 2  # a wrong option is wrong usage, as --trim B5 is
+    assert "--creep: 'thick' is not a length" in refused.output
 
 
 def test_build_format_imposed_writes_the_sheets_next_to_the_book(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from enum import Enum, StrEnum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,10 +22,10 @@ import typer
 from rich.console import Console
 
 from fanbind import __version__
-from fanbind.errors import FanbindError, Interrupted, UsageError
+from fanbind.choices import Flip, Pad, PdfVariant, Sheet, Signature, TrimName, choices
+from fanbind.errors import FanbindError, Interrupted
 
 if TYPE_CHECKING:  # the commands import these on use: --help and init stay fast
-    from pydantic import ValidationError
 
     from fanbind.build import BuildResult
     from fanbind.diagnostics import Diagnostics
@@ -87,30 +87,15 @@ def _print_diagnostics(diagnostics: Diagnostics, *, verbose: bool = False) -> No
         err.print(text, markup=False)
 
 
+def _either(literal: object) -> str:
+    """``a, b or c``: the values a setting allows, for an option's help."""
+    *rest, last = choices(literal)
+    return f"{', '.join(rest)} or {last}" if rest else last
+
+
 ProjectArg = Annotated[Path, typer.Argument(help="Project folder holding metadata.yaml.")]
 MetadataOpt = Annotated[Path | None, typer.Option(
     "--metadata", "-m", help="Metadata file (default: PROJECT/metadata.yaml).")]
-
-
-def _trim_option(value: str | None) -> str | None:
-    """``--trim`` must name a preset (a wrong one is a usage error, exit 2)."""
-    if value is None:
-        return None  # (without importing geometry, which an EPUB build never needs)
-    from fanbind.units import TRIMS, find_trim
-
-    if value is not None and find_trim(value) is None:
-        raise typer.BadParameter(f"{value!r} is not a trim size; use one of " + ", ".join(TRIMS))
-    return value
-
-
-def _variant_option(value: str | None) -> str | None:
-    """``--pdf-variant`` accepts pdf/a-3b and pdf/ua-1, in any case."""
-    if value is None:
-        return None
-    folded = value.strip().lower()
-    if folded not in ("pdf/a-3b", "pdf/ua-1"):
-        raise typer.BadParameter(f"{value!r} is not a PDF variant; use pdf/a-3b or pdf/ua-1")
-    return folded
 
 
 @app.command()
@@ -141,12 +126,11 @@ def build(
         "--page-list", help="Give an EPUB-only build the print page numbers (lays out the "
         "pages; automatic when the PDF is built too).")] = False,
     trim: Annotated[str | None, typer.Option(
-        "--trim", callback=_trim_option,
-        help="PDF trim size: A5, 5x8, 5.25x8, 5.5x8.5, 6x9, A4 or letter "
+        "--trim", help=f"PDF trim size: {_either(TrimName)} "
         "(overrides print: trim, width and height).")] = None,
     pdf_variant: Annotated[str | None, typer.Option(
-        "--pdf-variant", callback=_variant_option,
-        help="Write a PDF/A-3b or PDF/UA-1 file: pdf/a-3b or pdf/ua-1.")] = None,
+        "--pdf-variant", help=f"Write a PDF/A-3b or PDF/UA-1 file: {_either(PdfVariant)}.")
+        ] = None,
 ) -> None:
     """Build the anthology EPUB and PDF.
 
@@ -231,7 +215,8 @@ def check(
 
     diagnostics = Diagnostics()
     try:
-        from fanbind.build import check_resources, load_book, open_project
+        from fanbind.build import load_book
+        from fanbind.project import check_resources, open_project
 
         opened = open_project(project, metadata)
         check_resources(opened, allow_outside=allow_outside)
@@ -297,13 +282,15 @@ def normalize(
     """
     from pydantic import ValidationError
 
+    from fanbind.settings.explain import override_error
     from fanbind.text.report import normalized_diff, normalized_listing
 
     try:
         text = (normalized_diff if diff else normalized_listing)(file, language=language,
                                                                  encoding=encoding)
     except ValidationError as error:  # --language or --encoding refused by the config model
-        raise _fail(_option_error(error)) from None
+        raise _fail(override_error(error, given={"language": language, "encoding": encoding})
+                    ) from None
     except KeyboardInterrupt:
         raise _fail(Interrupted("interrupted (Ctrl-C)")) from None
     except FanbindError as error:
@@ -311,39 +298,7 @@ def normalize(
     out.print(text, markup=False, highlight=False)
 
 
-def _option_error(error: ValidationError) -> UsageError:
-    """A pydantic refusal of a command-line value, as a usage error (exit 2)."""
-    problem = error.errors()[0]
-    option = "--" + str(problem["loc"][-1]).replace("_", "-") if problem["loc"] else "an option"
-    context = problem.get("ctx") or {}
-    message = context.get("message") or str(problem.get("msg", "invalid value"))
-    return UsageError(f"{option}: {message.removeprefix('Value error, ')}",
-                      hint=context.get("hint") or f"check the value given to {option}")
-
-
 # ---------------------------------------------------------------- fanbinding kit
-
-
-class SheetChoice(StrEnum):
-    auto = "auto"
-    a4 = "a4"
-    letter = "letter"
-
-
-class SignatureChoice(StrEnum):
-    folio = "folio"
-    quarto = "quarto"
-    octavo = "octavo"
-
-
-class PadChoice(Enum):  # not a StrEnum: its member "split" would hide str.split
-    end = "end"
-    split = "split"
-
-
-class FlipChoice(StrEnum):
-    short = "short"
-    long = "long"
 
 
 def _print_kit(result: BuildResult) -> None:
@@ -369,17 +324,18 @@ def impose(
         "-o", "--output", help="Output folder (default: PROJECT/dist, or that of --pdf).")] = None,
     metadata: Annotated[Path | None, _Opt(
         "--metadata", "-m", help="Metadata file (default: PROJECT/metadata.yaml).")] = None,
-    sheet: Annotated[SheetChoice | None, _Opt(
-        help="Printer paper (default: print.sheet, auto).")] = None,
-    signature: Annotated[SignatureChoice | None, _Opt(
-        help="folio = 1 sheet (4 pages), quarto = 2 (8), octavo = 4 (16).")] = None,
+    sheet: Annotated[str | None, _Opt(
+        help=f"Printer paper: {_either(Sheet)} (default: print.sheet, auto).")] = None,
+    signature: Annotated[str | None, _Opt(
+        help=f"{_either(Signature)}: folio = 1 sheet (4 pages), quarto = 2 (8), "
+        "octavo = 4 (16).")] = None,
     sheets: Annotated[int | None, _Opt(
-        "--sheets", min=3, max=8, help="Sheets per signature, 3-8 (overrides --signature).")
-        ] = None,
-    pad: Annotated[PadChoice | None, _Opt(
-        help="Blank pages at the end, or split before and after.")] = None,
+        "--sheets", help="Sheets per signature, 3-8 (overrides --signature).")] = None,
+    pad: Annotated[str | None, _Opt(
+        help=f"{_either(Pad)}: blank pages at the end, or split before and after.")] = None,
     creep: Annotated[str | None, _Opt(help="Paper thickness for creep, e.g. 0.1mm.")] = None,
-    flip: Annotated[FlipChoice | None, _Opt(help="Duplex flip edge (default short).")] = None,
+    flip: Annotated[str | None, _Opt(
+        help=f"Duplex flip edge: {_either(Flip)} (default short).")] = None,
     sewing_marks: Annotated[bool | None, _Opt(
         "--sewing-marks/--no-sewing-marks", help="Sewing stations on each centre spread.")
         ] = None,
@@ -404,8 +360,7 @@ def impose(
       fanbind impose --pdf book.pdf --creep 0.1mm   impose any PDF
     """
     overrides: dict[str, object] = {
-        key: (value.value if isinstance(value, Enum) else value)
-        for key, value in (("sheet", sheet), ("signature", signature),
+        key: value for key, value in (("sheet", sheet), ("signature", signature),
                            ("sheets_per_signature", sheets), ("pad", pad), ("creep", creep),
                            ("flip", flip), ("sewing_marks", sewing_marks),
                            ("fold_lines", fold_lines))

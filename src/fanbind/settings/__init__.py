@@ -6,7 +6,13 @@ words, ``loader`` the entry points re-exported here.
 """
 
 from fanbind.settings.limits import Limits
-from fanbind.settings.loader import EXTENSION_PREFIX, load_config, parse_config
+from fanbind.settings.loader import (
+    EXTENSION_PREFIX,
+    load_config,
+    parse_config,
+    print_settings,
+    with_print_overrides,
+)
 from fanbind.settings.schema import AnthologyConfig, LimitsConfig, PrintConfig, StoryConfig
 from fanbind.settings.vocab import Category, Rating
 
@@ -21,4 +27,6 @@ __all__ = [
     "StoryConfig",
     "load_config",
     "parse_config",
+    "print_settings",
+    "with_print_overrides",
 ]

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from fanbind.errors import MetadataError
+from fanbind.errors import FanbindError, MetadataError, UsageError
 from fanbind.settings.schema import (
     KEY_ALIASES,
     AnthologyConfig,
@@ -252,3 +252,45 @@ def raise_problems(problems: list[Problem], file: str, *, stopped: bool) -> None
     raise MetadataError("\n".join(lines), file=file, line=first.line, column=first.column,
                         hint="\n        ".join(hints) or _README_HINT)
 
+
+
+# ------------------------------------------------- command-line values → words
+
+#: Options whose name is not the setting's with dashes.
+_FLAGS = {"sheets_per_signature": "--sheets"}
+
+
+def flag_for(field: str) -> str:
+    """The command-line option that sets ``field`` (``pdf_variant`` → ``--pdf-variant``)."""
+    return _FLAGS.get(field) or "--" + field.replace("_", "-")
+
+
+def override_error(exc: ValidationError, *, given: Mapping[str, object], section: str = "",
+                   file: str | None = None,
+                   positions: Callable[..., tuple[int, int] | None] | None = None,
+                   ) -> FanbindError:
+    """The first problem of settings validated from command-line values, in words.
+
+    ``given`` are the values that came from the command line: a problem with
+    one is a :class:`UsageError` naming its option (exit 2). The others came
+    from metadata.yaml (``file``, ``section:`` such as ``print``); ``positions``
+    (:meth:`AnthologyConfig.position`) finds their line, and the error is a
+    :class:`MetadataError` (exit 3) that says which options it was checked with.
+    """
+    error = exc.errors(include_url=False)[0]
+    ctx = error.get("ctx") or {}
+    loc = tuple(error["loc"]) + (tuple(ctx.get("at") or ()) if error["type"] == "fanbind"
+                                 else ())
+    key = loc[-1] if loc else None
+    model = _model_at((section, *loc[:-1])) if section else None
+    text, hint = _explain(error, key, model)
+    field = str(loc[0]) if loc else None
+    if field is None or field in given or positions is None:
+        flag = flag_for(field) if field else "an option"
+        return UsageError(f"{flag}: {text}", hint=hint or f"check the value given to {flag}")
+    where = ".".join(str(part) for part in (section, *loc) if part != "")
+    line, column = positions(*((section,) if section else ()), field) or (None, None)
+    options = ", ".join(flag_for(name) for name, value in given.items() if value is not None)
+    return MetadataError(f"{where}: {text}", file=file, line=line, column=column,
+                         hint=(hint + "\n        " if hint else "")
+                         + f"(checked together with the command line's {options})")

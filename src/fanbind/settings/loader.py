@@ -18,9 +18,15 @@ from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from fanbind.errors import MetadataError
-from fanbind.settings.explain import MAX_REPORTED_PROBLEMS, Problem, problems_of, raise_problems
+from fanbind.settings.explain import (
+    MAX_REPORTED_PROBLEMS,
+    Problem,
+    override_error,
+    problems_of,
+    raise_problems,
+)
 from fanbind.settings.limits import Limits
-from fanbind.settings.schema import AnthologyConfig, StoryConfig
+from fanbind.settings.schema import AnthologyConfig, LimitsConfig, PrintConfig, StoryConfig
 from fanbind.settings.wording import MINIMAL_HINT, show
 from fanbind.settings.yaml_guard import (
     NULL_TAG,
@@ -104,7 +110,8 @@ def _parse(text: str, file: str, limits: Limits) -> AnthologyConfig:
 
 
 def _positions(root: MappingNode) -> dict[tuple[str | int, ...], tuple[int, int]]:
-    """Where each top-level value, each story and each story value is written."""
+    """Where each top-level value, each ``print:``/``limits:`` value, each story and each
+    story value is written."""
     out: dict[tuple[str | int, ...], tuple[int, int]] = {}
 
     def mark(node: Node) -> tuple[int, int]:
@@ -114,6 +121,13 @@ def _positions(root: MappingNode) -> dict[tuple[str | int, ...], tuple[int, int]
         found = lookup(root, name) or lookup(root, {"editors": "editor"}.get(name, name))
         if found:
             out[(name,)] = mark(found[1])
+    for section, model in (("print", PrintConfig), ("limits", LimitsConfig)):
+        found = lookup(root, section)
+        if found and isinstance(found[1], MappingNode):
+            for name in model.model_fields:
+                value = lookup(found[1], name)
+                if value:
+                    out[(section, name)] = mark(value[1])
     stories = lookup(root, "stories")
     if stories and isinstance(stories[1], SequenceNode):
         for index, story in enumerate(stories[1].value):
@@ -185,3 +199,31 @@ def _validate(data: dict[str, Any], root: MappingNode, file: str) -> AnthologyCo
             return config
     raise_problems(problems[:MAX_REPORTED_PROBLEMS], file, stopped=stopped)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def with_print_overrides(config: AnthologyConfig, overrides: dict[str, object] | None, *,
+                         file: str | None = None) -> AnthologyConfig:
+    """``config`` with some ``print:`` settings replaced by the command line's.
+
+    The merged settings are validated as one ``print:`` mapping, so every
+    cross-field check sees the values the build will use. A problem with a
+    command-line value is a usage error naming its option; one with a value
+    from the file (found wrong only next to an option) points at its line.
+    """
+    if not overrides:
+        return config
+    merged = {**config.print.model_dump(exclude_unset=True), **overrides}
+    try:
+        printing = PrintConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise override_error(exc, given=overrides, section="print", file=file,
+                             positions=config.position) from None
+    return config.model_copy(update={"print": printing})
+
+
+def print_settings(overrides: dict[str, object] | None) -> PrintConfig:
+    """``print:`` settings from the command line alone (``impose --pdf`` without a project)."""
+    try:
+        return PrintConfig.model_validate(dict(overrides or {}))
+    except ValidationError as exc:
+        raise override_error(exc, given=dict(overrides or {}), section="print") from None

@@ -32,6 +32,18 @@ from pydantic import (
     model_validator,
 )
 
+from fanbind.choices import (
+    DashStyle,
+    Flip,
+    Folio,
+    Pad,
+    PdfVariant,
+    Sheet,
+    Signature,
+    TrimName,
+    VersoHead,
+    WarningsDisplay,
+)
 from fanbind.languages import unknown_subtag
 from fanbind.settings.vocab import (
     CATEGORY_CHOICES,
@@ -45,7 +57,22 @@ from fanbind.settings.vocab import (
     normalise_language,
 )
 from fanbind.settings.wording import MINIMAL_HINT, fail, kind_of, show
-from fanbind.units import TRIMS, find_trim, parse_length
+from fanbind.units import (
+    MAX_BINDING_ALLOWANCE,
+    MAX_BLEED,
+    MAX_FONT_SIZE,
+    MAX_PAGE,
+    MIN_FONT_SIZE,
+    MIN_LINES,
+    MIN_MEASURE_EM,
+    MIN_PAGE,
+    MIN_SIDE,
+    TRIMS,
+    body_lines,
+    custom_trim,
+    find_trim,
+    parse_length,
+)
 
 __all__ = ["AnthologyConfig", "LimitsConfig", "PrintConfig", "StoryConfig"]
 
@@ -255,29 +282,29 @@ class StoryConfig(_Strict):
 class PrintConfig(_Strict):
     """``print:`` settings for the PDF (lengths are CSS lengths, kept as text)."""
 
-    trim: NonEmpty = "5.5x8.5"
+    trim: TrimName = "5.5x8.5"
     width: NonEmpty | None = None
     height: NonEmpty | None = None
     font_size: NonEmpty = "10.5pt"
     leading: float = Field(default=1.35, gt=0, le=5)
-    folio: Literal["outer", "centre", "center"] = "outer"
+    folio: Folio = "outer"
     bleed: NonEmpty | None = None
     crop_marks: bool = False
     pad_to: int | None = Field(default=None, ge=2)
     # -- fanbinding kit (imposed sheets and volumes; see pdf/impose.py, pdf/volumes.py) --
-    sheet: Literal["auto", "a4", "letter"] = "auto"
-    signature: Literal["folio", "quarto", "octavo"] = "octavo"
+    sheet: Sheet = "auto"
+    signature: Signature = "octavo"
     sheets_per_signature: int | None = Field(default=None, ge=3, le=8)
-    pad: Literal["end", "split"] = "end"
+    pad: Pad = "end"
     creep: NonEmpty | None = None
-    flip: Literal["short", "long"] = "short"
+    flip: Flip = "short"
     sewing_marks: bool = False
     fold_lines: bool = False
     volumes: Literal["auto"] | int | None = None
     volume_words: int = Field(default=180_000, ge=1_000)
     # -- print PDF design (see pdf/geometry.py, pdf/layout.py) --
-    pdf_variant: Literal["pdf/a-3b", "pdf/ua-1"] | None = None
-    verso_head: Literal["authors", "title"] = "authors"
+    pdf_variant: PdfVariant | None = None
+    verso_head: VersoHead = "authors"
 
     @field_validator("pdf_variant", "verso_head", mode="before")
     @classmethod
@@ -288,14 +315,17 @@ class PrintConfig(_Strict):
             return None if folded in ("none", "null", "~", "") else folded
         return value
 
-    @field_validator("trim")
+    @field_validator("trim", mode="before")
     @classmethod
-    def _trim_name(cls, value: str) -> str:
-        """A trim preset name; checked here so the error has a line."""
-        if find_trim(value) is None:
+    def _trim_name(cls, value: Any) -> Any:
+        """A preset as people write it (``a5``, ``6 x 9 in``, ``US Letter``), by its name."""
+        if not isinstance(value, str):
+            return value
+        preset = find_trim(value)
+        if preset is None:
             return fail(f"{show(value)} is not a trim size fanbind knows",
-                         "use one of " + ", ".join(TRIMS) + ", or set width and height")
-        return value
+                        "use one of " + ", ".join(TRIMS) + ", or set width and height")
+        return preset.name
 
     @field_validator("width", "height", "font_size", "bleed")
     @classmethod
@@ -309,6 +339,59 @@ class PrintConfig(_Strict):
             return fail(f"{show(value)} is not a length",
                          "write a number with a unit: in, mm, cm, pt or pc (e.g. 5.5in, 3mm)")
         return value
+
+    @model_validator(mode="after")
+    def _page_fits(self) -> PrintConfig:
+        """The checks the layout would otherwise meet halfway through a build.
+
+        A custom page needs both sides; sizes stay in range; and the page must
+        hold a justified text block (12 ems wide, 10 lines) for *any* length of
+        book, so the widest binding allowance is assumed: adding a story never
+        turns valid settings into a failed build.
+        """
+        if bool(self.width) != bool(self.height):
+            given, missing = ("width", "height") if self.width else ("height", "width")
+            fail(f"a custom page needs both width and height: {missing} is missing",
+                 "e.g. width: 4.25in and height: 7in, or a trim name such as 5x8 instead",
+                 at=(given,))
+        font_size = parse_length(self.font_size)
+        if not MIN_FONT_SIZE <= font_size <= MAX_FONT_SIZE:
+            fail(f"{show(self.font_size)} is out of range: the type size must be 6pt to 24pt",
+                 "book text is usually 9.5pt to 12pt", at=("font_size",))
+        if self.bleed and parse_length(self.bleed) > MAX_BLEED:
+            fail(f"{show(self.bleed)} is more than 0.5in of bleed",
+                 "the usual bleed is 0.125in (3mm)", at=("bleed",))
+        where: tuple[str, ...]
+        if self.width and self.height:
+            width, height = parse_length(self.width), parse_length(self.height)
+            for key, points in (("width", width), ("height", height)):
+                if not MIN_PAGE <= points <= MAX_PAGE:
+                    fail(f"{show(getattr(self, key))} is out of range: a page's {key} must be "
+                         "2in to 20in", "e.g. width: 4.25in, height: 7in", at=(key,))
+            custom = custom_trim(width)
+            mirrored, default_size, measure_em = True, custom.font_size, custom.measure_em
+            where = ("width",)
+        else:
+            preset = TRIMS[self.trim]
+            width, height, mirrored = preset.width, preset.height, preset.mirrored
+            default_size, measure_em = preset.font_size, preset.measure_em
+            where = ("trim",) if "trim" in self.model_fields_set else ()
+        if "font_size" in self.model_fields_set:
+            where = ("font_size",)
+        else:
+            font_size = default_size
+        allowance = MAX_BINDING_ALLOWANCE if mirrored else 0.0
+        measure = min(measure_em * font_size, width - 2 * MIN_SIDE - allowance)
+        if measure < MIN_MEASURE_EM * font_size:
+            fail(f"the page is too narrow for {font_size:g}pt type: a line would hold fewer "
+                 f"than {MIN_MEASURE_EM} ems between the margins",
+                 "choose a wider page or a smaller font_size", at=where)
+        if body_lines(height, font_size * self.leading) < MIN_LINES:
+            fail(f"the page is too short for {font_size:g}pt type at leading "
+                 f"{self.leading:g}: it would hold fewer than {MIN_LINES} lines",
+                 "choose a taller page, a smaller font_size or a smaller leading",
+                 at=("leading",) if "leading" in self.model_fields_set else where)
+        return self
 
     @field_validator("sheet", "signature", "pad", "flip", mode="before")
     @classmethod
@@ -385,8 +468,8 @@ class AnthologyConfig(_Strict):
     stylesheet: NonEmpty | None = None
     series: NonEmpty | None = None
     series_index: int | None = Field(default=None, ge=0)
-    dash_style: Literal["em", "spaced-en"] = "em"
-    warnings_display: Literal["shown", "end", "hidden"] = "shown"
+    dash_style: DashStyle = "em"
+    warnings_display: WarningsDisplay = "shown"
     embed_fonts: bool = False
     print: PrintConfig = PrintConfig()
     limits: LimitsConfig = LimitsConfig()
