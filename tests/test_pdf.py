@@ -30,7 +30,7 @@ from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont
 from weasyprint.formatting_structure import boxes
 
-from fanbind.build import load_book, open_project, with_print_overrides
+from fanbind.build import load_book, open_project
 from fanbind.pdf import geometry
 from fanbind.pdf import layout as pdf
 from fanbind.render import render_book
@@ -107,7 +107,7 @@ class Built:
 def build_pdf(project_dir: Path, target: Path | None = None, *,
               print_overrides: dict[str, object] | None = None,
               variant: str | None = None) -> Built:
-    project = with_print_overrides(open_project(project_dir), print_overrides)
+    project = open_project(project_dir).with_print_overrides(print_overrides)
     book = load_book(project)
     documents = render_book(book.anthology, stylesheets=("css/epub.css",))
     extra = (project.root / project.config.stylesheet,) if project.config.stylesheet else ()
