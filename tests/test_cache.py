@@ -15,12 +15,15 @@ import yaml
 
 from conftest import copy_sample
 from fanbind import cache as cache_module
-from fanbind import loading
 from fanbind.build import load_book, open_project
 from fanbind.cache import CACHE_DIR_NAME, ProjectCache
+from fanbind.diagnostics import Diagnostics
 from fanbind.errors import StoryFileError
 from fanbind.loading import STORY_NAMESPACE as STORIES
+from fanbind.loading import StoryTask, load_stories, story_key
 from fanbind.model import plain_text
+from fanbind.settings.schema import load_config
+from fanbind.text.settings import TextSettings
 
 
 def _load(root: Path, *, enabled: bool = True, jobs: int = 1):
@@ -74,7 +77,7 @@ def test_story_metadata_change_misses(project: Path) -> None:
     assert book.anthology.stories[2].title == "A Retitled Story"
 
 
-def test_book_setting_change_misses_for_every_story(project: Path) -> None:
+def test_dash_style_change_misses_for_every_story(project: Path) -> None:
     before, _ = _load(project)
     assert "—" in _text(before, 0)
     _edit_metadata(project, lambda d: d.update(dash_style="spaced-en"))
@@ -82,6 +85,72 @@ def test_book_setting_change_misses_for_every_story(project: Path) -> None:
     assert (store.hits, store.misses) == (0, 5)
     assert "\u00a0– " in _text(book, 0)
     assert _text(book, 0) != _text(before, 0)
+
+
+def test_language_change_misses_for_every_story(project: Path) -> None:
+    before, _ = _load(project)
+    assert not any(rule.endswith("-de") for rule in before.stories[4].rule_counts)
+    _edit_metadata(project, lambda d: d.update(language="de"))
+    book, store = _load(project)
+    assert (store.hits, store.misses) == (0, 5)
+    # typeset again, by the German table (story 4 has straight quotes)
+    assert any(rule.endswith("-de") for rule in book.stories[4].rule_counts)
+    assert book.anthology == _load(project, enabled=False)[0].anthology
+
+
+def test_a_story_language_change_misses_for_that_story_only(project: Path) -> None:
+    _load(project)
+    _edit_metadata(project, lambda d: d["stories"][4].update(language="de"))
+    book, store = _load(project)
+    assert (store.hits, store.misses) == (4, 1)
+    assert any(rule.endswith("-de") for rule in book.stories[4].rule_counts)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda d: d.setdefault("print", {}).update(trim="a5"), id="print.trim"),
+        pytest.param(lambda d: d.setdefault("print", {}).update(
+            font_size="12pt", leading=1.5, folio="centre", crop_marks=True, bleed="3mm",
+            signature="quarto", volume_words=50_000, verso_head="title"), id="print.*"),
+        pytest.param(lambda d: d.update(title="A New -- Title", description="All new..."),
+                     id="title-and-description"),
+        pytest.param(lambda d: d.update(subtitle=None, publisher="Elsewhere", rights="Mine",
+                                        series="Leaves", embed_fonts=True,
+                                        warnings_display="end"),
+                     id="other-book-metadata"),
+    ],
+)
+def test_book_settings_outside_the_text_stages_read_no_story_again(project: Path,
+                                                                   change) -> None:
+    before, _ = _load(project)
+    _edit_metadata(project, change)
+    book, store = _load(project)
+    assert (store.hits, store.misses) == (5, 0)
+    fresh, _ = _load(project, enabled=False)
+    assert book.anthology == fresh.anthology  # stories from the cache, the new settings
+    assert [d.format() for d in book.diagnostics] == [d.format() for d in fresh.diagnostics]
+    assert book.anthology.meta != before.anthology.meta
+
+
+def test_the_book_title_is_typeset_though_no_story_is_read(project: Path) -> None:
+    _load(project)
+    _edit_metadata(project, lambda d: d.update(title='"A New -- Title"'))
+    book, store = _load(project)
+    assert store.misses == 0
+    assert book.anthology.meta.title == "“A New—Title”"
+
+
+def test_story_key_hashes_the_text_settings_not_the_book(project: Path) -> None:
+    config = load_config(project / "metadata.yaml")
+    task = StoryTask(project / "x.txt", config.stories[0], 0, "x.txt")
+    other = config.model_copy(update={"title": "Else", "print": config.print.model_copy(
+        update={"trim": "a5"})})
+    key = story_key(task, TextSettings.from_book(config), b"text")
+    assert story_key(task, TextSettings.from_book(other), b"text") == key
+    for settings in (TextSettings(language="de"), TextSettings(dash_style="spaced-en"),
+                     TextSettings(max_story_bytes=1024)):
+        assert story_key(task, settings, b"text") != key
 
 
 def test_reordered_stories_are_not_taken_from_their_old_places(project: Path) -> None:
@@ -183,24 +252,48 @@ def test_prune_keeps_only_what_the_build_used(project: Path) -> None:
     assert len(list(folder.iterdir())) == 5
 
 
-def test_parallel_load_equals_serial_load(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    serial, _ = _load(project, enabled=False, jobs=1)
-    monkeypatch.setattr(loading, "MIN_PARALLEL_STORIES", 2)
-    both, store = _load(project, enabled=True, jobs=2)
-    assert both.anthology == serial.anthology
-    assert [d.format() for d in both.diagnostics] == [d.format() for d in serial.diagnostics]
+def _load_stories(root: Path, *, jobs: int, min_parallel: int, cache: ProjectCache | None = None):
+    """The stories of ``root`` through :func:`load_stories` directly (workers from
+    ``min_parallel`` stories on); the stories, the findings and the lint findings."""
+    config = load_config(root / "metadata.yaml")
+    tasks = [StoryTask(root / meta.file, meta, index, meta.file)
+             for index, meta in enumerate(config.stories)]
+    found = Diagnostics()
+    lints: list = []
+    loaded = load_stories(tasks, settings=TextSettings.from_book(config), diagnostics=found,
+                          cache=cache, jobs=jobs, min_parallel=min_parallel, lints=lints)
+    return [item.story for item in loaded], [d.format() for d in found], lints
+
+
+def test_parallel_load_equals_serial_load(project: Path) -> None:
+    serial = _load_stories(project, jobs=1, min_parallel=2)
+    store = ProjectCache(project)
+    both = _load_stories(project, jobs=2, min_parallel=2, cache=store)
+    assert both == serial
+    assert len(serial[0]) == 5
     assert store.misses == 5
 
 
-def test_parallel_load_raises_the_first_error_in_order(
-        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parallel_load_starts_workers_from_min_parallel_stories(project: Path) -> None:
+    """Below ``min_parallel`` the stories are read here, one by one, and reported so."""
+    for min_parallel, reading_here in ((6, 5), (5, 0)):
+        config = load_config(project / "metadata.yaml")
+        tasks = [StoryTask(project / meta.file, meta, index, meta.file)
+                 for index, meta in enumerate(config.stories)]
+        said: list[str] = []
+        load_stories(tasks, settings=TextSettings.from_book(config), diagnostics=Diagnostics(),
+                     jobs=2, min_parallel=min_parallel, report=said.append)
+        assert sum(line.startswith("reading seeds/") for line in said) == reading_here
+        assert ("reading 5 stories on 2 cores" in said) == (reading_here == 0)
+
+
+def test_parallel_load_raises_the_first_error_in_order(project: Path) -> None:
     (project / "seeds" / "002_5d635883762769c9.txt").write_bytes(b"")
     (project / "seeds" / "004_8414831067124d50.txt").unlink()
-    monkeypatch.setattr(loading, "MIN_PARALLEL_STORIES", 2)
     with pytest.raises(StoryFileError) as serial:
-        _load(project, enabled=False, jobs=1)
+        _load_stories(project, jobs=1, min_parallel=2)
     with pytest.raises(StoryFileError) as both:
-        _load(project, enabled=True, jobs=2)
+        _load_stories(project, jobs=2, min_parallel=2, cache=ProjectCache(project))
     assert str(both.value) == str(serial.value)
     assert "002_5d635883762769c9.txt" in str(both.value)
 

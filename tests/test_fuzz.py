@@ -35,6 +35,7 @@ from fanbind.render import epub_stylesheets, render_book
 from fanbind.settings import AnthologyConfig, parse_config
 from fanbind.text.lint.story import lint_book
 from fanbind.text.pipeline import story_from_text
+from fanbind.text.settings import TextSettings
 from fanbind.text.sources import decode_bytes
 
 BOOK = parse_config('title: "Fuzz & <Friends>"\nstories:\n  - file: fuzz.txt\n    authors: [A]\n',
@@ -76,7 +77,7 @@ def pipeline(data: bytes) -> list[etree._Element]:
     decoded = decode_bytes(data, file="fuzz.txt")
     found = Diagnostics()
     loaded = story_from_text(decoded, BOOK.stories[0], index=0, display_name="fuzz.txt",
-                             book=BOOK, diagnostics=found)
+                             settings=TextSettings.from_book(BOOK), diagnostics=found)
     found.extend(lint_book([loaded]))
     assert all(item.file == "fuzz.txt" for item in found if item.file != "metadata.yaml")
     anthology = Anthology(typeset_config(BOOK), (loaded.story,))

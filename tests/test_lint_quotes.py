@@ -13,6 +13,7 @@ import pytest
 from fanbind.diagnostics import Diagnostic, Severity
 from fanbind.model import Paragraph, Text, plain_text
 from fanbind.text.lint.quotes import lint_quotes
+from fanbind.text.settings import TextSettings
 from fanbind.text.typography import typeset_blocks, typeset_text
 from fanbind.text.typography.locales import LOCALES
 
@@ -21,7 +22,8 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 def lint(*sources: str, language: str = "en", with_source: bool = False) -> list[Diagnostic]:
     """Typeset ``sources`` as consecutive paragraphs (lines 1, 3, 5 …) and lint them."""
-    blocks = typeset_blocks(tuple(Paragraph((Text(s),)) for s in sources), language=language)
+    blocks = typeset_blocks(tuple(Paragraph((Text(s),)) for s in sources),
+                            TextSettings(language=language))
     paragraphs = [(plain_text(b.inlines), 2 * i + 1) for i, b in enumerate(blocks)]
     return lint_quotes(
         paragraphs,

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fanbind.model import Emphasis, Heading, Inline, Origin, Paragraph, SceneBreak, Text
+from fanbind.text.settings import TextSettings
 from fanbind.text.typography import en, locales, typeset_blocks, typeset_inlines, typeset_text
 from fanbind.text.typography.rules import Rule, apply_table
 
@@ -259,17 +260,18 @@ def test_counts_by_rule() -> None:
 
 
 def test_spaced_en_dash_style() -> None:
-    assert typeset_text("He paused -- then ran.", dash_style="spaced-en") == (
+    assert typeset_text("He paused -- then ran.", TextSettings(dash_style="spaced-en")) == (
         f"He paused{NBSP}– then ran."
     )
-    assert typeset_text("hope—hope", dash_style="spaced-en") == f"hope{NBSP}– hope"
-    assert typeset_text('"I\'m not in lo--"', dash_style="spaced-en") == "“I’m not in lo—”"
-    assert typeset_text("Pages 10-20", dash_style="spaced-en") == "Pages 10–20"
+    spaced = TextSettings(dash_style="spaced-en")
+    assert typeset_text("hope—hope", spaced) == f"hope{NBSP}– hope"
+    assert typeset_text('"I\'m not in lo--"', spaced) == "“I’m not in lo—”"
+    assert typeset_text("Pages 10-20", spaced) == "Pages 10–20"
 
 
 def test_unknown_dash_style_is_an_error() -> None:
     with pytest.raises(ValueError, match="dash style"):
-        typeset_text("a", dash_style="hyphen")
+        typeset_text("a", TextSettings(dash_style="hyphen"))
 
 
 @pytest.mark.parametrize(
@@ -300,26 +302,27 @@ def test_unknown_dash_style_is_an_error() -> None:
     ],
 )
 def test_quote_style_by_language(language: str, expected: str) -> None:
-    assert typeset_text("\"Hi,\" she said, 'no.'", language=language) == expected
+    assert typeset_text("\"Hi,\" she said, 'no.'", TextSettings(language=language)) == expected
 
 
 def test_german_keeps_its_closing_quote() -> None:
     """In German “ closes; the English wrong-facing fix must not turn it round."""
-    assert typeset_text("„Hallo“, sagte er.", language="de") == "„Hallo“, sagte er."
+    assert typeset_text("„Hallo“, sagte er.", TextSettings(language="de")) == "„Hallo“, sagte er."
 
 
 def test_german_apostrophes_are_not_closing_quotes() -> None:
     """German closes single quotes with ‘, which is not its apostrophe (’)."""
-    assert typeset_text("die '90er, Hans' Auto", language="de") == "die ’90er, Hans’ Auto"
-    assert typeset_text("„Naruto“'s Ramen", language="de") == "„Naruto“’s Ramen"
-    assert typeset_text("Er sagte 'ja' dazu.", language="de") == "Er sagte ‚ja‘ dazu."
+    german = TextSettings(language="de")
+    assert typeset_text("die '90er, Hans' Auto", german) == "die ’90er, Hans’ Auto"
+    assert typeset_text("„Naruto“'s Ramen", german) == "„Naruto“’s Ramen"
+    assert typeset_text("Er sagte 'ja' dazu.", german) == "Er sagte ‚ja‘ dazu."
 
 
 def test_french_spacing() -> None:
     """French: narrow no-break spaces before ; ! ? and inside « », a no-break space before :."""
-    assert typeset_text("Quoi ?", language="fr") == f"Quoi{NNBSP}?"
-    assert typeset_text("Quoi?", language="fr-CA") == f"Quoi{NNBSP}?"
-    assert typeset_text("Il dit : « non ».", language="fr") == (
+    assert typeset_text("Quoi ?", TextSettings(language="fr")) == f"Quoi{NNBSP}?"
+    assert typeset_text("Quoi?", TextSettings(language="fr-CA")) == f"Quoi{NNBSP}?"
+    assert typeset_text("Il dit : « non ».", TextSettings(language="fr")) == (
         f"Il dit{NBSP}: «{NNBSP}non{NNBSP}»."
     )
     assert typeset_text("Quoi ?") == "Quoi?"
@@ -357,8 +360,8 @@ def test_locale_sentences(tag: str) -> None:
     cases = _locale_cases(LOCALE_CASES / f"{tag}.tsv")
     assert len(cases) >= 2 and any(source != expected for source, expected in cases)
     for source, expected in cases:
-        assert typeset_text(source, language=tag) == expected, source
-        assert typeset_text(expected, language=tag) == expected, "not idempotent"
+        assert typeset_text(source, TextSettings(language=tag)) == expected, source
+        assert typeset_text(expected, TextSettings(language=tag)) == expected, "not idempotent"
 
 
 @pytest.mark.parametrize("tag", ["ja", "zh"])
@@ -366,16 +369,17 @@ def test_cjk_is_left_alone(tag: str) -> None:
     """CJK brackets and full-width punctuation stay; no Latin spacing is inserted."""
     for text in ["「はい」と言った。", "『本』を読んだ。", "本当に！？", "他说：“你好。”",
                  "真的吗？！", "（注）", "えっ？　本当", "a ? b"]:
-        assert typeset_text(text, language=tag) == text
+        assert typeset_text(text, TextSettings(language=tag)) == text
 
 
 def test_language_dash_is_the_languages_own() -> None:
     """The book's dash_style is English's choice; German keeps its Gedankenstrich."""
     for style in ("em", "spaced-en"):
-        assert typeset_text("Er kam -- spät -- heim.", language="de", dash_style=style) == (
+        german = TextSettings(language="de", dash_style=style)
+        assert typeset_text("Er kam -- spät -- heim.", german) == (
             f"Er kam{NBSP}– spät{NBSP}– heim."
         )
-    assert typeset_text("«Да», - сказала", language="ru") == f"«Да»,{NBSP}— сказала"
+    assert typeset_text("«Да», - сказала", TextSettings(language="ru")) == f"«Да»,{NBSP}— сказала"
 
 
 # ---------------------------------------------------------------------- properties
@@ -411,8 +415,8 @@ def test_arbitrary_text(text: str) -> None:
 @given(PUNCTUATION_HEAVY, st.sampled_from(sorted(locales.TABLES)))
 def test_punctuation_heavy_text(text: str, key: tuple[str, str]) -> None:
     language, dash_style = key
-    once = typeset_text(text, language=language, dash_style=dash_style)
-    assert typeset_text(once, language=language, dash_style=dash_style) == once
+    once = typeset_text(text, TextSettings(language=language, dash_style=dash_style))
+    assert typeset_text(once, TextSettings(language=language, dash_style=dash_style)) == once
     assert _letters_and_digits(once) == _letters_and_digits(text)
 
 

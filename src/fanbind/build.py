@@ -31,6 +31,7 @@ from fanbind.project import Project, open_project, require_file, resolve_inside
 from fanbind.resources import EPUB_CSS
 from fanbind.settings import AnthologyConfig, print_settings
 from fanbind.text.pipeline import LoadedStory
+from fanbind.text.settings import TextSettings
 
 if TYPE_CHECKING:
     from fanbind.cover import CoverImage
@@ -90,8 +91,9 @@ def load_book(project: Project, *, allow_outside: bool = False,
             break
         tasks.append(StoryTask(path, meta, index, project.display(path)))
     lints: list = []  # each story's lint findings, kept in the cache with it
-    loaded: list[LoadedStory] = load_stories(tasks, book=project.config, diagnostics=diagnostics,
-                                             cache=cache, jobs=jobs, report=report, lints=lints)
+    loaded: list[LoadedStory] = load_stories(tasks, settings=TextSettings.from_book(project.config),
+                                             diagnostics=diagnostics, cache=cache, jobs=jobs,
+                                             report=report, lints=lints)
     if path_error is not None:
         raise path_error
     from fanbind.text.lint.story import lint_book
@@ -105,9 +107,10 @@ def typeset_config(config: AnthologyConfig) -> AnthologyConfig:
     """The anthology's display texts (title, subtitle, description) with typography applied."""
     from fanbind.text.typography import typeset_text
 
+    settings = TextSettings.from_book(config)
+
     def fix(text: str | None) -> str | None:
-        return typeset_text(text, language=config.language, dash_style=config.dash_style) \
-            if text else text
+        return typeset_text(text, settings) if text else text
 
     return config.model_copy(update={"title": fix(config.title), "subtitle": fix(config.subtitle),
                                      "description": fix(config.description),

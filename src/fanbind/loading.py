@@ -1,11 +1,11 @@
 """Stories through the text stages, from the cache or on every core.
 
 Each story file is read, cleaned, parsed and typeset on its own. Results come
-from the cache (:mod:`fanbind.cache`) when the story, its metadata and fanbind
-are unchanged; the rest are shared among forked worker processes, which receive
-only the path of their story. Errors keep their serial meaning: the first
-failing story in reading order stops the build, with the warnings of the stories
-before it.
+from the cache (:mod:`fanbind.cache`) when the story, its metadata, the book's
+:class:`TextSettings` and fanbind are unchanged; the rest are shared among forked
+worker processes, which receive only the path of their story. Errors keep their
+serial meaning: the first failing story in reading order stops the build, with
+the warnings of the stories before it.
 """
 
 from __future__ import annotations
@@ -14,20 +14,20 @@ import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from fanbind.cache import ProjectCache, make_key
+from fanbind.cache import ProjectCache, library_version, make_key
 from fanbind.diagnostics import Diagnostic, Diagnostics
 from fanbind.errors import FanbindError
 from fanbind.processes import default_jobs, process_pool
-
-if TYPE_CHECKING:
-    from fanbind.settings.schema import AnthologyConfig, StoryConfig
-    from fanbind.text.pipeline import LoadedStory
+from fanbind.settings.schema import StoryConfig
+from fanbind.text.lint.story import lint_story
+from fanbind.text.pipeline import LoadedStory, load_story
+from fanbind.text.settings import TextSettings
 
 STORY_NAMESPACE = "stories"
 #: Fewer stories than this to load are loaded in this process: starting
-#: workers and sending results back costs more than it saves on small books.
+#: workers and sending results back costs more than it saves on small books
+#: (the default of ``load_stories(min_parallel=)``).
 MIN_PARALLEL_STORIES = 24
 
 
@@ -41,31 +41,28 @@ class StoryTask:
     display_name: str
 
 
-def story_key(task: StoryTask, book: AnthologyConfig, data: bytes) -> str:
+def story_key(task: StoryTask, settings: TextSettings, data: bytes) -> str:
     """Everything :func:`fanbind.text.pipeline.load_story` depends on, hashed.
 
-    The file's bytes, the story's metadata, the book's settings (all of them but
-    the story list: language, dash style, limits…), the story's place and name
-    (they are written into ids and diagnostics), and fanbind's code.
+    The file's bytes, the story's metadata, the book's text settings (and no
+    other book setting: a new trim or book title reads no story again), the
+    story's place and name (they are written into ids and diagnostics), and the
+    code: fanbind's (in every key) and the libraries that decode and clean text.
     """
-    from fanbind.cache import library_version
-
-    return make_key("story", data, task.meta.model_dump_json(),
-                    book.model_dump_json(exclude={"stories"}), task.index, task.display_name,
-                    library_version("ftfy"), library_version("charset_normalizer"))
+    return make_key("story", data, task.meta.model_dump_json(), settings, task.index,
+                    task.display_name, library_version("ftfy"),
+                    library_version("charset_normalizer"))
 
 
-def _readable_bytes(task: StoryTask, book: AnthologyConfig) -> bytes | None:
+def _readable_bytes(task: StoryTask, settings: TextSettings) -> bytes | None:
     """The file's bytes when it is a regular file within the size limit, else None.
 
     Anything else (missing, a FIFO, too big) goes straight to ``load_story``,
     which reports it properly; the cache never reads what the loader would refuse.
     """
-    limits = getattr(book, "limits", None)
-    limit = getattr(limits, "max_story_mb", 64) * 1024 * 1024
     try:
         info = task.path.stat()
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        if not stat.S_ISREG(info.st_mode) or info.st_size > settings.max_story_bytes:
             return None
         return task.path.read_bytes()
     except OSError:
@@ -74,27 +71,26 @@ def _readable_bytes(task: StoryTask, book: AnthologyConfig) -> bytes | None:
 
 #: A loaded story, what the text stages found and what the story's lint found
 #: (kept together in the cache: linting 200 stories takes 0.4 s).
-Loaded = tuple["LoadedStory", list[Diagnostic], list[Diagnostic]]
+Loaded = tuple[LoadedStory, list[Diagnostic], list[Diagnostic]]
 
 
-def _load(task: StoryTask, book: AnthologyConfig) -> Loaded:
-    from fanbind.text.lint.story import lint_story
-    from fanbind.text.pipeline import load_story
-
+def _load(task: StoryTask, settings: TextSettings) -> Loaded:
     found = Diagnostics()
     loaded = load_story(task.path, task.meta, index=task.index, display_name=task.display_name,
-                        book=book, diagnostics=found)
-    return loaded, list(found), lint_story(loaded, language=task.meta.language or book.language)
+                        settings=settings, diagnostics=found)
+    language = settings.in_language(task.meta.language).language
+    return loaded, list(found), lint_story(loaded, language=language)
 
 
-_WORKER_BOOK: AnthologyConfig | None = None
+#: The settings forked workers load with (set before the fork, so tasks carry only paths).
+_WORKER_SETTINGS: TextSettings | None = None
 
 
 def _load_in_worker(task: StoryTask) -> Loaded | None:
     """A worker's load: None on a story error, which the parent then raises in order."""
-    assert _WORKER_BOOK is not None
+    assert _WORKER_SETTINGS is not None
     try:
-        return _load(task, _WORKER_BOOK)
+        return _load(task, _WORKER_SETTINGS)
     except FanbindError:
         return None
 
@@ -102,38 +98,40 @@ def _load_in_worker(task: StoryTask) -> Loaded | None:
 def load_stories(
     tasks: Sequence[StoryTask],
     *,
-    book: AnthologyConfig,
+    settings: TextSettings,
     diagnostics: Diagnostics,
     cache: ProjectCache | None = None,
     jobs: int | None = None,
+    min_parallel: int = MIN_PARALLEL_STORIES,
     report: Callable[[str], None] | None = None,
     lints: list[list[Diagnostic]] | None = None,
 ) -> list[LoadedStory]:
     """Every story through the text stages, from the cache or on ``jobs`` cores.
 
     Same result, diagnostics and errors as loading them one by one in order.
-    ``lints`` receives each story's :func:`fanbind.text.lint.story.lint_story` findings,
-    cached with the story.
+    Workers start only when at least ``min_parallel`` stories are not in the
+    cache. ``lints`` receives each story's :func:`fanbind.text.lint.story.lint_story`
+    findings, cached with the story.
     """
-    global _WORKER_BOOK
+    global _WORKER_SETTINGS
     jobs = jobs or default_jobs()
     results: dict[int, Loaded | None] = {}
     keys: dict[int, str] = {}
     missing: list[int] = []
     for position, task in enumerate(tasks):
-        data = _readable_bytes(task, book) if cache is not None and cache.enabled else None
+        data = _readable_bytes(task, settings) if cache is not None and cache.enabled else None
         if data is not None:
-            keys[position] = story_key(task, book, data)
+            keys[position] = story_key(task, settings, data)
             hit = cache.get(STORY_NAMESPACE, keys[position]) if cache is not None else None
             if isinstance(hit, tuple) and len(hit) == 3:
                 results[position] = hit  # type: ignore[assignment]
                 continue
         missing.append(position)
 
-    if len(missing) >= MIN_PARALLEL_STORIES and jobs > 1:
+    if len(missing) >= min_parallel and jobs > 1:
         if report:
             report(f"reading {len(missing)} stories on {jobs} cores")
-        _WORKER_BOOK = book
+        _WORKER_SETTINGS = settings
         try:
             with process_pool(jobs) as pool:
                 chunk = max(1, len(missing) // (jobs * 8))
@@ -142,7 +140,7 @@ def load_stories(
                         strict=True):
                     results[position] = result
         finally:
-            _WORKER_BOOK = None
+            _WORKER_SETTINGS = None
 
     loaded: list[LoadedStory] = []
     for position, task in enumerate(tasks):
@@ -152,7 +150,7 @@ def load_stories(
             # error is raised with the diagnostics of the stories before it.
             if report:
                 report(f"reading {task.display_name}")
-            result = _load(task, book)
+            result = _load(task, settings)
             if cache is not None and position in keys:
                 cache.put(STORY_NAMESPACE, keys[position], result)
         elif position in missing and cache is not None and position in keys:

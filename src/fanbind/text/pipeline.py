@@ -14,8 +14,9 @@ from pathlib import Path
 from fanbind.diagnostics import Diagnostic, Diagnostics, Severity
 from fanbind.errors import StoryFileError
 from fanbind.model import Chapter, Heading, Paragraph, Story, Text, plain_text
-from fanbind.settings.schema import AnthologyConfig, StoryConfig
+from fanbind.settings.schema import StoryConfig
 from fanbind.text.normalize import clean_text
+from fanbind.text.settings import TextSettings
 from fanbind.text.sources import DecodedText, read_story
 from fanbind.text.structure.parser import ParsedStory, parse_story
 from fanbind.text.typography import typeset_blocks, typeset_text
@@ -54,18 +55,18 @@ def load_story(
     *,
     index: int,
     display_name: str,
-    book: AnthologyConfig,
+    settings: TextSettings,
     diagnostics: Diagnostics,
 ) -> LoadedStory:
     """Read, clean, parse and typeset one story file.
 
-    The file may be at most ``limits: max_story_mb`` from metadata.yaml (the
-    size is checked before anything is read, see :func:`fanbind.text.sources.read_story`).
+    The file may be at most ``settings.max_story_bytes`` long (the size is
+    checked before anything is read, see :func:`fanbind.text.sources.read_story`).
     """
     decoded = read_story(path, display_name=display_name, encoding=meta.encoding,
-                         max_bytes=book.limits.max_story_mb * 1024 * 1024)
-    return story_from_text(decoded, meta, index=index, display_name=display_name, book=book,
-                           diagnostics=diagnostics)
+                         max_bytes=settings.max_story_bytes)
+    return story_from_text(decoded, meta, index=index, display_name=display_name,
+                           settings=settings, diagnostics=diagnostics)
 
 
 def story_from_text(
@@ -74,7 +75,7 @@ def story_from_text(
     *,
     index: int,
     display_name: str,
-    book: AnthologyConfig,
+    settings: TextSettings,
     diagnostics: Diagnostics,
 ) -> LoadedStory:
     """Clean, parse and typeset decoded story text (the stages after reading).
@@ -88,12 +89,11 @@ def story_from_text(
     parsed = parse_story(text, file=display_name, metadata_title=meta.title)
     diagnostics.extend(parsed.diagnostics)
 
-    language = meta.language or book.language
+    story_settings = settings.in_language(meta.language)
     counts: Counter[str] = Counter()
 
     def typeset(blocks):
-        return typeset_blocks(tuple(blocks), language=language, dash_style=book.dash_style,
-                              counts=counts)
+        return typeset_blocks(tuple(blocks), story_settings, counts=counts)
 
     chapters = tuple(
         Chapter(ch.title, typeset(ch.blocks), ch.origin) for ch in parsed.chapters
@@ -103,8 +103,7 @@ def story_from_text(
                              file=display_name,
                              hint="check that the file holds the story, not only its notes")
     title = meta.title or parsed.title
-    title = (typeset_text(title, language=language, dash_style=book.dash_style)
-             if title else "Untitled")
+    title = typeset_text(title, story_settings) if title else "Untitled"
     words = 0
     for chapter in chapters:
         for block in chapter.blocks:

@@ -11,15 +11,18 @@ from pathlib import Path
 
 from fanbind.diagnostics import Diagnostics
 from fanbind.model import Emphasis, Heading, Inline, Paragraph, SceneBreak, Text, plain_text
-from fanbind.settings.schema import AnthologyConfig, StoryConfig
+from fanbind.settings.schema import StoryConfig
 from fanbind.text.pipeline import LoadedStory, load_story
+from fanbind.text.settings import TextSettings
 
 
 def _load(file: Path, *, language: str, encoding: str | None) -> tuple[LoadedStory, Diagnostics]:
-    meta = StoryConfig(file=str(file), authors=("Anonymous",), encoding=encoding)
-    book = AnthologyConfig(title="Preview", language=language, stories=(meta,))
+    # The story's model checks --language and --encoding as metadata.yaml would
+    # (a pydantic ValidationError the CLI reports as a usage error).
+    meta = StoryConfig(file=str(file), authors=("Anonymous",), encoding=encoding,
+                       language=language)
     diagnostics = Diagnostics()
-    loaded = load_story(file, meta, index=0, display_name=str(file), book=book,
+    loaded = load_story(file, meta, index=0, display_name=str(file), settings=TextSettings(),
                         diagnostics=diagnostics)
     return loaded, diagnostics
 

@@ -18,18 +18,22 @@ from dataclasses import replace
 from itertools import pairwise
 
 from fanbind.model import Block, Emphasis, Heading, Inline, Paragraph, Text
+from fanbind.text.settings import TextSettings
 from fanbind.text.typography.locales import table_for
 from fanbind.text.typography.rules import apply_table
 
 __all__ = ["typeset_blocks", "typeset_inlines", "typeset_text"]
 
+_ENGLISH = TextSettings()
 
-def typeset_text(text: str, *, language: str = "en", dash_style: str = "em") -> str:
-    """One paragraph of plain text → typographic text.
+
+def typeset_text(text: str, settings: TextSettings = _ENGLISH) -> str:
+    """One paragraph of plain text → typographic text, in ``settings``' language
+    and dash style.
 
     For tests and for metadata strings (summaries, titles) that never become blocks.
     """
-    result, _ = apply_table(table_for(language, dash_style), text)
+    result, _ = apply_table(table_for(settings.language, settings.dash_style), text)
     return result
 
 
@@ -56,9 +60,8 @@ def _rebuild(inlines: tuple[Inline, ...], texts: Iterator[str]) -> tuple[Inline,
 
 def typeset_inlines(
     inlines: tuple[Inline, ...],
+    settings: TextSettings = _ENGLISH,
     *,
-    language: str = "en",
-    dash_style: str = "em",
     counts: Counter[str] | None = None,
 ) -> tuple[Inline, ...]:
     """Typeset one run of inline spans as a single paragraph, keeping its structure."""
@@ -70,7 +73,8 @@ def typeset_inlines(
     for text in texts[:-1]:
         offset += len(text)
         boundaries.append(offset)
-    joined, moved = apply_table(table_for(language, dash_style), "".join(texts), boundaries, counts)
+    table = table_for(settings.language, settings.dash_style)
+    joined, moved = apply_table(table, "".join(texts), boundaries, counts)
     cuts = (0, *moved, len(joined))
     pieces = [joined[start:end] for start, end in pairwise(cuts)]
     return _rebuild(inlines, iter(pieces))
@@ -78,9 +82,8 @@ def typeset_inlines(
 
 def typeset_blocks(
     blocks: tuple[Block, ...],
+    settings: TextSettings = _ENGLISH,
     *,
-    language: str = "en",
-    dash_style: str = "em",
     counts: Counter[str] | None = None,
 ) -> tuple[Block, ...]:
     """Apply the rules to the Text nodes of Paragraph and Heading blocks.
@@ -93,9 +96,7 @@ def typeset_blocks(
     out: list[Block] = []
     for block in blocks:
         if isinstance(block, Paragraph | Heading):
-            inlines = typeset_inlines(
-                block.inlines, language=language, dash_style=dash_style, counts=counts
-            )
+            inlines = typeset_inlines(block.inlines, settings, counts=counts)
             out.append(replace(block, inlines=inlines))
         else:
             out.append(block)
