@@ -345,6 +345,11 @@ _TITLE_TAIL = (
     r"|\s+(?P<title2>(?-i:[A-Z\"“'‘(\[])[^.!?,;]{0,90}?))?"
 )
 
+#: A full stop or colon closing a chapter line is dropped, but not the last dot of
+#: an ellipsis: a title ending in two dots or more keeps them all, so the title
+#: read again from fanbind's own output stays the same.
+_TITLE_END = r"(?:(?<![.\s])\s*[.:])?"
+
 CHAPTER_RULES: tuple[StructureRule, ...] = (
     StructureRule(
         "chapter-numbered",
@@ -352,7 +357,7 @@ CHAPTER_RULES: tuple[StructureRule, ...] = (
         re.compile(
             rf"(?:(?P<kw>chapter|part|book)\s+|(?P<kwa>chap\.?|ch\.)\s*)(?P<num>{_NUMBER})"
             rf"(?P<of>\s+of\s+(?:{_NUMBER}))?"
-            rf"{_TITLE_TAIL}\s*[.:]?",
+            rf"{_TITLE_TAIL}{_TITLE_END}",
             re.IGNORECASE,
         ),
         (
@@ -371,6 +376,9 @@ CHAPTER_RULES: tuple[StructureRule, ...] = (
             Example("Part 1 of 3", "Part 1 of 3"),
             Example("Book One: Spring", "Book One: Spring"),
             Example("Chapter 12 The Long Night", "Chapter 12: The Long Night"),
+            Example("Chapter 5: The Gate.", "Chapter 5: The Gate"),
+            Example("Chapter 5: And then...", "Chapter 5: And then..."),
+            Example("Chapter 1990-1995 ...", "Chapter 1990: 1995 ..."),
         ),
         (
             "Chapter three was the worst.",
@@ -388,7 +396,7 @@ CHAPTER_RULES: tuple[StructureRule, ...] = (
         "'Prologue', 'Epilogue', 'Interlude' (optionally numbered or titled) start a chapter.",
         re.compile(
             rf"(?P<kw>prologue|epilogue|interlude|prelude|coda)(?:\s+(?P<num>{_NUMBER}))?"
-            rf"{_TITLE_TAIL}\s*[.:]?",
+            rf"{_TITLE_TAIL}{_TITLE_END}",
             re.IGNORECASE,
         ),
         (
