@@ -204,7 +204,8 @@ def _dialogue(tag: str) -> list[str]:
 def test_correct_dialogue_has_no_findings(tag: str) -> None:
     """A corpus of correct dialogue in each language: nested, continued, its own marks."""
     sources = _dialogue(tag)
-    blocks = typeset_blocks(tuple(Paragraph((Text(s),)) for s in sources), language=tag)
+    blocks = typeset_blocks(tuple(Paragraph((Text(s),)) for s in sources),
+                            TextSettings(language=tag))
     typeset = [(plain_text(b.inlines), n) for n, b in enumerate(blocks, 1)]
     found = lint_quotes(typeset, file="s.txt", source_paragraphs=[t for t, _ in typeset],
                         language=tag)
