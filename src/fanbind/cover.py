@@ -24,14 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
+from fanbind.cache import ProjectCache, file_digest, library_version, make_key, system_fonts_digest
 from fanbind.errors import MetadataError
 from fanbind.resources import FONTS_DIR
 from fanbind.settings.schema import AnthologyConfig
 
 if TYPE_CHECKING:
     from PIL import ImageDraw, ImageFont
-
-    from fanbind.cache import ProjectCache
 
 #: Generated covers are 1600 × 2560 (1 : 1.6), the size Kindle and Kobo stores ask for.
 WIDTH, HEIGHT = 1600, 2560
@@ -150,8 +149,6 @@ def generated_cover(meta: AnthologyConfig, *, cache: ProjectCache | None = None)
     """
     if cache is None or not cache.enabled:
         return _draw_cover(meta)
-    from fanbind.cache import file_digest, library_version, make_key, system_fonts_digest
-
     key = make_key("cover", cover_lines(meta), WIDTH, HEIGHT, file_digest(REGULAR),
                    file_digest(ITALIC), library_version("PIL", "pillow"), system_fonts_digest())
     found = cache.get(COVER_NAMESPACE, key)
@@ -320,11 +317,8 @@ class _Coverage(TypedDict):
 @functools.cache
 def _charmap(face: Path) -> frozenset[int]:
     known = _bundled_coverage().get(face.name)
-    if known is not None:
-        from fanbind.cache import file_digest
-
-        if known["sha256"] == file_digest(face):
-            return frozenset(c for start, end in known["ranges"] for c in range(start, end + 1))
+    if known is not None and known["sha256"] == file_digest(face):
+        return frozenset(c for start, end in known["ranges"] for c in range(start, end + 1))
     return font_charmap(face)
 
 
