@@ -22,7 +22,7 @@ from fanbind.errors import StoryFileError
 from fanbind.loading import STORY_NAMESPACE as STORIES
 from fanbind.loading import StoryTask, load_stories, story_key
 from fanbind.model import plain_text
-from fanbind.settings.schema import load_config
+from fanbind.settings import load_config
 from fanbind.text.settings import TextSettings
 
 
