@@ -305,3 +305,8 @@ def test_heavy_libraries_are_imported_only_where_they_belong(library: str) -> No
                    if not any(name == rule or (rule.endswith(".") and name.startswith(rule))
                               for rule in allowed))
     assert not stray, f"{library} imported outside {allowed}: {stray}"
+
+
+def test_no_import_cycle_among_fanbind_modules() -> None:
+    graph = dependency_graph()
+    assert not components(graph), "import cycles:\n" + describe_cycles(graph)
