@@ -148,6 +148,7 @@ def build(
         settings = dict(locals())  # only the options so far: build again with them
         _watch(project, output, lambda: build(**{**settings, "watch": False}))
         return
+    # on use: --help and init stay fast
     from fanbind.diagnostics import Diagnostics
 
     chosen = tuple(f.value for f in formats) if formats else ("epub", "pdf")
@@ -159,6 +160,7 @@ def build(
     progress_console = err if not quiet else None
     diagnostics = Diagnostics()
     try:
+        # on use: --help and init stay fast
         from fanbind.build import build as run_build
 
         def run(report: Callable[[str], None] | None = None) -> BuildResult:
@@ -211,10 +213,12 @@ def check(
       fanbind check
       fanbind check -v my-zine
     """
+    # on use: --help and init stay fast
     from fanbind.diagnostics import Diagnostics, Severity
 
     diagnostics = Diagnostics()
     try:
+        # on use: --help and init stay fast
         from fanbind.build import load_book
         from fanbind.project import check_resources, open_project
 
@@ -254,6 +258,7 @@ def init(
       fanbind init
       fanbind init my-zine --stories my-zine/texts
     """
+    # on use: --help stays fast
     from fanbind.starter import write_starter
 
     try:
@@ -282,6 +287,7 @@ def normalize(
     """
     from pydantic import ValidationError
 
+    # on use: --help and init stay fast
     from fanbind.settings.explain import override_error
     from fanbind.text.report import normalized_diff, normalized_listing
 
@@ -369,6 +375,7 @@ def impose(
         overrides["sheets_per_signature"] = None
     try:
         if pdf is not None:
+            # on use: --help and init stay fast
             from fanbind.build import impose_file
 
             imposed = impose_file(pdf, project_dir=project, metadata=metadata, out_dir=output,
@@ -377,6 +384,7 @@ def impose(
                 out.print(f"wrote {imposed.target}", markup=False)
                 out.print(imposed.summary(), markup=False)
             return
+        # on use: --help and init stay fast
         from fanbind.build import build as run_build
 
         result = run_build(project, out_dir=output, formats=("imposed",), metadata=metadata,
