@@ -292,6 +292,30 @@ def test_damaged_utf16_after_bom_reports_offset() -> None:
         decode_bytes(data, file="s.txt")
 
 
+UTF8_STORY = "The Title\n\n“Don’t,” she said to the river — and it said nothing back.\n"
+
+
+@pytest.mark.parametrize("bom", [codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE])
+@pytest.mark.parametrize("extra", ["", "!"])  # an even and an odd number of bytes after it
+def test_a_utf16_mark_before_utf8_text_is_read_as_utf8_with_a_warning(bom: bytes,
+                                                                      extra: str) -> None:
+    """Was "no story text" (even length: read as CJK) or "damaged UTF-16" (odd length)."""
+    decoded = decode_bytes(bom + (UTF8_STORY + extra).encode("utf-8"), file="s.txt")
+    assert decoded.text == UTF8_STORY + extra
+    assert decoded.encoding == "utf-8"
+    (finding,) = [d for d in decoded.diagnostics if d.code == "FB104"]
+    assert finding.severity is Severity.WARNING and finding.line == 1
+    assert "UTF-16" in finding.message and "UTF-8" in finding.message
+
+
+@pytest.mark.parametrize("text", ["中文故事，没有空格", UTF8_STORY, "Ab\nc"])
+def test_real_utf16_after_its_mark_is_still_utf16(text: str) -> None:
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        decoded = decode_bytes(bom + text.encode(codec), file="s.txt")
+        assert decoded.text == text and decoded.encoding == codec
+        assert not [d for d in decoded.diagnostics if d.code == "FB104"]
+
+
 @pytest.mark.parametrize(
     ("magic", "what"),
     [

@@ -501,10 +501,31 @@ def _decode_declared(data: bytes, file: str, encoding: str) -> tuple[str, str]:
     return text, codec
 
 
+def _utf8_behind_utf16_bom(data: bytes, codec: str) -> bool:
+    """A UTF-16 byte-order mark followed by UTF-8 text (an editor that wrote the wrong mark).
+
+    Real UTF-16 text has a NUL byte in every space, newline and ASCII letter; text with
+    none at all that is valid UTF-8 is UTF-8 whatever the mark says (read as UTF-16 it
+    would be CJK nonsense, or an odd byte left over).
+    """
+    if not codec.startswith("utf-16"):
+        return False
+    body = data[2:]
+    if not body or b"\x00" in body:
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _decode_detected(data: bytes, file: str) -> tuple[str, str, int]:
     """Detect the encoding (see the module docstring); return (text, codec, BOM length)."""
     for bom, codec, label in _BOMS:
         if data.startswith(bom):
+            if _utf8_behind_utf16_bom(data, codec):
+                return data[len(bom):].decode("utf-8"), "utf-8", len(bom)
             try:
                 return data[len(bom) :].decode(codec.removesuffix("-sig")), codec, len(bom)
             except UnicodeDecodeError as exc:
@@ -588,6 +609,16 @@ def decode_bytes(data: bytes, *, file: str, encoding: str | None = None) -> Deco
         text, codec, skip = _decode_detected(data, file)
 
     diagnostics: list[Diagnostic] = []
+    if codec == "utf-8" and skip == 2:  # only a UTF-16 mark is two bytes long
+        label = "UTF-16LE" if data.startswith(codecs.BOM_UTF16_LE) else "UTF-16BE"
+        diagnostics.append(
+            Diagnostic(
+                "FB104", Severity.WARNING, file, 1,
+                f"the file starts with a {label} byte-order mark, but the text after it is "
+                "UTF-8: read as UTF-8",
+                hint="re-save the file as UTF-8 (an editor wrote the wrong mark)",
+            )
+        )
     if "\x00" in text:
         offset = _nul_offset(text, text.index("\x00"), codec, skip)
         if len(_CONTROL_RE.findall(text)) > len(text) * _MAX_STRAY_CONTROL_SHARE:
