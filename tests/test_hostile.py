@@ -614,6 +614,22 @@ def test_each_refused_resource_is_warned(fetched_book, kind: str) -> None:
     assert result.stderr.count("\nstyle.css\n") + result.stderr.startswith("style.css\n") == 1
 
 
+def test_a_missing_file_inside_the_project_is_not_called_outside_it(project: Path) -> None:
+    """FB601 said "not fetched … only files inside the project" for a typo in a path."""
+    (project / "img").mkdir()
+    (project / "style.css").write_text('@import "later.css";\n'
+                                       'p { background: url(img/nope.png); }\n'
+                                       'h1 { background: url(img); }\n')
+    (project / "metadata.yaml").write_text(metadata(extra="stylesheet: style.css\n"))
+    result = built(project, "-f", "pdf")
+    text = result.stderr
+    assert "style.css: FB601 not found: later.css\n" in text
+    assert "style.css: FB601 not found: img/nope.png\n" in text
+    assert "style.css: FB601 not fetched: img is a folder, not a file\n" in text
+    assert text.count("create a missing file or correct its path") == 3
+    assert "outside" not in text
+
+
 def test_broken_css_in_the_users_stylesheet_is_warned_at_its_line(project: Path) -> None:
     (project / "style.css").write_text("p { colr: red; font-size: banana }\n"
                                        "@page { size: nonsense }\nh1 { color: blue }\n")

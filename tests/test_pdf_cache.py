@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from PIL import Image
 from pypdf import PdfReader
 
 from conftest import copy_sample
@@ -207,6 +208,26 @@ def test_stylesheet_and_its_font_are_part_of_the_key(project: Path) -> None:
     css.write_text(css.read_text(encoding="utf-8") + ".story p { letter-spacing: 0.02em; }\n",
                    encoding="utf-8")
     assert _build(project).pdf.parts_laid_out == (0, 1, 2, 3, 4)
+
+
+@pytest.mark.parametrize("fetch", ['@import "later.css";\n',
+                                   ".story p { background: url(later.png); }\n"])
+def test_a_file_missing_at_the_first_build_and_made_later_is_noticed(
+        project: Path, fetch: str) -> None:
+    """What a layout tried and failed to fetch is part of its key: once it exists,
+    the parts that looked for it are laid out again (they were reused, stale)."""
+    (project / "extra.css").write_text(fetch, encoding="utf-8")
+    _edit_metadata(project, lambda d: d.update(stylesheet="extra.css"))
+    first = _build(project)
+    assert any(url.endswith("/later.css") or url.endswith("/later.png")
+               for url in first.pdf.refused)
+    (project / "later.css").write_text(".story p { letter-spacing: 0.1em; }\n",
+                                       encoding="utf-8")
+    Image.new("RGB", (4, 4), "red").save(project / "later.png")
+    later = _build(project)
+    assert later.pdf.parts_laid_out == (0, 1, 2, 3, 4)
+    assert not later.pdf.refused
+    _same_book(_pdf(later), _pdf(_build(project, "fresh", cache=False)))
 
 
 def test_epub_written_while_the_pdf_is_joined_apart(project: Path,

@@ -177,6 +177,26 @@ _IGNORED_CSS = re.compile(r"Ignored `(?P<what>.*?)` at (?P<line>\d+):(?P<column>
                           r"(?P<why>.*?)\.?$", re.DOTALL)
 
 
+def _refusal(project: Project, url: str) -> str:
+    """Why the renderer did not fetch ``url``: a file of the project that is not
+    there is a different matter from one outside it."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return f"not fetched: {url}"
+    path = Path(unquote(parts.path))
+    try:
+        inside = path.resolve().is_relative_to(project.root)
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        return f"not fetched (outside the project folder): {url}"
+    if path.is_dir():
+        return f"not fetched: {project.display(path)} is a folder, not a file"
+    return f"not found: {project.display(path)}"
+
+
 def report_pdf_findings(project: Project, stylesheet: Path | None, pdf: object,
                         diagnostics: Diagnostics) -> None:
     """What the PDF renderer refused to fetch (FB601) and skipped in the user's CSS (FB603).
@@ -187,7 +207,7 @@ def report_pdf_findings(project: Project, stylesheet: Path | None, pdf: object,
     """
     shown = project.display(stylesheet or project.metadata_path)
     for url in getattr(pdf, "refused", ()):
-        diagnostics.report("FB601", shown, None, f"not fetched: {url}")
+        diagnostics.report("FB601", shown, None, _refusal(project, url))
     if stylesheet is None:
         return
     for message in getattr(pdf, "warnings", ()):

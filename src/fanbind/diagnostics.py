@@ -64,6 +64,8 @@ CODES: Mapping[str, Code] = MappingProxyType({
                   "line shown is complete"),
     "FB103": Code(_INFO, "invisible formatting characters (zero-width spaces, soft hyphens) "
                   "removed"),
+    "FB104": Code(_WARNING, "a UTF-16 byte-order mark before UTF-8 text: read as UTF-8",
+                  "re-save the file as UTF-8 (an editor wrote the wrong mark)"),
     "FB200": Code(_INFO, "the paragraph model chosen for the file"),
     "FB201": Code(_WARNING, "no title found: the story is called 'Untitled'",
                   "give the story a `title:` in metadata.yaml, or put the title on the "
@@ -105,8 +107,11 @@ CODES: Mapping[str, Code] = MappingProxyType({
                   "for lost line breaks"),
     "FB320": Code(_WARNING, "duplicate story titles",
                   "give one of them a distinct `title:` in metadata.yaml"),
-    "FB601": Code(_WARNING, "a resource the PDF renderer was not allowed to fetch",
-                  "fanbind uses only files inside the project folder"),
+    "FB601": Code(_WARNING, "a resource the PDF renderer did not fetch: missing from the "
+                  "project, outside it, or a URL",
+                  "fanbind reads only files inside the project folder and nothing from the "
+                  "network: create a missing file or correct its path (relative to the "
+                  "stylesheet); copy any other file into the project"),
     "FB602": Code(_WARNING, "characters no installed font has, drawn as boxes on the generated "
                   "cover",
                   "install a font that has them (e.g. Noto CJK), or give a cover: image"),

@@ -110,7 +110,7 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no t
         path = Path(unquote(parts.path)).resolve()
         if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
             self.refused.append(url)
-            raise RefusedResource(f"not fetched (outside the project): {url}")
+            raise RefusedResource(f"not fetched (not a file inside the project): {url}")
         content_type = MIME_TYPES.get(path.suffix.lower(), "application/octet-stream")
         self.fetched.append(path.as_uri())
         return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})

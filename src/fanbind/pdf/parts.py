@@ -459,6 +459,27 @@ class _Digests:
         return self.known[uri]
 
 
+def _dependencies(result: object, project_dir: Path,
+                  digests: _Digests) -> tuple[tuple[str, str], ...]:
+    """What a layout read, and what it looked for in the project and did not find.
+
+    A stylesheet may ``@import`` or ``url()`` a file that does not exist yet; the
+    layout goes on without it. Once the file is there the layout must be done
+    again, so each such file is a dependency too (its digest "unreadable" until
+    it appears). Refused URLs elsewhere (another scheme, outside the project)
+    are refused whatever happens to them, and are not read.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    root = project_dir.resolve()
+    tried = list(getattr(result, "fetched", ()))
+    for url in getattr(result, "refused", ()):
+        parts = urlsplit(url)
+        if parts.scheme == "file" and Path(unquote(parts.path)).resolve().is_relative_to(root):
+            tried.append(url)
+    return tuple((uri, digests.of(uri)) for uri in dict.fromkeys(tried))
+
+
 def _dependencies_match(entry: dict, digests: _Digests) -> bool:
     return all(digests.of(uri) == digest for uri, digest in entry["dependencies"])
 
@@ -636,8 +657,7 @@ def _build_once(job: _Job, parts: list[_Part], workers: PdfWorkers, book_pages: 
         if cache is not None:
             assert result.file is not None
             entry = {"pdf": result.file.read_bytes(), "result": result,
-                     "dependencies": tuple((uri, digests.of(uri))
-                                           for uri in dict.fromkeys(result.fetched))}
+                     "dependencies": _dependencies(result, job.project_dir, digests)}
             cache.put(PART_NAMESPACE, keys[index], entry)
     ordered = [bodies[i] for i in range(len(job.parts))]
     counts = [b.pages for b in ordered]
@@ -656,7 +676,9 @@ def _build_once(job: _Job, parts: list[_Part], workers: PdfWorkers, book_pages: 
         return total
     page_total = total if uses_page_total(job.extra_stylesheets) else None
 
-    stamp_keys = [make_key("folios", keys[i], offsets[i], page_total) if cache is not None
+    # A part's folios are drawn from its layout: the same key and the same files read.
+    stamp_keys = [make_key("folios", keys[i], _dependencies(ordered[i], job.project_dir, digests),
+                           offsets[i], page_total) if cache is not None
                   else "" for i in range(len(ordered))]
     for index, key in enumerate(stamp_keys):
         entry = cache.get(STAMP_NAMESPACE, key) if cache is not None else None
@@ -747,8 +769,7 @@ def _lay_out_matter(job: _Job, kind: str, part: _Part, options: PartOptions, *,
     if cache is not None:
         cache.put(MATTER_NAMESPACE, key, {
             "pdf": target.read_bytes(), "laid": replace(laid, file=None),
-            "dependencies": tuple((uri, digests.of(uri))
-                                  for uri in dict.fromkeys(getattr(result, "fetched", ())))})
+            "dependencies": _dependencies(result, job.project_dir, digests)})
     return laid, True
 
 

@@ -612,11 +612,10 @@ def decode_bytes(data: bytes, *, file: str, encoding: str | None = None) -> Deco
     if codec == "utf-8" and skip == 2:  # only a UTF-16 mark is two bytes long
         label = "UTF-16LE" if data.startswith(codecs.BOM_UTF16_LE) else "UTF-16BE"
         diagnostics.append(
-            Diagnostic(
-                "FB104", Severity.WARNING, file, 1,
+            Diagnostic.create(
+                "FB104", file, 1,
                 f"the file starts with a {label} byte-order mark, but the text after it is "
                 "UTF-8: read as UTF-8",
-                hint="re-save the file as UTF-8 (an editor wrote the wrong mark)",
             )
         )
     if "\x00" in text:
