@@ -316,17 +316,23 @@ def test_cover_in_other_formats_is_converted(tmp_path):
 @pytest.mark.parametrize(("cover", "message"), [
     ("../outside.jpg", "points outside the project folder"),
     ("images/missing.jpg", "does not exist"),
-    ("story.txt", "cannot be read as an image"),
+    ("story.txt", r"cannot be read as an image \(not an image, or damaged"),
+    ("cut.png", r"cannot be read as an image \(the file is cut short\)"),
 ])
 def test_bad_cover_is_a_metadata_error(tmp_path, cover, message):
+    """Named in words: never Pillow's ``<_io.BytesIO object at 0x…>``."""
     project = _one_story_project(tmp_path / "p")
     Image.new("RGB", (10, 10)).save(tmp_path / "outside.jpg")
+    whole = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(whole, "PNG")
+    (project / "cut.png").write_bytes(whole.getvalue()[:60])
     meta = yaml.safe_load((project / "metadata.yaml").read_text(encoding="utf-8"))
     meta["cover"] = cover
     (project / "metadata.yaml").write_text(yaml.safe_dump(meta), encoding="utf-8")
     with pytest.raises(MetadataError, match=message) as caught:
         build(project, formats=("epub",))
     assert caught.value.exit_code == 3
+    assert "BytesIO" not in str(caught.value) and " at 0x" not in str(caught.value)
     assert not list((project / "dist").glob("*.epub"))
 
 

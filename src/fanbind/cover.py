@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import re
 import shutil
 import subprocess
 import warnings
@@ -94,8 +95,8 @@ def load_cover(path: Path, meta: AnthologyConfig, *, shown: str, metadata_file: 
             image = Image.open(io.BytesIO(data))
             image.load()
     except OSError as exc:
-        raise MetadataError(f"the cover {shown!r} cannot be read as an image ({exc})",
-                            file=metadata_file, hint=hint) from exc
+        raise MetadataError(f"the cover {shown!r} cannot be read as an image "
+                            f"({_image_problem(exc)})", file=metadata_file, hint=hint) from exc
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise MetadataError(f"the cover {shown!r} is too large an image ({exc})",
                             file=metadata_file, hint="use an image of about 1600 × 2560 pixels") \
@@ -116,6 +117,21 @@ def load_cover(path: Path, meta: AnthologyConfig, *, shown: str, metadata_file: 
         media_type, ext = "image/jpeg", "jpg"
     return CoverImage(out.getvalue(), media_type, f"images/cover.{ext}", alt, image.width,
                       image.height, generated=False)
+
+
+def _image_problem(exc: OSError) -> str:
+    """What Pillow found wrong with an image, in words (its own message names the
+    in-memory buffer it read from: ``<_io.BytesIO object at 0x…>``)."""
+    from PIL import UnidentifiedImageError
+
+    if isinstance(exc, UnidentifiedImageError):
+        return "not an image, or damaged, or in a format fanbind cannot read"
+    if exc.strerror:
+        return exc.strerror
+    text = re.sub(r"\s*<_io\.BytesIO object at 0x[0-9a-f]+>", "", str(exc)).strip()
+    if "truncated" in text.lower():
+        return "the file is cut short"
+    return text or type(exc).__name__
 
 
 # ------------------------------------------------------------------ generated covers
