@@ -124,7 +124,7 @@ def load_stories(
             keys[position] = story_key(task, settings, data)
             hit = cache.get(STORY_NAMESPACE, keys[position]) if cache is not None else None
             if isinstance(hit, tuple) and len(hit) == 3:
-                results[position] = hit  # type: ignore[assignment]
+                results[position] = hit
                 continue
         missing.append(position)
 

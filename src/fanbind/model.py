@@ -9,7 +9,7 @@ block remembers where it came from so diagnostics can point at a file and line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from fanbind.settings.schema import AnthologyConfig, StoryConfig
@@ -81,6 +81,8 @@ class Heading:
 
 
 Block = Paragraph | SceneBreak | Heading
+#: One kind of block, kept by a stage that changes text only (paragraphs stay paragraphs).
+BlockT = TypeVar("BlockT", bound=Block)
 
 
 # ------------------------------------------------------------- larger structure

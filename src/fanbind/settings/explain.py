@@ -183,11 +183,11 @@ def _explain(error: Mapping[str, Any], key: str | int | None,
         return f"expected a list, got {kind_of(value)}", (
             "write a list: `[first, second]`, or one `- item` per line under the key")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        hint = None
+        story_hint = None
         if model is StoryConfig or key == "stories" or isinstance(key, int):
-            hint = ("each story is a mapping: `- file: seeds/story.txt` with `author: Name` "
-                    "indented under it")
-        return f"expected a mapping (key: value lines), got {kind_of(value)}", hint or (
+            story_hint = ("each story is a mapping: `- file: seeds/story.txt` with "
+                          "`author: Name` indented under it")
+        return f"expected a mapping (key: value lines), got {kind_of(value)}", story_hint or (
             "write its settings indented under the key, one `name: value` per line, or "
             "delete the key")
     if kind in ("bool_parsing", "bool_type"):

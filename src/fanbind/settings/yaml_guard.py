@@ -67,11 +67,14 @@ class _GuardedLoader(yaml.SafeLoader):
         self.alias_count = 0
         self.depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    # The "type: ignore"s below are for types-PyYAML: it leaves the pure-Python parser and
+    # resolver untyped, and gives compose_mapping_node's anchor (a name) the type of anchors.
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(AliasEvent):
             self.alias_count += 1
             if self.alias_count > self.limits.max_aliases:
-                event = self.peek_event()
+                event = self.peek_event()  # type: ignore[no-untyped-call]
                 raise Refused(
                     f"more than {self.limits.max_aliases} YAML aliases (*name): this file "
                     "repeats its own parts so often it looks like an 'alias bomb'",
@@ -80,7 +83,7 @@ class _GuardedLoader(yaml.SafeLoader):
                     f"with the environment variable {env_name('max_aliases')}",
                 )
             return super().compose_node(parent, index)
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         tag = getattr(event, "tag", None)
         if tag not in (None, "!"):
             allowed = (_SCALAR_TAGS if isinstance(event, ScalarEvent) else
@@ -105,12 +108,12 @@ class _GuardedLoader(yaml.SafeLoader):
         finally:
             self.depth -= 1
 
-    def compose_mapping_node(self, anchor: str | None) -> MappingNode:
+    def compose_mapping_node(self, anchor: str | None) -> MappingNode:  # type: ignore[override]
         """PyYAML's own, plus a duplicate-key check as each key is read."""
-        start_event = self.get_event()
+        start_event = self.get_event()  # type: ignore[no-untyped-call]
         tag = start_event.tag
         if tag is None or tag == "!":
-            tag = self.resolve(MappingNode, None, start_event.implicit)
+            tag = self.resolve(MappingNode, None, start_event.implicit)  # type: ignore[no-untyped-call]
         node = MappingNode(tag, [], start_event.start_mark, None,
                            flow_style=start_event.flow_style)
         if anchor is not None:
@@ -130,7 +133,7 @@ class _GuardedLoader(yaml.SafeLoader):
                 seen[key_node.value] = key_node.start_mark
             value_node = self.compose_node(node, key_node)
             node.value.append((key_node, value_node))
-        node.end_mark = self.get_event().end_mark
+        node.end_mark = self.get_event().end_mark  # type: ignore[no-untyped-call]
         return node
 
 
@@ -369,12 +372,12 @@ def _position(text: str, index: int) -> tuple[int, int]:
 def syntax_error(exc: yaml.YAMLError, text: str, file: str) -> MetadataError:
     """Turn a PyYAML error into a MetadataError in plain words, with its place."""
     if isinstance(exc, yaml.reader.ReaderError):
-        line, column = _position(text, exc.position)
+        at_line, at_column = _position(text, exc.position)
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
         what = _character_kind(char)
         return MetadataError(
             f"the character U+{ord(char):04X} ({what}) is not allowed in YAML",
-            file=file, line=line, column=column,
+            file=file, line=at_line, column=at_column,
             hint="delete it (it is often left by copying from a word processor)",
         )
     if not isinstance(exc, yaml.MarkedYAMLError):  # pragma: no cover - PyYAML raises marked ones

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fanbind.diagnostics import Diagnostic, Diagnostics, Severity
 from fanbind.errors import StoryFileError
-from fanbind.model import Chapter, Heading, Paragraph, Story, Text, plain_text
+from fanbind.model import BlockT, Chapter, Heading, Paragraph, Story, Text, plain_text
 from fanbind.settings.schema import StoryConfig
 from fanbind.text.normalize import clean_text
 from fanbind.text.settings import TextSettings
@@ -92,8 +92,8 @@ def story_from_text(
     story_settings = settings.in_language(meta.language)
     counts: Counter[str] = Counter()
 
-    def typeset(blocks):
-        return typeset_blocks(tuple(blocks), story_settings, counts=counts)
+    def typeset(blocks: tuple[BlockT, ...]) -> tuple[BlockT, ...]:
+        return typeset_blocks(blocks, story_settings, counts=counts)
 
     chapters = tuple(
         Chapter(ch.title, typeset(ch.blocks), ch.origin) for ch in parsed.chapters

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from itertools import pairwise
 
-from fanbind.model import Block, Emphasis, Heading, Inline, Paragraph, Text
+from fanbind.model import BlockT, Emphasis, Heading, Inline, Paragraph, Text
 from fanbind.text.settings import TextSettings
 from fanbind.text.typography.locales import table_for
 from fanbind.text.typography.rules import apply_table
@@ -81,11 +81,11 @@ def typeset_inlines(
 
 
 def typeset_blocks(
-    blocks: tuple[Block, ...],
+    blocks: tuple[BlockT, ...],
     settings: TextSettings = _ENGLISH,
     *,
     counts: Counter[str] | None = None,
-) -> tuple[Block, ...]:
+) -> tuple[BlockT, ...]:
     """Apply the rules to the Text nodes of Paragraph and Heading blocks.
 
     SceneBreaks pass through unchanged; each block is typeset on its own (quote
@@ -93,7 +93,7 @@ def typeset_blocks(
     fresh quote). ``counts``, when given, gains the number of changes per rule name,
     so a build can report what changed.
     """
-    out: list[Block] = []
+    out: list[BlockT] = []
     for block in blocks:
         if isinstance(block, Paragraph | Heading):
             inlines = typeset_inlines(block.inlines, settings, counts=counts)
