@@ -255,22 +255,24 @@ def _fit(text: str, face: Path, measure: int, *, sizes: range, max_lines: int, m
     words = text.split()
     for size in sizes:
         font = _font(face, size, text, set())
-        lines = _wrap(words, font, measure)
-        if lines is not None and len(lines) <= max_lines and \
-                len(lines) * size * 1.15 <= max_height:
+        lines = _wrap(words, font, measure, max_lines=max_lines)
+        if lines is not None and len(lines) * size * 1.15 <= max_height:
             break
     else:
         size = sizes[-1]
         font = _font(face, size, text, set())
-        lines = _wrap(words, font, measure, force=True) or [text]
+        lines = _wrap(words, font, measure, max_lines=max_lines, force=True) or [text]
     return [(line, _font(face, size, line, missing)) for line in lines]
 
 
-def _wrap(words: list[str], font: ImageFont.FreeTypeFont, measure: int, *,
+def _wrap(words: list[str], font: ImageFont.FreeTypeFont, measure: int, *, max_lines: int,
           force: bool = False) -> list[str] | None:
-    """Greedy line filling; None when one word alone is wider than the measure.
+    """Greedy line filling; None when one word alone is wider than the measure or the
+    text needs more than ``max_lines`` lines.
 
-    Text without spaces (Chinese, Japanese) is broken between characters.
+    Text without spaces (Chinese, Japanese) is broken between characters. Forced,
+    the text is cut after ``max_lines`` lines with an ellipsis: the work and the
+    drawing stay bounded however long the text (200 editors' names, say).
     """
     if len(words) == 1 and font.getlength(words[0]) > measure and not words[0].isascii():
         words = list(words[0])
@@ -289,6 +291,11 @@ def _wrap(words: list[str], font: ImageFont.FreeTypeFont, measure: int, *,
         if current:
             lines.append(current)
         current = word
+        if len(lines) == max_lines:
+            if not force:
+                return None
+            lines[-1] += "…"
+            return lines
     if current:
         lines.append(current)
     return lines

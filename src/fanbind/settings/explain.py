@@ -175,6 +175,11 @@ def _explain(error: Mapping[str, Any], key: str | int | None,
         return text, hint
     if kind == "string_too_short":
         return "the value is empty", "write a value, or delete the line"
+    if kind == "string_too_long":
+        length = len(value) if isinstance(value, str) else 0
+        return (f"this text is {length:,} characters long, more than the limit of "
+                f"{ctx.get('max_length', 0):,}", "shorten it; the README's Limits section "
+                "lists each maximum")
     if kind == "string_type":
         return f"expected text, got {kind_of(value)}", (
             "write one value on this line" if isinstance(value, list | dict) else

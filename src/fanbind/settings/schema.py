@@ -96,6 +96,10 @@ def _text_list(value: Any) -> Any:
         return fail(f"expected a list, got {kind_of(value)}",
                      "write `[one, two]` or one `- item` per line; a single value may be "
                      "written on its own")
+    if len(value) > MAX_LIST_ITEMS:
+        return fail(f"this list has {len(value):,} items, more than the limit of "
+                    f"{MAX_LIST_ITEMS}", "keep the ones a reader needs (AO3 itself allows 75 "
+                    "tags on a work)")
     for index, item in enumerate(value):
         if not isinstance(item, str):
             return fail(f"expected text, got {kind_of(item)}",
@@ -131,7 +135,22 @@ def _to_date(value: Any) -> dt.date | None:
         return fail(f"{show(value)} is not a date", hint)
 
 
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+#: The longest title, name, tag or other one-line value. AO3's own are lower (255 for a
+#: title, 100 for a tag); the bound is what the cover and the contents must be able to set.
+MAX_LINE_CHARS = 500
+#: The longest path or web address (Linux's PATH_MAX).
+MAX_PATH_CHARS = 4096
+#: The longest summary, notes, description or rights statement.
+MAX_PROSE_CHARS = 100_000
+#: The most items in one list (authors, tags, fandoms, …); stories have ``limits: max_stories``.
+MAX_LIST_ITEMS = 200
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                            max_length=MAX_LINE_CHARS)]
+PathText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                            max_length=MAX_PATH_CHARS)]
+Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                         max_length=MAX_PROSE_CHARS)]
 
 
 # ------------------------------------------------------------------ models
@@ -169,7 +188,7 @@ class StoryConfig(_Strict):
     ``authors:``; a list field accepts a single string.
     """
 
-    file: NonEmpty
+    file: PathText
     title: NonEmpty | None = None
     authors: tuple[NonEmpty, ...]
     rating: Rating | None = None
@@ -179,10 +198,10 @@ class StoryConfig(_Strict):
     relationships: tuple[NonEmpty, ...] = ()
     characters: tuple[NonEmpty, ...] = ()
     tags: tuple[NonEmpty, ...] = ()
-    summary: NonEmpty | None = None
-    notes: NonEmpty | None = None
-    end_notes: NonEmpty | None = None
-    source: NonEmpty | None = None
+    summary: Prose | None = None
+    notes: Prose | None = None
+    end_notes: Prose | None = None
+    source: PathText | None = None
     published: dt.date | None = None
     language: NonEmpty | None = None
     encoding: NonEmpty | None = None
@@ -290,7 +309,7 @@ class PrintConfig(_Strict):
     folio: Folio = "outer"
     bleed: NonEmpty | None = None
     crop_marks: bool = False
-    pad_to: int | None = Field(default=None, ge=2)
+    pad_to: int | None = Field(default=None, ge=2, le=64)
     # -- fanbinding kit (imposed sheets and volumes; see pdf/impose.py, pdf/volumes.py) --
     sheet: Sheet = "auto"
     signature: Signature = "octavo"
@@ -459,15 +478,15 @@ class AnthologyConfig(_Strict):
     subtitle: NonEmpty | None = None
     editors: tuple[NonEmpty, ...] = ()
     language: NonEmpty = "en"
-    description: NonEmpty | None = None
+    description: Prose | None = None
     publisher: NonEmpty | None = None
     date: dt.date | None = None
     identifier: NonEmpty | None = None
-    rights: NonEmpty | None = None
-    cover: NonEmpty | None = None
-    stylesheet: NonEmpty | None = None
+    rights: Prose | None = None
+    cover: PathText | None = None
+    stylesheet: PathText | None = None
     series: NonEmpty | None = None
-    series_index: int | None = Field(default=None, ge=0)
+    series_index: int | None = Field(default=None, ge=0, le=9999)
     dash_style: DashStyle = "em"
     warnings_display: WarningsDisplay = "shown"
     embed_fonts: bool = False
