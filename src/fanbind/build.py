@@ -294,7 +294,7 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
         raise BuildError(f"{book.diagnostics.count(Severity.WARNING)} warning(s) and --strict "
                          "is on", hint="fix the warnings listed above, or build without --strict")
 
-    out = (out_dir if out_dir is not None else project.root / "dist").resolve()
+    out = project.output_folder(out_dir)
     ensure_output_dir(out)
     slug = slugify(project.config.title)
     inputs = [project.metadata_path, *(project.root / s.story.meta.file for s in book.stories)]

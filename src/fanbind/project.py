@@ -14,8 +14,11 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from fanbind.errors import MetadataError, StoryFileError, UsageError
+from fanbind.errors import BuildError, MetadataError, StoryFileError, UsageError
 from fanbind.settings import AnthologyConfig, load_config, with_print_overrides
+
+#: The output folder inside the project when ``-o`` is not given.
+DEFAULT_OUTPUT = "dist"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,31 @@ class Project:
             return self
         shown = self.display(self.metadata_path)
         return replace(self, config=with_print_overrides(self.config, overrides, file=shown))
+
+    def output_folder(self, chosen: Path | None) -> Path:
+        """Where the books go: ``chosen`` (``-o``) as given, else ``dist/`` in the project.
+
+        The default is followed only while it stays inside the project, as
+        ``.fanbind-cache`` is: a ``dist`` that arrives with a shared project as a
+        symbolic link to elsewhere would have the build write there. An ``-o``
+        outside the project is the user's own choice and stays allowed.
+        """
+        if chosen is not None:
+            return chosen.resolve()
+        default = self.root / DEFAULT_OUTPUT
+        try:
+            resolved = default.resolve()
+        except (OSError, RuntimeError):  # a link loop
+            resolved = None
+        if resolved is None or not resolved.is_relative_to(self.root):
+            where = f" ({resolved})" if resolved is not None else ""
+            raise BuildError(
+                f"the output folder {DEFAULT_OUTPUT}/ is a symbolic link leading outside the "
+                f"project folder{where}: fanbind does not follow it",
+                file=str(default),
+                hint=f"delete the link (a real {DEFAULT_OUTPUT}/ folder is then made), or pass "
+                     "-o FOLDER to write the books outside the project on purpose")
+        return resolved
 
     def display(self, path: Path) -> str:
         """A path as the user should see it: relative to the project when inside."""

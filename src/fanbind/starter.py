@@ -6,12 +6,13 @@ format; every value is quoted by PyYAML so odd titles stay valid YAML.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
 
 from fanbind.atomic import atomic_output
-from fanbind.errors import MetadataError, UsageError
+from fanbind.errors import MetadataError, StoryFileError, UsageError
 from fanbind.text.normalize import clean_text
 from fanbind.text.pipeline import count_words
 from fanbind.text.sources import read_story
@@ -35,6 +36,44 @@ def _scalar(value: str) -> str:
     return yaml.safe_dump(value, default_style='"', allow_unicode=True).strip()
 
 
+def _shown(path: Path) -> str:
+    """A path whose name is not UTF-8 as people can read it: undecodable bytes as \\xNN."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _refuse_undecodable_names(files: list[Path], project: Path) -> None:
+    """Refuse story files whose names are not valid UTF-8.
+
+    Python hands such a name over as lone surrogates (``caf\\udce9.txt``);
+    metadata.yaml is UTF-8 and cannot hold them, so a starter file naming them
+    would be refused by every ``build``. Renaming is the person's call (the
+    name's real encoding is a guess), so ``init`` says which files and stops.
+    """
+    bad = [path for path in files if not _is_utf8(str(_as_written(path, project)))]
+    if not bad:
+        return
+    listed = ", ".join(_shown(path.name) for path in bad[:5]) + (" …" if len(bad) > 5 else "")
+    raise StoryFileError(
+        f"{len(bad)} story file name(s) are not valid UTF-8, so metadata.yaml cannot name "
+        f"them: {listed}", file=_shown(bad[0].parent),
+        hint="rename them using ordinary letters (e.g. cafe.txt for caf\\xe9.txt), then run "
+             "`fanbind init` again")
+
+
+def _as_written(path: Path, project: Path) -> Path:
+    """A story's path as metadata.yaml gives it: relative to the project when inside."""
+    resolved, root = path.resolve(), project.resolve()
+    return resolved.relative_to(root) if resolved.is_relative_to(root) else resolved
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def write_starter(project: Path, *, stories_dir: Path | None = None, force: bool = False) -> Path:
     """Write ``project/metadata.yaml``; refuses to overwrite without ``force``."""
     target = project / "metadata.yaml"
@@ -48,6 +87,7 @@ def write_starter(project: Path, *, stories_dir: Path | None = None, force: bool
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
     if not files:
         raise UsageError("no .txt files in the stories folder", file=str(folder))
+    _refuse_undecodable_names(files, project)
     lines = [
         "# fanbind metadata: the anthology's details, then its stories in reading order.",
         f"title: {_scalar(project.resolve().name.replace('-', ' ').title())}",
@@ -59,8 +99,7 @@ def write_starter(project: Path, *, stories_dir: Path | None = None, force: bool
         "stories:",
     ]
     for path in files:
-        resolved, root = path.resolve(), project.resolve()
-        relative = resolved.relative_to(root) if resolved.is_relative_to(root) else resolved
+        relative = _as_written(path, project)
         decoded = read_story(path, display_name=str(relative))
         text, _ = clean_text(decoded.text, file=str(relative))
         parsed = parse_story(text, file=str(relative))
