@@ -36,7 +36,7 @@ def _scalar(value: str) -> str:
     return yaml.safe_dump(value, default_style='"', allow_unicode=True).strip()
 
 
-def _shown(path: Path) -> str:
+def _shown(path: str | Path) -> str:
     """A path whose name is not UTF-8 as people can read it: undecodable bytes as \\xNN."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
