@@ -1012,3 +1012,46 @@ def test_cover_glyphs_no_font_has_are_reported(tmp_path, monkeypatch):
     found = [d for d in result.diagnostics if d.code == "FB602"]
     assert len(found) == 1 and "物" in found[0].message and "語" in found[0].message
     assert "渡" in found[0].message, "the editors' names are on the cover too"
+
+
+# ---------------------------------------------------------------------- bounded work
+
+
+def _children_counted(tmp_path: Path, tags: int, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Render a story with ``tags`` tags; return how many children ``len()`` counted
+    on elements in :mod:`fanbind.render` (lxml walks every child to count them)."""
+    from fanbind import render
+
+    root = tmp_path / f"tags-{tags}"
+    root.mkdir()
+    (root / "a.txt").write_text("A Tale\n\nThe river kept its counsel.\n", encoding="utf-8")
+    (root / "metadata.yaml").write_text(yaml.safe_dump({
+        "title": "Tags", "stories": [{"file": "a.txt", "authors": ["A"],
+                                      "tags": [f"t{i}" for i in range(tags)]}]}),
+        encoding="utf-8")
+    book = load_book(open_project(root))
+    counted = [0]
+    builtin_len = len
+
+    def counting_len(value: object) -> int:
+        size = builtin_len(value)  # type: ignore[arg-type]
+        if isinstance(value, etree._Element):
+            counted[0] += size
+        return size
+
+    monkeypatch.setattr(render, "len", counting_len, raising=False)
+    documents = render_book(book.anthology)
+    monkeypatch.undo()
+    story = next(d for d in documents if d.root.find(f".//{{{XHTML_NS}}}dl") is not None)
+    text = "".join(story.root.find(f".//{{{XHTML_NS}}}dd").itertext())
+    assert text == ", ".join(f"t{i}" for i in range(tags))
+    return counted[0]
+
+
+def test_tags_are_rendered_in_work_linear_in_their_number(tmp_path, monkeypatch) -> None:
+    """Each tag was appended after counting the tags before it: 100,000 tags took
+    minutes. The work counted grows no faster than the number of tags."""
+    small = _children_counted(tmp_path, 1_000, monkeypatch)
+    large = _children_counted(tmp_path, 10_000, monkeypatch)
+    assert large <= 10 * small + 1_000
+    assert large <= 10_000
