@@ -17,6 +17,7 @@ from collections.abc import Callable
 from fanbind.text.typography.rules import (
     DOUBLE_PRIME,
     PRIME,
+    AnyOf,
     QuoteStyle,
     Rule,
     Table,
@@ -119,9 +120,11 @@ _NUMBER_RANGE = re.compile(
     r"(?![\w/–]|:[0-9]|-(?!-)|[.,][0-9])"
 )
 _PRIMES = re.compile(r"(?<=[0-9])'([0-9]{1,2})(?:(\"|'')|(?![0-9'’]))")
+# The quote first and its word start checked after it (two characters back): a
+# pattern that opens with a literal is found by a fast scan, one that opens with a
+# look-behind is tried at every position.
 _ELISION = re.compile(
-    _WORD_START
-    + r"['‘](?=(?:"
+    r"""['‘](?<![^\s(\[{"'“”‘’—–-]['‘])(?=(?:"""
     + "|".join(ELISIONS)
     + r")\b|s(?![\w'’‘])|(?P<h>(?:"
     + "|".join(DROPPED_H)
@@ -149,8 +152,10 @@ _GATE_DOUBLE_HYPHEN = re.compile("--")
 _GATE_SPACED_DASH = re.compile("[ \u00a0][—–-]")
 _GATE_EM_DASH = re.compile("—")
 _GATE_NUMBER_RANGE = re.compile("[0-9]--?[0-9]")
-_GATE_WITHHELD_LETTERS = re.compile("--|-—|—-|——")
-_GATE_WITHHELD_WORD = _GATE_WITHHELD_LETTERS
+# A long run has four hyphens or an em dash beside another dash; a year (16..–20..)
+# two dashes after its last digit.
+_GATE_WITHHELD_WORD = AnyOf("----", "-—", "—-", "——")
+_GATE_WITHHELD_LETTERS = AnyOf("----", "-—", "—-", "——", "0--", "6--", "7--", "8--", "9--")
 _GATE_PRIMES = re.compile("[0-9]'")
 _GATE_ELISION = re.compile(
     r"['‘](?:" + "|".join((*ELISIONS, "s", *DROPPED_H)) + ")", re.IGNORECASE
