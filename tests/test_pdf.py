@@ -34,6 +34,7 @@ from fanbind.build import load_book, open_project
 from fanbind.pdf import geometry
 from fanbind.pdf import layout as pdf
 from fanbind.render import render_book
+from fanbind.units import TRIMS
 
 DATA = Path(__file__).parent / "data" / "pdf"
 EN = (DATA / "paragraphs-en.txt").read_text(encoding="utf-8").strip().split("\n\n")
@@ -619,7 +620,7 @@ def test_gutter_table_grows_with_the_page_count() -> None:
 
 
 def test_text_block_is_a_whole_number_of_lines() -> None:
-    for name in geometry.TRIMS:
+    for name in TRIMS:
         geo = geometry.page_geometry(geometry.PrintConfig(trim=name), pages=100)
         text_height = geo.height - geo.top - geo.bottom
         assert text_height == pytest.approx(geo.lines * geo.line)
