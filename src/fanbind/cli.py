@@ -146,7 +146,7 @@ def build(
     """
     if watch:
         settings = dict(locals())  # only the options so far: build again with them
-        _watch(project, output, lambda: build(**{**settings, "watch": False}))
+        _watch(project, metadata, lambda: build(**{**settings, "watch": False}))
         return
     # on use: --help and init stay fast
     from fanbind.diagnostics import Diagnostics
@@ -400,21 +400,22 @@ def impose(
         _print_kit(result)
 
 
-def _watch(project: Path, output: Path | None, run: Callable[[], None]) -> None:
-    """Build now and after every change to the project's files (``build --watch``).
+def _watch(project: Path, metadata: Path | None, run: Callable[[], None]) -> None:
+    """Build now and again whenever one of the book's inputs changes (``build --watch``).
 
-    The cache makes each rebuild redo only what changed. Changes to the output
-    folder and the cache itself are ignored, or every build would start the next.
+    Only the inputs (:mod:`fanbind.watching`), read again after each build: a
+    log or the books themselves written in the project never start a build.
+    The cache makes each rebuild redo only what changed.
     """
     import watchfiles
 
+    from fanbind.watching import book_inputs, is_input, watched_folders
+
     root = project.resolve()
-    ignored = [root / "dist", root / ".fanbind-cache", *([output.resolve()] if output else [])]
+    inputs = [book_inputs(project, metadata)]
 
     def relevant(_change: watchfiles.Change, path: str) -> bool:
-        where = Path(path)
-        return not any(where.is_relative_to(folder) for folder in ignored) and \
-            not where.name.startswith((".", "~")) and not where.name.endswith("~")
+        return is_input(path, inputs[0])
 
     def once() -> None:
         try:
@@ -423,16 +424,24 @@ def _watch(project: Path, output: Path | None, run: Callable[[], None]) -> None:
             if done.exit_code not in (0, None):
                 err.print(f"build failed (exit {done.exit_code}); waiting for changes",
                           markup=False)
+        inputs[0] = book_inputs(project, metadata)
 
     once()
-    err.print(f"watching {root} for changes (Ctrl-C stops)", markup=False)
+    err.print(f"watching the {len(inputs[0])} input files of the book in {root} "
+              "(Ctrl-C stops)", markup=False)
     try:
-        for changes in watchfiles.watch(root, watch_filter=relevant, debounce=400,
-                                        raise_interrupt=False):
-            names = sorted({Path(path).name for _, path in changes})
-            err.print("changed: " + ", ".join(names[:5]) + (" …" if len(names) > 5 else ""),
-                      markup=False)
-            once()
+        while True:
+            folders = watched_folders(root, inputs[0])
+            for changes in watchfiles.watch(*folders, watch_filter=relevant, debounce=400,
+                                            raise_interrupt=False):
+                names = sorted({Path(path).name for _, path in changes})
+                err.print("changed: " + ", ".join(names[:5]) + (" …" if len(names) > 5 else ""),
+                          markup=False)
+                once()
+                if watched_folders(root, inputs[0]) != folders:
+                    break  # an input outside the project moved: watch its new folder
+            else:
+                return  # the watcher stopped (Ctrl-C)
     except KeyboardInterrupt:
         pass
 
