@@ -62,6 +62,8 @@ class Locale:
     ellipsis: str = "…"
     #: A mark that starts a paragraph continuing a quotation (French and Spanish »).
     continuation: str = ""
+    #: Single hyphens hugging a narrator's aside are rayas (Spanish ``-dijo ella-.``).
+    rayas: bool = False
     #: A word of speech and a few words of narration, for the quote rules' examples.
     sample: tuple[str, str] = ("Hello", "she said")
 
@@ -100,7 +102,8 @@ LOCALES: dict[str, Locale] = {
                dialogue="—" + NBSP, spacing=SPACING_FRENCH, continuation="»",
                sample=("Bonjour", "dit-elle")),
         Locale("es", "Spanish", _style("«»", "“”"), (("«", "»"), ("“", "”"), ("‘", "’")),
-               between=None, dialogue="—", continuation="»", sample=("Hola", "dijo ella")),
+               between=None, dialogue="—", continuation="»", rayas=True,
+               sample=("Hola", "dijo ella")),
         Locale("it", "Italian", _style("«»", "“”"), (("«", "»"), ("“", "”"), ("‘", "’")),
                between=SPACED_EM, dialogue="—" + NBSP, continuation="»",
                sample=("Ciao", "disse lei")),
@@ -191,6 +194,26 @@ _FRENCH_GUILLEMETS = re.compile(
     r"«[ \u00a0\u202f]?(?=[^\s»])|(?<=[^\s«])[ \u00a0\u202f]?»|^»[ \u00a0\u202f]?(?=[^\s»])"
 )
 _GATE_FRENCH_GUILLEMETS = re.compile("[«»]")
+
+
+_RAYA = re.compile(r"(?<=\s)-(?=[^\W\d_])|(?<=[^\W\d_])-(?=[.,;:]|\s|$)")
+_GATE_RAYA = re.compile("-")
+
+
+def raya_rule() -> Rule:
+    return Rule(
+        name="raya",
+        why="A hyphen opening or closing a narrator's aside in dialogue is a raya hugging it.",
+        pattern=_RAYA,
+        gate=_GATE_RAYA,
+        replacement="—",
+        examples=(
+            ("—Hola -dijo ella-. ¿Vienes?", "—Hola —dijo ella—. ¿Vienes?"),
+            ("—No -susurró- ahora no.", "—No —susurró— ahora no."),
+            ("un acuerdo franco-alemán", "un acuerdo franco-alemán"),
+            ("-5 grados", "-5 grados"),
+        ),
+    )
 
 
 def dialogue_dash_rule(locale: Locale) -> Rule:
@@ -303,6 +326,8 @@ def build_table(locale: Locale, dash_style: str = "em") -> Table:
     between = en.between_dash(dash_style) if locale.between == BOOK_DASH else locale.between
     double, single = _quote_examples(locale)
     dialogue = (dialogue_dash_rule(locale),) if locale.dialogue else ()
+    if locale.rayas:
+        dialogue += (raya_rule(),)
     return (
         *en.head_rules(between, ellipsis=locale.ellipsis),
         *dialogue,
