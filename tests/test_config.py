@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 import os
 import tracemalloc
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -679,38 +680,67 @@ _document = st.fixed_dictionaries(
               _values), "print": _values, "limits": _values, "editor": _values,
               "titel": _values},
 )
+#: Books with only right values: alone, _document is valid for one draw in twenty or so.
+_book = st.fixed_dictionaries(
+    {"title": _word,
+     "stories": st.lists(st.fixed_dictionaries(
+         {"file": st.sampled_from(["a.txt", "b.txt", "c.txt"]), "author": _word},
+         optional={key: right for key, right in _RIGHT.items() if key != "ratin"}),
+         min_size=1, max_size=3, unique_by=lambda story: story["file"])},
+)
 
 
-def _check_outcome(text: str) -> None:
+def _check_outcome(text: str) -> str:
+    """``"config"`` or ``"refused"``, each checked; the tests count them and assert a floor
+    (about half of a typical run), so neither branch can go untested unnoticed."""
     try:
         config = parse_config(text, file="fuzz.yaml")
     except MetadataError as error:
         assert error.file == "fuzz.yaml"
         assert error.line is not None and error.line >= 1, str(error)
         assert error.message
-    else:
-        assert isinstance(config, AnthologyConfig)
-        assert config.stories
+        return "refused"
+    assert isinstance(config, AnthologyConfig)
+    assert config.stories
+    return "config"
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(max_size=300))
-def test_random_text_is_config_or_located_error(text: str) -> None:
-    _check_outcome(text)
+def test_random_text_is_config_or_located_error() -> None:
+    outcomes: Counter[str] = Counter()
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.text(max_size=300))
+    def check(text: str) -> None:
+        outcomes[_check_outcome(text)] += 1
+
+    check()
+    assert outcomes["refused"] >= 100, outcomes
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(alphabet=st.sampled_from([*"ab:- \n\t[]{},'\"&*!<>|#%@`?~\\", "\ufeff"]),
-               max_size=200))
-def test_yaml_punctuation_soup_is_config_or_located_error(text: str) -> None:
-    _check_outcome(text)
+def test_yaml_punctuation_soup_is_config_or_located_error() -> None:
+    outcomes: Counter[str] = Counter()
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.text(alphabet=st.sampled_from([*"ab:- \n\t[]{},'\"&*!<>|#%@`?~\\", "\ufeff"]),
+                   max_size=200))
+    def check(text: str) -> None:
+        outcomes[_check_outcome(text)] += 1
+
+    check()
+    assert outcomes["refused"] >= 100, outcomes
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_document, st.booleans())
-def test_random_documents_are_config_or_located_error(document: dict[str, Any],
-                                                      flow: bool) -> None:
-    _check_outcome(yaml.safe_dump(document, default_flow_style=flow, allow_unicode=True))
+def test_random_documents_are_config_or_located_error() -> None:
+    outcomes: Counter[str] = Counter()
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.one_of(_document, _book), st.booleans())
+    def check(document: dict[str, Any], flow: bool) -> None:
+        text = yaml.safe_dump(document, default_flow_style=flow, allow_unicode=True)
+        outcomes[_check_outcome(text)] += 1
+
+    check()
+    assert outcomes["config"] >= 25 and outcomes["refused"] >= 60, outcomes
 
 
 @settings(max_examples=100, deadline=None)
