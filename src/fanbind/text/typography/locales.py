@@ -325,7 +325,7 @@ def build_table(locale: Locale, dash_style: str = "em") -> Table:
         return en.TABLES[dash_style]  # en-GB nests the other way round but types the same
     between = en.between_dash(dash_style) if locale.between == BOOK_DASH else locale.between
     double, single = _quote_examples(locale)
-    dialogue = (dialogue_dash_rule(locale),) if locale.dialogue else ()
+    dialogue: tuple[Rule, ...] = (dialogue_dash_rule(locale),) if locale.dialogue else ()
     if locale.rayas:
         dialogue += (raya_rule(),)
     return (
