@@ -8,6 +8,7 @@ PDF-part invalidation (stylesheet, font, trim) is in ``test_parallel.py``.
 from __future__ import annotations
 
 import pickle
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import yaml
 
 from conftest import copy_sample
 from fanbind import cache as cache_module
-from fanbind.build import load_book, open_project
+from fanbind.build import build, load_book, open_project
 from fanbind.cache import CACHE_DIR_NAME, ProjectCache
 from fanbind.diagnostics import Diagnostics
 from fanbind.errors import StoryFileError
@@ -131,6 +132,29 @@ def test_book_settings_outside_the_text_stages_read_no_story_again(project: Path
     assert book.anthology == fresh.anthology  # stories from the cache, the new settings
     assert [d.format() for d in book.diagnostics] == [d.format() for d in fresh.diagnostics]
     assert book.anthology.meta != before.anthology.meta
+
+
+def test_a_retitled_book_from_the_cache_is_the_book_built_afresh(project: Path,
+                                                                 tmp_path: Path) -> None:
+    """A whole EPUB build after a new title reads no story, and writes the same bytes
+    as a build without the cache."""
+    first: list[str] = []
+    build(project, out_dir=tmp_path / "first", formats=("epub",), report=first.append)
+    assert "reading seeds/000_a377e873b6712cad.txt" in first  # what a story read says
+    _edit_metadata(project, lambda d: d.update(title="Leaves, Again", description="New."))
+    said: list[str] = []
+    cached = build(project, out_dir=tmp_path / "cached", formats=("epub",), report=said.append)
+    fresh = build(project, out_dir=tmp_path / "fresh", formats=("epub",), cache=False)
+    assert not [line for line in said if line.startswith("reading")]
+    (epub,) = cached.outputs
+    assert epub.read_bytes() == fresh.outputs[0].read_bytes()
+    assert "Leaves, Again" in _epub_text(epub)
+
+
+def _epub_text(path: Path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        return "".join(archive.read(name).decode("utf-8", "replace")
+                       for name in archive.namelist() if name.endswith((".opf", ".xhtml")))
 
 
 def test_the_book_title_is_typeset_though_no_story_is_read(project: Path) -> None:
