@@ -1,23 +1,11 @@
 """Stage 2: decoded text → clean text, as a table of named rules.
 
-What comes out of :mod:`fanbind.text.sources` is the file's text exactly; what the parser
-needs is text without the invisible debris that pasting from AO3, a word processor or a
-web page leaves behind: CR line endings, control codes, zero-width spaces, soft hyphens,
-non-breaking spaces used as ordinary spaces, tab-and-space runs. This stage removes that
-debris and nothing else: no typography (quotes, dashes and ellipses are the typography
-stage's), no change to letters or digits, and **never a line added or removed**, because
-every later stage reports line numbers against the user's file. Leading indentation is
-kept (as spaces) because the parser tells "indented paragraphs" files from "blank line
-between paragraphs" files by it.
-
-Each :class:`CleanupRule` has a name, a one-line *why*, and examples that are run as
-tests on the whole table (input → :func:`clean_text` output). The table is ordered; the
-order matters in three places, noted at the rules: zero-width junk goes before NFC (so
-``e`` + ZWSP + combining acute composes to ``é``), NFC before the joiner rule (which looks
-at composed neighbours), and the whitespace rules last, trailing before leading (so a
-line of only spaces becomes empty instead of "indented nothing").
-
-The table is idempotent as a whole: ``clean_text(clean_text(x)) == clean_text(x)``.
+Removes the invisible debris of pasted text (CR line endings, control codes, zero-width
+spaces, soft hyphens, stray no-break spaces, tab-and-space runs) and nothing else: no
+typography, no change to letters or digits, never a line added or removed (later stages
+report line numbers against the user's file), leading indentation kept. Each
+:class:`CleanupRule` carries a *why* and examples run as tests; the table's order
+matters (see docs/architecture-text.md) and it is idempotent as a whole.
 """
 
 from __future__ import annotations

@@ -1,43 +1,12 @@
 """Stage 1: story file bytes → ``str``.
 
-Everything a story file can throw at us ends here as either a :class:`DecodedText` or a
-:class:`~fanbind.errors.StoryFileError` that names the file and, for bad bytes, the byte
-offset and the byte (the way pandoc reports ``invalid UTF-8 at byte offset 1234 (0xff)``).
-No other exception escapes, whatever the bytes: a person fixing their story folder should
-never see a traceback.
-
-Detection order, and why
-------------------------
-1. **Empty / binary signatures** (PNG, JPEG, GIF, PDF, ZIP/DOCX/EPUB, gzip, OLE ``.doc``,
-   RTF, ELF): a renamed file is the commonest "my story is garbage" cause; say so plainly.
-2. **Byte-order mark**: UTF-32, UTF-8, UTF-16. A BOM is the writer telling us the encoding.
-3. **NUL bytes** without a BOM: BOM-less UTF-16 when the NUL pattern makes it certain
-   (NULs only in every other byte and most of those bytes NUL); otherwise a binary file.
-4. **Strict UTF-8**. Valid UTF-8 with non-ASCII bytes is practically never anything else.
-5. **Windows-1252**, when it decodes and the result *looks like Western text*
-   (:func:`_looks_western`). cp1252 is a superset of Latin-1's printable range, so Latin-1
-   files land here too (their text is identical). Turkish text, which differs from cp1252 in
-   six letters only, is told apart by :func:`_looks_turkish` and read as cp1254.
-6. **charset-normalizer**'s candidates, best first, keeping the first that is a real-world
-   legacy text encoding and decodes to plausible text (:func:`_plausible`).
-7. Otherwise: "invalid UTF-8 at byte offset N (0xNN)", with a hint about ``encoding:``.
-
-Why cp1252 comes before charset-normalizer (measured with charset-normalizer 3.4.7, short
-story snippets of 10–60 words, see ``tests/test_sources.py::test_detection_matrix``):
-for cp1252 text charset-normalizer's best guess was cp1250 (English, German, Portuguese,
-Icelandic, "Naïve — he said."), mac_latin2 (French, Italian) or even cp1006 ("Café Élan");
-only Spanish came back as cp1252. Each of those guesses turns é/’/— into wrong letters.
-For the non-Western samples it was right (cp1251 Russian, cp1253 Greek, cp1255 Hebrew,
-gb18030 Chinese, cp949 Korean, cp932 Japanese, cp1250 Czech), except Arabic (cp932).
-:func:`_looks_western` separates the two groups cleanly: in the Western samples at most
-23% of the letters are non-ASCII (Icelandic) and no more than two non-ASCII letters are
-adjacent; read as cp1252, Russian, Greek, Hebrew, Arabic, Chinese and Korean are 100%
-non-ASCII letters with runs of 4–8, and Polish (cp1250) shows symbols such as ``¿ ³ ¹``
-inside words (``Za¿ó³æ``).
-
-Mojibake (UTF-8 that was once decoded as cp1252, e.g. ``donâ€™t``, ``cafÃ©``) is repaired
-here with ftfy's encoding fixer only — never its quote, dash, width or normalisation fixes:
-typography is a later stage's job. Each repair is reported as ``FB101``.
+Every story file ends here as a :class:`DecodedText` or a
+:class:`~fanbind.errors.StoryFileError` naming the file and, for bad bytes, the byte
+offset and the byte; no other exception escapes, whatever the bytes. Detection runs
+binary signatures, byte-order marks, NUL patterns, strict UTF-8, Western cp1252 (or
+cp1254), then charset-normalizer's candidates; mojibake is repaired with ftfy's
+encoding fixer only (FB101). docs/architecture-text.md gives the order and the
+measurements behind it.
 """
 
 from __future__ import annotations
