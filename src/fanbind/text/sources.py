@@ -192,7 +192,7 @@ def _letter_stats(text: str) -> tuple[int, int, int, int, int]:
 def _looks_western(text: str, *, max_run: int | None = _MAX_NON_ASCII_LETTER_RUN) -> bool:
     """Whether *text* (a cp1252 reading) reads like English or another Western language.
 
-    Three signs of a wrong reading, each measured on the samples in the module docstring:
+    Three signs of a wrong reading, each measured on the samples in docs/architecture-text.md:
     more than 40% of the letters non-ASCII (Western samples: 1–23%; Cyrillic, Greek,
     Hebrew, Arabic, CJK read as cp1252: 100%); four or more non-ASCII letters in a row
     (Western: at most 2, e.g. ``Þó``; wrong readings: 4–8); and symbols inside words
@@ -490,7 +490,7 @@ def _utf8_behind_utf16_bom(data: bytes, codec: str) -> bool:
 
 
 def _decode_detected(data: bytes, file: str) -> tuple[str, str, int]:
-    """Detect the encoding (see the module docstring); return (text, codec, BOM length)."""
+    """Detect the encoding (order: docs/architecture-text.md); return (text, codec, BOM length)."""
     for bom, codec, label in _BOMS:
         if data.startswith(bom):
             if _utf8_behind_utf16_bom(data, codec):
@@ -561,7 +561,7 @@ def _is_blank(text: str) -> bool:
 
 
 def decode_bytes(data: bytes, *, file: str, encoding: str | None = None) -> DecodedText:
-    """Decode a story file's bytes (see the module docstring for the detection order).
+    """Decode a story file's bytes (the detection order: docs/architecture-text.md).
 
     *file* is the name used in errors and diagnostics; *encoding* (the story's
     ``encoding:`` key) overrides detection. Raises :class:`StoryFileError` for anything
