@@ -2,13 +2,21 @@
 
 Building the PDF takes seconds and EPUBCheck starts a JVM, so every test that
 inspects the sample books reads the same pair of files.
+
+The session runs with a temp folder of its own (``TMPDIR``, inherited by every
+process a test starts), so that at its end it can check that nothing — fanbind,
+its PDF workers, WeasyPrint — left a ``weasyprint-*`` or ``fanbind-parts-*``
+folder behind, without mistaking another test run's folders for its own.
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import shutil
 import subprocess
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +26,39 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 SOURCE_DATE_EPOCH = "1700000000"
+
+#: What a build may put in the temp folder and must take away again.
+LEFT_BEHIND = ("weasyprint-*", "fanbind-parts-*")
+_SESSION_TEMP: dict[str, str] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A temp folder for this session and every process its tests start."""
+    folder = tempfile.mkdtemp(prefix="fanbind-tests-")
+    _SESSION_TEMP.update(folder=folder, before=os.environ.get("TMPDIR", ""))
+    os.environ["TMPDIR"] = folder
+    tempfile.tempdir = folder
+
+
+def left_behind(folder: Path) -> list[str]:
+    """The temporary folders of builds still in ``folder``."""
+    return sorted(path.name for pattern in LEFT_BEHIND for path in folder.glob(pattern))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a build left temporary folders behind; tidy up after a pass."""
+    folder = Path(_SESSION_TEMP.get("folder", ""))
+    if not _SESSION_TEMP or not folder.is_dir():
+        return
+    gc.collect()  # WeasyPrint removes its font folder when its font configuration goes
+    leaked = left_behind(folder)
+    if leaked:
+        session.config.get_terminal_writer().line(
+            f"\nleft in the temp folder by this test run ({folder}): {', '.join(leaked[:10])}"
+            + (" …" if len(leaked) > 10 else ""), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif exitstatus == pytest.ExitCode.OK:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import contextlib
 import copy
 import datetime as dt
 import logging
+import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -136,6 +137,21 @@ class Layout:
     ladders: int
     fetcher: ProjectFetcher
     warnings: list[str] = field(default_factory=list)
+    fonts: FontConfiguration | None = None
+
+
+def _release_fonts(fonts: FontConfiguration | None) -> None:
+    """Delete the folder WeasyPrint keeps ``@font-face`` files in, once written.
+
+    WeasyPrint deletes it when the font configuration is garbage-collected, which
+    never happens in a PDF worker (a pool's worker leaves with ``os._exit``) nor
+    for one still referenced when Python exits: each part a worker laid out left
+    a ``weasyprint-*`` folder in the temp folder for good.
+    """
+    folder = getattr(fonts, "_folder", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        fonts._folder = None  # type: ignore[union-attr]
 
 
 #: How WeasyPrint says, for every font, that it subsets without HarfBuzz's subsetter
@@ -241,11 +257,14 @@ def lay_out(
             first_body = _first_body_index(page_map)
             page_map = page_map + tuple(
                 (last_id, _label(start + i, first_body)) for i in range(padded))
+    except BaseException:
+        _release_fonts(fonts)
+        raise
     finally:
         restore_clock()
         logger.removeHandler(captured)
     return Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,
-                  captured.messages)
+                  captured.messages, fonts)
 
 
 def _padded_count(pages: int, pad_to: int | None) -> int:
@@ -395,6 +414,7 @@ def layout_page_map(
     """
     layout = lay_out(anthology, documents, project_dir=project_dir,
                      extra_stylesheets=extra_stylesheets, created=created)
+    _release_fonts(layout.fonts)
     return layout.page_map
 
 
@@ -436,6 +456,7 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
     finally:
         restore_clock()
         logger.removeHandler(captured)
+        _release_fonts(layout.fonts)  # nothing reads them after the write
     warnings = tuple(dict.fromkeys([*layout.warnings, *captured.messages]))
     return PdfResult(len(layout.rendered.pages), tuple(layout.fetcher.refused), warnings,
                      page_map=layout.page_map, trim=layout.geometry.trim,
@@ -625,5 +646,6 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
     finally:
         restore_clock()
         logger.removeHandler(captured)
+        _release_fonts(fonts)
     return tuple(captured.messages), tuple(drawn)
 
