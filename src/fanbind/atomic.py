@@ -10,18 +10,22 @@ stays byte-for-byte intact.
 OS errors become :class:`~fanbind.errors.BuildError` in people's words (a full
 disk, a read-only or forbidden folder), naming the *book's* path, never the
 temporary file a person has never heard of.
+
+A build killed outright (``kill -9``) cannot remove its temporary file; its
+name says whose it is, so the next build removes it (:mod:`fanbind.scratch`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from fanbind.errors import BuildError, FanbindError
+from fanbind.scratch import owned_temp_file
 
 _CHOOSE_ANOTHER = "choose another folder with -o/--output"
 
@@ -93,11 +97,10 @@ def atomic_output(target: Path, *, what: str = "book") -> Iterator[Path]:
     file in messages ("could not write the book").
     """
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        # Kept open until the end: it holds the lock that says a live build owns it.
+        owner, temp = owned_temp_file(target.parent, target.name)
     except OSError as exc:
         raise _os_error("cannot write to the folder", exc, str(target.parent), what) from None
-    os.close(fd)
-    temp = Path(name)
     try:
         try:
             yield temp
@@ -127,4 +130,61 @@ def atomic_output(target: Path, *, what: str = "book") -> Iterator[Path]:
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
+        os.close(owner)
     _sync_folder(target.parent)
+
+
+class _Remembering(io.RawIOBase):
+    """A file whose failed write is remembered rather than raised (see :func:`library_writer`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = io.FileIO(path, "w")
+        self.error: OSError | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self.file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+    def write(self, data) -> int:  # type: ignore[no-untyped-def]
+        if self.error is None:
+            try:
+                return self.file.write(data)
+            except OSError as error:
+                self.error = error
+        return len(data)  # once a write failed, the rest is dropped; the error comes after
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self.file.close()
+            except OSError as error:
+                self.error = self.error or error
+        super().close()
+
+
+@contextlib.contextmanager
+def library_writer(path: Path) -> Iterator[io.BufferedWriter]:
+    """``path`` opened for pikepdf, whose write errors are raised here, after it is done.
+
+    pikepdf writes from C++, and an OS error there (a full disk) — whether on the
+    file's descriptor or raised by a Python ``write()`` — can abort the whole
+    process (``terminate called after throwing an instance of
+    'QPDFSystemError'``), leaving every temporary file and worker behind. So the
+    stream it is given never fails: the first failed write is remembered, the
+    rest of the output dropped, and the OSError raised once the ``with`` block
+    ends. The stream has no descriptor, so pikepdf calls ``write()``, buffered
+    (a call per MiB, not per token).
+    """
+    raw = _Remembering(path)
+    with io.BufferedWriter(raw, buffer_size=1 << 20) as stream:
+        yield stream
+    if raw.error is not None:
+        raise raw.error

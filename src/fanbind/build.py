@@ -29,6 +29,7 @@ from fanbind.errors import (
 from fanbind.model import Anthology
 from fanbind.project import Project, open_project, require_file, resolve_inside
 from fanbind.resources import EPUB_CSS
+from fanbind.scratch import build_temp_folder, remove_abandoned
 from fanbind.settings import AnthologyConfig, print_settings
 from fanbind.text.pipeline import LoadedStory
 from fanbind.text.settings import TextSettings
@@ -263,19 +264,26 @@ def build(
     project = open_project(project_dir, metadata).with_print_overrides(print_overrides)
     if "imposed" in formats and "pdf" not in formats:
         formats = (*formats, "pdf")
-    workers = None
-    if "pdf" in formats and not getattr(project.config.print, "pdf_variant", None):
-        from fanbind.pdf.parts import early_pdf_workers
+    # Every temporary file of the build and its workers goes in one folder, removed
+    # once the workers are gone, whatever stopped the build (fanbind.scratch).
+    with build_temp_folder():
+        workers = None
+        if "pdf" in formats and not getattr(project.config.print, "pdf_variant", None):
+            from fanbind.pdf.parts import early_pdf_workers
 
-        # Before the stories are read: see fanbind.pdf.parts.PdfWorkers.
-        workers = early_pdf_workers(len(project.config.stories), jobs)
-    try:
-        return _build(project, started, out_dir=out_dir, formats=formats, strict=strict,
-                      allow_outside=allow_outside, report=report, page_list=page_list,
-                      diagnostics=diagnostics, cache=cache, jobs=jobs, workers=workers)
-    finally:
-        if workers is not None:
-            workers.close()
+            # Before the stories are read: see fanbind.pdf.parts.PdfWorkers.
+            workers = early_pdf_workers(len(project.config.stories), jobs)
+        try:
+            return _build(project, started, out_dir=out_dir, formats=formats, strict=strict,
+                          allow_outside=allow_outside, report=report, page_list=page_list,
+                          diagnostics=diagnostics, cache=cache, jobs=jobs, workers=workers)
+        except BaseException:
+            if workers is not None:
+                workers.stop()  # an error or a signal: the parts being laid out are lost
+            raise
+        finally:
+            if workers is not None:
+                workers.close()
 
 
 def _build(project: Project, started: float, *, out_dir: Path | None, formats: Sequence[str],
@@ -296,6 +304,7 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
 
     out = project.output_folder(out_dir)
     ensure_output_dir(out)
+    remove_abandoned(out)  # books half-written by builds that were killed
     slug = slugify(project.config.title)
     inputs = [project.metadata_path, *(project.root / s.story.meta.file for s in book.stories)]
     when = build_time(inputs)

@@ -4,13 +4,15 @@ Every error meant for a person is a :class:`fanbind.errors.FanbindError`; this
 module prints it (file, line, message, hint) and exits with its code (see the
 README's table). Warnings are collected during a run and printed once, grouped
 by file, after it — also when an error stops it, since they may explain it.
-Ctrl-C exits with 130 and a one-line message. Anything else is a bug in
+Ctrl-C, SIGTERM and SIGHUP stop a run the same way (:mod:`fanbind.interrupts`):
+one line, exit 130, 143 or 129. Anything else is a bug in
 fanbind: :func:`main` says so in one paragraph instead of a traceback
 (``FANBIND_DEBUG=1`` shows the traceback).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -23,7 +25,8 @@ from rich.console import Console
 
 from fanbind import __version__
 from fanbind.choices import Flip, Pad, PdfVariant, Sheet, Signature, TrimName, choices
-from fanbind.errors import FanbindError, Interrupted
+from fanbind.errors import FanbindError
+from fanbind.interrupts import STOPPED_EXIT_CODES, interrupted, signals_interrupt
 
 if TYPE_CHECKING:  # the commands import these on use: --help and init stay fast
 
@@ -73,12 +76,15 @@ def _root(
 
 
 def _fail(error: FanbindError) -> typer.Exit:
-    err.print("error: " + str(error), markup=False)
+    # A closed terminal (SIGHUP) may have taken stderr with it: the exit code still counts.
+    with contextlib.suppress(OSError):
+        err.print("error: " + str(error), markup=False)
     return typer.Exit(error.exit_code)
 
 
-#: What Ctrl-C during a build prints: atomic outputs mean nothing half-written is left.
-INTERRUPTED = "interrupted (Ctrl-C): the build stopped and no partial file was left behind"
+#: What Ctrl-C (or SIGTERM, SIGHUP) during a build prints after saying which it was:
+#: atomic outputs mean nothing half-written is left.
+INTERRUPTED = "the build stopped and no partial file was left behind"
 
 
 def _print_diagnostics(diagnostics: Diagnostics, *, verbose: bool = False) -> None:
@@ -174,8 +180,8 @@ def build(
                 result = run(lambda msg: status.update(msg))
         else:
             result = run()
-    except KeyboardInterrupt:
-        raise _fail(Interrupted(INTERRUPTED)) from None
+    except KeyboardInterrupt as stop:
+        raise _fail(interrupted(stop, INTERRUPTED)) from None
     except FanbindError as error:
         _print_diagnostics(diagnostics)
         raise _fail(error) from None
@@ -225,8 +231,8 @@ def check(
         opened = open_project(project, metadata)
         check_resources(opened, allow_outside=allow_outside)
         book = load_book(opened, allow_outside=allow_outside, diagnostics=diagnostics)
-    except KeyboardInterrupt:
-        raise _fail(Interrupted("interrupted (Ctrl-C)")) from None
+    except KeyboardInterrupt as stop:
+        raise _fail(interrupted(stop, "")) from None
     except FanbindError as error:
         _print_diagnostics(diagnostics, verbose=verbose)
         raise _fail(error) from None
@@ -297,8 +303,8 @@ def normalize(
     except ValidationError as error:  # --language or --encoding refused by the config model
         raise _fail(override_error(error, given={"language": language, "encoding": encoding})
                     ) from None
-    except KeyboardInterrupt:
-        raise _fail(Interrupted("interrupted (Ctrl-C)")) from None
+    except KeyboardInterrupt as stop:
+        raise _fail(interrupted(stop, "")) from None
     except FanbindError as error:
         raise _fail(error) from None
     out.print(text, markup=False, highlight=False)
@@ -389,8 +395,8 @@ def impose(
 
         result = run_build(project, out_dir=output, formats=("imposed",), metadata=metadata,
                            strict=strict, allow_outside=allow_outside, print_overrides=overrides)
-    except KeyboardInterrupt:
-        raise _fail(Interrupted("interrupted: no book was written")) from None
+    except KeyboardInterrupt as stop:
+        raise _fail(interrupted(stop, "no book was written")) from None
     except FanbindError as error:
         raise _fail(error) from None
     _print_diagnostics(result.diagnostics)
@@ -421,6 +427,8 @@ def _watch(project: Path, metadata: Path | None, run: Callable[[], None]) -> Non
         try:
             run()
         except typer.Exit as done:
+            if done.exit_code in STOPPED_EXIT_CODES:
+                raise  # Ctrl-C, SIGTERM or SIGHUP during a build stops watching too
             if done.exit_code not in (0, None):
                 err.print(f"build failed (exit {done.exit_code}); waiting for changes",
                           markup=False)
@@ -455,13 +463,15 @@ def main() -> None:
     traceback only with ``FANBIND_DEBUG=1``, for the bug report.
     """
     try:
-        app()
+        with signals_interrupt():
+            app()
     except FanbindError as error:  # pragma: no cover - the commands catch their own
         err.print("error: " + str(error), markup=False)
         sys.exit(error.exit_code)
-    except KeyboardInterrupt:  # pragma: no cover - outside a command's own handler
-        err.print("error: interrupted (Ctrl-C)", markup=False)
-        sys.exit(Interrupted.exit_code)
+    except KeyboardInterrupt as stop:  # pragma: no cover - outside a command's own handler
+        error = interrupted(stop, "")
+        err.print(f"error: {error}", markup=False)
+        sys.exit(error.exit_code)
     except Exception as exc:
         if os.environ.get("FANBIND_DEBUG"):
             raise

@@ -18,7 +18,7 @@ from pathlib import Path
 from fanbind.cache import ProjectCache, library_version, make_key
 from fanbind.diagnostics import Diagnostic, Diagnostics
 from fanbind.errors import FanbindError
-from fanbind.processes import default_jobs, process_pool
+from fanbind.processes import default_jobs, worker_pool
 from fanbind.settings.schema import StoryConfig
 from fanbind.text.lint.story import lint_story
 from fanbind.text.pipeline import LoadedStory, load_story
@@ -133,7 +133,7 @@ def load_stories(
             report(f"reading {len(missing)} stories on {jobs} cores")
         _WORKER_SETTINGS = settings
         try:
-            with process_pool(jobs) as pool:
+            with worker_pool(jobs) as pool:  # stopped at once by an error or Ctrl-C
                 chunk = max(1, len(missing) // (jobs * 8))
                 for position, result in zip(missing, pool.map(
                         _load_in_worker, [tasks[p] for p in missing], chunksize=chunk),

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from fanbind.atomic import library_writer
 from fanbind.errors import BuildError, InputFileError
 from fanbind.units import PT_PER_MM, parse_length
 
@@ -494,8 +495,9 @@ def impose(source: Path, target: Path, options: ImposeOptions = ImposeOptions(),
             page.obj.Contents = out.make_stream(stream)
         _set_info(out, title, created)
         try:
-            out.save(target, deterministic_id=True, compress_streams=True,
-                     object_stream_mode=pikepdf.ObjectStreamMode.generate)
+            with library_writer(target) as stream:  # a full disk raises, never aborts
+                out.save(stream, deterministic_id=True, compress_streams=True,
+                         object_stream_mode=pikepdf.ObjectStreamMode.generate)
         except OSError as exc:
             raise BuildError(f"could not write the imposed PDF: {exc.strerror or exc}",
                              file=str(target)) from exc

@@ -17,9 +17,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fanbind.atomic import library_writer
 from fanbind.cache import ProjectCache, make_key
 from fanbind.pdf.arrange import START_LEFT_CLASS, PartOptions
-from fanbind.processes import default_jobs, process_pool
+from fanbind.processes import default_jobs, process_pool, stop_pool
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -602,11 +603,21 @@ class PdfWorkers:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
+    def stop(self) -> None:
+        """Kill the workers now (an error or a signal ended the build): a part being
+        laid out is not worth waiting for."""
+        if self.pool is not None:
+            stop_pool(self.pool)
+            self.pool = None
+
     def __enter__(self) -> PdfWorkers:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is not None:
+            self.stop()
+        else:
+            self.close()
 
     def map(self, function: Callable, tasks: Sequence) -> list:
         if not tasks:
@@ -1056,7 +1067,8 @@ def _assemble(plan: _JoinPlan) -> None:
             out.Root[key] = out.copy_foreign(front.Root[key]) \
                 if isinstance(front.Root[key], pikepdf.Dictionary) else front.Root[key]
 
-    out.save(plan.target, deterministic_id=True)
+    with library_writer(plan.target) as stream:  # a full disk raises, never aborts
+        out.save(stream, deterministic_id=True)
     for source in opened:
         source.close()
 
