@@ -23,9 +23,13 @@ import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from fanbind.errors import BuildError, FanbindError
 from fanbind.scratch import owned_temp_file
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 _CHOOSE_ANOTHER = "choose another folder with -o/--output"
 
@@ -153,13 +157,14 @@ class _Remembering(io.RawIOBase):
     def tell(self) -> int:
         return self.file.tell()
 
-    def write(self, data) -> int:  # type: ignore[no-untyped-def]
+    def write(self, data: Buffer, /) -> int:
         if self.error is None:
             try:
                 return self.file.write(data)
             except OSError as error:
                 self.error = error
-        return len(data)  # once a write failed, the rest is dropped; the error comes after
+        # Once a write failed, the rest is dropped; the error is raised after the save.
+        return memoryview(data).nbytes
 
     def close(self) -> None:
         if not self.closed:
@@ -171,7 +176,7 @@ class _Remembering(io.RawIOBase):
 
 
 @contextlib.contextmanager
-def library_writer(path: Path) -> Iterator[io.BufferedWriter]:
+def library_writer(path: Path) -> Iterator[BinaryIO]:
     """``path`` opened for pikepdf, whose write errors are raised here, after it is done.
 
     pikepdf writes from C++, and an OS error there (a full disk) — whether on the

@@ -469,9 +469,9 @@ def main() -> None:
         err.print("error: " + str(error), markup=False)
         sys.exit(error.exit_code)
     except KeyboardInterrupt as stop:  # pragma: no cover - outside a command's own handler
-        error = interrupted(stop, "")
-        err.print(f"error: {error}", markup=False)
-        sys.exit(error.exit_code)
+        stopped = interrupted(stop, "")
+        err.print(f"error: {stopped}", markup=False)
+        sys.exit(stopped.exit_code)
     except Exception as exc:
         if os.environ.get("FANBIND_DEBUG"):
             raise
