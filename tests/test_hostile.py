@@ -35,6 +35,7 @@ from typer.testing import CliRunner
 
 from fanbind import errors
 from fanbind.cli import app
+from fanbind.interrupts import STOPPED_EXIT_CODES
 
 runner = CliRunner()
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -891,7 +892,7 @@ def _exit_codes_in_readme() -> dict[int, str]:
 
 def test_readme_documents_every_exit_code() -> None:
     classes = [errors.FanbindError, *errors.FanbindError.__subclasses__()]
-    codes = {cls.exit_code for cls in classes}
+    codes = {cls.exit_code for cls in classes} | STOPPED_EXIT_CODES  # Ctrl-C, TERM, HUP
     assert set(_exit_codes_in_readme()) == {0, *codes}
 
 

@@ -60,8 +60,7 @@ class Build:
         """Until the parts are being laid out on the workers."""
         self.wait_for(lambda: any(self.temp.glob("fanbind-*/fanbind-parts-*")),
                       "parts folder")
-        self.wait_for(lambda: any(self.temp.glob("fanbind-*/**/weasyprint-*")) or
-                      any(self.temp.glob("fanbind-*/weasyprint-*")), "layout")
+        self.wait_for(lambda: any(self.temp.glob("fanbind-*/**/weasyprint-*")), "layout")
 
     def finish(self) -> tuple[int, str, str]:
         """Wait for the end: both pipes at end-of-file, so no process holds them."""
@@ -69,8 +68,17 @@ class Build:
         return self.process.returncode, out.decode(), err.decode()
 
     def living(self) -> list[str]:
-        """Processes of the build's session still alive (zombies are dead)."""
+        """Processes of the build's session alive now (zombies are dead)."""
         return session_processes(self.process.pid)
+
+    def left_running(self) -> list[str]:
+        """Processes of the build's session still alive once those that are exiting
+        are gone: a process closes its files (the pipes reach end-of-file) a moment
+        before it is dead."""
+        deadline = time.monotonic() + 30
+        while (living := self.living()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return living
 
 
 def session_processes(session: int) -> list[str]:
@@ -128,7 +136,7 @@ def test_a_signal_during_a_parallel_pdf_build_leaves_nothing(
     assert out == ""
     assert list((project / "dist").iterdir()) == []
     assert list(temp.iterdir()) == []
-    assert build.living() == []
+    assert build.left_running() == []
 
 
 def test_a_signal_is_raised_once_and_says_which_it_was() -> None:
@@ -203,7 +211,7 @@ def test_a_full_disk_gives_the_same_message_in_parts_as_in_one_piece(
     assert "Traceback" not in err and "terminate called" not in err
     assert list(small_disk.iterdir()) == []
     assert list(temp.iterdir()) == []
-    assert build.living() == []
+    assert build.left_running() == []
 
 
 # ---------------------------------------------------------------------- kill -9
@@ -216,7 +224,7 @@ def test_the_next_build_removes_what_a_killed_build_left(project: Path, temp: Pa
     os.kill(killed.process.pid, signal.SIGKILL)
     returncode, _, _ = killed.finish()  # its workers die with it: the pipes reach EOF
     assert returncode == -signal.SIGKILL
-    assert killed.living() == []
+    assert killed.left_running() == []
     left = [p.name for p in (project / "dist").iterdir()]
     assert len(left) == 1 and left[0].startswith(f".{BOOK}.pdf.{killed.process.pid}.")
     assert [p.name.split("-")[:2] for p in temp.iterdir()] == [

@@ -24,9 +24,10 @@ from collections.abc import Iterator
 
 from fanbind.errors import Interrupted
 
-#: The signals that stop a run, and how a message names each.
-STOPPING = {signal.SIGINT: "interrupted (Ctrl-C)", signal.SIGTERM: "terminated (SIGTERM)",
-            signal.SIGHUP: "hung up (SIGHUP)"}
+#: The signals that stop a run, and how a message names each (SIGHUP is not on Windows).
+STOPPING = {getattr(signal, name): said for name, said in (
+    ("SIGINT", "interrupted (Ctrl-C)"), ("SIGTERM", "terminated (SIGTERM)"),
+    ("SIGHUP", "hung up (SIGHUP)")) if hasattr(signal, name)}
 #: The exit codes they give (128 + the signal's number, as a shell reports it).
 STOPPED_EXIT_CODES = frozenset(128 + signum for signum in STOPPING)
 
@@ -81,9 +82,8 @@ def worker_signals(parent: int) -> None:
     cleans up nothing: its workers would live on, waiting for tasks that never
     come, holding the caller's pipes open.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    for signum in STOPPING:
+        signal.signal(signum, signal.SIG_IGN if signum == signal.SIGINT else signal.SIG_DFL)
     _die_with(parent)
 
 

@@ -84,8 +84,8 @@ def _abandoned(path: Path, pid: int) -> int | None:
     if _alive(pid):
         return None
     try:
-        fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
-                     | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+                     | (getattr(os, "O_DIRECTORY", 0) if path.is_dir() else 0))
     except OSError:
         return None
     if _lock(fd):
@@ -140,8 +140,12 @@ def build_temp_folder() -> Iterator[Path]:
     system = Path(tempfile.gettempdir())
     remove_abandoned(system, BUILD_FOLDER)
     folder = Path(tempfile.mkdtemp(prefix=f"fanbind-{os.getpid()}-", dir=system))
-    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    _lock(fd)
+    try:
+        fd: int | None = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # a folder cannot be opened here (Windows): its name alone tells
+        fd = None
+    if fd is not None:
+        _lock(fd)
     previous = tempfile.tempdir
     tempfile.tempdir = str(folder)
     try:
@@ -149,4 +153,5 @@ def build_temp_folder() -> Iterator[Path]:
     finally:
         tempfile.tempdir = previous
         shutil.rmtree(folder, ignore_errors=True)
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
