@@ -28,7 +28,7 @@ SEEDS = REPO / "seeds"
 SOURCE_DATE_EPOCH = "1700000000"
 
 #: What a build may put in the temp folder and must take away again.
-LEFT_BEHIND = ("weasyprint-*", "fanbind-parts-*")
+LEFT_BEHIND = ("weasyprint-*", "fanbind-parts-*", "fanbind-[0-9]*-*")  # the last: a build's own
 _SESSION_TEMP: dict[str, str] = {}
 
 
