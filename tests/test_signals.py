@@ -206,11 +206,29 @@ def test_a_full_disk_gives_the_same_message_in_parts_as_in_one_piece(
     target = small_disk / f"{BOOK}.pdf"
     assert err.splitlines()[-2:] == [
         f"error: {target}: could not write the book: the disk is full",
-        "  Hint: free some disk space or choose another folder with -o/--output; nothing "
-        "was written, and an older book there is unchanged"]
+        f"  Hint: free some disk space there or in the temporary folder {temp} (TMPDIR) or "
+        "choose another folder with -o/--output; nothing was written, and an older book "
+        "there is unchanged"]
     assert "Traceback" not in err and "terminate called" not in err
     assert list(small_disk.iterdir()) == []
     assert list(temp.iterdir()) == []
+    assert build.left_running() == []
+
+
+def test_a_full_temp_folder_is_named(project: Path, small_disk: Path) -> None:
+    """The PDF's parts are laid out in the temp folder; the OS error does not say which
+    disk was full, so the hint names the temp folder when it is on another disk."""
+    needs_proc()
+    build = Build(project, small_disk, "--jobs", "2")
+    returncode, _, err = build.finish()
+    assert returncode == 1, err
+    assert err.splitlines()[-2:] == [
+        f"error: {project / 'dist' / BOOK}.pdf: could not write the book: the disk is full",
+        f"  Hint: free some disk space there or in the temporary folder {small_disk} (TMPDIR) "
+        "or choose another folder with -o/--output; nothing was written, and an older book "
+        "there is unchanged"]
+    assert list(small_disk.iterdir()) == []
+    assert list((project / "dist").iterdir()) == []
     assert build.left_running() == []
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from fanbind.errors import BuildError, FanbindError
-from fanbind.scratch import owned_temp_file
+from fanbind.scratch import owned_temp_file, system_temp_folder
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -55,8 +55,10 @@ def _os_error(doing: str, exc: OSError, file: str, what: str = "book") -> BuildE
     """An OSError told as what went wrong and what to do; the older file is untouched."""
     kept = f"nothing was written, and an older {what} there is unchanged"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = _temp_folder_elsewhere(Path(file))
+        also = f" there or in the temporary folder {where} (TMPDIR)" if where else ""
         return BuildError(f"{doing}: the disk is full", file=file,
-                          hint=f"free some disk space or {_CHOOSE_ANOTHER}; {kept}")
+                          hint=f"free some disk space{also} or {_CHOOSE_ANOTHER}; {kept}")
     if exc.errno in (errno.EACCES, errno.EPERM):
         return BuildError(f"{doing}: permission denied (the folder is not writable)", file=file,
                           hint=f"check the folder's permissions, or {_CHOOSE_ANOTHER}; {kept}")
@@ -69,6 +71,20 @@ def _os_error(doing: str, exc: OSError, file: str, what: str = "book") -> BuildE
     reason = exc.strerror or str(exc) or type(exc).__name__
     return BuildError(f"{doing}: {reason}", file=file,
                       hint=f"check free disk space and the folder's permissions; {kept}")
+
+
+def _temp_folder_elsewhere(file: Path) -> Path | None:
+    """The system's temp folder when it is on another disk than ``file``'s folder.
+
+    A full disk is often the temp folder, where a PDF's parts are laid out, and
+    the OS error does not say which file it was writing.
+    """
+    temp = system_temp_folder()
+    try:
+        here = os.stat(file if file.is_dir() else file.parent).st_dev
+        return temp if os.stat(temp).st_dev != here else None
+    except OSError:
+        return None
 
 
 def _about_another_file(exc: OSError, temp: Path, target: Path) -> bool:

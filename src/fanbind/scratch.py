@@ -126,6 +126,12 @@ def remove_abandoned(folder: Path, pattern: re.Pattern[str] = PART_FILE) -> list
     return removed
 
 
+def system_temp_folder() -> Path:
+    """The temp folder builds make theirs in (not a build's own, while one runs)."""
+    folder = Path(tempfile.gettempdir())
+    return folder.parent if BUILD_FOLDER.match(folder.name) else folder
+
+
 @contextlib.contextmanager
 def build_temp_folder() -> Iterator[Path]:
     """A locked ``fanbind-<pid>-<random>`` folder in the system's temp folder, made
