@@ -495,8 +495,8 @@ def impose(source: Path, target: Path, options: ImposeOptions = ImposeOptions(),
             page.obj.Contents = out.make_stream(stream)
         _set_info(out, title, created)
         try:
-            with library_writer(target) as stream:  # a full disk raises, never aborts
-                out.save(stream, deterministic_id=True, compress_streams=True,
+            with library_writer(target) as sink:  # a full disk raises, never aborts
+                out.save(sink, deterministic_id=True, compress_streams=True,
                          object_stream_mode=pikepdf.ObjectStreamMode.generate)
         except OSError as exc:
             raise BuildError(f"could not write the imposed PDF: {exc.strerror or exc}",
