@@ -291,6 +291,7 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
            diagnostics: Diagnostics | None, cache: bool, jobs: int | None,
            workers) -> BuildResult:
     """:func:`build`, once the project is open (and the PDF's workers started)."""
+    out = project.output_folder(out_dir)  # before the stories: a refused dist/ fails fast
     store = ProjectCache(project.root, enabled=cache)
     used_namespaces = ["stories"]  # cache entries this build keeps; the rest are pruned
     book = load_book(project, allow_outside=allow_outside, report=report,
@@ -302,7 +303,6 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
         raise BuildError(f"{book.diagnostics.count(Severity.WARNING)} warning(s) and --strict "
                          "is on", hint="fix the warnings listed above, or build without --strict")
 
-    out = project.output_folder(out_dir)
     ensure_output_dir(out)
     remove_abandoned(out)  # books half-written by builds that were killed
     slug = slugify(project.config.title)
