@@ -14,6 +14,7 @@ are in the middle of a layout.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -230,6 +231,19 @@ def test_a_full_temp_folder_is_named(project: Path, small_disk: Path) -> None:
     assert list(small_disk.iterdir()) == []
     assert list((project / "dist").iterdir()) == []
     assert build.left_running() == []
+
+
+def test_a_full_disk_under_another_file_is_not_a_failed_read(tmp_path: Path) -> None:
+    """A temporary file of the build (the big book's join plan) that cannot be written
+    for lack of space is a full disk, not an input that "could not be read"."""
+    from fanbind.atomic import atomic_output
+    from fanbind.errors import BuildError
+
+    target = tmp_path / "book.pdf"
+    with pytest.raises(BuildError) as caught, atomic_output(target):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "join-plan"))
+    assert str(caught.value).startswith(f"{target}: could not write the book: the disk is full")
+    assert list(tmp_path.iterdir()) == []
 
 
 # ---------------------------------------------------------------------- kill -9

@@ -88,9 +88,11 @@ def _temp_folder_elsewhere(file: Path) -> Path | None:
 
 
 def _about_another_file(exc: OSError, temp: Path, target: Path) -> bool:
-    """Whether ``exc`` names a file that is neither the book nor its temporary file."""
+    """Whether ``exc`` names a file that is neither the book nor its temporary file
+    and is not about a full disk (which no read of an input can be: a PDF part or
+    the join's plan in the temp folder failed to be written)."""
     names = [name for name in (exc.filename, exc.filename2) if name is not None]
-    if not names:
+    if not names or exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return False
     ours = {str(temp), str(target), str(target.parent)}
     return not any(str(name) in ours for name in names)
