@@ -104,3 +104,22 @@ def test_the_cover_sets_the_longest_allowed_texts(unit: str) -> None:
     lines = cover._fit(editors, cover.REGULAR, 1200, sizes=range(80, 35, -4), max_lines=3,
                        max_height=320, missing=set())
     assert len(lines) <= 3 and lines[-1][0].endswith("…")
+
+
+def test_volume_words_cannot_split_a_book_into_more_than_100_volumes(tmp_path) -> None:
+    """``volumes: auto`` follows the words: 101 stories over volume_words each would be
+    101 PDFs to lay out. Refused at volume_words' line before any layout."""
+    story = "Title\n\n" + "\n\n".join(["word " * 100] * 11) + "\n"  # 1,100 words
+    entries = []
+    for i in range(101):
+        (tmp_path / f"s{i}.txt").write_text(story, encoding="utf-8")
+        entries.append(f"  - {{file: s{i}.txt, author: A}}\n")
+    (tmp_path / "metadata.yaml").write_text(
+        "title: T\nprint:\n  volumes: auto\n  volume_words: 1000\nstories:\n"
+        + "".join(entries), encoding="utf-8")
+    result = CliRunner().invoke(app, ["build", str(tmp_path), "-f", "pdf", "-q", "--no-cache"])
+    assert result.exit_code == 3, result.output
+    assert "metadata.yaml:4:17: print.volume_words: 1,000 words a volume would split" \
+        in result.output
+    assert "into 101 volumes, more than the limit of 100" in result.output
+    assert not list((tmp_path / "dist").glob("*.pdf"))

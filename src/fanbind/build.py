@@ -31,6 +31,7 @@ from fanbind.project import Project, open_project, require_file, resolve_inside
 from fanbind.resources import EPUB_CSS
 from fanbind.scratch import build_temp_folder, remove_abandoned
 from fanbind.settings import AnthologyConfig, print_settings
+from fanbind.settings.schema import MAX_VOLUMES
 from fanbind.text.pipeline import LoadedStory
 from fanbind.text.settings import TextSettings
 
@@ -419,6 +420,14 @@ def plan_book_volumes(project: Project, book: LoadedBook, diagnostics: Diagnosti
     shown = project.display(project.metadata_path)
     if plan is None:
         return None
+    if plan.count > MAX_VOLUMES:  # only `volumes: auto` can get here: it follows the words
+        line, column = project.config.position("print", "volume_words") or (None, None)
+        raise MetadataError(
+            f"print.volume_words: {printing.volume_words:,} words a volume would split this "
+            f"book of {sum(words):,} words into {plan.count:,} volumes, more than the limit "
+            f"of {MAX_VOLUMES}", file=shown, line=line, column=column,
+            hint=f"raise volume_words to at least {-(-sum(words) // MAX_VOLUMES):,}, or give "
+                 "a number of volumes")
     for index in plan.oversized:
         story = book.anthology.stories[index]
         diagnostics.report("FB801", shown, None,

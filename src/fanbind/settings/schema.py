@@ -142,6 +142,8 @@ MAX_LINE_CHARS = 500
 MAX_PATH_CHARS = 4096
 #: The longest summary, notes, description or rights statement.
 MAX_PROSE_CHARS = 100_000
+#: The most volumes a book is split into, by number or by ``volume_words`` (each is laid out).
+MAX_VOLUMES = 100
 #: The most items in one list (authors, tags, fandoms, …); stories have ``limits: max_stories``.
 MAX_LIST_ITEMS = 200
 
@@ -438,8 +440,8 @@ class PrintConfig(_Strict):
         else:
             return fail(f"{show(value) if isinstance(value, str) else kind_of(value)} is not a "
                          "number of volumes", hint)
-        if number is not None and not 1 <= number <= 100:
-            return fail(f"{number} volumes is out of range: use 1 to 100", hint)
+        if number is not None and not 1 <= number <= MAX_VOLUMES:
+            return fail(f"{number} volumes is out of range: use 1 to {MAX_VOLUMES}", hint)
         return number
 
     @field_validator("creep")
