@@ -174,6 +174,22 @@ def test_watching_stops_when_a_build_is_stopped_by_a_signal(project: Path) -> No
     assert runs == [1]
 
 
+def test_init_stopped_by_a_signal_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``init`` had no handler: click printed "Aborted!" and exited 1."""
+    from typer.testing import CliRunner
+
+    from fanbind import starter
+    from fanbind.cli import app
+
+    def stopped(*args: object, **kwargs: object) -> Path:
+        raise Stopped(signal.SIGTERM)
+
+    monkeypatch.setattr(starter, "write_starter", stopped)
+    result = CliRunner().invoke(app, ["init", str(tmp_path)])
+    assert result.exit_code == 143
+    assert result.stderr == "error: terminated (SIGTERM): no file was written\n"
+
+
 # ---------------------------------------------------------------------- full disk
 
 

@@ -269,6 +269,8 @@ def init(
 
     try:
         path = write_starter(project, stories_dir=stories, force=force)
+    except KeyboardInterrupt as stop:
+        raise _fail(interrupted(stop, "no file was written")) from None
     except FanbindError as error:
         raise _fail(error) from None
     out.print(f"wrote {path}", markup=False)
