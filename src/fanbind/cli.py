@@ -186,6 +186,8 @@ def build(
         _print_diagnostics(diagnostics)
         raise _fail(error) from None
     _print_diagnostics(result.diagnostics)
+    if not quiet and result.pages is not None:
+        _note_once_about_missing_libraries()
     if not quiet:
         summary = f"{result.stories} stories, {result.words:,} words"
         if result.pages is not None:
@@ -310,6 +312,37 @@ def normalize(
     except FanbindError as error:
         raise _fail(error) from None
     out.print(text, markup=False, highlight=False)
+
+
+@app.command()
+def doctor() -> None:
+    """Show the libraries and programs fanbind found, and what each enables.
+
+    Python, WeasyPrint, Pango, HarfBuzz and its font subsetter, fontconfig,
+    fontTools, pikepdf, Java for EPUBCheck… with their versions; for anything
+    missing, what to install. Always exits 0.
+
+    [b]Examples[/b]
+
+      fanbind doctor
+    """
+    from fanbind.doctor import checks, report  # (waits for the command: ctypes, subprocess)
+
+    out.print(report(checks()), markup=False)
+
+
+#: Notes already printed by this process (``--watch`` builds many times).
+_NOTED: set[str] = set()
+
+
+def _note_once_about_missing_libraries() -> None:
+    """After a build that laid out a PDF: say once what a missing optional library costs."""
+    from fanbind.doctor import missing_subsetter_note  # (only once a PDF was made)
+
+    note = missing_subsetter_note()
+    if note is not None and note not in _NOTED:
+        _NOTED.add(note)
+        err.print(note, markup=False)
 
 
 # ---------------------------------------------------------------- fanbinding kit
