@@ -26,7 +26,6 @@ from lxml import etree
 from PIL import Image
 from tests.conftest import SOURCE_DATE_EPOCH, read_zip, run_epubcheck, summarize
 
-from fanbind import build as build_module
 from fanbind.build import build, load_book, open_project
 from fanbind.cover import HEIGHT, WIDTH, generated_cover
 from fanbind.epub import accessibility_metadata
@@ -151,8 +150,8 @@ def books(sample_build, tmp_path_factory: pytest.TempPathFactory) -> Books:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
-        patch.setattr(build_module, "print_page_map", stand_in)
-        tricky_epub = build(tricky, formats=("epub",), page_list=True).outputs[0]
+        tricky_epub = build(tricky, formats=("epub",), page_list=True,
+                            page_layout=stand_in).outputs[0]
         one_epub = build(one, formats=("epub",)).outputs[0]
         many_epub = build(many, formats=("epub",)).outputs[0]
     return Books(Book(sample_build.epub, read_zip(sample_build.epub)),
@@ -971,9 +970,9 @@ def test_epub_css_leaves_the_reader_in_charge(books):
 
 def test_rebuild_is_byte_identical(books, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
-    monkeypatch.setattr(build_module, "print_page_map",
-                        lambda anthology, documents, **_: fake_page_map(documents))
-    again = build(_copy_tricky(tmp_path / "t"), formats=("epub",), page_list=True).outputs[0]
+    again = build(_copy_tricky(tmp_path / "t"), formats=("epub",), page_list=True,
+                  page_layout=lambda anthology, documents, **_: fake_page_map(documents)
+                  ).outputs[0]
     assert again.read_bytes() == books.tricky.path.read_bytes()
     with zipfile.ZipFile(again) as archive:
         infos = archive.infolist()
@@ -988,8 +987,6 @@ def test_cli_page_list_flag(tmp_path, monkeypatch):
     from fanbind.cli import app
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
-    monkeypatch.setattr(build_module, "print_page_map",
-                        lambda anthology, documents, **_: fake_page_map(documents))
     project = _copy_tricky(tmp_path / "t")
     runner = CliRunner()
     for flag, expected in (([], False), (["--page-list"], True)):

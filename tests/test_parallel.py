@@ -22,8 +22,11 @@ from pypdf import PdfReader
 from conftest import copy_sample
 from fanbind.build import load_book, open_project
 from fanbind.pdf import fonts as pdf_fonts
-from fanbind.pdf import parts as parallel
+from fanbind.pdf.in_parts import write_parallel_pdf
+from fanbind.pdf.join import JoinOptions
 from fanbind.pdf.layout import write_pdf
+from fanbind.pdf.parts import plan_parts
+from fanbind.pdf.workers import PdfWorkers
 from fanbind.render import render_book
 
 pytestmark = pytest.mark.slow
@@ -37,21 +40,21 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     root = copy_sample(tmp / "book")
     book = load_book(open_project(root))
     documents = render_book(book.anthology, stylesheets=("css/epub.css",))
-    made: dict[str, object] = {"parts": parallel.plan_parts(book.anthology, documents, 2)}
+    made: dict[str, object] = {"parts": plan_parts(book.anthology, documents, 2)}
     made["one"] = write_pdf(book.anthology, documents, tmp / "one.pdf", project_dir=root,
                             created=WHEN)
-    for name in ("joined", "again", "unshared", "early"):
-        with pytest.MonkeyPatch.context() as patch:
-            if name == "again":  # joined in a process of its own, as a big book is
-                patch.setattr(parallel, "JOIN_APART_PAGES", 0)
-            if name == "unshared":  # every part's font subsets kept, as before sharing
-                patch.setattr(pdf_fonts, "prepare_shared_fonts", lambda sources, faces=None: {})
-            # "early": workers started beforehand, as a build starts them
-            with parallel.PdfWorkers(2).start() if name == "early" else \
-                    contextlib.nullcontext() as workers:
-                made[name] = parallel.write_parallel_pdf(
-                    book.anthology, documents, tmp / f"{name}.pdf", project_dir=root,
-                    created=WHEN, jobs=2, workers=workers)
+    options = {
+        "joined": JoinOptions(),
+        "again": JoinOptions(apart_pages=0),  # joined in a process of its own, as a big book is
+        "unshared": JoinOptions(share_fonts=False),  # every part's font subsets kept
+        "early": JoinOptions(),  # workers started beforehand, as a build starts them
+    }
+    for name, join_options in options.items():
+        with PdfWorkers(2).start() if name == "early" else \
+                contextlib.nullcontext() as workers:
+            made[name] = write_parallel_pdf(
+                book.anthology, documents, tmp / f"{name}.pdf", project_dir=root,
+                created=WHEN, jobs=2, workers=workers, join_options=join_options)
     made.update({f"{name}_file": tmp / f"{name}.pdf"
                  for name in ("one", "joined", "again", "unshared", "early")})
     return made
@@ -138,7 +141,7 @@ def test_a_single_story_is_not_cut(tmp_path: Path) -> None:
     book = load_book(open_project(root))
     one = book.anthology.__class__(book.anthology.meta, book.anthology.stories[:1])
     documents = render_book(one, stylesheets=("css/epub.css",))
-    assert parallel.plan_parts(one, documents, 2) is None
+    assert plan_parts(one, documents, 2) is None
 
 
 # ----------------------------------------------------------------- fonts embedded once
@@ -195,10 +198,10 @@ def test_a_build_forks_its_pdf_workers_before_reading_the_stories(
     from fanbind import build as build_module
 
     events: list[str] = []
-    started = parallel.PdfWorkers.start
+    started = PdfWorkers.start
     real_load = build_module.load_book
 
-    def start(self: parallel.PdfWorkers) -> parallel.PdfWorkers:
+    def start(self: PdfWorkers) -> PdfWorkers:
         if self.pool is None:
             events.append("workers")
         return started(self)
@@ -207,12 +210,12 @@ def test_a_build_forks_its_pdf_workers_before_reading_the_stories(
         events.append("stories")
         return real_load(*args, **kwargs)
 
-    monkeypatch.setattr(parallel.PdfWorkers, "start", start)
+    monkeypatch.setattr(PdfWorkers, "start", start)
     monkeypatch.setattr(build_module, "load_book", load)
     root = copy_sample(tmp_path / "book")
-    closed: list[parallel.PdfWorkers] = []
-    real_close = parallel.PdfWorkers.close
-    monkeypatch.setattr(parallel.PdfWorkers, "close",
+    closed: list[PdfWorkers] = []
+    real_close = PdfWorkers.close
+    monkeypatch.setattr(PdfWorkers, "close",
                         lambda self: (closed.append(self), real_close(self))[1])
     result = build_module.build(root, formats=("pdf",), jobs=2, cache=False)
     assert events[:2] == ["workers", "stories"]

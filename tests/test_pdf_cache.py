@@ -27,6 +27,7 @@ from pypdf import PdfReader
 from conftest import copy_sample
 from fanbind import cache as cache_module
 from fanbind.build import build
+from fanbind.pdf.join import JoinOptions
 from fanbind.resources import FONTS_DIR
 
 pytestmark = pytest.mark.slow
@@ -234,17 +235,15 @@ def test_epub_written_while_the_pdf_is_joined_apart(project: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A big book's EPUB is written while another process joins its PDF: both books are
     byte-identical to those of a build that joins first and writes the EPUB after."""
-    from fanbind.pdf import parts as parallel
 
-    def both(out: str) -> dict[str, bytes]:
+    def both(out: str, apart_pages: int) -> dict[str, bytes]:
         monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
-        result = build(project, out_dir=project / out, jobs=JOBS)
+        result = build(project, out_dir=project / out, jobs=JOBS,
+                       join_options=JoinOptions(apart_pages=apart_pages))
         return {p.suffix: p.read_bytes() for p in result.outputs}
 
-    monkeypatch.setattr(parallel, "JOIN_APART_PAGES", 0)
-    apart = both("apart")
-    monkeypatch.setattr(parallel, "JOIN_APART_PAGES", 10**9)
-    here = both("here")
+    apart = both("apart", 0)
+    here = both("here", 10**9)
     assert set(apart) == {".epub", ".pdf"} and apart == here
 
 
@@ -252,14 +251,13 @@ def test_an_epub_error_while_joining_stops_the_join(project: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     import fanbind.epub
     from fanbind.errors import BuildError
-    from fanbind.pdf import parts as parallel
 
     def broken(*args, **kwargs):
         raise BuildError("could not write the EPUB: no space left on device")
 
-    monkeypatch.setattr(parallel, "JOIN_APART_PAGES", 0)
     monkeypatch.setattr(fanbind.epub, "write_epub", broken)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
     with pytest.raises(BuildError, match="no space left"):
-        build(project, out_dir=project / "out", jobs=JOBS)
+        build(project, out_dir=project / "out", jobs=JOBS,
+              join_options=JoinOptions(apart_pages=0))
     assert sorted(p.name for p in (project / "out").iterdir()) == []

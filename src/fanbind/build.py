@@ -1,7 +1,9 @@
 """Build orchestration: metadata.yaml and story files in, books out.
 
 ``cli.py`` is a thin shell over the functions here; tests call them directly.
-The writers are imported lazily so an EPUB-only build never imports WeasyPrint.
+The writers are imported where they are used: an EPUB-only build never imports
+the PDF stack (WeasyPrint, pikepdf, ``fanbind.pdf``), a PDF-only build never
+imports ebooklib (tests/test_fast_paths.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from fanbind.atomic import atomic_output, ensure_output_dir
 from fanbind.cache import ProjectCache
@@ -26,17 +28,26 @@ from fanbind.errors import (
     InputFileError,
     MetadataError,
 )
+from fanbind.loading import StoryTask, load_stories
 from fanbind.model import Anthology
 from fanbind.project import Project, open_project, require_file, resolve_inside
+from fanbind.render import Document, epub_stylesheets, render_book
 from fanbind.resources import EPUB_CSS
 from fanbind.scratch import build_temp_folder, remove_abandoned
 from fanbind.settings import AnthologyConfig, print_settings
 from fanbind.settings.schema import MAX_VOLUMES
+from fanbind.text.lint.story import lint_book
 from fanbind.text.pipeline import LoadedStory
 from fanbind.text.settings import TextSettings
+from fanbind.text.typography import typeset_text
 
 if TYPE_CHECKING:
     from fanbind.cover import CoverImage
+    from fanbind.pdf.impose import ImposeResult
+    from fanbind.pdf.join import JoinOptions
+    from fanbind.pdf.result import PageMap, PdfResult
+    from fanbind.pdf.volumes import VolumePlan
+    from fanbind.pdf.workers import PdfWorkers
 
 FORMATS = ("epub", "pdf")
 #: Every format ``--format`` accepts; ``imposed`` (sheets for home binding) implies ``pdf``.
@@ -62,9 +73,9 @@ class BuildResult:
     pages: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
-    imposed: list = field(default_factory=list)  # impose.ImposeResult, one per book or volume
-    volumes: object | None = None  # volumes.VolumePlan when the book was split
-    pdf: object | None = None  # pdf.PdfResult of the book's PDF (not of volumes)
+    imposed: list[ImposeResult] = field(default_factory=list)  # one per book or volume
+    volumes: VolumePlan | None = None  # when the book was split
+    pdf: PdfResult | None = None  # of the book's PDF (not of volumes)
 
 
 def load_book(project: Project, *, allow_outside: bool = False,
@@ -78,9 +89,7 @@ def load_book(project: Project, *, allow_outside: bool = False,
     loaded stories between builds; ``jobs`` caps the worker processes.
     """
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
-    from fanbind.loading import StoryTask, load_stories
-
-    # Stories come from the cache or are loaded on several cores (fanbind.pdf.parts);
+    # Stories come from the cache or are loaded on several cores (fanbind.loading);
     # the result, the diagnostics and the first error are those of a serial load.
     tasks: list[StoryTask] = []
     path_error: FanbindError | None = None
@@ -98,8 +107,6 @@ def load_book(project: Project, *, allow_outside: bool = False,
                                              report=report, lints=lints)
     if path_error is not None:
         raise path_error
-    from fanbind.text.lint.story import lint_book
-
     diagnostics.extend(lint_book(loaded, per_story=lints))
     anthology = Anthology(typeset_config(project.config), tuple(item.story for item in loaded))
     return LoadedBook(project, anthology, loaded, diagnostics)
@@ -107,8 +114,6 @@ def load_book(project: Project, *, allow_outside: bool = False,
 
 def typeset_config(config: AnthologyConfig) -> AnthologyConfig:
     """The anthology's display texts (title, subtitle, description) with typography applied."""
-    from fanbind.text.typography import typeset_text
-
     settings = TextSettings.from_book(config)
 
     def fix(text: str | None) -> str | None:
@@ -137,7 +142,7 @@ def book_cover(project: Project, anthology: Anthology, *, allow_outside: bool,
                diagnostics: Diagnostics, cache: ProjectCache | None = None) -> CoverImage:
     """The EPUB's cover: ``cover:`` from metadata.yaml, else a generated typographic one
     (drawn once and kept in ``cache``)."""
-    from fanbind.cover import generated_cover, load_cover
+    from fanbind.cover import generated_cover, load_cover  # EPUB builds only
 
     config = project.config
     metadata_file = project.display(project.metadata_path)
@@ -159,18 +164,20 @@ def book_cover(project: Project, anthology: Anthology, *, allow_outside: bool,
     return cover
 
 
-def print_page_map(anthology: Anthology, documents: list, *, project_dir: Path,
-                   extra_stylesheets: tuple[Path, ...], created: dt.datetime,
-                   ) -> tuple[tuple[str, str], ...]:
-    """Lay out the print pages without writing a PDF: (block id, page label) per page."""
-    from fanbind.pdf import layout as pdf
+class PageLayout(Protocol):
+    """Lays out the print pages of a book without writing a PDF (:func:`print_page_map`)."""
 
-    layout = getattr(pdf, "layout_page_map", None)
-    if layout is None:
-        raise BuildError("this fanbind cannot lay out print pages for a page-list yet",
-                         hint="build the PDF too (drop --format epub), or leave out --page-list")
-    return tuple(layout(anthology, documents, project_dir=project_dir,
-                        extra_stylesheets=extra_stylesheets, created=created))
+    def __call__(self, anthology: Anthology, documents: list[Document], *, project_dir: Path,
+                 extra_stylesheets: tuple[Path, ...], created: dt.datetime) -> PageMap: ...
+
+
+def print_page_map(anthology: Anthology, documents: list[Document], *, project_dir: Path,
+                   extra_stylesheets: tuple[Path, ...], created: dt.datetime) -> PageMap:
+    """Lay out the print pages without writing a PDF: (block id, page label) per page."""
+    from fanbind.pdf.layout import layout_page_map  # WeasyPrint: only when laying out
+
+    return layout_page_map(anthology, documents, project_dir=project_dir,
+                           extra_stylesheets=extra_stylesheets, created=created)
 
 
 #: How WeasyPrint reports a skipped declaration:
@@ -199,7 +206,7 @@ def _refusal(project: Project, url: str) -> str:
     return f"not found: {project.display(path)}"
 
 
-def report_pdf_findings(project: Project, stylesheet: Path | None, pdf: object,
+def report_pdf_findings(project: Project, stylesheet: Path | None, pdf: PdfResult,
                         diagnostics: Diagnostics) -> None:
     """What the PDF renderer refused to fetch (FB601) and skipped in the user's CSS (FB603).
 
@@ -208,12 +215,12 @@ def report_pdf_findings(project: Project, stylesheet: Path | None, pdf: object,
     without one there is nothing the user could fix, and nothing is reported.
     """
     shown = project.display(stylesheet or project.metadata_path)
-    for url in getattr(pdf, "refused", ()):
+    for url in pdf.refused:
         diagnostics.report("FB601", shown, None, _refusal(project, url))
     if stylesheet is None:
         return
-    for message in getattr(pdf, "warnings", ()):
-        found = _IGNORED_CSS.match(str(message).strip())
+    for message in pdf.warnings:
+        found = _IGNORED_CSS.match(message.strip())
         if found is None:
             continue
         diagnostics.report("FB603", shown, int(found["line"]),
@@ -242,12 +249,15 @@ def build(
     diagnostics: Diagnostics | None = None,
     cache: bool = True,
     jobs: int | None = None,
+    page_layout: PageLayout = print_page_map,
+    join_options: JoinOptions | None = None,
 ) -> BuildResult:
     """Build the requested formats; every output is written atomically.
 
     The EPUB gets a page-list matching the PDF's pages whenever the PDF is built
     too; ``page_list`` asks for one in an EPUB-only build (the pages are laid
-    out, not written).
+    out by ``page_layout``, not written). ``join_options`` tune the join of a PDF
+    laid out in parts (:class:`fanbind.pdf.join.JoinOptions`).
 
     ``print_overrides`` replaces ``print:`` settings from metadata.yaml (the
     ``fanbind impose`` options).
@@ -261,6 +271,8 @@ def build(
     as does the default for a book too small to gain from parts:
     :func:`fanbind.pdf.parts.parallel_pdf_wanted`).
     """
+    from fanbind.pdf.workers import early_pdf_workers  # the PDF stack: see the module docstring
+
     started = time.perf_counter()
     project = open_project(project_dir, metadata).with_print_overrides(print_overrides)
     if "imposed" in formats and "pdf" not in formats:
@@ -269,15 +281,14 @@ def build(
     # once the workers are gone, whatever stopped the build (fanbind.scratch).
     with build_temp_folder():
         workers = None
-        if "pdf" in formats and not getattr(project.config.print, "pdf_variant", None):
-            from fanbind.pdf.parts import early_pdf_workers
-
-            # Before the stories are read: see fanbind.pdf.parts.PdfWorkers.
+        if "pdf" in formats and not project.config.print.pdf_variant:
+            # Before the stories are read: see fanbind.pdf.workers.PdfWorkers.
             workers = early_pdf_workers(len(project.config.stories), jobs)
         try:
             return _build(project, started, out_dir=out_dir, formats=formats, strict=strict,
                           allow_outside=allow_outside, report=report, page_list=page_list,
-                          diagnostics=diagnostics, cache=cache, jobs=jobs, workers=workers)
+                          diagnostics=diagnostics, cache=cache, jobs=jobs, workers=workers,
+                          page_layout=page_layout, join_options=join_options)
         except BaseException:
             if workers is not None:
                 workers.stop()  # an error or a signal: the parts being laid out are lost
@@ -290,7 +301,8 @@ def build(
 def _build(project: Project, started: float, *, out_dir: Path | None, formats: Sequence[str],
            strict: bool, allow_outside: bool, report: Reporter | None, page_list: bool,
            diagnostics: Diagnostics | None, cache: bool, jobs: int | None,
-           workers) -> BuildResult:
+           workers: PdfWorkers | None, page_layout: PageLayout,
+           join_options: JoinOptions | None) -> BuildResult:
     """:func:`build`, once the project is open (and the PDF's workers started)."""
     out = project.output_folder(out_dir)  # before the stories: a refused dist/ fails fast
     store = ProjectCache(project.root, enabled=cache)
@@ -309,8 +321,6 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
     slug = slugify(project.config.title)
     inputs = [project.metadata_path, *(project.root / s.story.meta.file for s in book.stories)]
     when = build_time(inputs)
-    from fanbind.render import epub_stylesheets, render_book
-
     stylesheet_path = None
     if project.config.stylesheet:
         stylesheet_path = resolve_inside(project, project.config.stylesheet, what="stylesheet",
@@ -330,15 +340,16 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
     extra = (stylesheet_path,) if stylesheet_path else ()
 
     # The PDF comes first: its page layout gives the EPUB its page-list.
-    page_map: tuple[tuple[str, str], ...] = ()
+    page_map: PageMap = ()
     epub_written = False
 
-    def write_the_epub(pages: tuple[tuple[str, str], ...]) -> None:
+    def write_the_epub(pages: PageMap) -> None:
         """The EPUB, after the PDF's layout (a big book's PDF is still being joined)."""
         nonlocal epub_written
         t0 = time.perf_counter()
         if report:
             report("writing the EPUB")
+        # ebooklib: see the module docstring.
         from fanbind.epub import write_epub
         from fanbind.kepub import kobo_documents
 
@@ -366,26 +377,27 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
         target = out / f"{slug}.pdf"
         with atomic_output(target) as temp:
             pdf = None
-            from fanbind.pdf.parts import PDF_NAMESPACES, parallel_pdf_wanted, write_parallel_pdf
+            # The PDF stack (see the module docstring); WeasyPrint only when laid out here.
+            from fanbind.pdf.in_parts import write_parallel_pdf
+            from fanbind.pdf.parts import PDF_NAMESPACES, parallel_pdf_wanted
 
-            if parallel_pdf_wanted(book.anthology, jobs) and \
-                    not getattr(project.config.print, "pdf_variant", None):
-                # In parts on every core, joined (fanbind.pdf.parts); None when the
+            if parallel_pdf_wanted(book.anthology, jobs) and not project.config.print.pdf_variant:
+                # In parts on every core, joined (fanbind.pdf.in_parts); None when the
                 # book cannot be cut (a single story), then in one piece here.
                 pdf = write_parallel_pdf(
                     book.anthology, documents, temp, project_dir=project.root,
                     extra_stylesheets=extra, created=when, jobs=jobs, report=report, cache=store,
-                    while_joining=(lambda joined: write_the_epub(tuple(joined.page_map)))
-                    if epubs else None, workers=workers)
+                    while_joining=(lambda joined: write_the_epub(joined.page_map))
+                    if epubs else None, workers=workers, join_options=join_options)
                 if pdf is not None:
                     used_namespaces.extend(PDF_NAMESPACES)
             if pdf is None:
-                from fanbind.pdf.layout import write_pdf  # (WeasyPrint: only when laying out here)
+                from fanbind.pdf.layout import write_pdf
 
                 pdf = write_pdf(book.anthology, documents, temp, project_dir=project.root,
                                 extra_stylesheets=extra, created=when)
         report_pdf_findings(project, stylesheet_path, pdf, result.diagnostics)
-        page_map = tuple(getattr(pdf, "page_map", ()))
+        page_map = pdf.page_map
         result.pages = pdf.pages
         result.pdf = pdf
         result.outputs.append(target)
@@ -396,8 +408,8 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
         t0 = time.perf_counter()
         if report:
             report("laying out the pages for the page-list")
-        page_map = print_page_map(book.anthology, documents, project_dir=project.root,
-                                  extra_stylesheets=extra, created=when)
+        page_map = page_layout(book.anthology, documents, project_dir=project.root,
+                               extra_stylesheets=extra, created=when)
         result.timings["layout"] = time.perf_counter() - t0
 
     if epubs and not epub_written:
@@ -410,9 +422,10 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
 # ---------------------------------------------------------------- fanbinding kit
 
 
-def plan_book_volumes(project: Project, book: LoadedBook, diagnostics: Diagnostics):
+def plan_book_volumes(project: Project, book: LoadedBook, diagnostics: Diagnostics
+                      ) -> VolumePlan | None:
     """The split into volumes that ``print.volumes`` asks for, or ``None`` for one book."""
-    from fanbind.pdf.volumes import plan_volumes
+    from fanbind.pdf.volumes import plan_volumes  # the PDF stack: see the module docstring
 
     printing = project.config.print
     words = [story.words for story in book.anthology.stories]
@@ -441,7 +454,7 @@ def plan_book_volumes(project: Project, book: LoadedBook, diagnostics: Diagnosti
     return plan
 
 
-def build_volumes(project: Project, book: LoadedBook, plan, *, out: Path, slug: str,
+def build_volumes(project: Project, book: LoadedBook, plan: VolumePlan, *, out: Path, slug: str,
                   when: dt.datetime, stylesheet_path: Path | None, impose: bool,
                   result: BuildResult, report: Reporter | None) -> None:
     """Write ``<slug>-volume-N.pdf`` for each volume (and its imposed sheets).
@@ -450,9 +463,9 @@ def build_volumes(project: Project, book: LoadedBook, plan, *, out: Path, slug: 
     of its own stories; :func:`fanbind.pdf.volumes.mark_volume` labels its title
     page and makes its contents list the whole set.
     """
+    # The PDF stack: see the module docstring.
     from fanbind.pdf.layout import write_pdf
     from fanbind.pdf.volumes import VOLUMES_CSS, mark_volume, split_anthology
-    from fanbind.render import render_book
 
     t0 = time.perf_counter()
     result.volumes = plan
@@ -477,7 +490,7 @@ def build_volumes(project: Project, book: LoadedBook, plan, *, out: Path, slug: 
 def impose_book(project: Project, book_pdf: Path, *, result: BuildResult, when: dt.datetime,
                 report: Reporter | None) -> None:
     """Write ``<book>-imposed.pdf`` next to a book PDF: sheets for home binding."""
-    from fanbind.pdf.impose import ImposeOptions, impose
+    from fanbind.pdf.impose import ImposeOptions, impose  # the PDF stack: see the module docstring
 
     t0 = time.perf_counter()
     if report:
@@ -506,7 +519,7 @@ def impose_file(pdf: Path, *, project_dir: Path = Path("."), metadata: Path | No
     ``print:`` settings come from the project's metadata.yaml when there is one,
     else from the defaults; ``print_overrides`` win over both.
     """
-    from fanbind.pdf.impose import ImposeOptions, impose
+    from fanbind.pdf.impose import ImposeOptions, impose  # the PDF stack: see the module docstring
 
     source = pdf.resolve()
     if not source.is_file():

@@ -82,6 +82,10 @@ PDF/UA, the structure tree; it does not validate the result)."""
 MAX_LADDER = 2
 """At most this many consecutive lines may end in a hyphen."""
 _HYPHENS = ("\u2010", "-", "\u00ad")
+#: Per page box (by ``id``): what WeasyPrint's margin-box step got for that page
+#: (layout context, page box, counter state, page number), kept by
+#: :func:`deferred_folios` for drawing the margin boxes later.
+MarginRecords = dict[int, tuple[Any, Any, Any, int]]
 
 
 class RefusedResource(ValueError):
@@ -152,6 +156,11 @@ def _release_fonts(fonts: FontConfiguration | None) -> None:
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
         fonts._folder = None  # type: ignore[union-attr]
+
+    @property
+    def root_classes(self) -> list[str]:
+        """The classes of the laid-out tree's root (a part starting on a verso has one)."""
+        return (self.rendered._html.etree_element.get("class") or "").split()
 
 
 #: How WeasyPrint says, for every font, that it subsets without HarfBuzz's subsetter
@@ -468,7 +477,7 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
 
 
 @contextlib.contextmanager
-def deferred_folios() -> Iterator[dict[int, tuple[Any, Any, Any, int]]]:
+def deferred_folios() -> Iterator[MarginRecords]:
     """Lay out without margin boxes, remembering what :func:`add_margin_boxes` needs.
 
     For :mod:`fanbind.pdf.parts`: a part of a book is laid out before the page
@@ -477,7 +486,7 @@ def deferred_folios() -> Iterator[dict[int, tuple[Any, Any, Any, int]]]:
     after paginating, from each page's counter state; this defers that step.
     """
     original = weasyprint_layout.make_margin_boxes
-    records: dict[int, tuple[Any, Any, Any, int]] = {}
+    records: MarginRecords = {}
 
     def defer(context: Any, page: Any, state: Any) -> tuple[()]:
         records[id(page)] = (context, page, copy.deepcopy(state), context.current_page)
@@ -490,7 +499,7 @@ def deferred_folios() -> Iterator[dict[int, tuple[Any, Any, Any, int]]]:
         weasyprint_layout.make_margin_boxes = original
 
 
-def add_margin_boxes(rendered: RenderedDocument, records: dict[int, tuple[Any, Any, Any, int]],
+def add_margin_boxes(rendered: RenderedDocument, records: MarginRecords,
                      *, page_offset: int) -> None:
     """Make the deferred margin boxes, with ``page_offset`` added to the page counter."""
     for page in rendered.pages:
@@ -509,7 +518,7 @@ def add_margin_boxes(rendered: RenderedDocument, records: dict[int, tuple[Any, A
 
 
 def folio_plan(rendered: RenderedDocument,
-               records: dict[int, tuple[Any, Any, Any, int]]) -> FolioPlan | None:
+               records: MarginRecords) -> FolioPlan | None:
     """The :class:`FolioPlan` of a part laid out under :func:`deferred_folios`.
 
     None when the margin boxes cannot be redrawn from plain data: running
