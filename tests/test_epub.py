@@ -752,6 +752,32 @@ def test_every_heading_is_named_by_its_visible_text(books):
     assert checked > 50
 
 
+def test_each_page_marker_is_in_the_document_it_names(books):
+    """The page map of the tricky book as printed (front matter, each story's preface
+    page then its title page, a chapter, end notes, back matter): each marker must
+    land in the document its page-list entry names. A marker once followed another
+    story's, found through a reused ``id()`` of an lxml element; that depended on
+    memory reuse, so the map is applied several times."""
+    project = open_project(books.tricky_project)
+    documents = render_book(load_book(project).anthology)
+    stories = [doc.id for doc in documents if doc.matter == "body"]
+    page_map = [("half-title", "i"), ("titlepage", "ii"), ("titlepage", "iii"),
+                ("colophon", "iv"), ("contents", "v")]
+    for number, story in enumerate(stories, start=1):
+        page_map += [(story, f"p{number}"), (f"{story}-title", str(number))]
+    page_map += [("story-001-ch2", "20"), ("story-001-end-notes-title", "21"),
+                 ("warnings-title", "22"), ("authors-title", "23")]
+    for _ in range(20):
+        copies, targets = insert_page_breaks(documents, page_map)
+        assert len(targets) >= 2 * len(stories) + 4
+        by_name = {doc.filename: doc for doc in copies}
+        for target in targets:
+            filename, _, anchor = target.href.partition("#")
+            ids = {el.get("id") for el in by_name[filename].root.iter()
+                   if isinstance(el.tag, str)}
+            assert anchor in ids, target
+
+
 def test_page_one_follows_the_facing_preface(books):
     """In print the preface faces the opening (page vi), the opening is page 1."""
     root = books.sample.xml("story-001.xhtml")

@@ -581,7 +581,9 @@ def insert_page_breaks(
             if element_id and element_id not in where:
                 where[element_id] = (doc, element)
     used: set[str] = set(where)
-    last_marker: dict[int, etree._Element] = {}
+    # Keyed by the element itself, which keeps its proxy alive: the id() of an lxml
+    # proxy can be reused by another element's once the first is collected.
+    last_marker: dict[etree._Element, etree._Element] = {}
     targets: list[PageTarget] = []
     for block_id, label in page_map:
         found = where.get(block_id)
@@ -601,7 +603,7 @@ def insert_page_breaks(
         marker.set("id", anchor)
         marker.set("aria-label", label)
         marker.text = ""  # serialised as <span …></span>: safe for HTML parsers too
-        previous = last_marker.get(id(element))
+        previous = last_marker.get(element)
         if after:
             (previous if previous is not None else element).addnext(marker)
         elif previous is not None:
@@ -614,7 +616,7 @@ def insert_page_breaks(
         else:
             marker.tail, element.text = element.text, None
             element.insert(0, marker)
-        last_marker[id(element)] = marker
+        last_marker[element] = marker
         targets.append(PageTarget(label, f"{doc.filename}#{anchor}"))
     return copies, tuple(targets)
 
