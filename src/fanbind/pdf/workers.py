@@ -35,9 +35,7 @@ from fanbind.render import Document
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-    from weasyprint import Document as RenderedDocument
-
-    from fanbind.pdf.layout import Layout, MarginRecords
+    from fanbind.pdf.layout import Layout, MarginRecords, RenderedDocument
 
 Task = TypeVar("Task")
 Outcome = TypeVar("Outcome")
