@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from fanbind.atomic import atomic_output, ensure_output_dir
 from fanbind.cache import ProjectCache
-from fanbind.diagnostics import Diagnostics, Severity
+from fanbind.diagnostics import Diagnostic, Diagnostics, Severity
 from fanbind.errors import (
     BuildError,
     FanbindError,
@@ -101,7 +101,7 @@ def load_book(project: Project, *, allow_outside: bool = False,
             path_error = error  # raised after the stories before it, as a serial load would
             break
         tasks.append(StoryTask(path, meta, index, project.display(path)))
-    lints: list = []  # each story's lint findings, kept in the cache with it
+    lints: list[list[Diagnostic]] = []  # each story's lint findings, kept in the cache with it
     loaded: list[LoadedStory] = load_stories(tasks, settings=TextSettings.from_book(project.config),
                                              diagnostics=diagnostics, cache=cache, jobs=jobs,
                                              report=report, lints=lints)
@@ -513,7 +513,7 @@ def impose_book(project: Project, book_pdf: Path, *, result: BuildResult, when: 
 
 def impose_file(pdf: Path, *, project_dir: Path = Path("."), metadata: Path | None = None,
                 out_dir: Path | None = None,
-                print_overrides: dict[str, object] | None = None):
+                print_overrides: dict[str, object] | None = None) -> ImposeResult:
     """Impose an existing PDF (``fanbind impose --pdf``): any book, not only fanbind's.
 
     ``print:`` settings come from the project's metadata.yaml when there is one,

@@ -196,9 +196,10 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
         report(f"numbering the pages of {len(unstamped)} story parts")
     stamp_tasks = []
     for i in unstamped:
-        plan = ordered[i].folios
-        assert plan is not None  # every laid-out story part has one (else NotStampable)
-        stamp_tasks.append(StampTask(i, plan, offsets[i], page_total, geometry_css, job.setup))
+        folios = ordered[i].folios
+        assert folios is not None  # every laid-out story part has one (else NotStampable)
+        stamp_tasks.append(StampTask(i, folios, offsets[i], page_total, geometry_css,
+                                     job.setup))
     stamped = workers.map(stamp_body_part, stamp_tasks)
     for index, (path, warnings, drawn) in zip(unstamped, stamped, strict=True):
         ordered[index].stamp, ordered[index].drawn = path, drawn

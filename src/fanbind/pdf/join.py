@@ -273,7 +273,7 @@ def _lay_over(pdf: pikepdf.Pdf, pages: Sequence[pikepdf.Page | None], stamp: pik
 
 
 def _local_pages(source: pikepdf.Pdf) -> dict[tuple[int, int], int]:
-    return {page.objgen: index for index, page in enumerate(source.pages)}
+    return {page.obj.objgen: index for index, page in enumerate(source.pages)}
 
 
 def _named_dests(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Object]:
@@ -331,7 +331,7 @@ def _copy_outlines(out: pikepdf.Pdf, sources: Sequence[tuple[pikepdf.Pdf, Mappin
 
     def convert(item: pikepdf.OutlineItem, local: dict[tuple[int, int], int],
                 mapping: Mapping) -> pikepdf.OutlineItem:
-        dest = item.destination
+        dest: object = item.destination
         if dest is None and item.action is not None and "/D" in item.action:
             dest = item.action.D
         new = None

@@ -96,7 +96,7 @@ def lay_out_matter(job: Job, kind: Literal["front", "back"], part: Part, options
         pdf.add_margin_boxes(layout.rendered, records, page_offset=page_offset)
     result = pdf.write_layout(layout, target)
     laid = Laid(target, len(layout.rendered.pages), [i for i, _ in layout.page_map],
-                anchors(layout.rendered), result, layout.geometry.trim)
+                anchors(layout), result, layout.geometry.trim)
     if cache is not None:
         cache.put(MATTER_NAMESPACE, key, {
             "pdf": target.read_bytes(), "laid": replace(laid, file=None),

@@ -35,7 +35,7 @@ from fanbind.render import Document
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-    from fanbind.pdf.layout import Layout, MarginRecords, RenderedDocument
+    from fanbind.pdf.layout import Layout, MarginRecords
 
 Task = TypeVar("Task")
 Outcome = TypeVar("Outcome")
@@ -94,10 +94,10 @@ def lay_out_part(setup: Setup, anthology: Anthology, documents: list[Document],
     return layout, {}
 
 
-def anchors(rendered: RenderedDocument) -> dict[str, int]:
+def anchors(layout: Layout) -> dict[str, int]:
     """Link targets in a part: sections, titles, chapters (not every paragraph)."""
     found: dict[str, int] = {}
-    for index, page in enumerate(rendered.pages):
+    for index, page in enumerate(layout.rendered.pages):
         for name in page.anchors:
             if name not in found and not BLOCK_ID.match(name):
                 found[name] = index
@@ -116,7 +116,7 @@ def lay_out_body_part(task: BodyTask) -> PartResult:
     plan = pdf.folio_plan(rendered, records)
     if plan is None:
         raise NotStampable(f"part {task.index}")
-    targets = anchors(rendered)
+    targets = anchors(layout)
     first_title = f"{anthology.stories[0].id}-title"
     target = task.setup.folder / f"part-{task.index:05d}.pdf"
     result = pdf.write_layout(layout, target)
