@@ -143,6 +143,11 @@ class Layout:
     warnings: list[str] = field(default_factory=list)
     fonts: FontConfiguration | None = None
 
+    @property
+    def root_classes(self) -> list[str]:
+        """The classes of the laid-out tree's root (a part starting on a verso has one)."""
+        return (self.rendered._html.etree_element.get("class") or "").split()
+
 
 def _release_fonts(fonts: FontConfiguration | None) -> None:
     """Delete the folder WeasyPrint keeps ``@font-face`` files in, once written.
@@ -156,11 +161,6 @@ def _release_fonts(fonts: FontConfiguration | None) -> None:
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
         fonts._folder = None  # type: ignore[union-attr]
-
-    @property
-    def root_classes(self) -> list[str]:
-        """The classes of the laid-out tree's root (a part starting on a verso has one)."""
-        return (self.rendered._html.etree_element.get("class") or "").split()
 
 
 #: How WeasyPrint says, for every font, that it subsets without HarfBuzz's subsetter
