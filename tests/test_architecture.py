@@ -208,20 +208,33 @@ def _comments(path: Path) -> dict[int, str]:
             if token.type == tokenize.COMMENT}
 
 
-def undocumented_deferred_imports(root: Path = SRC, package: str = "fanbind") -> list[str]:
-    """Function-level imports of the project's own modules with no comment saying why."""
+def deferred_imports(root: Path = SRC, package: str = "fanbind") -> dict[str, bool]:
+    """Each function-level import statement of the project's own modules
+    (``path:line imports names``) and whether a comment says why it waits: on one of
+    its lines, or above it or above the imports stacked directly on top of it."""
     modules = project_modules(root, package)
-    missing = []
+    found: dict[str, bool] = {}
     for path in modules.values():
-        comments = None
-        for item in imports_of(path, root):
-            if item.kind != "deferred" or _resolve(item.target, modules) is None:
-                continue
-            comments = comments if comments is not None else _comments(path)
-            lines = range(item.line - 1, item.end_line + 1)
-            if not any(line in comments for line in lines):
-                missing.append(f"{path.relative_to(root)}:{item.line} imports {item.target}")
-    return sorted(set(missing))
+        comments = _comments(path)
+        items = imports_of(path, root)
+        import_lines = {n for item in items for n in range(item.line, item.end_line + 1)}
+        statements: dict[int, list[Import]] = {}
+        for item in items:
+            if item.kind == "deferred" and _resolve(item.target, modules) is not None:
+                statements.setdefault(item.line, []).append(item)
+        for line, stated in sorted(statements.items()):
+            above = line - 1
+            while above in import_lines and above not in comments:
+                above -= 1
+            own = range(line, stated[0].end_line + 1)
+            key = (f"{path.relative_to(root)}:{line} imports "
+                   + ", ".join(item.target for item in stated))
+            found[key] = above in comments or any(number in comments for number in own)
+    return found
+
+
+def undocumented_deferred_imports(root: Path = SRC, package: str = "fanbind") -> list[str]:
+    return [key for key, documented in deferred_imports(root, package).items() if not documented]
 
 
 # ---------------------------------------------------------------------- the tests
@@ -284,6 +297,12 @@ def test_cycle_finder_reports_cycles_and_ignores_type_checking(tmp_path: Path) -
     graph = dependency_graph(tmp_path, "pkg")
     assert graph["pkg.e"] == {"pkg.sub", "pkg.sub.f"}
     assert undocumented_deferred_imports(tmp_path, "pkg") == ["pkg/b.py:2 imports pkg.c.x"]
+    # One comment serves the imports stacked under it, not those after a blank line.
+    _write(tmp_path, {"pkg/b.py": ("def f():\n    # on use: c is slow\n    from pkg.c import x, y\n"
+                                   "    import pkg.a\n\n    import pkg.d\n")})
+    assert deferred_imports(tmp_path, "pkg") == {"pkg/b.py:3 imports pkg.c.x, pkg.c.y": True,
+                                                 "pkg/b.py:4 imports pkg.a": True,
+                                                 "pkg/b.py:6 imports pkg.d": False}
 
 
 def test_reader_sees_the_whole_package() -> None:
@@ -310,3 +329,10 @@ def test_heavy_libraries_are_imported_only_where_they_belong(library: str) -> No
 def test_no_import_cycle_among_fanbind_modules() -> None:
     graph = dependency_graph()
     assert not components(graph), "import cycles:\n" + describe_cycles(graph)
+
+
+def test_deferred_imports_of_fanbind_modules_say_why() -> None:
+    missing = undocumented_deferred_imports()
+    assert not missing, (f"{len(missing)} function-level imports of fanbind modules without a "
+                         "comment saying why they wait (or move them to the top):\n"
+                         + "\n".join(missing))

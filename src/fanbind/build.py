@@ -392,7 +392,7 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
                 if pdf is not None:
                     used_namespaces.extend(PDF_NAMESPACES)
             if pdf is None:
-                from fanbind.pdf.layout import write_pdf
+                from fanbind.pdf.layout import write_pdf  # WeasyPrint: only when laid out here
 
                 pdf = write_pdf(book.anthology, documents, temp, project_dir=project.root,
                                 extra_stylesheets=extra, created=when)

@@ -450,6 +450,7 @@ def _watch(project: Path, metadata: Path | None, run: Callable[[], None]) -> Non
     """
     import watchfiles
 
+    # on use, with watchfiles: only --watch needs them
     from fanbind.watching import book_inputs, is_input, watched_folders
 
     root = project.resolve()
