@@ -33,9 +33,14 @@ _SESSION_TEMP: dict[str, str] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """A temp folder for this session and every process its tests start."""
+    """A temp folder for this session and every process its tests start.
+
+    pytest's own ``tmp_path`` folders stay where they were (and are pruned as
+    usual): only what the code under test puts in the temp folder lands here.
+    """
+    os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", tempfile.gettempdir())
     folder = tempfile.mkdtemp(prefix="fanbind-tests-")
-    _SESSION_TEMP.update(folder=folder, before=os.environ.get("TMPDIR", ""))
+    _SESSION_TEMP.update(folder=folder)
     os.environ["TMPDIR"] = folder
     tempfile.tempdir = folder
 
@@ -46,7 +51,7 @@ def left_behind(folder: Path) -> list[str]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run when a build left temporary folders behind; tidy up after a pass."""
+    """Fail the run when a build left temporary folders behind; remove the folder."""
     folder = Path(_SESSION_TEMP.get("folder", ""))
     if not _SESSION_TEMP or not folder.is_dir():
         return
@@ -57,8 +62,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"\nleft in the temp folder by this test run ({folder}): {', '.join(leaked[:10])}"
             + (" …" if len(leaked) > 10 else ""), red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    elif exitstatus == pytest.ExitCode.OK:
-        shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass(frozen=True)
