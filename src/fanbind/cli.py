@@ -350,11 +350,11 @@ def _note_once_about_missing_libraries() -> None:
 
 def _print_kit(result: BuildResult) -> None:
     """The volumes and imposed sheets of a build, one line each."""
-    plan = getattr(result, "volumes", None)
+    plan = result.volumes
     if plan is not None:
         sizes = ", ".join(f"{w:,}" for w in plan.words)
         out.print(f"{plan.count} volumes, split at story boundaries: {sizes} words", markup=False)
-    for imposed in getattr(result, "imposed", []):
+    for imposed in result.imposed:
         out.print(f"{imposed.target.name}: {imposed.summary()}", markup=False)
 
 

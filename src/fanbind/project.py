@@ -178,8 +178,8 @@ def require_file(project: Project, path: Path, *, what: str, name: str) -> None:
 
 def check_resources(project: Project, *, allow_outside: bool) -> None:
     """Refuse the ``stylesheet:`` and ``cover:`` paths as a build would (``fanbind check``)."""
-    for what in ("stylesheet", "cover"):
-        name = getattr(project.config, what)
+    for what, name in (("stylesheet", project.config.stylesheet),
+                       ("cover", project.config.cover)):
         if name:
             path = resolve_inside(project, name, what=what, allow_outside=allow_outside,
                                   error=MetadataError)

@@ -58,7 +58,7 @@ class Limits:
             if number < 1:
                 raise MetadataError(
                     f"the environment variable {name}={raw!r} is not a positive whole number",
-                    hint=f"unset {name}, or set it to a number such as {getattr(cls, spec.name)}",
+                    hint=f"unset {name}, or set it to a number such as {spec.default}",
                 )
             values[spec.name] = number
         return cls(**values)

@@ -385,9 +385,10 @@ class PrintConfig(_Strict):
         where: tuple[str, ...]
         if self.width and self.height:
             width, height = parse_length(self.width), parse_length(self.height)
-            for key, points in (("width", width), ("height", height)):
+            for key, given, points in (("width", self.width, width),
+                                       ("height", self.height, height)):
                 if not MIN_PAGE <= points <= MAX_PAGE:
-                    fail(f"{show(getattr(self, key))} is out of range: a page's {key} must be "
+                    fail(f"{show(given)} is out of range: a page's {key} must be "
                          "2in to 20in", "e.g. width: 4.25in, height: 7in", at=(key,))
             custom = custom_trim(width)
             mirrored, default_size, measure_em = True, custom.font_size, custom.measure_em
