@@ -24,7 +24,7 @@ import tinycss2
 import yaml
 from lxml import etree
 from PIL import Image
-from tests.conftest import SOURCE_DATE_EPOCH, read_zip, run_epubcheck, summarize
+from tests.conftest import SOURCE_DATE_EPOCH, copy_sample, read_zip, run_epubcheck, summarize
 
 from fanbind.build import build, load_book, open_project
 from fanbind.cover import HEIGHT, WIDTH, generated_cover
@@ -1084,3 +1084,27 @@ def test_tags_are_rendered_in_work_linear_in_their_number(tmp_path, monkeypatch)
     large = _children_counted(tmp_path, 10_000, monkeypatch)
     assert large <= 10 * small + 1_000
     assert large <= 10_000
+
+
+def test_page_markers_land_in_their_own_documents(tmp_path: Path):
+    """Each story opening's marker goes after its own preface, in its own document.
+
+    The last marker of each block was looked up by ``id()`` of a transient
+    lxml proxy (the story opening), which Python hands to the next opening's
+    proxy once the first is freed: with openings on consecutive pages, a
+    marker followed another story's marker in another document.
+    """
+    project = open_project(copy_sample(tmp_path / "sample"))
+    documents = render_book(load_book(project).anthology)
+    titles = [f"story-00{n}-title" for n in range(1, 6)]
+    for page_map in ([(title, str(n)) for n, title in enumerate(titles, start=1)],
+                     [(title, label) for title in titles for label in ("a", "b")]):
+        copies, targets = insert_page_breaks(documents, page_map)
+        ids = {f"{doc.filename}#{el.get('id')}" for doc in copies for el in doc.root.iter()
+               if isinstance(el.tag, str) and el.get("id")}
+        assert [t.href for t in targets if t.href not in ids] == []
+        for doc in copies:
+            if doc.story is not None:
+                marks = doc.root.xpath("//x:span[@epub:type='pagebreak']", namespaces=NS)
+                assert len(marks) == len(page_map) // 5
+                assert marks[0].getprevious().get("class") == "preface"

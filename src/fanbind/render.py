@@ -581,8 +581,9 @@ def insert_page_breaks(
             if element_id and element_id not in where:
                 where[element_id] = (doc, element)
     used: set[str] = set(where)
-    # Keyed by the element itself, which keeps its proxy alive: the id() of an lxml
-    # proxy can be reused by another element's once the first is collected.
+    # Keyed by the element itself, which keeps its lxml proxy alive: an id() of a
+    # proxy that was freed can come back for another element (the marker then
+    # went after some other block's marker, in another document).
     last_marker: dict[etree._Element, etree._Element] = {}
     targets: list[PageTarget] = []
     for block_id, label in page_map:
