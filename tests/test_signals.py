@@ -232,6 +232,23 @@ def test_a_full_disk_gives_the_same_message_in_parts_as_in_one_piece(
     assert build.left_running() == []
 
 
+def test_a_full_disk_in_a_join_of_its_own(project: Path, small_disk: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big book is joined in a process of its own (here every book): its full disk
+    comes back as the same message, and nothing is left on the disk."""
+    from fanbind.build import build
+    from fanbind.errors import BuildError
+    from fanbind.pdf.join import JoinOptions
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    with pytest.raises(BuildError) as caught:
+        build(project, out_dir=small_disk, formats=("pdf",), jobs=2, cache=False,
+              join_options=JoinOptions(apart_pages=0))
+    assert str(caught.value).startswith(
+        f"{small_disk / BOOK}.pdf: could not write the book: the disk is full")
+    assert list(small_disk.iterdir()) == []
+
+
 def test_a_full_temp_folder_is_named(project: Path, small_disk: Path) -> None:
     """The PDF's parts are laid out in the temp folder; the OS error does not say which
     disk was full, so the hint names the temp folder when it is on another disk."""

@@ -115,9 +115,11 @@ def join(plan: JoinPlan, *, apart: bool, folder: Path,
             meanwhile()
         _finish_apart(process, plan, folder)
     except BaseException:
-        if process.poll() is None:
+        # Not when _finish_apart waited for it already (its error, e.g. a full disk,
+        # is raised here): a second communicate() fails on the closed pipe.
+        if process.returncode is None:
             process.kill()
-        process.communicate()  # reaps it and closes its pipe
+            process.communicate()  # reaps it and closes its pipe
         raise
 
 
