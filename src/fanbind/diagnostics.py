@@ -90,6 +90,14 @@ CODES: Mapping[str, Code] = MappingProxyType({
     "FB222": Code(_INFO, "a scene break at the start or end of a chapter dropped"),
     "FB223": Code(_INFO, "consecutive scene breaks collapsed into one"),
     "FB230": Code(_INFO, "a short label line taken as a heading"),
+    "FB240": Code(_INFO, "the file's extension and content disagree: read as its content says",
+                  "rename the file, or set `format:` for this story in metadata.yaml"),
+    "FB241": Code(_WARNING, "remote images or stylesheets in an HTML story not fetched",
+                  "nothing is fetched from the network; an image standing alone is set as a "
+                  "scene break"),
+    "FB242": Code(_INFO, "metadata.yaml and the story file both give a field: metadata.yaml's "
+                  "is used, the file's set aside",
+                  "delete the field from metadata.yaml to use the file's"),
     "FB301": Code(_WARNING, "unbalanced quotes in a paragraph (speech continued into the next "
                   "paragraph is not flagged)",
                   "Close the quotation with {close}; if the speech goes on in the next "

@@ -40,15 +40,45 @@ class Emphasis:
     children: tuple[Inline, ...]
 
 
-Inline = Text | Emphasis
+@dataclass(frozen=True)
+class Strong:
+    """Strong importance (``<b>``/``<strong>`` or ``**word**`` in HTML and Markdown sources)."""
+
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True)
+class Underline:
+    """Underlined text (``<u>`` in an HTML source): authors use it for titles and stress."""
+
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True)
+class Strike:
+    """Struck-through text (``<s>``/``<strike>``/``<del>``): a joke the author kept visible."""
+
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True)
+class LineBreak:
+    """A line break inside a paragraph (``<br>`` in verse or a letter), not a new paragraph."""
+
+
+#: The inline kinds that wrap other spans; each renders as its own XHTML element.
+Span = Emphasis | Strong | Underline | Strike
+Inline = Text | Span | LineBreak
 
 
 def plain_text(inlines: tuple[Inline, ...]) -> str:
-    """The text of a run of inline spans with the markup dropped."""
+    """The text of a run of inline spans with the markup dropped (a line break is ``\\n``)."""
     out: list[str] = []
     for span in inlines:
         if isinstance(span, Text):
             out.append(span.text)
+        elif isinstance(span, LineBreak):
+            out.append("\n")
         else:
             out.append(plain_text(span.children))
     return "".join(out)
@@ -59,10 +89,15 @@ def plain_text(inlines: tuple[Inline, ...]) -> str:
 
 @dataclass(frozen=True)
 class Paragraph:
-    """A paragraph of prose."""
+    """A paragraph of prose; ``quote`` marks one inside a block quote (HTML, Markdown).
+
+    Consecutive quoted paragraphs are rendered as one ``<blockquote>``: a flag
+    rather than a nesting block, so every stage that walks paragraphs sees them.
+    """
 
     inlines: tuple[Inline, ...]
     origin: Origin | None = None
+    quote: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,11 +125,18 @@ BlockT = TypeVar("BlockT", bound=Block)
 
 @dataclass(frozen=True)
 class Chapter:
-    """A run of blocks; a story without chapter headings has one untitled chapter."""
+    """A run of blocks; a story without chapter headings has one untitled chapter.
+
+    ``summary``, ``notes`` and ``end_notes`` are the chapter's own (AO3's "Chapter
+    Summary", "Chapter Notes", "Chapter End Notes"): they stay with the chapter.
+    """
 
     title: str | None
     blocks: tuple[Block, ...]
     origin: Origin | None = None
+    summary: tuple[Paragraph, ...] = ()
+    notes: tuple[Paragraph, ...] = ()
+    end_notes: tuple[Paragraph, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,14 @@ from fanbind.model import (
     Emphasis,
     Heading,
     Inline,
+    LineBreak,
     Paragraph,
     SceneBreak,
     Story,
+    Strike,
+    Strong,
     Text,
+    Underline,
 )
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -169,14 +173,19 @@ def new_document(title: str, language: str,
     return html, body
 
 
+#: The element each wrapping inline kind becomes (HTML's own meaning for each).
+_SPAN_TAGS: dict[type, str] = {Emphasis: "em", Strong: "strong", Underline: "u", Strike: "s"}
+
+
 def append_inlines(parent: etree._Element, inlines: Iterable[Inline]) -> None:
-    """Append inline spans as text and ``<em>`` children, in order."""
+    """Append inline spans as text and ``em``/``strong``/``u``/``s``/``br`` children, in order."""
     for span in inlines:
         if isinstance(span, Text):
             _append_text(parent, span.text)
-        elif isinstance(span, Emphasis):
-            em = sub(parent, "em")
-            append_inlines(em, span.children)
+        elif isinstance(span, LineBreak):
+            sub(parent, "br")
+        else:
+            append_inlines(sub(parent, _SPAN_TAGS[type(span)]), span.children)
 
 
 def _append_text(parent: etree._Element, text: str) -> None:
@@ -393,9 +402,17 @@ class Renderer:
                     sub(container, "h2", chapter.title, class_="chapter-title")
                     children.append(NavPoint(chapter.title, self.story_href(story, anchor),
                                              language=nav_language))
+                self._chapter_notes(container, (("summary", "Chapter Summary", chapter.summary),
+                                                ("notes", "Chapter Notes", chapter.notes)))
                 self._blocks(container, chapter, heading_level=3, story=story, counter=counter)
+                self._chapter_notes(container, (("end-notes", "Chapter End Notes",
+                                                 chapter.end_notes),))
             else:
+                self._chapter_notes(section, (("summary", "Chapter Summary", chapter.summary),
+                                              ("notes", "Chapter Notes", chapter.notes)))
                 self._blocks(section, chapter, heading_level=2, story=story, counter=counter)
+                self._chapter_notes(section, (("end-notes", "Chapter End Notes",
+                                               chapter.end_notes),))
         self._end_notes(section, story)
         nav = NavPoint(story.title, self.story_href(story), tuple(children), nav_language)
         return Document(story.id, f"{story.id}.xhtml", story.title, "story", html, language,
@@ -507,16 +524,39 @@ class Renderer:
         for paragraph in story.end_notes:
             append_inlines(sub(aside, "p"), paragraph.inlines)
 
+    def _chapter_notes(self, parent: etree._Element,
+                       texts: Iterable[tuple[str, str, tuple[Paragraph, ...]]]) -> None:
+        """A chapter's own summary, notes or end notes, labelled, where the chapter has them.
+
+        Set like the story's preface notes; the labels are ``h3`` elements that
+        neither the EPUB nav nor the PDF outline lists (only chapter titles are).
+        """
+        for kind, label, paragraphs in texts:
+            if not paragraphs:
+                continue
+            box = sub(parent, "section", class_=f"chapter-notes {kind}", aria_label=label)
+            sub(box, "h3", label, class_="notes-label")
+            for paragraph in paragraphs:
+                append_inlines(sub(box, "p"), paragraph.inlines)
+
     def _blocks(self, parent: etree._Element, chapter: Chapter, *, heading_level: int,
                 story: Story, counter: list[int]) -> None:
         """Render a chapter's blocks; each gets a stable id ``story-003-b42``.
 
         The ids let the PDF writer report which block starts each printed page, so
         the EPUB's page-list can point at the same places as the printed book.
+        Consecutive quoted paragraphs share one ``<blockquote>``.
         """
         first = True
+        quote: etree._Element | None = None
         for block in chapter.blocks:
-            element = self._block(parent, block, heading_level)
+            if isinstance(block, Paragraph) and block.quote:
+                if quote is None:
+                    quote = sub(parent, "blockquote")
+                element = self._block(quote, block, heading_level)
+            else:
+                quote = None
+                element = self._block(parent, block, heading_level)
             counter[0] += 1
             element.set("id", f"{story.id}-b{counter[0]}")
             if first and isinstance(block, Paragraph):

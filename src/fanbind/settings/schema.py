@@ -207,6 +207,8 @@ class StoryConfig(_Strict):
     published: dt.date | None = None
     language: NonEmpty | None = None
     encoding: NonEmpty | None = None
+    #: The story file's format; unset, the file's content decides (fanbind.text.readers).
+    format: Literal["text", "html", "epub", "markdown"] | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -11,13 +11,18 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from fanbind.diagnostics import Diagnostic, Diagnostics, Severity
 from fanbind.errors import StoryFileError
 from fanbind.model import BlockT, Chapter, Heading, Paragraph, Story, Text, plain_text
 from fanbind.settings.schema import StoryConfig
 from fanbind.text.normalize import clean_text
+from fanbind.text.readers.detect import choose_format, is_epub_bytes
+from fanbind.text.readers.epub import epub_tree
+from fanbind.text.readers.read import read_markup, read_tree
 from fanbind.text.settings import TextSettings
-from fanbind.text.sources import DecodedText, read_story
+from fanbind.text.sources import DecodedText, decode_bytes, read_story_bytes
 from fanbind.text.structure.parser import ParsedStory, parse_story
 from fanbind.text.typography import typeset_blocks, typeset_text
 
@@ -39,8 +44,10 @@ def count_words(text: str) -> int:
     return len(WORD.findall(text))
 
 
-def _paragraphs(texts: tuple[str, ...] | list[str]) -> tuple[Paragraph, ...]:
-    return tuple(Paragraph((Text(t),)) for t in texts if t.strip())
+def _paragraphs(texts: tuple[str | Paragraph, ...] | list[str | Paragraph],
+                ) -> tuple[Paragraph, ...]:
+    return tuple(t if isinstance(t, Paragraph) else Paragraph((Text(t),))
+                 for t in texts if isinstance(t, Paragraph) or t.strip())
 
 
 def _split_meta_text(text: str | None) -> list[str]:
@@ -58,15 +65,24 @@ def load_story(
     settings: TextSettings,
     diagnostics: Diagnostics,
 ) -> LoadedStory:
-    """Read, clean, parse and typeset one story file.
+    """Read, clean, parse and typeset one story file, in whatever format it is.
 
     The file may be at most ``settings.max_story_bytes`` long (the size is
-    checked before anything is read, see :func:`fanbind.text.sources.read_story`).
+    checked before anything is read, see :func:`fanbind.text.sources.read_story_bytes`).
+    An EPUB (``format: epub``, or a zip that says it is one) is read as a zip; any
+    other file is decoded to text and its content chooses the reader.
     """
-    decoded = read_story(path, display_name=display_name, encoding=meta.encoding,
-                         max_bytes=settings.max_story_bytes)
+    data = read_story_bytes(path, display_name=display_name, max_bytes=settings.max_story_bytes)
+    if meta.format == "epub" or (meta.format is None and is_epub_bytes(data)):
+        root, found = epub_tree(data, file=display_name, max_bytes=settings.max_story_bytes)
+        diagnostics.extend(found)
+        parsed = read_tree(root, file=display_name)
+        return _story_from_parsed(parsed, meta, "", "epub", index=index,
+                                  display_name=display_name, settings=settings,
+                                  diagnostics=diagnostics)
+    decoded = decode_bytes(data, file=display_name, encoding=meta.encoding)
     return story_from_text(decoded, meta, index=index, display_name=display_name,
-                           settings=settings, diagnostics=diagnostics)
+                           settings=settings, diagnostics=diagnostics, suffix=path.suffix)
 
 
 def story_from_text(
@@ -77,17 +93,44 @@ def story_from_text(
     display_name: str,
     settings: TextSettings,
     diagnostics: Diagnostics,
+    suffix: str = "",
 ) -> LoadedStory:
     """Clean, parse and typeset decoded story text (the stages after reading).
 
     Separate from :func:`load_story` so tests and fuzzers can feed bytes from
-    memory through exactly the stages a build uses.
+    memory through exactly the stages a build uses. ``suffix`` is the file's
+    extension, which the content overrules when they disagree.
     """
     diagnostics.extend(decoded.diagnostics)
     text, found = clean_text(decoded.text, file=display_name)
     diagnostics.extend(found)
-    parsed = parse_story(text, file=display_name, metadata_title=meta.title)
+    story_format, notes = choose_format(text, suffix=suffix, declared=meta.format,
+                                        file=display_name)
+    diagnostics.extend(notes)
+    if story_format == "text":
+        parsed = parse_story(text, file=display_name, metadata_title=meta.title)
+    else:
+        parsed = read_markup(text, story_format, file=display_name)
+    return _story_from_parsed(parsed, meta, text, decoded.encoding, index=index,
+                              display_name=display_name, settings=settings,
+                              diagnostics=diagnostics)
+
+
+def _story_from_parsed(
+    parsed: ParsedStory,
+    meta: StoryConfig,
+    text: str,
+    encoding: str,
+    *,
+    index: int,
+    display_name: str,
+    settings: TextSettings,
+    diagnostics: Diagnostics,
+) -> LoadedStory:
+    """Typeset what a reader found into a :class:`Story`, with the file's metadata
+    filling what metadata.yaml leaves out."""
     diagnostics.extend(parsed.diagnostics)
+    meta = _with_found(meta, parsed, display_name, diagnostics)
 
     story_settings = settings.in_language(meta.language)
     counts: Counter[str] = Counter()
@@ -96,7 +139,9 @@ def story_from_text(
         return typeset_blocks(blocks, story_settings, counts=counts)
 
     chapters = tuple(
-        Chapter(ch.title, typeset(ch.blocks), ch.origin) for ch in parsed.chapters
+        Chapter(ch.title, typeset(ch.blocks), ch.origin, summary=typeset(ch.summary),
+                notes=typeset(ch.notes), end_notes=typeset(ch.end_notes))
+        for ch in parsed.chapters
     )
     if not any(isinstance(b, Paragraph) for ch in chapters for b in ch.blocks):
         raise StoryFileError("has no story text once export lines and ornaments are removed",
@@ -110,21 +155,78 @@ def story_from_text(
             if isinstance(block, (Paragraph, Heading)):
                 words += count_words(plain_text(block.inlines))
 
-    def front(meta_text: str | None, found_texts: tuple[str, ...]) -> tuple[Paragraph, ...]:
-        texts = _split_meta_text(meta_text) or list(found_texts)
+    def front(meta_text: str | None, found_texts: tuple[str | Paragraph, ...],
+              field: str) -> tuple[Paragraph, ...]:
+        if meta_text and found_texts:
+            _set_aside(diagnostics, display_name, None, field,
+                       f"{len(found_texts)} paragraph(s)")
+        texts: list[str | Paragraph] = [*_split_meta_text(meta_text)] or list(found_texts)
         return typeset(_paragraphs(texts))
 
     story = Story(
         meta=meta,
         title=title,
         chapters=chapters,
-        summary=front(meta.summary, parsed.summary),
-        notes=front(meta.notes, parsed.notes),
-        end_notes=front(meta.end_notes, parsed.end_notes),
+        summary=front(meta.summary, parsed.summary, "summary"),
+        notes=front(meta.notes, parsed.notes, "notes"),
+        end_notes=front(meta.end_notes, parsed.end_notes, "end_notes"),
         words=words,
         index=index,
     )
-    return LoadedStory(story, parsed, text, decoded.encoding, counts)
+    return LoadedStory(story, parsed, text, encoding, counts)
+
+
+#: Fields a story file may state that metadata.yaml's StoryConfig also has.
+_FILE_FIELDS = frozenset({"authors", "rating", "warnings", "categories", "fandoms",
+                          "relationships", "characters", "tags", "source", "published"})
+
+
+def _set_aside(diagnostics: Diagnostics, file: str, line: int | None, field: str,
+               value: str) -> None:
+    diagnostics.report("FB242", file, line,
+                       f"metadata.yaml's `{field}` is used; the file's own ({value}) is set "
+                       "aside")
+
+
+def _shown(value: str | tuple[str, ...]) -> str:
+    text = ", ".join(value) if isinstance(value, tuple) else value
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _with_found(meta: StoryConfig, parsed: ParsedStory, file: str,
+                diagnostics: Diagnostics) -> StoryConfig:
+    """``meta`` with what the file states filling each field metadata.yaml leaves out.
+
+    Where both give a field, metadata.yaml wins and FB242 names what was set aside;
+    a value the schema refuses (an unknown rating) is set aside the same way.
+    """
+    if parsed.title and meta.title and parsed.found and parsed.title != meta.title:
+        _set_aside(diagnostics, file, parsed.title_line, "title", parsed.title)
+    fields: dict[str, object] = meta.model_dump()
+    for field, value, line in parsed.found:
+        if field not in _FILE_FIELDS:
+            continue
+        given = fields.get(field)
+        if field != "authors" and given in (None, (), []):
+            candidate = {**fields, field: value}
+            try:
+                StoryConfig.model_validate(candidate)
+            except ValidationError:
+                diagnostics.report("FB242", file, line,
+                                   f"the file's `{field}` ({_shown(value)}) is not a value "
+                                   "metadata.yaml accepts: set aside")
+                continue
+            fields = candidate
+        elif _normal(given) != _normal(value):
+            _set_aside(diagnostics, file, line, field, _shown(value))
+    return meta if fields == meta.model_dump() else StoryConfig.model_validate(fields)
+
+
+def _normal(value: object) -> object:
+    """A field's value as compared across metadata.yaml and a file (enums by value)."""
+    if isinstance(value, (tuple, list)):
+        return tuple(_normal(item) for item in value)
+    return str(getattr(value, "value", value))
 
 
 def errors_in(items: list[Diagnostic]) -> int:

@@ -10,7 +10,17 @@ import difflib
 from pathlib import Path
 
 from fanbind.diagnostics import Diagnostics
-from fanbind.model import Emphasis, Heading, Inline, Paragraph, SceneBreak, Text, plain_text
+from fanbind.model import (
+    Emphasis,
+    Heading,
+    Inline,
+    LineBreak,
+    Paragraph,
+    SceneBreak,
+    Strong,
+    Text,
+    plain_text,
+)
 from fanbind.settings.schema import StoryConfig
 from fanbind.text.pipeline import LoadedStory, load_story
 from fanbind.text.settings import TextSettings
@@ -56,6 +66,12 @@ def story_lines(loaded: LoadedStory, *, marked: bool) -> list[str]:
     for chapter in story.chapters:
         if chapter.title:
             emit("CHAPTER", chapter.title, chapter.origin.line if chapter.origin else None)
+        for kind, label, paragraphs in (("CH-SUM", "Chapter Summary", chapter.summary),
+                                        ("CH-NOTE", "Chapter Notes", chapter.notes)):
+            if paragraphs and not marked:
+                lines.extend([label, ""])
+            for paragraph in paragraphs:
+                emit(kind, plain_text(paragraph.inlines), None)
         for block in chapter.blocks:
             line = block.origin.line if block.origin else None
             if isinstance(block, Paragraph):
@@ -64,6 +80,10 @@ def story_lines(loaded: LoadedStory, *, marked: bool) -> list[str]:
                 emit("HEADING", plain_text(block.inlines), line)
             elif isinstance(block, SceneBreak):
                 emit("BREAK", "* * *", line)
+        if chapter.end_notes and not marked:
+            lines.extend(["Chapter End Notes", ""])
+        for paragraph in chapter.end_notes:
+            emit("CH-END", plain_text(paragraph.inlines), None)
     if story.end_notes and not marked:
         lines.extend(["Chapter End Notes", ""])
     for paragraph in story.end_notes:
@@ -72,9 +92,22 @@ def story_lines(loaded: LoadedStory, *, marked: bool) -> list[str]:
 
 
 def _with_emphasis(paragraph: Paragraph) -> str:
+    # Plain text has marks for emphasis and strong text only; underlined and
+    # struck text keep their words, and a line break stays a line break.
     def walk(spans: tuple[Inline, ...]) -> str:
-        return "".join(s.text if isinstance(s, Text) else f"*{walk(s.children)}*"
-                       for s in spans if isinstance(s, (Text, Emphasis)))
+        out: list[str] = []
+        for s in spans:
+            if isinstance(s, Text):
+                out.append(s.text)
+            elif isinstance(s, LineBreak):
+                out.append("\n")
+            elif isinstance(s, Emphasis):
+                out.append(f"*{walk(s.children)}*")
+            elif isinstance(s, Strong):
+                out.append(f"**{walk(s.children)}**")
+            else:
+                out.append(walk(s.children))
+        return "".join(out)
 
     return walk(paragraph.inlines)
 

@@ -40,7 +40,13 @@ def _sloppy_codecs(name: str) -> codecs.CodecInfo | None:
 
 codecs.register(_sloppy_codecs)
 
-__all__ = ["DEFAULT_MAX_STORY_BYTES", "DecodedText", "decode_bytes", "read_story"]
+__all__ = [
+    "DEFAULT_MAX_STORY_BYTES",
+    "DecodedText",
+    "decode_bytes",
+    "read_story",
+    "read_story_bytes",
+]
 
 DEFAULT_MAX_STORY_BYTES = 64 * 1024 * 1024
 """64 MiB: ten times the longest novels on AO3; anything bigger is almost surely not a story."""
@@ -675,7 +681,14 @@ def read_story(
     encoding: str | None = None,
     max_bytes: int = DEFAULT_MAX_STORY_BYTES,
 ) -> DecodedText:
-    """Read and decode one story file.
+    """Read and decode one story file (see :func:`read_story_bytes`)."""
+    data = read_story_bytes(path, display_name=display_name, max_bytes=max_bytes)
+    return decode_bytes(data, file=display_name, encoding=encoding)
+
+
+def read_story_bytes(path: Path, *, display_name: str,
+                     max_bytes: int = DEFAULT_MAX_STORY_BYTES) -> bytes:
+    """Read one story file's bytes, undecoded (an EPUB is read as a zip, not as text).
 
     *display_name* is the path as the user should see it (relative to the project); it is
     the ``file`` of every error and diagnostic. Only regular files are read, and never more
@@ -732,4 +745,4 @@ def read_story(
         ) from None
     if len(data) > max_bytes:
         raise _too_big(file, None, max_bytes)
-    return decode_bytes(data, file=file, encoding=encoding)
+    return data

@@ -53,7 +53,7 @@ from fanbind.text.structure.rules import (
     ornament_kind,
 )
 
-__all__ = ["DroppedLine", "ParsedStory", "parse_story"]
+__all__ = ["DroppedLine", "FoundField", "ParsedStory", "parse_story"]
 
 
 @dataclass(frozen=True)
@@ -67,17 +67,27 @@ class DroppedLine:
 
 @dataclass(frozen=True)
 class ParsedStory:
-    """What the structure stage found in one story file."""
+    """What the structure stage (or a reader of another format) found in one story file.
+
+    ``summary``, ``notes`` and ``end_notes`` are plain text from a text file and
+    paragraphs, emphasis kept, from HTML. ``found`` is metadata the file states
+    (an AO3 download's tags): ``(field, value, line)`` with StoryConfig's field names.
+    """
 
     title: str | None
     title_line: int | None
     chapters: tuple[Chapter, ...]
-    summary: tuple[str, ...]
-    notes: tuple[str, ...]
-    end_notes: tuple[str, ...]
+    summary: tuple[str | Paragraph, ...]
+    notes: tuple[str | Paragraph, ...]
+    end_notes: tuple[str | Paragraph, ...]
     paragraph_model: str
     dropped: tuple[DroppedLine, ...]
     diagnostics: tuple[Diagnostic, ...]
+    found: tuple[FoundField, ...] = ()
+
+
+#: A metadata field a story file states: (StoryConfig field, value, 1-based line).
+FoundField = tuple[str, str | tuple[str, ...], int | None]
 
 
 # ------------------------------------------------------------------ constants

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from itertools import pairwise
 
-from fanbind.model import BlockT, Emphasis, Heading, Inline, Paragraph, Text
+from fanbind.model import BlockT, Heading, Inline, LineBreak, Paragraph, Text
 from fanbind.text.settings import TextSettings
 from fanbind.text.typography.locales import table_for
 from fanbind.text.typography.rules import apply_table
@@ -38,10 +38,16 @@ def typeset_text(text: str, settings: TextSettings = _ENGLISH) -> str:
 
 
 def _leaves(inlines: tuple[Inline, ...], out: list[str]) -> list[str]:
-    """The text of every Text node, depth first, in reading order."""
+    """The text of every Text node, depth first, in reading order.
+
+    A line break is a ``\\n`` leaf, so the rules see the lines of a verse apart
+    (a quote closing one line must not look glued to the next).
+    """
     for span in inlines:
         if isinstance(span, Text):
             out.append(span.text)
+        elif isinstance(span, LineBreak):
+            out.append("\n")
         else:
             _leaves(span.children, out)
     return out
@@ -53,8 +59,14 @@ def _rebuild(inlines: tuple[Inline, ...], texts: Iterator[str]) -> tuple[Inline,
     for span in inlines:
         if isinstance(span, Text):
             rebuilt.append(Text(next(texts)))
+        elif isinstance(span, LineBreak):
+            # A rule may have moved a character next to the break: keep it, as text.
+            extra = next(texts).replace("\n", "")
+            if extra:
+                rebuilt.append(Text(extra))
+            rebuilt.append(span)
         else:
-            rebuilt.append(Emphasis(_rebuild(span.children, texts)))
+            rebuilt.append(replace(span, children=_rebuild(span.children, texts)))
     return tuple(rebuilt)
 
 

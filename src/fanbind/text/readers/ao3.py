@@ -1,0 +1,254 @@
+"""AO3's HTML download → title, metadata, chapters with their own notes.
+
+The download templates (otwcode/otwarchive, ``app/views/downloads/``) put the
+work's header in ``div#preface`` (a ``dl.tags`` list of labelled tags, the title
+``h1``, ``div.byline``, "Summary" and "Notes" each a ``p`` followed by a
+``blockquote.userstuff``), the text in ``div#chapters`` (per chapter a
+``div.meta.group`` with the ``h2.heading`` title and the chapter's summary and
+notes, the text in ``div.userstuff``, then a ``div#endnotesN``) and the work's end
+notes in ``div#afterword``. Every part is walked with :func:`..html.flow`, so
+emphasis, breaks and quotes are kept the same everywhere; the archive's own
+messages (the download notice, the request for comments, "See the end of the
+chapter for more notes") are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from lxml import etree
+
+from fanbind.model import Block, Chapter, Origin, Paragraph
+from fanbind.text.readers.html import (
+    Flow,
+    classes,
+    flow,
+    local,
+    paragraphs,
+    remote_stylesheets,
+    skipped_warning,
+    text_of,
+    tidy_breaks,
+)
+from fanbind.text.structure.parser import FoundField, ParsedStory
+
+__all__ = ["is_ao3", "read_ao3"]
+
+#: AO3's tag labels → StoryConfig's list fields (and the one-value rating).
+_TAG_FIELDS = {
+    "rating": "rating", "ratings": "rating",
+    "archive warning": "warnings", "archive warnings": "warnings",
+    "category": "categories", "categories": "categories",
+    "fandom": "fandoms", "fandoms": "fandoms",
+    "relationship": "relationships", "relationships": "relationships",
+    "character": "characters", "characters": "characters",
+    "additional tags": "tags", "freeform": "tags",
+    "language": "language_name",
+    "series": "series",
+    "collections": "collections",
+    "stats": "stats",
+}
+_PUBLISHED = re.compile(r"Published:\s*(\d{4}-\d{2}-\d{2})")
+_PART = re.compile(r"Part\s+(\d+)\s+of\s+(.+)", re.IGNORECASE)
+_NOTE_LABELS = {
+    "summary": "summary", "notes": "notes", "end notes": "end_notes",
+    "chapter summary": "summary", "chapter notes": "notes", "chapter end notes": "end_notes",
+}
+
+
+def _by_id(root: etree._Element, element_id: str) -> etree._Element | None:
+    for element in root.iter():
+        if element.get("id") == element_id:
+            return element
+    return None
+
+
+def is_ao3(root: etree._Element) -> bool:
+    """AO3's download: a ``div#preface`` with its tag list, or ``div#chapters``."""
+    preface = _by_id(root, "preface")
+    chapters = _by_id(root, "chapters")
+    return chapters is not None and (preface is not None or any(
+        "userstuff" in classes(el) for el in chapters.iter("div")))
+
+
+def _label(element: etree._Element) -> str:
+    return text_of(element).rstrip(":").strip().lower()
+
+
+def _line(element: etree._Element) -> int | None:
+    return element.sourceline or None
+
+
+def _notes_after(elements: list[etree._Element], file: str,
+                 into: dict[str, tuple[Paragraph, ...]], flows: list[Flow]) -> None:
+    """"Summary"/"Notes"/"End Notes" labels, each followed by its blockquote."""
+    for index, element in enumerate(elements):
+        if local(element) != "p":
+            continue
+        target = _NOTE_LABELS.get(_label(element))
+        if target is None:
+            continue
+        body = next((el for el in elements[index + 1:] if local(el) == "blockquote"), None)
+        if body is None:
+            continue
+        found = flow([body], file=file)
+        flows.append(found)
+        into[target] = into.get(target, ()) + paragraphs(found.blocks)
+
+
+def _descendants_in_order(element: etree._Element) -> list[etree._Element]:
+    return [el for el in element.iter() if isinstance(el.tag, str) and el is not element]
+
+
+def _tags(preface: etree._Element) -> Iterator[tuple[str, etree._Element]]:
+    for dl in preface.iter("dl"):
+        label: str | None = None
+        for child in dl:
+            if local(child) == "dt":
+                label = _label(child)
+            elif local(child) == "dd" and label is not None:
+                yield label, child
+
+
+def _values(dd: etree._Element) -> tuple[str, ...]:
+    links = [text_of(a) for a in dd.iter("a")]
+    values = links if links else [part.strip() for part in text_of(dd).split(",")]
+    return tuple(value for value in values if value)
+
+
+def _found_fields(preface: etree._Element) -> list[FoundField]:
+    found: list[FoundField] = []
+    for label, dd in _tags(preface):
+        field = _TAG_FIELDS.get(label)
+        line = _line(dd)
+        if field in ("rating",):
+            values = _values(dd)
+            if values:
+                found.append(("rating", values[0], line))
+        elif field == "language_name":
+            found.append(("language_name", text_of(dd), line))
+        elif field == "series":
+            match = _PART.search(text_of(dd))
+            if match:
+                found.append(("series", match.group(2).strip(), line))
+                found.append(("series_part", match.group(1), line))
+        elif field == "stats":
+            published = _PUBLISHED.search(text_of(dd))
+            if published:
+                found.append(("published", published.group(1), line))
+        elif field is not None and field != "collections":
+            values = _values(dd)
+            if values:
+                found.append((field, values, line))
+    for p in preface.iter("p"):
+        if "message" in classes(p):
+            for a in p.iter("a"):
+                href = a.get("href") or ""
+                if "/works/" in href:
+                    found.append(("source", href.strip(), _line(a)))
+                    break
+    byline = next((el for el in preface.iter("div") if "byline" in classes(el)), None)
+    if byline is not None:
+        authors = tuple(text_of(a) for a in byline.iter("a") if text_of(a))
+        if not authors:
+            by = text_of(byline)
+            authors = tuple(name.strip() for name in re.split(r",| and ",
+                                                               by.removeprefix("by ").strip())
+                            if name.strip())
+        if authors:
+            found.append(("authors", authors, _line(byline)))
+    return found
+
+
+def _title(preface: etree._Element | None, root: etree._Element) -> tuple[str | None, int | None]:
+    if preface is not None:
+        for h1 in preface.iter("h1"):
+            title = text_of(h1)
+            if title:
+                return title, _line(h1)
+    for element in root.iter("h1"):
+        title = text_of(element)
+        if title:
+            return title, _line(element)
+    return None, None
+
+
+def _chapter_parts(container: etree._Element) -> Iterator[etree._Element]:
+    """The direct parts of ``div#chapters``, looking through wrapper divs with no class."""
+    for child in container:
+        if not isinstance(child.tag, str):
+            continue
+        if local(child) == "div" and not classes(child) and not child.get("id") and any(
+                local(grand) == "div" and ("meta" in classes(grand) or "userstuff"
+                                           in classes(grand)) for grand in child):
+            yield from _chapter_parts(child)
+        else:
+            yield child
+
+
+def _chapters(container: etree._Element, file: str,
+              flows: list[Flow]) -> tuple[Chapter, ...]:
+    chapters: list[Chapter] = []
+    title: str | None = None
+    origin: Origin | None = None
+    notes: dict[str, tuple[Paragraph, ...]] = {}
+    blocks: list[Block] = []
+    started = False
+
+    def finish() -> None:
+        if started or blocks or notes:
+            chapters.append(Chapter(title, tidy_breaks(blocks), origin,
+                                    summary=notes.get("summary", ()),
+                                    notes=notes.get("notes", ()),
+                                    end_notes=notes.get("end_notes", ())))
+
+    for part in _chapter_parts(container):
+        kinds = classes(part)
+        if local(part) == "div" and "meta" in kinds and not (
+                part.get("id") or "").startswith("endnotes") and part.find(".//h2") is not None:
+            finish()
+            started, blocks, notes = True, [], {}
+            heading = part.find(".//h2")
+            assert heading is not None
+            title = text_of(heading) or None
+            origin = Origin(file, heading.sourceline) if heading.sourceline else None
+            _notes_after(_descendants_in_order(part), file, notes, flows)
+        elif local(part) == "div" and "meta" in kinds:  # a chapter's end notes
+            _notes_after(_descendants_in_order(part), file, notes, flows)
+        elif "endnote-link" in kinds or (local(part) in ("h2", "h3") and not blocks):
+            continue
+        else:
+            found = flow([part], file=file)
+            flows.append(found)
+            blocks.extend(found.blocks)
+    finish()
+    return tuple(ch for ch in chapters if ch.blocks)
+
+
+def read_ao3(root: etree._Element, *, file: str) -> ParsedStory:
+    """An AO3 download (HTML, or one EPUB's XHTML joined) as a parsed story."""
+    preface = _by_id(root, "preface")
+    container = _by_id(root, "chapters")
+    afterword = _by_id(root, "afterword")
+    flows: list[Flow] = []
+    work_notes: dict[str, tuple[Paragraph, ...]] = {}
+    found: list[FoundField] = []
+    if preface is not None:
+        found = _found_fields(preface)
+        _notes_after(_descendants_in_order(preface), file, work_notes, flows)
+    end: dict[str, tuple[Paragraph, ...]] = {}
+    if afterword is not None:
+        _notes_after(_descendants_in_order(afterword), file, end, flows)
+    title, title_line = _title(preface, root)
+    chapters = _chapters(container, file, flows) if container is not None else ()
+    skipped = remote_stylesheets(root)
+    for each in flows:
+        skipped += [src for src in each.skipped if src not in skipped]
+    return ParsedStory(
+        title=title, title_line=title_line, chapters=chapters,
+        summary=work_notes.get("summary", ()), notes=work_notes.get("notes", ()),
+        end_notes=end.get("end_notes", ()) or end.get("notes", ()),
+        paragraph_model="html (AO3 download)", dropped=(),
+        diagnostics=tuple(skipped_warning(skipped, file)), found=tuple(found),
+    )

@@ -1,0 +1,168 @@
+"""EPUB (AO3's and FanFicFare's downloads) → one HTML tree for the HTML readers.
+
+An EPUB is a zip from the internet, so it is opened with bounds before anything
+is decompressed: at most :data:`MAX_MEMBERS` files, at most the story size limit
+uncompressed in all (each member read no further than that, whatever its header
+claims), no absolute or ``../`` names. An EPUB with ``META-INF/encryption.xml``
+is encrypted or DRM-protected: refused, saying so. The spine's XHTML documents
+are decoded like story files and their bodies joined in reading order; AO3's
+EPUB splits its download into a preface, the chapters and an afterword, which
+join back into the shape of its HTML download.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+from io import BytesIO
+from urllib.parse import unquote
+
+from lxml import etree
+
+from fanbind.diagnostics import Diagnostic
+from fanbind.errors import StoryFileError
+from fanbind.text.readers.html import classes, local, parse_html
+from fanbind.text.sources import decode_bytes
+
+__all__ = ["MAX_MEMBERS", "EpubText", "epub_tree"]
+
+#: More files than this is not a story (AO3's longest works have a few hundred chapters).
+MAX_MEMBERS = 10_000
+_OPF_NS = "http://www.idpf.org/2007/opf"
+_DC_NS = "http://purl.org/dc/elements/1.1/"
+_CONTAINER_NS = "urn:oasis:names:tc:opendocument:xmlns:container"
+_XHTML_TYPES = frozenset({"application/xhtml+xml", "text/html"})
+
+EpubText = tuple[etree._Element, tuple[Diagnostic, ...]]
+
+
+def _refuse(message: str, file: str, hint: str) -> StoryFileError:
+    return StoryFileError(message, file=file, hint=hint)
+
+
+class _Archive:
+    """A bounded view of the zip: names checked once, reads capped in total."""
+
+    def __init__(self, data: bytes, file: str, max_bytes: int) -> None:
+        self.file = file
+        self.budget = max_bytes
+        try:
+            self.zip = zipfile.ZipFile(BytesIO(data))
+            infos = self.zip.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise _refuse(f"is not a readable EPUB: the zip is damaged ({exc})", file,
+                          "download the EPUB again, or use the work's HTML download") from None
+        if len(infos) > MAX_MEMBERS:
+            raise _refuse(f"is refused: its zip holds {len(infos)} files, more than "
+                          f"{MAX_MEMBERS:,}", file, "this is not an EPUB of one story")
+        for info in infos:
+            name = info.filename
+            if name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/") or (
+                    len(name) > 1 and name[1] == ":"):
+                raise _refuse(f"is refused: its zip names a file outside itself ({name!r})",
+                              file, "this EPUB is damaged or hostile; download it again")
+        declared = sum(info.file_size for info in infos)
+        if declared > max_bytes:
+            raise _refuse(f"is refused: it unpacks to {declared:,} bytes, more than the "
+                          f"{max_bytes:,}-byte limit for one story", file,
+                          "raise `limits:` → `max_story_mb` in metadata.yaml if this really "
+                          "is one story")
+        self.names = {info.filename for info in infos}
+        if "META-INF/encryption.xml" in self.names:
+            raise _refuse("is encrypted or DRM-protected (it has META-INF/encryption.xml): "
+                          "fanbind cannot read it", file,
+                          "use a DRM-free copy, such as the work's own download from the archive")
+
+    def read(self, name: str) -> bytes:
+        if name not in self.names:
+            raise _refuse(f"is not a readable EPUB: it names {name!r}, which it does not hold",
+                          self.file, "download the EPUB again")
+        try:
+            with self.zip.open(name) as handle:
+                data = handle.read(self.budget + 1)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
+                RuntimeError) as exc:
+            raise _refuse(f"is not a readable EPUB: {name!r} cannot be unpacked ({exc})",
+                          self.file, "download the EPUB again") from None
+        self.budget -= len(data)
+        if self.budget < 0:
+            raise _refuse("is refused: it unpacks to more than the limit for one story "
+                          "(its zip understates its size)", self.file,
+                          "this EPUB is damaged or hostile; download it again")
+        return data
+
+
+def _xml(data: bytes, name: str, file: str) -> etree._Element:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False, recover=True)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError:
+        root = None
+    if root is None:
+        raise _refuse(f"is not a readable EPUB: {name} is not XML", file,
+                      "download the EPUB again")
+    return root
+
+
+def _spine(archive: _Archive) -> list[str]:
+    """The XHTML documents of the spine, in reading order, as zip names."""
+    container = _xml(archive.read("META-INF/container.xml"), "META-INF/container.xml",
+                     archive.file)
+    rootfile = container.find(f".//{{{_CONTAINER_NS}}}rootfile")
+    opf_name = rootfile.get("full-path") if rootfile is not None else None
+    if not opf_name:
+        raise _refuse("is not a readable EPUB: META-INF/container.xml names no package file",
+                      archive.file, "download the EPUB again")
+    opf = _xml(archive.read(opf_name), opf_name, archive.file)
+    base = posixpath.dirname(opf_name)
+    manifest = {}
+    for item in opf.iter(f"{{{_OPF_NS}}}item"):
+        if item.get("id") and item.get("href"):
+            manifest[item.get("id")] = (item.get("href") or "", item.get("media-type") or "")
+    names = []
+    for itemref in opf.iter(f"{{{_OPF_NS}}}itemref"):
+        href, media = manifest.get(itemref.get("idref") or "", ("", ""))
+        if href and media in _XHTML_TYPES:
+            names.append(posixpath.normpath(posixpath.join(base, unquote(href.split("#")[0]))))
+    return names
+
+
+def epub_tree(data: bytes, *, file: str, max_bytes: int) -> EpubText:
+    """The spine's documents joined into one HTML tree, and what decoding them found."""
+    archive = _Archive(data, file, max_bytes)
+    names = _spine(archive)
+    if not names:
+        raise _refuse("is not a readable EPUB: its spine lists no XHTML document", file,
+                      "download the EPUB again")
+    joined = etree.Element("html")
+    body = etree.SubElement(joined, "body")
+    diagnostics: list[Diagnostic] = []
+    for name in names:
+        if name in ("nav.xhtml",) or name.endswith("/nav.xhtml"):
+            continue
+        decoded = decode_bytes(archive.read(name), file=f"{file}!{name}")
+        diagnostics.extend(decoded.diagnostics)
+        page = parse_html(decoded.text)
+        page_body = page.find("body")
+        for child in list(page_body if page_body is not None else page):
+            body.append(child)
+    _ao3_shape(body)
+    return joined, tuple(diagnostics)
+
+
+def _ao3_shape(body: etree._Element) -> None:
+    """AO3's EPUB has ``div#preface`` and ``div#afterword`` but no ``div#chapters``:
+    wrap what lies between them in one, as its HTML download has it."""
+    ids = {child.get("id"): child for child in body if isinstance(child.tag, str)}
+    if "preface" not in ids or "chapters" in ids:
+        return
+    wrapper = etree.Element("div", id="chapters")
+    for child in list(body):
+        if child.get("id") in ("preface", "afterword") or not isinstance(child.tag, str):
+            continue
+        if local(child) == "div" and "toc" in classes(child):
+            continue
+        wrapper.append(child)
+    preface = ids["preface"]
+    preface.addnext(wrapper)

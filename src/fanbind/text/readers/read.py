@@ -1,0 +1,24 @@
+"""The reader for a story's format: one call from the pipeline for HTML, Markdown, EPUB."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from fanbind.text.readers.ao3 import is_ao3, read_ao3
+from fanbind.text.readers.detect import StoryFormat
+from fanbind.text.readers.html import parse_html, read_page
+from fanbind.text.readers.markdown import markdown_tree
+from fanbind.text.structure.parser import ParsedStory
+
+__all__ = ["read_markup", "read_tree"]
+
+
+def read_tree(root: etree._Element, *, file: str) -> ParsedStory:
+    """An HTML tree as a story: AO3's download by its structure, any other page generically."""
+    return read_ao3(root, file=file) if is_ao3(root) else read_page(root, file=file)
+
+
+def read_markup(text: str, story_format: StoryFormat, *, file: str) -> ParsedStory:
+    """Decoded HTML or Markdown text as a story."""
+    root = markdown_tree(text) if story_format == "markdown" else parse_html(text)
+    return read_tree(root, file=file)

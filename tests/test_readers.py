@@ -1,0 +1,484 @@
+"""Readers for HTML, AO3 downloads, EPUB and Markdown (issue 14).
+
+Fixtures in tests/data/readers/ are invented stories in the shape of AO3's
+public download templates; the EPUBs are assembled here from the same parts.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import pypdf
+import pypdfium2 as pdfium
+import pytest
+from lxml import etree
+
+from fanbind.diagnostics import Diagnostics
+from fanbind.errors import StoryFileError
+from fanbind.model import (
+    Emphasis,
+    Heading,
+    Inline,
+    LineBreak,
+    Paragraph,
+    SceneBreak,
+    Strike,
+    Strong,
+    Text,
+    Underline,
+    plain_text,
+)
+from fanbind.render import append_inlines
+from fanbind.settings.schema import StoryConfig
+from fanbind.text.pipeline import load_story, story_from_text
+from fanbind.text.readers.detect import choose_format, is_epub_bytes
+from fanbind.text.readers.epub import MAX_MEMBERS, epub_tree
+from fanbind.text.readers.read import read_markup, read_tree
+from fanbind.text.settings import TextSettings
+from fanbind.text.sources import DecodedText
+from fanbind.text.typography import typeset_inlines
+
+DATA = Path(__file__).parent / "data" / "readers"
+MULTI = DATA / "ao3-multi.html"
+ONESHOT = DATA / "ao3-oneshot.html"
+CHINESE = DATA / "ao3-zh.html"
+MARKDOWN = DATA / "story.md"
+
+
+def parsed(path: Path):
+    fmt = "markdown" if path.suffix == ".md" else "html"
+    return read_markup(path.read_text(encoding="utf-8"), fmt, file=path.name)
+
+
+def load(path: Path, **meta: object):
+    diagnostics = Diagnostics()
+    config = StoryConfig(file=path.name, **{"authors": ["someone"], **meta})
+    loaded = load_story(path, config, index=0, display_name=path.name, settings=TextSettings(),
+                        diagnostics=diagnostics)
+    return loaded, list(diagnostics)
+
+
+def spans(inlines: tuple[Inline, ...], kind: type) -> list[str]:
+    """The text of every span of ``kind``, depth first."""
+    out: list[str] = []
+    for span in inlines:
+        if isinstance(span, kind):
+            out.append(plain_text(span.children))
+        if isinstance(span, Emphasis | Strong | Underline | Strike):
+            out += spans(span.children, kind)
+    return out
+
+
+# ---------------------------------------------------------------------- detection
+
+
+@pytest.mark.parametrize(("text", "suffix", "expected", "noted"), [
+    ("<!DOCTYPE html><html><body><p>Hi</p></body></html>", ".txt", "html", True),
+    ("<?xml version='1.0'?>\n<html><p>x</p></html>", ".html", "html", False),
+    ("  <html>\n<p>x</p>", "", "html", False),
+    ("Title\n\nA story about <b>bold</b> claims.", ".txt", "text", False),
+    ("Title\n\nA story.", ".html", "text", True),
+    ("# Title\n\nSome **bold** words.", ".txt", "markdown", True),
+    ("Plain prose is Markdown too.", ".md", "markdown", False),
+    ("<p>a</p><p>b</p><p>c</p><p>d</p><p>e</p><p>f</p>", ".txt", "html", True),
+])
+def test_content_chooses_the_reader_and_a_disagreeing_extension_is_noted(
+        text: str, suffix: str, expected: str, noted: bool) -> None:
+    found, notes = choose_format(text, suffix=suffix, declared=None, file="f")
+    assert found == expected
+    assert [n.code for n in notes] == (["FB240"] if noted else [])
+
+
+def test_a_declared_format_wins_over_the_content() -> None:
+    assert choose_format("<html><p>x</p></html>", suffix=".html", declared="text",
+                         file="f") == ("text", [])
+
+
+def test_an_html_story_named_txt_is_read_as_html_not_as_prose(tmp_path: Path) -> None:
+    story = tmp_path / "download.txt"
+    story.write_bytes(MULTI.read_bytes())
+    loaded, diagnostics = load(story)
+    assert "FB240" in {d.code for d in diagnostics}
+    assert loaded.story.title == "The Lantern Keeper’s Apprentice"
+    assert len(loaded.story.chapters) == 3
+
+
+# ------------------------------------------------------------------------- AO3 HTML
+
+
+def test_ao3_download_title_tags_and_byline() -> None:
+    story = parsed(MULTI)
+    assert story.title == "The Lantern Keeper's Apprentice"
+    found = {field: value for field, value, _ in story.found}
+    assert found["rating"] == "Teen And Up Audiences"
+    assert found["fandoms"] == ("Original Work",)
+    assert found["relationships"] == ("Maren & Tobiah",)
+    assert found["characters"] == ("Maren (Original Character)", "Tobiah (Original Character)")
+    assert found["tags"] == ("Lighthouses", "Found Family", "Storms")
+    assert found["authors"] == ("fernwick",)
+    assert found["source"] == "https://archiveofourown.org/works/900001"
+    assert found["published"] == "2021-06-12"
+    assert (found["series"], found["series_part"]) == ("The Salt Coast", "2")
+
+
+def test_ao3_chapters_keep_their_titles_notes_and_end_notes() -> None:
+    story = parsed(MULTI)
+    assert [ch.title for ch in story.chapters] == [
+        "Chapter 1: The Stairs", "Chapter 2: What the Logbook Said", "Chapter 3"]
+    one, two, three = story.chapters
+    assert [plain_text(p.inlines) for p in one.notes] == [
+        "There are two hundred and twelve of them. I counted."]
+    assert not one.summary and not one.end_notes
+    assert [plain_text(p.inlines) for p in two.summary] == ["Tobiah finds the old logbook."]
+    assert spans(two.notes[0].inlines, Emphasis) == ["verse"]
+    assert plain_text(two.end_notes[0].inlines).startswith("The verse is mine")
+    assert not (three.summary or three.notes or three.end_notes)
+    # The work's own notes go to the story, not to a chapter.
+    assert plain_text(story.summary[0].inlines).startswith("Maren keeps the light")
+    assert spans(story.notes[0].inlines, Strong) == ["Salt Coast"]
+    assert [plain_text(p.inlines) for p in story.end_notes] == [
+        "Two more chapters are planned. Thank you for reading!"]
+
+
+def test_ao3_text_keeps_emphasis_breaks_quotes_and_verse_lines() -> None:
+    story = parsed(MULTI)
+    blocks = [b for ch in story.chapters for b in ch.blocks]
+    paragraphs = [b for b in blocks if isinstance(b, Paragraph)]
+    every = tuple(span for p in paragraphs for span in p.inlines)
+    assert spans(every, Emphasis) == ["twice", "two hundred and ten, two hundred and eleven,"]
+    assert spans(every, Strong) == ["thick"]
+    assert spans(every, Underline) == ["eleven"]
+    assert spans(every, Strike) == ["pencil"]
+    # centred "* * *", <hr> and an image alone: three scene breaks, none at a chapter's edge
+    assert sum(isinstance(b, SceneBreak) for b in blocks) == 3
+    verse = next(p for p in paragraphs if p.quote)
+    assert sum(isinstance(s, LineBreak) for s in verse.inlines) == 2
+    assert plain_text(verse.inlines).split("\n")[0] == "Keep the wick and keep the glass,"
+    assert all(p.origin is not None and p.origin.line > 50 for p in paragraphs)
+
+
+def test_no_markup_script_style_or_archive_message_is_story_text() -> None:
+    story = parsed(MULTI)
+    text = "\n".join(plain_text(b.inlines) for ch in story.chapters for b in ch.blocks
+                     if isinstance(b, Paragraph | Heading))
+    for bad in ("<", "&#", "{", "document.title", "chapter content", "Archive of Our Own",
+                "comment", "See the end"):
+        assert bad not in text
+    assert [d.code for d in story.diagnostics] == ["FB241"]
+    assert "https://example.org/remote.css" in story.diagnostics[0].message
+    assert "https://example.org/divider.png" in story.diagnostics[0].message
+
+
+def test_a_one_shot_is_one_untitled_chapter_with_its_letter_ornament_as_a_break() -> None:
+    story = parsed(ONESHOT)
+    assert story.title == "Seven Bells"
+    assert [ch.title for ch in story.chapters] == [None]
+    assert [type(b).__name__ for b in story.chapters[0].blocks] == [
+        "Paragraph", "Paragraph", "SceneBreak", "Paragraph"]
+    found = {field: value for field, value, _ in story.found}
+    assert found["authors"] == ("quillon", "tamsin")
+    assert not story.diagnostics
+
+
+def test_a_chinese_work_of_fourteen_chapters() -> None:
+    story = parsed(CHINESE)
+    assert story.title == "灯塔的十四夜"
+    assert len(story.chapters) == 14
+    assert story.chapters[2].title == "第三夜：“风三”"
+    assert [plain_text(p.inlines) for p in story.chapters[4].notes] == ["这一章写得最久。"]
+    for chapter in story.chapters:
+        kinds = [type(b).__name__ for b in chapter.blocks]
+        assert kinds == ["Paragraph", "Paragraph", "SceneBreak", "Paragraph"]
+        assert spans(tuple(s for b in chapter.blocks if isinstance(b, Paragraph)
+                           for s in b.inlines), Emphasis) == ["周远"]
+
+
+# ------------------------------------------------------------------ other HTML pages
+
+
+def test_a_saved_page_title_chapters_and_nothing_dropped_silently() -> None:
+    page = """<html><head><title>Ignored Site Title</title>
+    <style>p { color: red }</style><script>var x = "<p>no</p>";</script></head>
+    <body><h1>River &amp; Stone</h1>
+    <h2>One</h2><p>First &amp;#39;words&amp;#39; and <span style="font-style: italic">slant</span>.</p>
+    <form><input value="no"/><p>form text</p></form>
+    <!-- a comment -->
+    <h2>Two</h2><div>Loose text<br>on two lines</div><p><b><i>both</i></b></p>
+    <h3>Later</h3><p>more</p>
+    </body></html>"""
+    story = read_markup(page, "html", file="page.html")
+    assert story.title == "River & Stone"
+    assert [ch.title for ch in story.chapters] == ["One", "Two"]
+    first = story.chapters[0].blocks[0]
+    assert isinstance(first, Paragraph)
+    assert plain_text(first.inlines) == "First 'words' and slant."
+    assert spans(first.inlines, Emphasis) == ["slant"]
+    two = story.chapters[1].blocks
+    assert plain_text(two[0].inlines) == "Loose text\non two lines"
+    assert spans(two[1].inlines, Strong) == ["both"] and spans(two[1].inlines, Emphasis) == [
+        "both"]
+    assert isinstance(two[2], Heading)
+    every = " ".join(plain_text(b.inlines) for ch in story.chapters for b in ch.blocks
+                     if isinstance(b, Paragraph | Heading))
+    assert "form text" not in every and "comment" not in every and "color" not in every
+
+
+@pytest.mark.parametrize("markup", [
+    "<p>a", "<p><i>unclosed <b>nest</p><p>next</i>", "</div></div><p>x</p>",
+    "<p>\x00</p>", "<<<>>>", "<p>&bogus; &#xZZ; &#99999999;</p>", "",
+])
+def test_malformed_html_never_raises_and_never_leaks_tags(markup: str) -> None:
+    story = read_markup("<html><body>" + markup + "<p>end</p></body></html>", "html", file="m")
+    text = "".join(plain_text(b.inlines) for ch in story.chapters for b in ch.blocks
+                   if isinstance(b, Paragraph | Heading))
+    assert "end" in text
+    assert not re.search(r"</?[a-z]+[ >]", text)
+
+
+# ------------------------------------------------------------------------- Markdown
+
+
+def test_markdown_title_strong_escapes_quotes_and_raw_html() -> None:
+    loaded, diagnostics = load(MARKDOWN)
+    story = loaded.story
+    assert story.title == "The Tide Clock"
+    blocks = story.chapters[0].blocks
+    paragraphs = [b for b in blocks if isinstance(b, Paragraph)]
+    every = tuple(s for p in paragraphs for s in p.inlines)
+    assert "backwards" in spans(every, Strong)
+    assert spans(every, Strike) == ["Nobody"]
+    text = "\n".join(plain_text(p.inlines) for p in paragraphs)
+    assert "Wen-li" in text and "\\" not in text
+    assert "that way—it told" in text  # \-\- is a dash once escapes are gone
+    assert "alert" not in text
+    assert sum(isinstance(b, SceneBreak) for b in blocks) == 2  # * * * and a centred ~*~
+    verse = next(p for p in paragraphs if p.quote)
+    assert plain_text(verse.inlines) == "Low water at six,\nhigh water at noon."
+    # lines are the Markdown file's
+    assert paragraphs[-1].origin is not None and paragraphs[-1].origin.line == 17
+
+
+# ---------------------------------------------------------------------------- EPUB
+
+
+def make_epub(path: Path, documents: dict[str, str], *, extra: dict[str, bytes] | None = None,
+              mimetype_first: bool = True) -> Path:
+    """An EPUB 3 in AO3's shape: the given XHTML documents in spine order."""
+    manifest = "".join(f'<item id="d{i}" href="{name}" media-type="application/xhtml+xml"/>'
+                       for i, name in enumerate(documents))
+    spine = "".join(f'<itemref idref="d{i}"/>' for i in range(len(documents)))
+    opf = ('<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
+           '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>t</dc:title>'
+           f"</metadata><manifest>{manifest}</manifest><spine>{spine}</spine></package>")
+    container = ('<?xml version="1.0"?><container version="1.0" '
+                 'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+                 '<rootfile full-path="OEBPS/content.opf" '
+                 'media-type="application/oebps-package+xml"/></rootfiles></container>')
+    with zipfile.ZipFile(path, "w") as archive:
+        if mimetype_first:
+            archive.writestr("mimetype", "application/epub+zip", zipfile.ZIP_STORED)
+        archive.writestr("META-INF/container.xml", container)
+        archive.writestr("OEBPS/content.opf", opf)
+        for name, body in documents.items():
+            archive.writestr(f"OEBPS/{name}", body, zipfile.ZIP_DEFLATED)
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return path
+
+
+def xhtml(body: str) -> str:
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+            f"<head><title>x</title></head><body>{body}</body></html>")
+
+
+def ao3_epub(path: Path) -> Path:
+    """AO3's EPUB: a preface file, one file per chapter, an afterword file."""
+    page = MULTI.read_text(encoding="utf-8")
+    root = etree.HTML(page)
+    preface, chapters, afterword = (root.find(f".//div[@id='{i}']")
+                                    for i in ("preface", "chapters", "afterword"))
+    parts: dict[str, str] = {"preface.xhtml": xhtml(etree.tostring(preface, encoding="unicode"))}
+    current: list[str] = []
+    number = 0
+    for child in chapters:
+        if "meta" in (child.get("class") or "") and child.find(".//h2") is not None and current:
+            number += 1
+            parts[f"chapter{number}.xhtml"] = xhtml("".join(current))
+            current = []
+        current.append(etree.tostring(child, encoding="unicode", with_tail=False))
+    parts[f"chapter{number + 1}.xhtml"] = xhtml("".join(current))
+    parts["afterword.xhtml"] = xhtml(etree.tostring(afterword, encoding="unicode"))
+    return make_epub(path, parts)
+
+
+def test_an_ao3_epub_reads_like_its_html_download(tmp_path: Path) -> None:
+    epub = ao3_epub(tmp_path / "work.epub")
+    assert is_epub_bytes(epub.read_bytes())
+    from_epub, _ = load(epub)
+    from_html, _ = load(MULTI)
+    assert from_epub.story.title == from_html.story.title
+    assert from_epub.story.meta.model_dump(exclude={"file"}) == (
+        from_html.story.meta.model_dump(exclude={"file"}))
+    assert _same_text(from_epub.story, from_html.story)
+
+
+def _same_text(a, b) -> bool:
+    def text(story):
+        return [(ch.title, [plain_text(x.inlines) if not isinstance(x, SceneBreak) else "*"
+                            for x in ch.blocks],
+                 [plain_text(p.inlines) for p in (*ch.summary, *ch.notes, *ch.end_notes)])
+                for ch in story.chapters]
+    assert text(a) == text(b)
+    assert [plain_text(p.inlines) for p in a.end_notes] == [plain_text(p.inlines)
+                                                              for p in b.end_notes]
+    return True
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"META-INF/encryption.xml": b"<encryption/>"}, "encrypted or DRM-protected"),
+    ({"../evil.txt": b"x"}, "outside itself"),
+    ({"/etc/evil": b"x"}, "outside itself"),
+])
+def test_hostile_epubs_are_refused_with_a_reason(tmp_path: Path, extra: dict[str, bytes],
+                                                 message: str) -> None:
+    epub = make_epub(tmp_path / "bad.epub", {"a.xhtml": xhtml("<p>text</p>")}, extra=extra)
+    with pytest.raises(StoryFileError, match=message) as caught:
+        load(epub)
+    assert caught.value.exit_code == 4
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    bomb = "<p>" + "a" * (3 * 1024 * 1024) + "</p>"
+    epub = make_epub(tmp_path / "bomb.epub", {"a.xhtml": xhtml(bomb)})
+    assert epub.stat().st_size < 64 * 1024  # it compresses to almost nothing
+    with pytest.raises(StoryFileError, match="unpacks to"):
+        epub_tree(epub.read_bytes(), file="bomb.epub", max_bytes=1024 * 1024)
+    # within the limit it is read
+    root, _ = epub_tree(epub.read_bytes(), file="bomb.epub", max_bytes=4 * 1024 * 1024)
+    assert len("".join(root.itertext())) >= 3 * 1024 * 1024
+
+
+def test_too_many_members_are_refused(tmp_path: Path) -> None:
+    epub = make_epub(tmp_path / "many.epub", {"a.xhtml": xhtml("<p>t</p>")},
+                     extra={f"f/{i}": b"" for i in range(MAX_MEMBERS)})
+    with pytest.raises(StoryFileError, match="holds"):
+        load(epub)
+
+
+def test_a_damaged_epub_is_a_story_file_error(tmp_path: Path) -> None:
+    epub = make_epub(tmp_path / "cut.epub", {"a.xhtml": xhtml("<p>text</p>")})
+    data = epub.read_bytes()
+    epub.write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoryFileError):
+        load(epub, format="epub")
+
+
+# ----------------------------------------------------------- model, typography, render
+
+
+def test_typography_keeps_every_inline_kind_and_line_breaks() -> None:
+    inlines = (Text('"Look,'), LineBreak(), Strong((Text("it's"),)), Text(" "),
+               Underline((Text("here"),)), Text(" "), Strike((Text("there"),)), Text('..."'))
+    out = typeset_inlines(inlines)
+    assert [type(s).__name__ for s in out] == [
+        "Text", "LineBreak", "Strong", "Text", "Underline", "Text", "Strike", "Text"]
+    assert plain_text(out) == "“Look,\nit’s here there…”"
+
+
+def test_the_renderer_writes_each_inline_kind_as_its_element() -> None:
+    parent = etree.Element("{http://www.w3.org/1999/xhtml}p")
+    append_inlines(parent, (Text("a"), Emphasis((Text("b"),)), Strong((Text("c"),)),
+                            Underline((Text("d"),)), Strike((Text("e"),)), LineBreak(),
+                            Text("f")))
+    assert [etree.QName(e).localname for e in parent] == ["em", "strong", "u", "s", "br"]
+    assert "".join(parent.itertext()) == "abcdef"
+
+
+# --------------------------------------------------------- metadata from the file
+
+
+def test_the_file_fills_what_metadata_yaml_leaves_out_and_yields_where_it_speaks() -> None:
+    loaded, diagnostics = load(MULTI, fandoms=["Lighthouse Stories"], summary="Mine.")
+    meta = loaded.story.meta
+    assert meta.fandoms == ("Lighthouse Stories",)
+    assert meta.rating is not None and meta.rating.value == "Teen And Up Audiences"
+    assert meta.tags == ("Lighthouses", "Found Family", "Storms")
+    assert meta.source == "https://archiveofourown.org/works/900001"
+    assert str(meta.published) == "2021-06-12"
+    aside = Counter(d.message.split("`")[1] for d in diagnostics if d.code == "FB242")
+    assert aside == Counter({"fandoms": 1, "authors": 1, "summary": 1})
+    assert [plain_text(p.inlines) for p in loaded.story.summary] == ["Mine."]
+    fandom = next(d for d in diagnostics if d.code == "FB242" and "fandoms" in d.message)
+    assert fandom.file == "ao3-multi.html" and fandom.line == 28
+
+
+def test_plain_text_is_read_as_before() -> None:
+    text = "A Title\n\nFirst *line* here.\n\n* * *\n\nSecond line.\n"
+    diagnostics = Diagnostics()
+    loaded = story_from_text(DecodedText(text, "utf-8", ()),
+                             StoryConfig(file="s.txt", authors=["a"]), index=0,
+                             display_name="s.txt", settings=TextSettings(),
+                             diagnostics=diagnostics, suffix=".txt")
+    assert loaded.parsed.paragraph_model != "html"
+    assert loaded.story.title == "A Title"
+
+
+# ------------------------------------------------------------- whole books, read back
+
+
+@pytest.mark.slow
+def test_books_from_html_epub_and_markdown_carry_no_markup_and_every_chapter(
+        tmp_path: Path) -> None:
+    from fanbind.build import build
+
+    stories = tmp_path / "stories"
+    stories.mkdir()
+    for source in (MULTI, ONESHOT, CHINESE, MARKDOWN):
+        (stories / source.name).write_bytes(source.read_bytes())
+    ao3_epub(stories / "work.epub")
+    (tmp_path / "metadata.yaml").write_text(
+        "title: Readers\nstories:\n"
+        "  - {file: stories/ao3-multi.html, authors: [fernwick]}\n"
+        "  - {file: stories/ao3-oneshot.html, authors: [quillon, tamsin]}\n"
+        "  - {file: stories/ao3-zh.html, authors: [青禾], language: zh}\n"
+        "  - {file: stories/story.md, authors: [marrow]}\n"
+        "  - {file: stories/work.epub, authors: [fernwick], title: From the EPUB}\n",
+        encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+        result = build(tmp_path)
+    epub = next(p for p in result.outputs if p.suffix == ".epub")
+    pdf = next(p for p in result.outputs if p.suffix == ".pdf")
+    markup = re.compile(r"<|&#|&[a-z]+;|\{[^}]*:|chapter content")
+    with zipfile.ZipFile(epub) as archive:
+        texts = []
+        for name in archive.namelist():
+            if name.endswith(".xhtml"):
+                root = etree.fromstring(archive.read(name))
+                texts += [t for t in root.itertext()]
+        nav = archive.read(next(n for n in archive.namelist() if n.endswith("nav.xhtml")))
+    book_text = "".join(texts)
+    assert not markup.search(book_text), markup.search(book_text)
+    nav_text = "".join(etree.fromstring(nav).itertext())
+    for title in ("Chapter 1: The Stairs", "Chapter 3", "第十四夜", "第三夜：“风三”"):
+        assert title in nav_text
+    assert "Chapter Notes" not in nav_text
+    assert "There are two hundred and twelve of them" in book_text
+    pdf_text = "".join(page.get_textpage().get_text_range()
+                       for page in pdfium.PdfDocument(str(pdf)))
+    assert not markup.search(pdf_text)
+    squeezed = re.sub(r"\s+", "", pdf_text)  # small caps are letter-spaced in the text layer
+    assert "ChapterEndNotes" in squeezed and "Keepthewick" in squeezed
+
+    def titles(items) -> list[str]:
+        out: list[str] = []
+        for item in items:
+            out += titles(item) if isinstance(item, list) else [item.title]
+        return out
+
+    outline = titles(pypdf.PdfReader(str(pdf)).outline)
+    assert outline.count("Chapter 2: What the Logbook Said") == 2  # the HTML and the EPUB
+    assert "第十四夜" in outline and "Chapter Notes" not in outline
