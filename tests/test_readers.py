@@ -36,7 +36,7 @@ from fanbind.settings.schema import StoryConfig
 from fanbind.text.pipeline import load_story, story_from_text
 from fanbind.text.readers.detect import choose_format, is_epub_bytes
 from fanbind.text.readers.epub import MAX_MEMBERS, epub_tree
-from fanbind.text.readers.read import read_markup, read_tree
+from fanbind.text.readers.read import read_markup
 from fanbind.text.settings import TextSettings
 from fanbind.text.sources import DecodedText
 from fanbind.text.typography import typeset_inlines
@@ -203,7 +203,8 @@ def test_a_saved_page_title_chapters_and_nothing_dropped_silently() -> None:
     page = """<html><head><title>Ignored Site Title</title>
     <style>p { color: red }</style><script>var x = "<p>no</p>";</script></head>
     <body><h1>River &amp; Stone</h1>
-    <h2>One</h2><p>First &amp;#39;words&amp;#39; and <span style="font-style: italic">slant</span>.</p>
+    <h2>One</h2><p>First &amp;#39;words&amp;#39; and
+    <span style="font-style: italic">slant</span>.</p>
     <form><input value="no"/><p>form text</p></form>
     <!-- a comment -->
     <h2>Two</h2><div>Loose text<br>on two lines</div><p><b><i>both</i></b></p>
@@ -242,7 +243,7 @@ def test_malformed_html_never_raises_and_never_leaks_tags(markup: str) -> None:
 
 
 def test_markdown_title_strong_escapes_quotes_and_raw_html() -> None:
-    loaded, diagnostics = load(MARKDOWN)
+    loaded, _ = load(MARKDOWN)
     story = loaded.story
     assert story.title == "The Tide Clock"
     blocks = story.chapters[0].blocks
@@ -482,3 +483,13 @@ def test_books_from_html_epub_and_markdown_carry_no_markup_and_every_chapter(
     outline = titles(pypdf.PdfReader(str(pdf)).outline)
     assert outline.count("Chapter 2: What the Logbook Said") == 2  # the HTML and the EPUB
     assert "第十四夜" in outline and "Chapter Notes" not in outline
+
+
+@pytest.mark.parametrize("mark", ["xxx", "XXX", "x x x", "XxX", "~*~", "-x-", "o0o", "⁂",
+                                  "_____", "=====", "-----", "* * *"])
+def test_scene_break_marks_from_real_archives_in_plain_text(mark: str) -> None:
+    from fanbind.text.structure.parser import parse_story
+
+    story = parse_story(f"Title\n\nOne para here.\n\n{mark}\n\nTwo para here.\n", file="f")
+    assert [type(b).__name__ for b in story.chapters[0].blocks] == [
+        "Paragraph", "SceneBreak", "Paragraph"]

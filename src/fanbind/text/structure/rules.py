@@ -442,11 +442,13 @@ ORNAMENT_RULES: tuple[StructureRule, ...] = (
     ),
     StructureRule(
         "scene-break-letters",
-        "Fan-fiction letter ornaments (oOo, o0o, xXx, -x-) mark a change of scene too; "
-        "single-case runs such as 'xxx' (kisses) or 'OOO' stay text.",
+        "Fan-fiction letter ornaments (oOo, o0o, xXx, -x-) mark a change of scene too, and "
+        "so does a run of three or more x alone on its line (FanFiction.net's 'xxx', which "
+        "strips other ornaments); 'OOO', 'XOXO' or a lone 'x' stay text.",
         None,
-        _ex("oOo", "o0o", "OoO", "xXx", "XxX", "-x-", "~o~", "* x *", "   oOoOo"),
-        ("xxx", "XOXO", "ooo", "OOO", "x", "0", "ox.", "Xx Xx Xx Xx Xx Xx Xx Xx"),
+        _ex("oOo", "o0o", "OoO", "xXx", "XxX", "-x-", "~o~", "* x *", "   oOoOo", "xxx",
+            "XXX", "x x x", "xxxxxxxxxx"),
+        ("XOXO", "ooo", "OOO", "x", "xx", "0", "ox.", "xxx.", "Xx Xx Xx Xx Xx Xx Xx Xx"),
         Action.ORNAMENT,
     ),
 )
@@ -473,7 +475,9 @@ def ornament_kind(stripped: str) -> str | None:
     if not letters or not symbols <= ORNAMENT_CHARS or len(visible) > MAX_ORNAMENT:
         return None
     letter_run = "".join(c for c in visible if c in ORNAMENT_LETTERS)
-    # oOo / xXx / o0o mix small letters, capitals and zeros; "xxx" or "OOO" do not.
+    if not symbols and len(letter_run) >= 3 and (chars == {"x"} or chars == {"X"}):
+        return "scene-break-letters"  # FanFiction.net's "xxx"
+    # oOo / xXx / o0o mix small letters, capitals and zeros; "OOO" does not.
     cases = (
         any(c.islower() for c in letter_run)
         + any(c.isupper() for c in letter_run)
