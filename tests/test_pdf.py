@@ -42,6 +42,15 @@ DE = (DATA / "paragraphs-de.txt").read_text(encoding="utf-8").strip().split("\n\
 WHEN = dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.UTC)  # SOURCE_DATE_EPOCH 1700000000
 ORNAMENT = "❦"
 SCENES = 36
+#: Words that en-US and en-GB hyphenate differently (at-tract-ed / at-trac-ted).
+US_GB_WORDS = ["attracted", "suspected", "chronically", "envelope", "restaurant",
+               "anticipation", "extraordinary", "mischievous", "immediately", "unfortunately"]
+
+
+def spelled_text() -> str:
+    """Paragraphs of :data:`US_GB_WORDS`, each rotated so lines break in different words."""
+    return "\n\n".join(" ".join(US_GB_WORDS[i % 10:] + US_GB_WORDS[:i % 10] + ["and"] * (i % 3)) * 4
+                       + "." for i in range(24))
 
 
 # ---------------------------------------------------------------------- fixture books
@@ -67,6 +76,7 @@ STORIES = {
     "scenes": ("Thirty-Six Scenes", ["Bo Reyes", "Cy Moss"], scenes_text, None),
     "fahrt": ("Die Überfahrt", ["Dora Weiss"], lambda: "\n\n".join(DE * 2), "de"),
     "short": ("A Short One", ["Eli Park"], lambda: "\n\n".join(EN[:4]), None),
+    "spelled": ("Spelled Out", ["Gil Ames"], spelled_text, None),
 }
 
 
@@ -840,3 +850,28 @@ def test_cli_trim_and_pdf_variant(tmp_path: Path, monkeypatch) -> None:
     wrong = runner.invoke(app, ["build", str(project), "-f", "pdf", "--trim", "B5"])
     assert wrong.exit_code == 2
     assert "not a trim size" in wrong.output
+
+
+def hyphenated_breaks(built: Built) -> list[tuple[str, int]]:
+    """(word, letters before the break) for every text line of the PDF ending in a hyphen.
+
+    Body lines of consecutive pages are read as one run (running heads and
+    folios left out), so a word broken across a page turn counts too.
+    """
+    body = [line for page in read_pages(built.path, built.layout.geometry) for line in page.body]
+    breaks = []
+    for line, following in itertools.pairwise(body):
+        if line.endswith(("\u2010", "-")) and re.match(r"[^\W\d_]", following):
+            head = re.findall(r"\w+", line)[-1]
+            breaks.append((head + re.findall(r"\w+", following)[0], len(head)))
+    return breaks
+
+
+def test_bare_en_hyphenates_as_american_english(tmp_path: Path) -> None:
+    built = build_pdf(write_project(tmp_path, ("spelled",)))
+    american, british = pyphen.Pyphen(lang="en_US"), pyphen.Pyphen(lang="en_GB")
+    breaks = hyphenated_breaks(built)
+    assert breaks, "the spelled-out story should hyphenate"
+    for word, at in breaks:
+        assert at in american.positions(word.lower()), (word, at)
+    assert any(at not in british.positions(word.lower()) for word, at in breaks), breaks
