@@ -493,3 +493,38 @@ def test_scene_break_marks_from_real_archives_in_plain_text(mark: str) -> None:
     story = parse_story(f"Title\n\nOne para here.\n\n{mark}\n\nTwo para here.\n", file="f")
     assert [type(b).__name__ for b in story.chapters[0].blocks] == [
         "Paragraph", "SceneBreak", "Paragraph"]
+
+
+def test_init_fills_metadata_from_the_files_and_orders_a_series_by_part(tmp_path: Path) -> None:
+    import yaml
+
+    from fanbind.settings import load_config
+    from fanbind.starter import write_starter
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "c-plain.txt").write_text("A Plain Title\n\nSome plain text here.\n",
+                                       encoding="utf-8")
+    one_shot = ONESHOT.read_text(encoding="utf-8")
+    for name, part, title in (("a-second.html", 2, "Second Bell"), ("b-first.html", 1,
+                                                                     "First Bell")):
+        page = one_shot.replace("<dt>Stats:</dt>", f"<dt>Series:</dt><dd>Part {part} of "
+                                "<a href='https://archiveofourown.org/series/1'>Bells</a>"
+                                "</dd>\n<dt>Stats:</dt>").replace("Seven Bells", title)
+        (seeds / name).write_text(page, encoding="utf-8")
+    (seeds / "d-story.md").write_bytes(MARKDOWN.read_bytes())
+    written = write_starter(tmp_path)
+    data = yaml.safe_load(written.read_text(encoding="utf-8"))
+    stories = data["stories"]
+    assert [s["file"] for s in stories] == [
+        "seeds/b-first.html", "seeds/a-second.html", "seeds/c-plain.txt", "seeds/d-story.md"]
+    first = stories[0]
+    assert first["title"] == "First Bell" and first["authors"] == ["quillon", "tamsin"]
+    assert first["rating"] == "General Audiences" and first["tags"] == ["Ships", "Bells"]
+    assert first["source"] == "https://archiveofourown.org/works/900002"
+    assert first["summary"] == "The last watch of a long voyage."
+    assert stories[2] == {"file": "seeds/c-plain.txt", "title": "A Plain Title",
+                          "authors": ["Anonymous"]}
+    assert stories[3]["title"] == "The Tide Clock"
+    assert "# from the file, line 26" in written.read_text(encoding="utf-8")
+    load_config(written)  # and it is a valid metadata.yaml

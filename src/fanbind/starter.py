@@ -12,11 +12,19 @@ from pathlib import Path
 import yaml
 
 from fanbind.atomic import atomic_output
+from fanbind.diagnostics import Diagnostics
 from fanbind.errors import MetadataError, StoryFileError, UsageError
-from fanbind.text.normalize import clean_text
-from fanbind.text.pipeline import count_words
-from fanbind.text.sources import read_story
-from fanbind.text.structure.parser import parse_story
+from fanbind.model import plain_text
+from fanbind.settings.schema import StoryConfig
+from fanbind.text.pipeline import count_words, load_story
+from fanbind.text.settings import TextSettings
+from fanbind.text.structure.parser import ParsedStory
+
+#: Story files ``init`` lists: plain text and the formats fanbind.text.readers reads.
+STORY_SUFFIXES = frozenset({".txt", ".html", ".htm", ".xhtml", ".epub", ".md", ".markdown"})
+#: Fields a file may state, in metadata.yaml's order, as init writes them.
+_FOUND_ORDER = ("rating", "warnings", "categories", "fandoms", "relationships", "characters",
+                "tags", "source", "published")
 
 COMMENTED_FIELDS = (
     "# rating: Teen And Up Audiences",
@@ -33,7 +41,8 @@ COMMENTED_FIELDS = (
 
 
 def _scalar(value: str) -> str:
-    return yaml.safe_dump(value, default_style='"', allow_unicode=True).strip()
+    # One line whatever its length: a comment follows it on the same line.
+    return yaml.safe_dump(value, default_style='"', allow_unicode=True, width=2**31).strip()
 
 
 def _shown(path: str | Path) -> str:
@@ -84,9 +93,11 @@ def write_starter(project: Path, *, stories_dir: Path | None = None, force: bool
     if not folder.is_dir():
         raise UsageError("no stories folder", file=str(folder),
                          hint="put your .txt stories in seeds/ or pass --stories FOLDER")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
+    files = sorted(p for p in folder.iterdir()
+                   if p.suffix.lower() in STORY_SUFFIXES and p.is_file())
     if not files:
-        raise UsageError("no .txt files in the stories folder", file=str(folder))
+        raise UsageError("no story files (.txt, .html, .epub, .md) in the stories folder",
+                         file=str(folder))
     _refuse_undecodable_names(files, project)
     lines = [
         "# fanbind metadata: the anthology's details, then its stories in reading order.",
@@ -98,20 +109,75 @@ def write_starter(project: Path, *, stories_dir: Path | None = None, force: bool
         "# rights: \"All stories © their authors; shared for personal use.\"",
         "stories:",
     ]
-    for path in files:
-        relative = _as_written(path, project)
-        decoded = read_story(path, display_name=str(relative))
-        text, _ = clean_text(decoded.text, file=str(relative))
-        parsed = parse_story(text, file=str(relative))
-        words = count_words(text)
-        lines.append(f"  - file: {_scalar(str(relative))}")
-        if parsed.title:
-            lines.append(f"    title: {_scalar(parsed.title)}   # detected; {words:,} words")
-        else:
-            lines.append(f'    # title: ""   # no title line found: fill one in ({words:,} words)')
-        lines.append("    authors: [Anonymous]")
-        lines.extend("    " + field for field in COMMENTED_FIELDS)
+    entries = [_entry(path, project) for path in files]
+    for _, story_lines in _in_series_order(entries):
+        lines.extend(story_lines)
     # Atomically: with --force, a full disk must not leave a hand-edited file half-overwritten.
     with atomic_output(target, what="metadata file") as temp:
         temp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return target
+
+
+def _entry(path: Path, project: Path) -> tuple[ParsedStory, list[str]]:
+    """One story's lines: what the file states filled in, each with where it came from."""
+    relative = _as_written(path, project)
+    meta = StoryConfig(file=str(relative), authors=("Anonymous",))
+    loaded = load_story(path, meta, index=0, display_name=str(relative),
+                        settings=TextSettings(), diagnostics=Diagnostics())
+    parsed = loaded.parsed
+    found = {field: (value, line) for field, value, line in parsed.found}
+    words = (count_words(loaded.source_text) if parsed.paragraph_model != "html"
+             and not found and loaded.source_text else loaded.story.words)
+    lines = [f"  - file: {_scalar(str(relative))}"]
+    if parsed.title:
+        where = (f"from the file, line {parsed.title_line}" if found and parsed.title_line
+                 else "detected")
+        lines.append(f"    title: {_scalar(parsed.title)}   # {where}; {words:,} words")
+    else:
+        lines.append(f'    # title: ""   # no title line found: fill one in ({words:,} words)')
+    if "authors" in found:
+        names, line = found["authors"]
+        assert isinstance(names, tuple)
+        shown = ", ".join(_scalar(name) for name in names)
+        lines.append(f"    authors: [{shown}]   # from the file, line {line}")
+    else:
+        lines.append("    authors: [Anonymous]")
+    if not found:
+        lines.extend("    " + field for field in COMMENTED_FIELDS)
+        return parsed, lines
+    for field in _FOUND_ORDER:
+        if field not in found:
+            continue
+        value, line = found[field]
+        text = (f"[{', '.join(_scalar(item) for item in value)}]" if isinstance(value, tuple)
+                else _scalar(value))
+        lines.append(f"    {field}: {text}   # from the file, line {line}")
+    if parsed.summary:
+        summary = "\n\n".join(item if isinstance(item, str) else plain_text(item.inlines)
+                               for item in parsed.summary)
+        lines.append(f"    summary: {_scalar(summary)}   # from the file")
+    if "series" in found:
+        series, line = found["series"]
+        part = found.get("series_part", ("?", None))[0]
+        lines.append(f"    # series: {_scalar(str(series))}, part {part}   (from the file, line "
+                     f"{line}; stories of a series are listed in part order)")
+    return parsed, lines
+
+
+def _in_series_order(entries: list[tuple[ParsedStory, list[str]]],
+                     ) -> list[tuple[ParsedStory, list[str]]]:
+    """Entries by file name, except that the stories of one series swap places so
+    that they come in part order (the places they hold stay the same)."""
+    by_series: dict[str, list[int]] = {}
+    parts: dict[int, int] = {}
+    for index, (parsed, _) in enumerate(entries):
+        found = {field: value for field, value, _ in parsed.found}
+        series, part = found.get("series"), found.get("series_part")
+        if isinstance(series, str) and isinstance(part, str) and part.isdigit():
+            by_series.setdefault(series, []).append(index)
+            parts[index] = int(part)
+    ordered = list(entries)
+    for places in by_series.values():
+        for place, index in zip(places, sorted(places, key=parts.__getitem__), strict=True):
+            ordered[place] = entries[index]
+    return ordered
