@@ -77,6 +77,9 @@ STORIES = {
     "fahrt": ("Die Überfahrt", ["Dora Weiss"], lambda: "\n\n".join(DE * 2), "de"),
     "short": ("A Short One", ["Eli Park"], lambda: "\n\n".join(EN[:4]), None),
     "spelled": ("Spelled Out", ["Gil Ames"], spelled_text, None),
+    "display": ("Incomprehensibilities Notwithstanding Extraordinarily Uncharacteristic",
+                ["Maximilianus Wolfeschlegelsteinhausen", "Bartholomew Featherstonehaugh",
+                 "Constantinopolitanus Extraordinaire"], lambda: "\n\n".join(EN[:6]), None),
 }
 
 
@@ -875,3 +878,33 @@ def test_bare_en_hyphenates_as_american_english(tmp_path: Path) -> None:
     for word, at in breaks:
         assert at in american.positions(word.lower()), (word, at)
     assert any(at not in british.positions(word.lower()) for word, at in breaks), breaks
+
+
+#: Classes of the display type print.css keeps unhyphenated (with h1–h4 and running heads).
+DISPLAY_CLASSES = {"half-title-text", "titlepage", "byline", "story-title", "chapter-title",
+                   "contents-entry", "contents-title"}
+
+
+def display_lines(box: Any, display: bool = False) -> Iterator[tuple[Any, Any]]:
+    """(line, its display element) for every line of display type in ``box``'s subtree."""
+    element = getattr(box, "element", None)
+    classes = set((element.get("class") or "").split()) if element is not None else set()
+    display = display or bool(classes & DISPLAY_CLASSES) or isinstance(box, boxes.MarginBox)
+    if isinstance(box, boxes.LineBox):
+        if display:
+            yield box, element
+        return
+    for child in getattr(box, "children", ()):
+        yield from display_lines(child, display)
+
+
+def test_display_type_is_never_hyphenated(tmp_path: Path) -> None:
+    root = write_project(tmp_path, ("display",), {"trim": "5x8"},
+                         title="Uncharacteristically Incomprehensible Characterisations",
+                         editors=["Wolfeschlegelsteinhausen Featherstonehaugh"])
+    built = build_pdf(root)
+    found = [(pdf._line_text(line).rstrip(), getattr(element, "tag", None))
+             for page in built.layout.rendered.pages
+             for line, element in display_lines(page._page_box)]
+    assert len(found) > 10, found
+    assert not [text for text, _ in found if text.endswith(("\u2010", "-", "\u00ad"))], found
