@@ -119,6 +119,7 @@ def test_ao3_download_title_tags_and_byline() -> None:
     assert found["characters"] == ("Maren (Original Character)", "Tobiah (Original Character)")
     assert found["tags"] == ("Lighthouses", "Found Family", "Storms")
     assert found["authors"] == ("fernwick",)
+    assert (found["language_name"], found["language"]) == ("English", "en")
     assert found["source"] == "https://archiveofourown.org/works/900001"
     assert found["published"] == "2021-06-12"
     assert (found["series"], found["series_part"]) == ("The Salt Coast", "2")
@@ -186,6 +187,7 @@ def test_a_one_shot_is_one_untitled_chapter_with_its_letter_ornament_as_a_break(
 def test_a_chinese_work_of_fourteen_chapters() -> None:
     story = parsed(CHINESE)
     assert story.title == "灯塔的十四夜"
+    assert ("language", "zh", 20) in story.found
     assert len(story.chapters) == 14
     assert story.chapters[2].title == "第三夜：“风三”"
     assert [plain_text(p.inlines) for p in story.chapters[4].notes] == ["这一章写得最久。"]
@@ -212,6 +214,7 @@ def test_a_saved_page_title_chapters_and_nothing_dropped_silently() -> None:
     </body></html>"""
     story = read_markup(page, "html", file="page.html")
     assert story.title == "River & Stone"
+    assert not story.found  # no byline under the title
     assert [ch.title for ch in story.chapters] == ["One", "Two"]
     first = story.chapters[0].blocks[0]
     assert isinstance(first, Paragraph)
@@ -246,6 +249,8 @@ def test_markdown_title_strong_escapes_quotes_and_raw_html() -> None:
     loaded, _ = load(MARKDOWN)
     story = loaded.story
     assert story.title == "The Tide Clock"
+    assert story.meta.authors == ("someone",)  # metadata.yaml's; the file's byline set aside
+    assert ("authors", ("marrow",), 3) in loaded.parsed.found
     blocks = story.chapters[0].blocks
     paragraphs = [b for b in blocks if isinstance(b, Paragraph)]
     every = tuple(s for p in paragraphs for s in p.inlines)
@@ -525,6 +530,6 @@ def test_init_fills_metadata_from_the_files_and_orders_a_series_by_part(tmp_path
     assert first["summary"] == "The last watch of a long voyage."
     assert stories[2] == {"file": "seeds/c-plain.txt", "title": "A Plain Title",
                           "authors": ["Anonymous"]}
-    assert stories[3]["title"] == "The Tide Clock"
+    assert stories[3]["title"] == "The Tide Clock" and stories[3]["authors"] == ["marrow"]
     assert "# from the file, line 26" in written.read_text(encoding="utf-8")
     load_config(written)  # and it is a valid metadata.yaml

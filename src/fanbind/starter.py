@@ -24,7 +24,7 @@ from fanbind.text.structure.parser import ParsedStory
 STORY_SUFFIXES = frozenset({".txt", ".html", ".htm", ".xhtml", ".epub", ".md", ".markdown"})
 #: Fields a file may state, in metadata.yaml's order, as init writes them.
 _FOUND_ORDER = ("rating", "warnings", "categories", "fandoms", "relationships", "characters",
-                "tags", "source", "published")
+                "tags", "language", "source", "published")
 
 COMMENTED_FIELDS = (
     "# rating: Teen And Up Audiences",

@@ -178,7 +178,8 @@ def _story_from_parsed(
 
 #: Fields a story file may state that metadata.yaml's StoryConfig also has.
 _FILE_FIELDS = frozenset({"authors", "rating", "warnings", "categories", "fandoms",
-                          "relationships", "characters", "tags", "source", "published"})
+                          "relationships", "characters", "tags", "source", "published",
+                          "language"})
 
 
 def _set_aside(diagnostics: Diagnostics, file: str, line: int | None, field: str,

@@ -49,6 +49,17 @@ _TAG_FIELDS = {
     "collections": "collections",
     "stats": "stats",
 }
+#: AO3's language names (each in its own language) → BCP 47, for the common ones; an
+#: unlisted name is left out and the story keeps the book's language.
+_LANGUAGES = {
+    "english": "en", "español": "es", "français": "fr", "deutsch": "de", "italiano": "it",
+    "русский": "ru", "polski": "pl", "nederlands": "nl", "svenska": "sv", "suomi": "fi",
+    "dansk": "da", "norsk": "no", "čeština": "cs", "português brasileiro": "pt-BR",
+    "português europeu": "pt-PT", "日本語": "ja", "한국어": "ko", "中文-普通话 國語": "zh",
+    "中文-廣東話 粵語": "yue", "türkçe": "tr", "tiếng việt": "vi", "bahasa indonesia": "id",
+    "українська": "uk", "magyar": "hu", "română": "ro", "ελληνικά": "el", "עברית": "he",
+    "العربية": "ar", "català": "ca",
+}
 _PUBLISHED = re.compile(r"Published:\s*(\d{4}-\d{2}-\d{2})")
 _PART = re.compile(r"Part\s+(\d+)\s+of\s+(.+)", re.IGNORECASE)
 _NOTE_LABELS = {
@@ -127,7 +138,10 @@ def _found_fields(preface: etree._Element) -> list[FoundField]:
             if values:
                 found.append(("rating", values[0], line))
         elif field == "language_name":
-            found.append(("language_name", text_of(dd), line))
+            name = text_of(dd)
+            found.append(("language_name", name, line))
+            if name.lower() in _LANGUAGES:
+                found.append(("language", _LANGUAGES[name.lower()], line))
         elif field == "series":
             match = _PART.search(text_of(dd))
             if match:

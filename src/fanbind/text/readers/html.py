@@ -40,7 +40,7 @@ from fanbind.model import (
     Underline,
     plain_text,
 )
-from fanbind.text.structure.parser import ParsedStory
+from fanbind.text.structure.parser import FoundField, ParsedStory
 from fanbind.text.structure.rules import ornament_kind
 
 __all__ = ["Flow", "flow", "parse_html", "read_page", "text_of"]
@@ -77,6 +77,9 @@ _SPACE = re.compile(r"[ \t\n\r\f\v]+")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]{1,30});")
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _REMOTE = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
+#: A byline under a page's title: "by Name", "by A and B" (short, no sentence).
+_BYLINE = re.compile(r"(?i)by\s+([^.!?\n]{1,120})")
+_MAX_BYLINE_WORDS = 8
 #: A centred paragraph this short with no letters is an ornament (``~ * ~``, ``◆``).
 _MAX_CENTRED_ORNAMENT = 12
 
@@ -460,11 +463,21 @@ def read_page(root: etree._Element, *, file: str) -> ParsedStory:
         blocks = blocks[1:]
     if title is None:
         title = _title_of(root)
+    stated: list[FoundField] = []
+    byline = _BYLINE.fullmatch(plain_text(blocks[0].inlines).strip()) if blocks and isinstance(
+        blocks[0], Paragraph) else None
+    if byline and len(byline.group(1).split()) > _MAX_BYLINE_WORDS:
+        byline = None
+    if title is not None and byline:  # "by Name" under the title: the authors, not text
+        names = tuple(n.strip() for n in re.split(r",\s*|\s+(?:and|&)\s+", byline.group(1))
+                      if n.strip())
+        stated.append(("authors", names, blocks[0].origin.line if blocks[0].origin else None))
+        blocks = blocks[1:]
     chapters = _chapters(blocks, levels)
     return ParsedStory(
         title=title, title_line=title_line, chapters=chapters, summary=(), notes=(),
         end_notes=(), paragraph_model="html", dropped=(),
-        diagnostics=tuple(skipped_warning(skipped, file)),
+        diagnostics=tuple(skipped_warning(skipped, file)), found=tuple(stated),
     )
 
 
