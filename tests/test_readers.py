@@ -236,10 +236,22 @@ def test_a_saved_page_title_chapters_and_nothing_dropped_silently() -> None:
 ])
 def test_malformed_html_never_raises_and_never_leaks_tags(markup: str) -> None:
     story = read_markup("<html><body>" + markup + "<p>end</p></body></html>", "html", file="m")
+    assert all(d.file == "m" and d.line == 1 for d in story.diagnostics)
     text = "".join(plain_text(b.inlines) for ch in story.chapters for b in ch.blocks
                    if isinstance(b, Paragraph | Heading))
     assert "end" in text
     assert not re.search(r"</?[a-z]+[ >]", text)
+
+
+def test_misnested_tags_are_warned_once_with_their_lines() -> None:
+    page = "<html><body>\n<p>fine</p>\n<p><i>open <b>nest</p>\n<p>x</i></p>\n</div>\n</body></html>"
+    story = read_markup(page, "html", file="bad.html")
+    [warning] = story.diagnostics
+    assert (warning.code, warning.line) == ("FB243", 3)
+    assert "line 3:" in warning.message and "line 4:" in warning.message
+    assert warning.message.endswith("(and 1 more)")  # the stray </div> on line 5
+    clean = read_markup(MULTI.read_text(encoding="utf-8"), "html", file="m")
+    assert "FB243" not in {d.code for d in clean.diagnostics}
 
 
 # ------------------------------------------------------------------------- Markdown

@@ -98,6 +98,8 @@ CODES: Mapping[str, Code] = MappingProxyType({
     "FB242": Code(_INFO, "metadata.yaml and the story file both give a field: metadata.yaml's "
                   "is used, the file's set aside",
                   "delete the field from metadata.yaml to use the file's"),
+    "FB243": Code(_WARNING, "malformed HTML read leniently (tags closed out of order or never)",
+                  "check the text around the lines shown; re-download or re-save the page"),
     "FB301": Code(_WARNING, "unbalanced quotes in a paragraph (speech continued into the next "
                   "paragraph is not flagged)",
                   "Close the quotation with {close}; if the speech goes on in the next "

@@ -21,7 +21,7 @@ from lxml import etree
 
 from fanbind.diagnostics import Diagnostic
 from fanbind.errors import StoryFileError
-from fanbind.text.readers.html import classes, local, parse_html
+from fanbind.text.readers.html import classes, local, parse_html_checked
 from fanbind.text.sources import decode_bytes
 
 __all__ = ["MAX_MEMBERS", "EpubText", "epub_tree"]
@@ -143,7 +143,8 @@ def epub_tree(data: bytes, *, file: str, max_bytes: int) -> EpubText:
             continue
         decoded = decode_bytes(archive.read(name), file=f"{file}!{name}")
         diagnostics.extend(decoded.diagnostics)
-        page = parse_html(decoded.text)
+        page, problems = parse_html_checked(decoded.text, file=f"{file}!{name}")
+        diagnostics.extend(problems)
         page_body = page.find("body")
         for child in list(page_body if page_body is not None else page):
             body.append(child)

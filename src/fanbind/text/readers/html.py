@@ -99,11 +99,34 @@ def parse_html(text: str) -> etree._Element:
     Comments and processing instructions are dropped by the parser, the
     network is never used.
     """
+    return parse_html_checked(text, file=None)[0]
+
+
+#: At most this many markup problems are named in the one FB243 warning.
+_SHOWN_PROBLEMS = 3
+
+
+def parse_html_checked(text: str, *, file: str | None) -> tuple[etree._Element,
+                                                                list[Diagnostic]]:
+    """:func:`parse_html`, and one FB243 warning (for ``file``) naming the first
+    places where the parser had to repair the markup (a tag closed out of order).
+    """
     text = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses str with one
     parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
                                   recover=True, default_doctype=False, remove_blank_text=False)
     root = lxml_html.document_fromstring(text or "<p></p>", parser=parser)
-    return root
+    if file is None:
+        return root, []
+    problems = [entry for entry in parser.error_log
+                if entry.type_name != "HTML_UNKNOWN_TAG"]
+    if not problems:
+        return root, []
+    shown = "; ".join(f"line {entry.line}: {entry.message.strip()}"
+                      for entry in problems[:_SHOWN_PROBLEMS])
+    more = f" (and {len(problems) - _SHOWN_PROBLEMS} more)" if len(
+        problems) > _SHOWN_PROBLEMS else ""
+    return root, [Diagnostic.create("FB243", file, problems[0].line,
+                                    f"malformed HTML read leniently: {shown}{more}")]
 
 
 def local(element: etree._Element) -> str:

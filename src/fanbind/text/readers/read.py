@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lxml import etree
 
 from fanbind.text.readers.ao3 import is_ao3, read_ao3
 from fanbind.text.readers.detect import StoryFormat
-from fanbind.text.readers.html import parse_html, read_page
+from fanbind.text.readers.html import parse_html_checked, read_page
 from fanbind.text.readers.markdown import markdown_tree
 from fanbind.text.structure.parser import ParsedStory
 
@@ -20,5 +22,8 @@ def read_tree(root: etree._Element, *, file: str) -> ParsedStory:
 
 def read_markup(text: str, story_format: StoryFormat, *, file: str) -> ParsedStory:
     """Decoded HTML or Markdown text as a story."""
-    root = markdown_tree(text) if story_format == "markdown" else parse_html(text)
-    return read_tree(root, file=file)
+    if story_format == "markdown":
+        return read_tree(markdown_tree(text), file=file)
+    root, problems = parse_html_checked(text, file=file)
+    parsed = read_tree(root, file=file)
+    return replace(parsed, diagnostics=(*problems, *parsed.diagnostics))
