@@ -908,3 +908,38 @@ def test_display_type_is_never_hyphenated(tmp_path: Path) -> None:
              for line, element in display_lines(page._page_box)]
     assert len(found) > 10, found
     assert not [text for text, _ in found if text.endswith(("\u2010", "-", "\u00ad"))], found
+
+
+def figures(path: Path, geo: geometry.Geometry) -> dict[str, list[tuple[float, float]]]:
+    """(ink height, advance width) of each digit in the folios and on the contents page.
+
+    Lining figures all stand cap-high on the baseline; old-style ones range from
+    x-height (1, 2, 0) to ascenders and descenders. Tabular ones share one width.
+    """
+    found: dict[str, list[tuple[float, float]]] = {"folios": [], "contents": []}
+    document = pdfium.PdfDocument(str(path))
+    try:
+        for page in document:
+            textpage = page.get_textpage()
+            # The letter-spaced heading reads back as "C o n t e n t s".
+            is_contents = squash(textpage.get_text_range()).startswith("contents")
+            for i in range(textpage.count_chars()):
+                if not textpage.get_text_range(i, 1).isdigit():
+                    continue
+                _, bottom, _, top = textpage.get_charbox(i)
+                left, _, right, _ = textpage.get_charbox(i, loose=True)
+                if bottom < geo.bottom:
+                    found["folios"].append((top - bottom, right - left))
+                elif is_contents:
+                    found["contents"].append((top - bottom, right - left))
+    finally:
+        document.close()
+    return found
+
+
+def test_folios_and_contents_numbers_are_lining_tabular_figures(book: Built) -> None:
+    for where, digits in figures(book.path, book.layout.geometry).items():
+        assert len(digits) >= 3, where
+        heights, widths = [h for h, _ in digits], [w for _, w in digits]
+        assert max(heights) - min(heights) < 0.1 * book.layout.geometry.font_size, (where, heights)
+        assert max(widths) - min(widths) < 0.01, (where, widths)
