@@ -31,9 +31,10 @@ def lint_story(loaded: LoadedStory, *, language: str | None = None) -> list[Diag
     for chapter, parsed_chapter in zip(story.chapters, loaded.parsed.chapters, strict=True):
         for block, raw in zip(chapter.blocks, parsed_chapter.blocks, strict=True):
             if isinstance(block, Paragraph):
+                assert isinstance(raw, Paragraph), "typesetting keeps each block's kind"
                 line = block.origin.line if block.origin else 0
                 typeset.append((plain_text(block.inlines), line))
-                source.append(plain_text(raw.inlines))  # type: ignore[union-attr]
+                source.append(plain_text(raw.inlines))
     found = lint_quotes(typeset, file=file, source_paragraphs=source,
                         language=language or story.meta.language or "en")
     for text, line in typeset:

@@ -437,15 +437,15 @@ class _Parser:
                 after_title = True
                 i += 1
                 continue
-            if after_title and action is Action.ORNAMENT:
+            if after_title and rule is not None and rule.action is Action.ORNAMENT:
                 # An ornament between the title and the text opens no scene: drop it
                 # here, so what follows is judged as if it came straight after the title.
-                self._drop(i, rule.name, report=False)  # type: ignore[union-attr]
+                self._drop(i, rule.name, report=False)
                 self._emit("FB222", i, "scene break at the start of a chapter dropped")
                 i += 1
                 continue
-            if after_title and action is Action.BYLINE:
-                self._drop(i, rule.name)  # type: ignore[union-attr]
+            if after_title and rule is not None and rule.action is Action.BYLINE:
+                self._drop(i, rule.name)
                 after_title = False
                 i += 1
                 continue
