@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from fanbind.text.typography import en
+import fanbind.text.typography.en as en
 from fanbind.text.typography.en import SPACED_EM, SPACED_EN
 from fanbind.text.typography.rules import (
     QuoteStyle,
