@@ -79,7 +79,7 @@ STORIES = {
     "spelled": ("Spelled Out", ["Gil Ames"], spelled_text, None),
     "display": ("Incomprehensibilities Notwithstanding Extraordinarily Uncharacteristic",
                 ["Maximilianus Wolfeschlegelsteinhausen", "Bartholomew Featherstonehaugh",
-                 "Constantinopolitanus Extraordinaire"], lambda: "\n\n".join(EN[:6]), None),
+                 "Constantinopolitanus Extraordinaire"], lambda: "\n\n".join(EN[:16]), None),
 }
 
 
@@ -943,3 +943,11 @@ def test_folios_and_contents_numbers_are_lining_tabular_figures(book: Built) -> 
         heights, widths = [h for h, _ in digits], [w for _, w in digits]
         assert max(heights) - min(heights) < 0.1 * book.layout.geometry.font_size, (where, heights)
         assert max(widths) - min(widths) < 0.01, (where, widths)
+
+
+def test_more_than_two_authors_head_the_verso_as_first_author_et_al(tmp_path: Path) -> None:
+    built = build_pdf(write_project(tmp_path, ("display", "scenes"), {"trim": "5x8"}))
+    heads = {squash(page.head) for page in read_pages(built.path, built.layout.geometry)}
+    assert squash("Maximilianus Wolfeschlegelsteinhausen et al.") in heads, heads
+    assert not [head for head in heads if "bartholomew" in head], heads
+    assert squash("Bo Reyes and Cy Moss") in heads, heads  # two authors: both named

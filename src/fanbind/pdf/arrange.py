@@ -22,6 +22,9 @@ from fanbind.render import XHTML_NS, Document, new_document, sub
 #: The class of a part's root when its first story opens on a verso (its paratext
 #: faces the opening); :attr:`PartOptions.css` starts such a part on the left.
 START_LEFT_CLASS = "fanbind-start-left"
+#: The attribute of a byline's names that print.css sets the verso head from, when
+#: the head is not the byline's own text (:func:`verso_head`).
+RUNNING_HEAD_ATTRIBUTE = "data-running-head"
 #: The class of the page of stand-ins for link targets in other parts.
 STUB_CLASS = "fanbind-stubs"
 
@@ -53,12 +56,30 @@ def join_documents(anthology: Anthology, documents: list[Document]) -> etree._El
             if doc.language != meta.language:
                 part.set("lang", doc.language)
             wrapper.append(part)
+    heads = {story.id: verso_head(story.meta.authors) for story in anthology.stories}
+    for section in body.iter(xhtml("section")):
+        head = heads.get(section.get("id") or "")
+        if head is not None and has_class(section, "story"):
+            for span in section.iter(xhtml("span")):
+                if has_class(span, "authors") and has_class(span.getparent(), "byline"):
+                    span.set(RUNNING_HEAD_ATTRIBUTE, head)
     for link in body.iter(f"{{{XHTML_NS}}}a"):
         href = link.get("href", "")
         if ".xhtml" in href and "://" not in href:
             filename, _, anchor = href.partition("#")
             link.set("href", "#" + (anchor or filename.removesuffix(".xhtml")))
     return html
+
+
+def verso_head(authors: list[str] | tuple[str, ...]) -> str | None:
+    """The verso running head for a story by ``authors``, when not the byline's text.
+
+    Three or more names do not fit a running head (eight overran the trim):
+    the first author and "et al." stand for them. None keeps the byline's names.
+    """
+    if len(authors) > 2:
+        return f"{authors[0]} et al."
+    return None
 
 
 def xhtml(tag: str) -> str:
