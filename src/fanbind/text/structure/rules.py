@@ -265,14 +265,15 @@ AO3_RULES: tuple[StructureRule, ...] = (
     StructureRule(
         "byline",
         "'by Author' right under the title repeats metadata the book prints itself.",
-        # One handle ("by orphan_account") or up to five capitalised names
-        # ("by Wren Alder and Fen Marsh"), never a sentence ("By the river bank").
-        _rx(r"(?:written\s+)?by\s+(?:[^\s.!?…,;:]\S{0,40}(?<![.!?…,;:])"
-            rf"|{_NAME}(?:\s+(?:{_NAME}|and|&)){{0,5}})"),
+        # One handle after a lower-case "by", as AO3 writes it ("by orphan_account"),
+        # or up to five capitalised names ("By Wren Alder and Fen Marsh"), never a
+        # sentence ("By the river bank") or a first line of prose ("By morning").
+        _rx(r"(?:written\s+)?(?:(?-i:by)\s+[^\s.!?…,;:]\S{0,40}(?<![.!?…,;:])"
+            rf"|by\s+{_NAME}(?:\s+(?:{_NAME}|and|&)){{0,5}})"),
         _ex("by Anonymous", "by orphan_account", "Written by A. Writer",
-            "by Wren Alder and Fen Marsh"),
+            "by Wren Alder and Fen Marsh", "By Kira Lane", "by nianeyna"),
         ("By the time he woke, it was dark.", "by the river.", "By the river bank",
-         "by morning he was gone"),
+         "by morning he was gone", "By morning", "By nightfall"),
         Action.BYLINE,
         preface_only=True,
     ),
