@@ -183,6 +183,25 @@ class _CaptureWarnings(logging.Handler):
             self.messages.append(message)
 
 
+def _start_run() -> tuple[_CaptureWarnings, Callable[[], None]]:
+    """Start one WeasyPrint run: its warnings captured, fontTools' clock pinned.
+
+    Returns the capture and the function that ends the run (call it in a
+    ``finally``): fonts are then dated by nothing but themselves, whichever
+    subsetter WeasyPrint uses.
+    """
+    captured = _CaptureWarnings()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(captured)
+    restore_clock = pin_font_clock()
+
+    def end_run() -> None:
+        restore_clock()
+        logger.removeHandler(captured)
+
+    return captured, end_run
+
+
 def lay_out(
     anthology: Anthology,
     documents: list[Document],
@@ -204,10 +223,7 @@ def lay_out(
         prepare_part(html_root, part)
     fetcher = ProjectFetcher([project_dir, STYLES_DIR])
     fonts = FontConfiguration()
-    captured = _CaptureWarnings()
-    logger = logging.getLogger("weasyprint")
-    logger.addHandler(captured)
-    restore_clock = pin_font_clock()  # fonts dated by nothing but themselves
+    captured, end_run = _start_run()
     try:
         design = [CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts)]
         user = [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts)
@@ -270,8 +286,7 @@ def lay_out(
         _release_fonts(fonts)
         raise
     finally:
-        restore_clock()
-        logger.removeHandler(captured)
+        end_run()
     return Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,
                   captured.messages, fonts)
 
@@ -453,18 +468,14 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
     if pdf_variant is not None and pdf_variant not in PDF_VARIANTS:
         raise BuildError(f"unknown PDF variant {pdf_variant!r}",
                          hint="use one of " + ", ".join(PDF_VARIANTS))
-    captured = _CaptureWarnings()
-    logger = logging.getLogger("weasyprint")
-    logger.addHandler(captured)
-    restore_clock = pin_font_clock()  # fonts dated by nothing but themselves
+    captured, end_run = _start_run()
     try:
         layout.rendered.write_pdf(target, pdf_variant=pdf_variant, pdf_identifier=True)
     except OSError as exc:
         raise BuildError(f"could not write the PDF: {exc.strerror or exc}",
                          file=str(target)) from exc
     finally:
-        restore_clock()
-        logger.removeHandler(captured)
+        end_run()
         _release_fonts(layout.fonts)  # nothing reads them after the write
     warnings = tuple(dict.fromkeys([*layout.warnings, *captured.messages]))
     return PdfResult(len(layout.rendered.pages), tuple(layout.fetcher.refused), warnings,
@@ -583,10 +594,7 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
     """
     fetcher = ProjectFetcher([project_dir, STYLES_DIR])
     fonts = FontConfiguration()
-    captured = _CaptureWarnings()
-    logger = logging.getLogger("weasyprint")
-    logger.addHandler(captured)
-    restore_clock = pin_font_clock()  # fonts dated by nothing but themselves
+    captured, end_run = _start_run()
     try:
         stylesheets = [CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts),
                        CSS(string=geometry_css, url_fetcher=fetcher, font_config=fonts),
@@ -653,8 +661,7 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
                                     fetcher, fonts, {}, None)
         document.write_pdf(target)
     finally:
-        restore_clock()
-        logger.removeHandler(captured)
+        end_run()
         _release_fonts(fonts)
     return tuple(captured.messages), tuple(drawn)
 
