@@ -58,11 +58,13 @@ def join_documents(anthology: Anthology, documents: list[Document]) -> etree._El
             wrapper.append(part)
     heads = {story.id: verso_head(story.meta.authors) for story in anthology.stories}
     for section in body.iter(xhtml("section")):
-        head = heads.get(section.get("id") or "")
-        if head is not None and has_class(section, "story"):
+        running = heads.get(section.get("id") or "")
+        if running is not None and has_class(section, "story"):
             for span in section.iter(xhtml("span")):
-                if has_class(span, "authors") and has_class(span.getparent(), "byline"):
-                    span.set(RUNNING_HEAD_ATTRIBUTE, head)
+                parent = span.getparent()
+                if (has_class(span, "authors") and parent is not None
+                        and has_class(parent, "byline")):
+                    span.set(RUNNING_HEAD_ATTRIBUTE, running)
     for link in body.iter(f"{{{XHTML_NS}}}a"):
         href = link.get("href", "")
         if ".xhtml" in href and "://" not in href:
