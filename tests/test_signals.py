@@ -36,6 +36,10 @@ pytestmark = pytest.mark.slow
 BOOK = "bonds-of-the-leaf"
 #: How long a build may take to get going or to end; only a guard against hanging.
 PATIENCE = 300
+#: Waiting is counted in polls, a guard against a hang rather than a timing.
+POLL_SECONDS = 0.05
+POLLS = int(PATIENCE / POLL_SECONDS)
+EXIT_POLLS = 600
 
 
 class Build:
@@ -50,12 +54,15 @@ class Build:
         self.temp = temp
 
     def wait_for(self, found: Callable[[], bool], what: str) -> None:
-        deadline = time.monotonic() + PATIENCE
-        while not found():
+        """Poll until ``found``; the build ending first fails, and so does a hang
+        (a bounded number of polls, not a speed check)."""
+        for _ in range(POLLS):
+            if found():
+                return
             assert self.process.poll() is None, f"the build ended before {what}: " + \
                 self.process.stderr.read().decode()  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, f"no {what} after {PATIENCE} s"
-            time.sleep(0.05)
+            time.sleep(POLL_SECONDS)
+        pytest.fail(f"no {what} after {POLLS} polls")
 
     def wait_for_layout(self) -> None:
         """Until the parts are being laid out on the workers."""
@@ -76,9 +83,10 @@ class Build:
         """Processes of the build's session still alive once those that are exiting
         are gone: a process closes its files (the pipes reach end-of-file) a moment
         before it is dead."""
-        deadline = time.monotonic() + 30
-        while (living := self.living()) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        for _ in range(EXIT_POLLS):
+            if not (living := self.living()):
+                break
+            time.sleep(POLL_SECONDS)
         return living
 
 
