@@ -158,6 +158,18 @@ Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 # ------------------------------------------------------------------ models
 
 
+
+def _singular_alias(data: Any, key: str) -> Any:
+    """``author: Name`` read as ``authors: [Name]`` (and the same for ``editor``)."""
+    plural = f"{key}s"
+    if isinstance(data, dict) and key in data:
+        if plural in data:
+            fail(f"give either '{key}' or '{plural}', not both",
+                 f"keep `{plural}:` with a list of every {key}", at=(key,))
+        data = dict(data)
+        data[plural] = data.pop(key)
+    return data
+
 class _Strict(BaseModel):
     """Unknown keys are errors (a typo must not silently drop a setting)."""
 
@@ -213,13 +225,7 @@ class StoryConfig(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _author_alias(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "author" in data:
-            if "authors" in data:
-                fail("give either 'author' or 'authors', not both",
-                      "keep `authors:` with a list of every author", at=("author",))
-            data = dict(data)
-            data["authors"] = data.pop("author")
-        return data
+        return _singular_alias(data, "author")
 
     @field_validator("authors", "warnings", "fandoms", "relationships", "characters", "tags",
                      mode="before")
@@ -514,13 +520,7 @@ class AnthologyConfig(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _editor_alias(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "editor" in data:
-            if "editors" in data:
-                fail("give either 'editor' or 'editors', not both",
-                      "keep `editors:` with a list of every editor", at=("editor",))
-            data = dict(data)
-            data["editors"] = data.pop("editor")
-        return data
+        return _singular_alias(data, "editor")
 
     @field_validator("editors", mode="before")
     @classmethod
