@@ -14,7 +14,6 @@ chapter for more notes") are left out.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from lxml import etree
@@ -31,37 +30,11 @@ from fanbind.text.readers.html import (
     text_of,
     tidy_breaks,
 )
-from fanbind.text.structure.parser import FoundField, ParsedStory
+from fanbind.text.structure.ao3_tags import FoundField, split_names, tag_fields
+from fanbind.text.structure.parser import ParsedStory
 
 __all__ = ["is_ao3", "read_ao3"]
 
-#: AO3's tag labels → StoryConfig's list fields (and the one-value rating).
-_TAG_FIELDS = {
-    "rating": "rating", "ratings": "rating",
-    "archive warning": "warnings", "archive warnings": "warnings",
-    "category": "categories", "categories": "categories",
-    "fandom": "fandoms", "fandoms": "fandoms",
-    "relationship": "relationships", "relationships": "relationships",
-    "character": "characters", "characters": "characters",
-    "additional tags": "tags", "freeform": "tags",
-    "language": "language_name",
-    "series": "series",
-    "collections": "collections",
-    "stats": "stats",
-}
-#: AO3's language names (each in its own language) → BCP 47, for the common ones; an
-#: unlisted name is left out and the story keeps the book's language.
-_LANGUAGES = {
-    "english": "en", "español": "es", "français": "fr", "deutsch": "de", "italiano": "it",
-    "русский": "ru", "polski": "pl", "nederlands": "nl", "svenska": "sv", "suomi": "fi",
-    "dansk": "da", "norsk": "no", "čeština": "cs", "português brasileiro": "pt-BR",
-    "português europeu": "pt-PT", "日本語": "ja", "한국어": "ko", "中文-普通话 國語": "zh",
-    "中文-廣東話 粵語": "yue", "türkçe": "tr", "tiếng việt": "vi", "bahasa indonesia": "id",
-    "українська": "uk", "magyar": "hu", "română": "ro", "ελληνικά": "el", "עברית": "he",
-    "العربية": "ar", "català": "ca",
-}
-_PUBLISHED = re.compile(r"Published:\s*(\d{4}-\d{2}-\d{2})")
-_PART = re.compile(r"Part\s+(\d+)\s+of\s+(.+)", re.IGNORECASE)
 _NOTE_LABELS = {
     "summary": "summary", "notes": "notes", "end notes": "end_notes",
     "chapter summary": "summary", "chapter notes": "notes", "chapter end notes": "end_notes",
@@ -131,30 +104,7 @@ def _values(dd: etree._Element) -> tuple[str, ...]:
 def _found_fields(preface: etree._Element) -> list[FoundField]:
     found: list[FoundField] = []
     for label, dd in _tags(preface):
-        field = _TAG_FIELDS.get(label)
-        line = _line(dd)
-        if field in ("rating",):
-            values = _values(dd)
-            if values:
-                found.append(("rating", values[0], line))
-        elif field == "language_name":
-            name = text_of(dd)
-            found.append(("language_name", name, line))
-            if name.lower() in _LANGUAGES:
-                found.append(("language", _LANGUAGES[name.lower()], line))
-        elif field == "series":
-            match = _PART.search(text_of(dd))
-            if match:
-                found.append(("series", match.group(2).strip(), line))
-                found.append(("series_part", match.group(1), line))
-        elif field == "stats":
-            published = _PUBLISHED.search(text_of(dd))
-            if published:
-                found.append(("published", published.group(1), line))
-        elif field is not None and field != "collections":
-            values = _values(dd)
-            if values:
-                found.append((field, values, line))
+        found += tag_fields(label, _values(dd), text_of(dd), _line(dd))
     for p in preface.iter("p"):
         if "message" in classes(p):
             for a in p.iter("a"):
@@ -166,10 +116,7 @@ def _found_fields(preface: etree._Element) -> list[FoundField]:
     if byline is not None:
         authors = tuple(text_of(a) for a in byline.iter("a") if text_of(a))
         if not authors:
-            by = text_of(byline)
-            authors = tuple(name.strip() for name in re.split(r",| and ",
-                                                               by.removeprefix("by ").strip())
-                            if name.strip())
+            authors = split_names(text_of(byline))
         if authors:
             found.append(("authors", authors, _line(byline)))
     return found

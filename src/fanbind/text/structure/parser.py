@@ -24,6 +24,7 @@ from fanbind.model import (
     SceneBreak,
     plain_text,
 )
+from fanbind.text.structure.ao3_tags import FoundField
 from fanbind.text.structure.inlines import parse_inlines
 from fanbind.text.structure.paragraphs import (
     BLANK,
@@ -84,10 +85,6 @@ class ParsedStory:
     dropped: tuple[DroppedLine, ...]
     diagnostics: tuple[Diagnostic, ...]
     found: tuple[FoundField, ...] = ()
-
-
-#: A metadata field a story file states: (StoryConfig field, value, 1-based line).
-FoundField = tuple[str, str | tuple[str, ...], int | None]
 
 
 # ------------------------------------------------------------------ constants
