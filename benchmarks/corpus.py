@@ -12,12 +12,19 @@ The same corpus also gets one Markdown file per story for pandoc
 (``pandoc/NNNN.md``: a level-1 heading with the title, then the text), since
 pandoc has no notion of an anthology of plain-text files.
 
-Run ``python benchmarks/corpus.py 200`` to write ``benchmarks/corpora/200/``.
+One long story (:func:`generate_story`, issue 15: the job fanbinders do most) is
+the seeds' paragraphs in order, over and over, cut into chapters of about
+:data:`CHAPTER_WORDS` words, each opened by a "Chapter N" line (pandoc's copy:
+a ``## Chapter N`` heading). Its corpora are named by size: ``story-300k``.
+
+Run ``python benchmarks/corpus.py 200`` to write ``benchmarks/corpora/200/``,
+``python benchmarks/corpus.py story-300k`` for ``benchmarks/corpora/story-300k/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -30,6 +37,15 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CORPORA = HERE / "corpora"
 SIZES = (5, 50, 200, 1000)
+#: The single-story corpora: name → words.
+STORIES = {"story-150k": 150_000, "story-300k": 300_000, "story-600k": 600_000}
+#: A chapter closes at the first paragraph end from this many words on.
+CHAPTER_WORDS = 5_000
+#: A word as the benchmark counts them (the same rule as ``run.words_in``).
+WORD = re.compile(r"\w+(?:['’\-]\w+)*")
+#: Seed lines that are AO3's landmarks, not story text: left out of the long story,
+#: where they would read as chapter markers in the middle of it.
+_DEBRIS = re.compile(r"^(?:chapter|work) text:?$", re.IGNORECASE)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -90,12 +106,78 @@ def generate(count: int, target: Path | None = None) -> Path:
     return folder
 
 
+def story_chapters(words: int) -> list[list[str]]:
+    """The long story's chapters (lists of paragraphs), about ``words`` words in all.
+
+    The seeds' paragraphs (their non-empty lines, titles and AO3 landmarks left
+    out) in order, repeated; a chapter closes at the first paragraph end at or
+    past :data:`CHAPTER_WORDS` words, the story at the first past ``words``.
+    """
+    _book, seeds = _sample()
+    paragraphs: list[tuple[str, int]] = []
+    for seed in seeds:
+        text = (ROOT / seed["file"]).read_text(encoding="utf-8")
+        for line in _body_lines(text, seed["title"]):
+            line = line.strip()
+            if line and not _DEBRIS.match(line):
+                paragraphs.append((line, len(WORD.findall(line))))
+    chapters: list[list[str]] = []
+    chapter: list[str] = []
+    in_chapter = total = 0
+    index = 0
+    while total < words:
+        text, count = paragraphs[index % len(paragraphs)]
+        index += 1
+        chapter.append(text)
+        in_chapter += count
+        total += count
+        if in_chapter >= CHAPTER_WORDS or total >= words:
+            chapters.append(chapter)
+            chapter, in_chapter = [], 0
+    return chapters
+
+
+def generate_story(name: str, target: Path | None = None) -> Path:
+    """Write the single-story corpus ``name`` (a key of :data:`STORIES`); return its folder."""
+    words = STORIES[name]
+    book, seeds = _sample()
+    folder = target or CORPORA / name
+    if folder.exists():
+        shutil.rmtree(folder)
+    (folder / "stories").mkdir(parents=True)
+    (folder / "pandoc").mkdir()
+    title = f"The Long Way Round ({words // 1000:,}k)"
+    chapters = story_chapters(words)
+    lines = [title, ""]
+    markdown = [f"# {title}", ""]
+    for number, paragraphs in enumerate(chapters, 1):
+        lines += [f"Chapter {number}", ""]
+        markdown += [f"## Chapter {number}", ""]
+        for paragraph in paragraphs:
+            lines += [paragraph, ""]
+            markdown += [paragraph, ""]
+    (folder / "stories" / "0001.txt").write_text("\n".join(lines), encoding="utf-8")
+    (folder / "pandoc" / "0001.md").write_text("\n".join(markdown), encoding="utf-8")
+    entry = {**seeds[0], "file": "stories/0001.txt", "title": title,
+             "summary": f"The five sample stories, told over and over in {len(chapters)} "
+             "chapters: one long fic, as fanbinders bind them."}
+    meta = {**book, "title": f"Bonds of the Leaf: {title}",
+            "subtitle": f"One story of {words:,} words",
+            "identifier": f"urn:uuid:00000000-0000-4000-8001-{words:012d}",
+            "stories": [entry]}
+    (folder / "metadata.yaml").write_text(
+        yaml.dump(meta, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100),
+        encoding="utf-8")
+    return folder
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=list(SIZES))
+    parser.add_argument("sizes", nargs="*", default=[*map(str, SIZES), *STORIES],
+                        help="story counts (200) or single-story corpora (story-300k)")
     args = parser.parse_args(argv)
     for size in args.sizes:
-        print(generate(size))
+        print(generate_story(size) if size in STORIES else generate(int(size)))
     return 0
 
 

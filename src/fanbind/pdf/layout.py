@@ -69,6 +69,8 @@ from fanbind.pdf.geometry import Geometry, estimate_pages, gutter_band, page_geo
 from fanbind.pdf.result import BLOCK_ID, FolioPlan, PageMap, PdfResult, fill_page_ids, roman
 from fanbind.render import Document
 from fanbind.resources import PRINT_CSS, STYLES_DIR
+from fanbind.timings import record as record_timing
+from fanbind.timings import start as start_timing
 
 MIME_TYPES = {
     ".css": "text/css", ".otf": "font/otf", ".ttf": "font/ttf", ".woff": "font/woff",
@@ -216,6 +218,7 @@ def lay_out(
     ``part``: the documents are one part of a book laid out in parts
     (:mod:`fanbind.pdf.parts`), to be laid out as the options say.
     """
+    clock = start_timing()  # for the benchmarks: fanbind.timings
     config = anthology.meta.print
     html_root = arrange_for_print(join_documents(anthology, documents))
     add_dates(html_root, created)
@@ -287,6 +290,7 @@ def lay_out(
         raise
     finally:
         end_run()
+    record_timing("layout", clock, pages=len(rendered.pages), passes=passes, part=part is not None)
     return Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,
                   captured.messages, fonts)
 
@@ -468,6 +472,7 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
     if pdf_variant is not None and pdf_variant not in PDF_VARIANTS:
         raise BuildError(f"unknown PDF variant {pdf_variant!r}",
                          hint="use one of " + ", ".join(PDF_VARIANTS))
+    clock = start_timing()
     captured, end_run = _start_run()
     try:
         layout.rendered.write_pdf(target, pdf_variant=pdf_variant, pdf_identifier=True)
@@ -477,6 +482,7 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
     finally:
         end_run()
         _release_fonts(layout.fonts)  # nothing reads them after the write
+    record_timing("write", clock, pages=len(layout.rendered.pages))
     warnings = tuple(dict.fromkeys([*layout.warnings, *captured.messages]))
     return PdfResult(len(layout.rendered.pages), tuple(layout.fetcher.refused), warnings,
                      page_map=layout.page_map, trim=layout.geometry.trim,
@@ -592,6 +598,7 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
     layout would have drawn. Returns WeasyPrint's warnings and, per page,
     whether anything was drawn on it (a blank or display page has no margin box).
     """
+    clock = start_timing()
     fetcher = ProjectFetcher([project_dir, STYLES_DIR])
     fonts = FontConfiguration()
     captured, end_run = _start_run()
@@ -663,5 +670,6 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
     finally:
         end_run()
         _release_fonts(fonts)
+    record_timing("stamp", clock, pages=len(plan.pages))
     return tuple(captured.messages), tuple(drawn)
 
