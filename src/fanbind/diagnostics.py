@@ -83,6 +83,10 @@ CODES: Mapping[str, Code] = MappingProxyType({
     "FB212": Code(_WARNING, "a notes or summary section with no clear end: only its first "
                   "paragraph taken",
                   "put a 'Chapter Text' line (or a chapter heading) where the story begins"),
+    "FB213": Code(_INFO, "a 'Label:' line under a pasted AO3 header that is not one of AO3's "
+                  "fields: kept as story text",
+                  "if it is part of the header, delete the line; if it is the story's, "
+                  "nothing to do"),
     "FB220": Code(_INFO, "two blank lines: a scene break?",
                   "use three blank lines or a line such as *** to mark a scene break"),
     "FB221": Code(_INFO, "blank lines in a file without blank lines between paragraphs taken "

@@ -44,6 +44,7 @@ LANGUAGES = {
 }
 _PUBLISHED = re.compile(r"Published:\s*(\d{4}-\d{2}-\d{2})")
 _PART = re.compile(r"Part\s+(\d+)\s+of\s+(.+)", re.IGNORECASE)
+_SERIES_NAV = re.compile(r"\s*(?:Next Work\s*→?|→)\s*$", re.IGNORECASE)
 
 
 def tag_fields(label: str, values: tuple[str, ...], text: str,
@@ -67,7 +68,9 @@ def tag_fields(label: str, values: tuple[str, ...], text: str,
         match = _PART.search(text)
         if not match:
             return []
-        return [("series", match.group(2).strip(), line), ("series_part", match.group(1), line)]
+        # A pasted page's series entry carries its links: "… Part 2 of X Next Work →".
+        name = _SERIES_NAV.sub("", match.group(2)).strip()
+        return [("series", name, line), ("series_part", match.group(1), line)]
     if field == "stats":
         published = _PUBLISHED.search(text)
         return [("published", published.group(1), line)] if published else []

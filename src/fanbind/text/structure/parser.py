@@ -24,7 +24,7 @@ from fanbind.model import (
     SceneBreak,
     plain_text,
 )
-from fanbind.text.structure.ao3_tags import FoundField
+from fanbind.text.structure.ao3_tags import FoundField, split_names, tag_fields
 from fanbind.text.structure.inlines import parse_inlines
 from fanbind.text.structure.paragraphs import (
     BLANK,
@@ -37,10 +37,12 @@ from fanbind.text.structure.paragraphs import (
     ends_sentence,
 )
 from fanbind.text.structure.rules import (
+    AO3_PAGE_RULES,
     AO3_RULES,
     BRACKETS,
     CHAPTER_RULES,
     GUTENBERG_RULES,
+    KUDOS_MARK,
     LABEL_SMALL_WORDS,
     LABEL_TIME_WORDS,
     MAX_RULE_LINE,
@@ -100,7 +102,7 @@ MAX_HEADER_VALUE_LINES = 12
 
 _RULES_BY_NAME: dict[str, StructureRule] = {
     rule.name: rule
-    for rule in (*GUTENBERG_RULES, *AO3_RULES, *CHAPTER_RULES, *ORNAMENT_RULES)
+    for rule in (*GUTENBERG_RULES, *AO3_RULES, *AO3_PAGE_RULES, *CHAPTER_RULES, *ORNAMENT_RULES)
 }
 _GUTENBERG_START, _GUTENBERG_END, _GUTENBERG_CREDITS = GUTENBERG_RULES
 _ROMAN = re.compile(r"C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
@@ -111,6 +113,16 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 _FRONT_ENDS = frozenset({Action.BODY_START, Action.SEE_END, Action.SUMMARY, Action.NOTES,
                          Action.SUMMARY_INLINE})
 _INLINE = frozenset({Action.SUMMARY_INLINE, Action.NOTES_INLINE})
+#: What may follow a paste's byline: the labels and headings AO3 sets under it.
+_UNDER_BYLINE = frozenset({Action.SUMMARY, Action.NOTES, Action.BODY_START, Action.SEE_END,
+                           Action.CHAPTER, Action.SUMMARY_INLINE, Action.NOTES_INLINE})
+#: The work header's statistics, each its own "Label:" line when a page is pasted.
+_STATS_LABELS = frozenset({"published", "updated", "completed", "words", "chapters",
+                           "comments", "kudos", "bookmarks", "hits"})
+#: A "Label:" line (a word or three, then a colon) that AO3's header does not have.
+_LABEL_LINE = re.compile(r"[^\W\d_][\w'’ /-]{0,30}:(?:\s.*)?")
+#: A pasted byline: names, commas, "and", pseudonyms in brackets; no sentence.
+_NAMES_LINE = re.compile(r"[^\s.!?…:;\"“”]{1,60}(?:,?\s+[^\s.!?…:;\"“”]{1,60}){0,9}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,9 +213,10 @@ def _classify(stripped: str) -> _Line:
     ornament = ornament_kind(stripped)
     if ornament is not None:
         return _Line(_RULE, _RULES_BY_NAME[ornament])
-    if len(stripped) > MAX_RULE_LINE or not RULE_TRIGGER.match(stripped):
+    if len(stripped) > MAX_RULE_LINE or not (RULE_TRIGGER.match(stripped)
+                                             or KUDOS_MARK in stripped):
         return _TEXT_LINE
-    for rule in AO3_RULES:
+    for rule in (*AO3_RULES, *AO3_PAGE_RULES):
         if rule.matches(stripped):
             return _Line(_RULE, rule)
     for rule in CHAPTER_RULES:
@@ -224,7 +237,8 @@ def _prose_kind(line: _Line) -> int:
         return line.kind
     rule = line.rule
     assert rule is not None
-    return TEXT if rule.preface_only or rule.action is Action.AFTERWORD else _RULE
+    return TEXT if rule.preface_only or rule.action in (Action.AFTERWORD, Action.CHROME) \
+        else _RULE
 
 
 def _title_shape(text: str) -> bool:
@@ -305,6 +319,8 @@ class _Parser:
         self.title: str | None = None
         self.title_line: int | None = None
         self.sections: dict[str, list[str]] = {"summary": [], "notes": [], "end_notes": []}
+        self.found: list[FoundField] = []
+        self.paste = False  # a whole AO3 page pasted: its header, chrome and all
 
     # ------------------------------------------------------------------ passes
 
@@ -312,6 +328,7 @@ class _Parser:
         self._strip_gutenberg()
         self.classes = [_classify(self.stripped[i]) if self.lo <= i < self.hi else _BLANK_LINE
                         for i in range(len(self.lines))]
+        self._find_paste()
         self.paragraphs = Paragraphs(self.lines, self.stripped, self.lo, self.hi,
                                      file=self.file, diagnostics=self.diagnostics)
         body_start = self._preface()
@@ -332,6 +349,7 @@ class _Parser:
             paragraph_model=self.paragraphs.model,
             dropped=tuple(self.dropped),
             diagnostics=tuple(self.diagnostics),
+            found=tuple(self.found),
         )
 
     def _emit(self, code: str, index: int | None, message: str) -> None:
@@ -392,6 +410,43 @@ class _Parser:
         self.lo = i
         return count
 
+    # ------------------------------------------------------------ whole pages
+
+    def _find_paste(self) -> None:
+        """A whole AO3 work page pasted as text: its chrome, then the work header.
+
+        Only then are chrome lines ("Actions", "Kudos ♥", "← Previous Chapter") the
+        page's: those above the header are dropped by the preface, those after the
+        last line of text here, each run with one FB210. Anywhere else they are text.
+        """
+        i = self.lo
+        while i < self.hi and (self.classes[i].kind == BLANK
+                               or self._action(i) is Action.CHROME):
+            i += 1
+        if i < self.hi and self._action(i) is Action.HEADER:
+            self.paste = True
+            self._drop_chrome(range(self.lo, i))
+            end = self.hi
+            while end > i and (self.classes[end - 1].kind == BLANK
+                               or self._action(end - 1) is Action.CHROME):
+                end -= 1
+            self._drop_chrome(range(end, self.hi))
+            self.hi = end
+            self.lo = i
+        for k in range(self.lo, self.hi):  # chrome anywhere else is words
+            if self._action(k) is Action.CHROME:
+                self.classes[k] = _TEXT_LINE
+
+    def _drop_chrome(self, indexes: range | list[int]) -> None:
+        lines = [i for i in indexes if self.stripped[i]]
+        for i in lines:
+            rule = self.classes[i].rule
+            self._drop(i, rule.name if rule is not None else "ao3-page-navigation", report=False)
+        if lines:
+            self._emit("FB210", lines[0], f"dropped {len(lines)} line(s) of AO3's page "
+                       f"(buttons, landmarks, kudos) from a pasted page: {self.stripped[lines[0]]}"
+                       + (f" … {self.stripped[lines[-1]]}" if len(lines) > 1 else ""))
+
     # ---------------------------------------------------------------- preface
 
     def _action(self, index: int) -> Action | None:
@@ -425,6 +480,8 @@ class _Parser:
                 if self._try_title(i):
                     i += 1
                     after_title = True
+                    if self.paste:
+                        i = self._paste_byline(i)
                     continue
                 break
             if (self.title is not None and line.kind == TEXT
@@ -443,6 +500,7 @@ class _Parser:
                 continue
             if after_title and rule is not None and rule.action is Action.BYLINE:
                 self._drop(i, rule.name)
+                self.found.append(("authors", split_names(self.stripped[i]), i + 1))
                 after_title = False
                 i += 1
                 continue
@@ -452,21 +510,44 @@ class _Parser:
         return i
 
     def _header_block(self, i: int) -> int:
-        """Drop an AO3 work-header block starting at field line ``i``."""
+        """Drop an AO3 work-header block starting at field line ``i``, keeping what it
+        states as :attr:`found` fields; returns the first line after it.
+
+        A field's value is on its line ("Rating: Mature", indented continuations
+        allowed) or, when the label stands alone, on the lines under it, one tag a
+        line or several split at commas (a page copied from a browser). The block
+        ends at the first line that is neither: a "Label:" line AO3 does not have
+        stays story text, with an FB213 note.
+        """
+        stats: list[str] = []
+        stats_line: int | None = None
         while i < self.hi:
             if self._action(i) is Action.HEADER:
-                empty_value = self.stripped[i].endswith(":")
+                label, _, inline = self.stripped[i].partition(":")
+                label = " ".join(label.split()).casefold()
+                values = [inline.strip()] if inline.strip() else []
+                inline_value = bool(values)
+                field_line = i
                 self._drop(i, "ao3-work-header")
                 i += 1
                 taken = 0
                 while i < self.hi and taken < MAX_HEADER_VALUE_LINES:
                     if self.classes[i].kind == BLANK or self._action(i) is Action.HEADER:
                         break
-                    if not empty_value and not self.lines[i][:1].isspace():
+                    if inline_value and not self.lines[i][:1].isspace():
                         break  # value given inline: only indented continuations follow
+                    values.append(self.stripped[i])
                     self._drop(i, "ao3-work-header")
                     i += 1
                     taken += 1
+                if label in _STATS_LABELS or label == "stats":
+                    stats_line = field_line + 1 if stats_line is None else stats_line
+                    stats.append(f"{label.capitalize()}: " if label != "stats" else "")
+                    stats.append(" ".join(values) + " ")
+                else:
+                    tags = tuple(tag.strip() for value in values for tag in value.split(",")
+                                 if tag.strip())
+                    self.found += tag_fields(label, tags, " ".join(values), field_line + 1)
                 continue
             if self.classes[i].kind == BLANK:
                 j = i
@@ -475,7 +556,32 @@ class _Parser:
                 if j < self.hi and self._action(j) is Action.HEADER:
                     i = j
                     continue
+            break
+        if stats:
+            self.found += tag_fields("stats", (), "".join(stats), stats_line)
+        if (self.paste and i < self.hi and self.classes[i].kind == TEXT
+                and _LABEL_LINE.fullmatch(self.stripped[i])):
+            self._emit("FB213", i, "not one of AO3's header fields, kept as story text: "
+                       f"{self.stripped[i][:60]}")
+        return i
+
+    def _paste_byline(self, i: int) -> int:
+        """The author line under a pasted page's title: AO3's page prints the names
+        alone ("Wren Alder, Fen Marsh"), no "by". Taken only when a label AO3 sets
+        under the byline ("Summary:", "Work Text:", a chapter heading) follows it."""
+        j = i
+        while j < self.hi and self.classes[j].kind == BLANK:
+            j += 1
+        if j >= self.hi or self.classes[j].kind != TEXT or not _NAMES_LINE.fullmatch(
+                self.stripped[j]):
             return i
+        k = j + 1
+        while k < self.hi and self.classes[k].kind == BLANK:
+            k += 1
+        if k < self.hi and self._action(k) in _UNDER_BYLINE:
+            self._drop(j, "ao3-byline")
+            self.found.append(("authors", split_names(self.stripped[j]), j + 1))
+            return j + 1
         return i
 
     def _try_title(self, i: int) -> bool:
@@ -494,7 +600,12 @@ class _Parser:
                 Action.NOTES_INLINE,
             )
         )
-        if self.metadata_title is not None:
+        if self.paste:
+            # AO3's page sets the title right under its header; metadata.yaml's own
+            # title wins later, and FB242 names this one as set aside. A label line
+            # AO3 does not have (FB213) is no title.
+            is_title = not _LABEL_LINE.fullmatch(text)
+        elif self.metadata_title is not None:
             meta = _norm(self.metadata_title)
             own = _norm(text)
             is_title = bool(meta) and (own == meta or (shaped and own.startswith(meta + " ")))
@@ -520,8 +631,8 @@ class _Parser:
         rule = line.rule
         if rule is None:
             return None
-        if rule.action in (Action.HEADER, Action.BYLINE):
-            return None  # only meaningful in the preface, which is already consumed
+        if rule.action in (Action.HEADER, Action.BYLINE, Action.CHROME):
+            return None  # only meaningful in the preface (and a paste's end), already consumed
         if rule.preface_only and not (pre_text if rule.action in _INLINE else preface):
             return None
         if rule.action is Action.AFTERWORD:

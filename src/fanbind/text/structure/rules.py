@@ -32,6 +32,7 @@ class Action(StrEnum):
     CLOSE = "close"  # drop, and close an open end-notes section
     AFTERWORD = "afterword"  # AO3 "Afterword": debris only right before end notes
     HEADER = "header"  # one field of the AO3 work header (top of file only)
+    CHROME = "chrome"  # AO3's page chrome in a whole-page paste (its top and end only)
     BYLINE = "byline"  # "by Someone" right after the title
     SUMMARY_INLINE = "summary-inline"  # "Summary: text": the text is the summary
     NOTES_INLINE = "notes-inline"  # "A/N: text": the text is a note
@@ -201,11 +202,12 @@ AO3_RULES: tuple[StructureRule, ...] = (
     StructureRule(
         "ao3-see-end-notes",
         "A pointer to the end notes: it closes the notes before the text.",
-        _rx(r"\(?\s*see the end of the (?:chapter|work) for (?:more )?notes\s*\.?\s*\)?"),
+        _rx(r"\(?\s*see the end of the (?:chapter|work) for\s+(?:more\s+)?notes\s*\.?\s*\)?"),
         _ex(
             "See the end of the chapter for more notes",
             "(See the end of the chapter for more notes.)",
             "(See the end of the work for more notes.)",
+            "(See the end of the chapter for  notes.)",
         ),
         ("See the end of the road",),
         Action.SEE_END,
@@ -315,13 +317,68 @@ AO3_RULES: tuple[StructureRule, ...] = (
     ),
 )
 
+# ------------------------------------------------------- AO3 page chrome (pastes)
+
+#: The words AO3's page chrome lines start with (the pre-filter's share of them).
+_CHROME_WORDS = (
+    r"actions|work header|top of work|entire work|view entire work|chapter by chapter"
+    r"|chapter index|full-page index|share|download|bookmark|edit bookmark|mark for later"
+    r"|mark as read|subscribe|unsubscribe|comments|hide comments|kudos|post comment"
+    r"|hide creator[’']s style|show creator[’']s style|epub|mobi|pdf|html|azw3|add chapter"
+    r"|edit|edit tags|delete|previous chapter|next chapter|series this work belongs to"
+)
+
+#: The words of AO3's kudos line, which starts with readers' names (a substring test).
+KUDOS_MARK = "kudos on this work"
+
+AO3_PAGE_RULES: tuple[StructureRule, ...] = (
+    StructureRule(
+        "ao3-page-navigation",
+        "A whole AO3 page pasted as text brings its buttons and landmarks along, one per "
+        "line: they are the archive's, not the story's. Dropped only in a paste (a file "
+        "with AO3's work header), above its title or after its last text line.",
+        _rx(rf"(?:[←→]\s*)?(?:{_CHROME_WORDS})(?:\s*(?:\(\d[\d,]*\)|♥|[←→]))?"),
+        _ex("Actions", "Work Header", "Top of Work", "Entire Work", "Chapter Index",
+            "Share", "Download", "Bookmark", "Mark for Later", "Comments", "Comments (12)",
+            "Hide Comments (1,204)", "Kudos ♥", "Kudos", "Post Comment", "EPUB",
+            "← Previous Chapter", "Next Chapter →", "Hide Creator's Style",
+            "Series this work belongs to"),
+        ("Actions speak louder.", "Share the bread", "Comments were unkind",
+         "Kudos to you", "Next Chapter soon!", "Edit the letter"),
+        Action.CHROME,
+    ),
+    StructureRule(
+        "ao3-page-kudos",
+        "The kudos list under a pasted AO3 work names readers, not the story.",
+        _rx(r"\S.{0,160}\bleft kudos on this work!?"),
+        _ex("Fen, Ash, and 86 more users as well as 120 guests left kudos on this work!",
+            "12 guests left kudos on this work!"),
+        ("They left kudos on this work, she said, and smiled.",),
+        Action.CHROME,
+    ),
+    StructureRule(
+        "ao3-page-series-navigation",
+        "The series links under a pasted AO3 work ('← Previous Work Part 2 of X Next "
+        "Work →') point at other works.",
+        _rx(r"(?:←\s*)?previous work\b.{0,200}|part \d+ of (?:the )?.{1,160}? series"
+            r"(?:\s*next work\s*→?)?|next work\s*→?"),
+        _ex("← Previous Work Part 2 of the Border Roads series Next Work →",
+            "Part 1 of the Border Roads series Next Work →", "Next Work →"),
+        ("Part of the series was lost at sea.",),
+        Action.CHROME,
+    ),
+)
+
 #: Cheap pre-filter: a line can only be AO3 debris or a chapter heading if it starts
-#: with one of these words; everything else skips the per-rule patterns.
+#: with one of these words (or holds :data:`KUDOS_MARK`); everything else skips the
+#: per-rule patterns.
 RULE_TRIGGER = re.compile(
     r"\(?\s*(?:chapter|chap|ch|work|summary|notes|end|see|posted|please|afterword|part|book"
     r"|prologue|epilogue|interlude|prelude|coda|written|by|a/n|author|disclaimer|"
     + _AO3_HEADER_FIELDS
-    + r")\b",
+    + "|"
+    + _CHROME_WORDS
+    + r"|previous work|next work)\b|[←→]",
     re.IGNORECASE,
 )
 

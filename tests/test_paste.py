@@ -1,0 +1,221 @@
+"""Whole AO3 pages pasted as text (issue 14, the plain-text side).
+
+The fixtures in tests/data/paste/ are invented works in the shape of AO3's work
+page (otwcode/otwarchive ``app/views/works/_work_header_navigation``, ``_meta``,
+``_work_header``, ``chapters/_chapter``) as a browser copies it: the page's
+buttons, the tag list with label and value on one line or on two, the title,
+the byline, the summary and notes, the text, and the kudos footer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fanbind.model import SceneBreak, plain_text
+from fanbind.text.structure.parser import ParsedStory, parse_story
+from fanbind.text.structure.rules import AO3_PAGE_RULES, StructureRule
+
+DATA = Path(__file__).parent / "data" / "paste"
+ONESHOT = DATA / "oneshot.txt"
+THREE = DATA / "three-chapters.txt"
+
+#: Words that only AO3's header, byline or chrome may hold.
+HEADER_WORDS = ("Rating", "Archive Warning", "Stats", "Words:", "Published", "Kudos",
+                "Summary", "Actions", "Bookmark", "Wren Alder", "Kestrel_Vane")
+
+
+def parse(text: str, **kwargs: object) -> ParsedStory:
+    return parse_story(text, file="paste.txt", **kwargs)  # type: ignore[arg-type]
+
+
+def body(parsed: ParsedStory) -> list[str]:
+    return [plain_text(b.inlines) for c in parsed.chapters for b in c.blocks
+            if not isinstance(b, SceneBreak)]
+
+
+def found(parsed: ParsedStory) -> dict[str, object]:
+    return {name: value for name, value, _ in parsed.found}
+
+
+def prose_of(path: Path, start: str, stop: str) -> list[str]:
+    """The fixture's paragraphs from the line after ``start`` to the line before ``stop``."""
+    text = path.read_text(encoding="utf-8")
+    part = text.split(f"\n{start}\n", 1)[1].split(f"\n{stop}\n", 1)[0]
+    return [p.strip() for p in part.split("\n\n") if p.strip() and p.strip() != "~*~"]
+
+
+# --------------------------------------------------------------- page chrome rules
+
+#: A minimal paste: chrome, a header field, the title, the text, chrome again.
+PASTE = "{line}\nRating:\nGeneral Audiences\n\nA Tale\n\nThe story.\n\n{line}\n"
+
+
+def _cases(rules: tuple[StructureRule, ...]) -> list:
+    return [pytest.param(rule, ex.text, id=f"{rule.name}:{ex.text[:40]}")
+            for rule in rules for ex in rule.examples]
+
+
+@pytest.mark.parametrize(("rule", "text"), _cases(AO3_PAGE_RULES))
+def test_page_chrome_rule_example_is_dropped_from_a_paste(rule: StructureRule,
+                                                         text: str) -> None:
+    assert rule.matches(text)
+    parsed = parse(PASTE.format(line=text))
+    assert parsed.title == "A Tale"
+    assert body(parsed) == ["The story."]
+    assert [d.reason for d in parsed.dropped].count(rule.name) == 2
+    assert found(parsed)["rating"] == "General Audiences"
+
+
+@pytest.mark.parametrize(("rule", "text"), _cases(AO3_PAGE_RULES))
+def test_page_chrome_outside_a_paste_is_story_text(rule: StructureRule, text: str) -> None:
+    """Without AO3's header the same line is the author's: "Share" may be a title."""
+    parsed = parse(f"A Tale\n\nThe story.\n\n{text}\n\nMore story.\n")
+    assert body(parsed) == ["The story.", text, "More story."]
+    assert parsed.dropped == ()
+
+
+@pytest.mark.parametrize(("rule", "text"), [
+    pytest.param(rule, text, id=f"{rule.name}:not:{text[:40]}")
+    for rule in AO3_PAGE_RULES for text in rule.non_examples])
+def test_page_chrome_rule_non_example(rule: StructureRule, text: str) -> None:
+    assert not rule.matches(text)
+    parsed = parse(PASTE.format(line=text))
+    assert body(parsed)[-1] == text  # after the text: the story's own last line
+
+
+def test_a_title_that_is_a_button_word_stays_the_title_outside_a_paste() -> None:
+    parsed = parse("Bookmark\n\nShe kept the page with a leaf.\n")
+    assert parsed.title == "Bookmark" and parsed.dropped == ()
+
+
+# ------------------------------------------------------------------- the header
+
+
+ONE_LINE = """Rating: Teen And Up Audiences
+Archive Warning: No Archive Warnings Apply
+Category: F/M
+Fandom: Original Work
+Relationship: Mara/Tobin
+Characters: Mara (Original Character), Tobin (Original Character)
+Additional Tags: Road Trips, Bad Weather, Fluff
+Language: English
+Series: Part 2 of The Border Roads
+Stats: Published: 2020-03-04 Words: 412 Chapters: 1/1 Comments: 12 Kudos: 88 Hits: 1,024
+"""
+
+FIELDS = {
+    "rating": "Teen And Up Audiences",
+    "warnings": ("No Archive Warnings Apply",),
+    "categories": ("F/M",),
+    "fandoms": ("Original Work",),
+    "relationships": ("Mara/Tobin",),
+    "characters": ("Mara (Original Character)", "Tobin (Original Character)"),
+    "tags": ("Road Trips", "Bad Weather", "Fluff"),
+    "language_name": "English",
+    "language": "en",
+    "series": "The Border Roads",
+    "series_part": "2",
+    "published": "2020-03-04",
+    "authors": ("Wren Alder",),
+}
+
+
+
+def _two_lines(header: str) -> str:
+    """Each "Label: value" as "Label:" and the value on the next line; stats one a line."""
+    out = []
+    for line in header.splitlines():
+        label, value = line.split(": ", 1)
+        if label == "Stats":
+            out.append("Stats:")
+            parts = value.split()
+            out += [f"{parts[k]}\n{parts[k + 1]}" for k in range(0, len(parts), 2)]
+        else:
+            out.append(f"{label}:\n{value}")
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("header", [ONE_LINE, _two_lines(ONE_LINE)], ids=["one-line", "two-lines"])
+def test_header_fields_on_one_line_or_two_give_the_same_fields(header: str) -> None:
+    text = (f"{header}\nThe Long Way Round\nWren Alder\nSummary:\n\nA bet.\n\nWork Text:\n\n"
+            "Mara had the faster horse.\n")
+    parsed = parse(text)
+    assert parsed.title == "The Long Way Round"
+    assert found(parsed) == FIELDS
+    assert parsed.summary == ("A bet.",)
+    assert body(parsed) == ["Mara had the faster horse."]
+
+
+def test_the_stats_block_one_field_a_line_gives_the_published_date() -> None:
+    header = "Rating:\nMature\nStats:\nPublished:\n2021-06-30\nWords:\n9\n"
+    parsed = parse(header + "\nT\n\nText here.\n")
+    assert found(parsed) == {"rating": "Mature", "published": "2021-06-30"}
+    assert parsed.title == "T"
+
+
+def test_a_series_entry_with_its_links_gives_the_series_name() -> None:
+    parsed = parse("Series: ← Previous Work Part 3 of Lanterns Next Work →\n\nT\n\nText.\n")
+    assert found(parsed)["series"] == "Lanterns" and found(parsed)["series_part"] == "3"
+
+
+def test_a_label_ao3_does_not_have_ends_the_header_and_stays_text() -> None:
+    parsed = parse("Rating: Mature\nGenre: Romance\n\nThe story.\n")
+    assert body(parsed) == ["Genre: Romance", "The story."] and parsed.title is None
+    note = next(d for d in parsed.diagnostics if d.code == "FB213")
+    assert note.line == 2 and "Genre: Romance" in note.message
+
+
+def test_a_name_line_under_the_title_is_text_unless_a_label_follows() -> None:
+    """AO3's page prints the authors alone under the title; a first line of prose
+    could look the same, so it is the byline only when "Summary:", "Notes:",
+    "Work Text:" or a chapter heading comes next."""
+    kept = parse("Rating: Mature\n\nA Tale\nMorning came\n\nThe story.\n")
+    assert body(kept)[0] == "Morning came" and "authors" not in found(kept)
+    taken = parse("Rating: Mature\n\nA Tale\nWren Alder, Fen Marsh\n\nChapter 1\n\nText.\n")
+    assert found(taken)["authors"] == ("Wren Alder", "Fen Marsh")
+    assert body(taken) == ["Text."]
+
+
+def test_a_by_line_in_any_text_file_states_its_authors() -> None:
+    parsed = parse("A Tale\nby Wren Alder and Fen Marsh\n\nThe story.\n")
+    assert found(parsed)["authors"] == ("Wren Alder", "Fen Marsh")
+    assert body(parsed) == ["The story."]
+
+
+# ------------------------------------------------------------------ the fixtures
+
+
+def test_one_shot_paste_title_fields_notes_and_every_word_of_the_text() -> None:
+    parsed = parse(ONESHOT.read_text(encoding="utf-8"))
+    assert parsed.title == "The Long Way Round"
+    assert found(parsed) == {**FIELDS, "characters": ("Mara (Original Character)",
+                                                      "Tobin (Original Character)")}
+    assert parsed.summary == ("Two couriers, one road, and a bet about who gets to the "
+                              "border first.",)
+    assert parsed.notes == ("Written for a friend who wanted road trips and bad weather.",)
+    assert parsed.end_notes == ("The stone bridge is real, more or less. I have walked "
+                                "across it twice.",)
+    assert len(parsed.chapters) == 1 and parsed.chapters[0].title is None
+    assert body(parsed) == prose_of(ONESHOT, "Work Text:", "Notes:")
+    assert parsed.paragraph_model == "blank-line"
+    text = " ".join(body(parsed))
+    for word in HEADER_WORDS:
+        assert word not in text
+
+
+def test_three_chapter_paste_has_no_chapter_before_chapter_one() -> None:
+    parsed = parse(THREE.read_text(encoding="utf-8"))
+    assert parsed.title == "The Ferryman's Daughter"
+    assert [c.title for c in parsed.chapters] == [
+        "Chapter 1: The Crossing", "Chapter 2: The Storm", "Chapter 3: Morning"]
+    got = found(parsed)
+    assert got["authors"] == ("Kestrel_Vane",) and got["rating"] == "Mature"
+    assert got["warnings"] == ("Graphic Depictions Of Violence", "Major Character Death")
+    assert got["series"] == "The Border Roads" and got["published"] == "2020-09-01"
+    assert parsed.summary[0] == "A river, a ferry, and three nights of weather."
+    text = " ".join(body(parsed))
+    for word in HEADER_WORDS:
+        assert word not in text
+    assert "Previous Chapter" not in text and "Comments" not in text
