@@ -13,13 +13,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pyphen
 import pytest
 import yaml
 from lxml import etree
-from tests.test_pdf import Built, build_pdf, read_pages
+from tests.test_pdf import Built, build_pdf, read_pages, spelled_text
 
+from fanbind.errors import MetadataError
 from fanbind.pdf.linebreaks import Hyphenation, tie_breaks
 from fanbind.render import XHTML_NS
+from fanbind.settings import parse_config
 
 HYPHENS = ("\u2010", "-", "\u00ad")
 WORDS = ["the", "harbour", "lanterns", "were", "counted", "slowly", "while", "ferrymen",
@@ -169,3 +172,83 @@ def test_word_rules_from_settings() -> None:
     assert ("fb-keep fb-name", "Iruka") in spans
     assert ("fb-keep fb-exception", "Ta\u00adble\u00adtop") in spans
     assert ("fb-keep fb-name", "Kakashi") in spans
+
+
+# ---------------------------------------------------------------------- word rules
+
+NEVER = "Wolfeschlegelsteinhausen"
+NAME = "Featherstonehaugh"  # from a story's characters:
+EXCEPTION = "extra-ordinarily"  # pyphen: ex-tra-or-di-nar-i-ly
+
+
+def word_rules_text() -> str:
+    return "\n\n".join(" ".join(rotate(i, 3 + i % 5)) + f" {NEVER} "
+                       + " ".join(rotate(i + 1, 2 + i % 3)) + f" {NAME}’s "
+                       + " ".join(rotate(i + 2, 1 + i % 4)) + " extraordinarily "
+                       + " ".join(rotate(i + 3, 3)) + "." for i in range(40))
+
+
+def line_breaks(lines: list[str]) -> list[tuple[str, int]]:
+    """(word, letters before the break) for every line ending in a hyphen."""
+    found = []
+    for line, following in itertools.pairwise(lines):
+        if line.endswith(HYPHENS) and re.match(r"\w", following):
+            head = re.findall(r"\w+", line)[-1]
+            found.append((head + re.findall(r"\w+", following)[0], len(head)))
+    return found
+
+
+def test_never_words_and_names_stay_whole_and_exceptions_break_at_their_points(
+        tmp_path: Path) -> None:
+    root = write_book(tmp_path, word_rules_text(),
+                      hyphenation={"never": [NEVER], "exceptions": [EXCEPTION]},
+                      story={"characters": [f"Ada {NAME}"], "relationships": ["Ada/Bo"]})
+    breaks = line_breaks(body_lines(build_pdf(root)))
+    assert len(breaks) > 10, breaks  # the text does hyphenate
+    assert [word for word, _ in breaks if word in (NEVER, NAME)] == []
+    assert [at for word, at in breaks if word == "extraordinarily"] != []
+    assert {at for word, at in breaks if word == "extraordinarily"} == {5}
+
+
+def test_without_word_rules_the_same_words_do_break(tmp_path: Path) -> None:
+    """The test above can fail: the same book without the rules splits those words."""
+    breaks = line_breaks(body_lines(build_pdf(write_book(tmp_path, word_rules_text()))))
+    words = {word for word, _ in breaks}
+    assert NEVER in words and NAME in words, breaks
+    assert {at for word, at in breaks if word == "extraordinarily"} - {5}, breaks
+
+
+@pytest.mark.parametrize("entry", ["table top", "tabletop", "ta--ble", "-ta", "ta-ble-", "1-2"])
+def test_an_exception_must_be_one_word_with_its_break_points(entry: str) -> None:
+    text = f"title: T\nhyphenation:\n  exceptions: [ta-ble-top, \"{entry}\"]\n" \
+           "stories:\n  - file: a.txt\n    author: A\n"
+    with pytest.raises(MetadataError) as info:
+        parse_config(text, file="metadata.yaml")
+    assert (info.value.file, info.value.line) == ("metadata.yaml", 3)
+    assert "hyphenation.exceptions[2]" in str(info.value)  # counted from 1
+    assert "ta-ble-top" in str(info.value)  # the hint shows how
+
+
+def test_word_rule_lists_are_bounded() -> None:
+    words = ", ".join(f"w{i}" for i in range(201))
+    text = f"title: T\nhyphenation:\n  never: [{words}]\nstories:\n  - file: a.txt\n    author: A\n"
+    with pytest.raises(MetadataError, match="more than the limit of 200"):
+        parse_config(text, file="metadata.yaml")
+    config = parse_config("title: T\nhyphenation: {never: Kakashi, exceptions: [ta-ble-top]}\n"
+                          "stories:\n  - file: a.txt\n    author: A\n", file="metadata.yaml")
+    assert config.hyphenation.never == ("Kakashi",)
+    assert config.hyphenation.exceptions == ("ta-ble-top",)
+
+
+@pytest.mark.parametrize(("book", "story", "patterns"), [
+    ("en-GB", "en", "en_US"), ("en", "en-GB", "en_GB"), ("en-GB", None, "en_GB")])
+def test_a_storys_bare_en_is_american_and_its_region_is_kept(
+        tmp_path: Path, book: str, story: str | None, patterns: str) -> None:
+    root = write_book(tmp_path, spelled_text(), language=book,
+                      story={"language": story} if story else {})
+    breaks = line_breaks(body_lines(build_pdf(root)))
+    chosen, other = pyphen.Pyphen(lang=patterns), pyphen.Pyphen(
+        lang="en_GB" if patterns == "en_US" else "en_US")
+    assert breaks
+    assert [(w, at) for w, at in breaks if at not in chosen.positions(w.lower())] == []
+    assert [(w, at) for w, at in breaks if at not in other.positions(w.lower())] != []

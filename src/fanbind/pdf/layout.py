@@ -66,7 +66,7 @@ from fanbind.pdf.arrange import (
 )
 from fanbind.pdf.fonts import pin_font_clock
 from fanbind.pdf.geometry import Geometry, estimate_pages, gutter_band, page_geometry
-from fanbind.pdf.linebreaks import tie_breaks
+from fanbind.pdf.linebreaks import book_rules, tie_breaks
 from fanbind.pdf.result import BLOCK_ID, FolioPlan, PageMap, PdfResult, fill_page_ids, roman
 from fanbind.render import Document
 from fanbind.resources import PRINT_CSS, STYLES_DIR
@@ -222,7 +222,7 @@ def lay_out(
     clock = start_timing()  # for the benchmarks: fanbind.timings
     config = anthology.meta.print
     html_root = arrange_for_print(join_documents(anthology, documents))
-    tie_breaks(html_root)
+    tie_breaks(html_root, book_rules(anthology))
     add_dates(html_root, created)
     if part is not None:
         prepare_part(html_root, part)

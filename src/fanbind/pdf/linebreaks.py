@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from fanbind.model import Anthology
 from fanbind.render import XHTML_NS
 
 WORD_JOINER = "\u2060"
@@ -183,10 +184,12 @@ def _url_span(text: str) -> etree._Element:
 
 
 def _wrap_all(root: etree._Element, pattern: re.Pattern[str],
-              make: Callable[[str], etree._Element], *, trim: str = "") -> list[etree._Element]:
+              make: Callable[[str], etree._Element], *, trim: str = "",
+              keep: Callable[[str], bool] | None = None) -> list[etree._Element]:
     """Wrap every match of ``pattern`` in the text under ``root`` in a span ``make`` makes.
 
-    ``trim``: characters stripped from a match's end (and left outside the span).
+    ``trim``: characters stripped from a match's end (and left outside the span);
+    ``keep``: which matches to wrap (all when None).
     """
     made: list[etree._Element] = []
     for element, is_tail in list(_slots(root)):
@@ -196,7 +199,7 @@ def _wrap_all(root: etree._Element, pattern: re.Pattern[str],
         spans: list[tuple[int, int]] = []
         for match in pattern.finditer(text):
             end = match.start() + len(match.group().rstrip(trim))
-            if end > match.start():
+            if end > match.start() and (keep is None or keep(match.group())):
                 spans.append((match.start(), end))
         if spans:
             made += _split(element, is_tail, text, spans, make)
@@ -268,12 +271,15 @@ def _keep_last_word(paragraph: etree._Element) -> None:
 
 
 def _apply_word_rules(body: etree._Element, rules: Hyphenation) -> None:
+    """Wrap every word the rules name (any case) in a keep span; exceptions get soft hyphens.
+
+    Words are found by one scan for ``\\w+`` and a set lookup, not by a pattern
+    of every name: a book's characters can be thousands of words.
+    """
     exceptions = dict(rules.exceptions)
-    words = sorted({*rules.never, *exceptions}, key=len, reverse=True)
+    words = {word.lower() for word in rules.never} | set(exceptions)
     if not words:
         return
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)",
-                         re.IGNORECASE)
 
     def make(word: str) -> etree._Element:
         points = exceptions.get(word.lower())
@@ -283,4 +289,20 @@ def _apply_word_rules(body: etree._Element, rules: Hyphenation) -> None:
         return _span(SOFT_HYPHEN.join(word[a:b] for a, b in itertools.pairwise(cut)),
                      EXCEPTION_CLASS)
 
-    _wrap_all(body, pattern, make)
+    _wrap_all(body, _WORD, make, keep=lambda word: word.lower() in words)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def book_rules(anthology: Anthology) -> Hyphenation:
+    """The book's word rules: ``hyphenation:`` and every story's characters and relationships.
+
+    AO3's stand-ins ("Original Female Character", "Original Characters") name
+    no one and are left out.
+    """
+    config = anthology.meta.hyphenation
+    names = [name for story in anthology.stories
+             for name in (*story.meta.characters, *story.meta.relationships)
+             if not name.lower().startswith("original ")]
+    return Hyphenation.from_settings(config.never, config.exceptions, names)

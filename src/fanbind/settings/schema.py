@@ -74,7 +74,7 @@ from fanbind.units import (
     parse_length,
 )
 
-__all__ = ["AnthologyConfig", "LimitsConfig", "PrintConfig", "StoryConfig"]
+__all__ = ["AnthologyConfig", "HyphenationConfig", "LimitsConfig", "PrintConfig", "StoryConfig"]
 
 #: Unknown keys reported one by one in a mapping; more than this is a wrong file.
 _MAX_UNKNOWN_KEYS = 20
@@ -482,6 +482,36 @@ class LimitsConfig(_Strict):
     max_stories: int = Field(default=5000, ge=1)
 
 
+class HyphenationConfig(_Strict):
+    """``hyphenation:`` in metadata.yaml: the print PDF's word rules (fanbind.pdf.linebreaks).
+
+    ``never``: words (or names) set whole wherever they stand; every name in the
+    stories' ``characters:`` and ``relationships:`` is kept whole as well.
+    ``exceptions``: words written with a hyphen at each point where they may
+    break (``ta-ble-top``); they break there and nowhere else.
+    """
+
+    exceptions: tuple[NonEmpty, ...] = ()
+    never: tuple[NonEmpty, ...] = ()
+
+    @field_validator("exceptions", "never", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return _text_list(value)
+
+    @field_validator("exceptions")
+    @classmethod
+    def _break_points(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for index, word in enumerate(value):
+            if not re.fullmatch(r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+(?:['’][^\W\d_]+)*)+",
+                                word):
+                fail(f"{show(word)} is not one word with its break points",
+                     "write the word with a hyphen at each point it may break, e.g. "
+                     "`ta-ble-top`; a word never to be broken goes under `never:`",
+                     at=(index,))
+        return value
+
+
 class AnthologyConfig(_Strict):
     """The whole of metadata.yaml."""
 
@@ -502,6 +532,7 @@ class AnthologyConfig(_Strict):
     warnings_display: WarningsDisplay = "shown"
     embed_fonts: bool = False
     print: PrintConfig = PrintConfig()
+    hyphenation: HyphenationConfig = HyphenationConfig()
     limits: LimitsConfig = LimitsConfig()
     stories: tuple[StoryConfig, ...]
 
