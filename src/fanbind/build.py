@@ -378,10 +378,16 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
         with atomic_output(target) as temp:
             pdf = None
             # The PDF stack (see the module docstring); WeasyPrint only when laid out here.
+            from fanbind.pdf.geometry import page_geometry
             from fanbind.pdf.in_parts import write_parallel_pdf
             from fanbind.pdf.parts import PDF_NAMESPACES, parallel_pdf_wanted
+            from fanbind.pdf.pod import finish_book
 
-            if parallel_pdf_wanted(book.anthology, jobs) and not project.config.print.pdf_variant:
+            printing = project.config.print
+            # A book bleeding on some edges only has rectos and versos of different
+            # sizes; the parts' shared blank pages would not know their side.
+            if (parallel_pdf_wanted(book.anthology, jobs) and not printing.pdf_variant
+                    and not printing.bleeds_by_side):
                 # In parts on every core, joined (fanbind.pdf.in_parts); None when the
                 # book cannot be cut (a single story), then in one piece here.
                 pdf = write_parallel_pdf(
@@ -391,6 +397,8 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
                     if epubs else None, workers=workers, join_options=join_options)
                 if pdf is not None:
                     used_namespaces.extend(PDF_NAMESPACES)
+                    # Laid out in one piece, write_pdf finishes the file itself.
+                    finish_book(page_geometry(printing, pages=pdf.pages), temp)
             if pdf is None:
                 from fanbind.pdf.layout import write_pdf  # WeasyPrint: only when laid out here
 

@@ -19,6 +19,8 @@ PdfVariant = Literal["pdf/a-3b", "pdf/ua-1"]
 VersoHead = Literal["authors", "title"]
 DashStyle = Literal["em", "spaced-en"]
 WarningsDisplay = Literal["shown", "end", "hidden"]
+PrintService = Literal["home", "kdp", "ingramspark", "lulu"]
+Paper = Literal["white", "cream"]
 
 
 def choices(literal: object) -> tuple[str, ...]:

@@ -29,6 +29,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from fanbind.print_services import ALL_EDGES, Edge, least_inside, least_margin
+from fanbind.print_services import service as service_row
 from fanbind.settings.schema import PrintConfig
 from fanbind.units import (
     MAX_BINDING_ALLOWANCE,
@@ -73,6 +75,14 @@ def gutter_band(pages: int) -> int:
 
 Folio = Literal["outer", "centre"]
 
+#: The slug beyond the bleed that holds crop marks for home trimming (points).
+SLUG = 0.375 * 72
+#: How far a running head reaches up from the top margin's foot, in lines: print.css
+#: sets it 1.2 lines above the text block, and its own line box is under one line.
+HEAD_REACH = 2.2
+#: How far a folio reaches down into the bottom margin, in lines (a line's padding, one line).
+FOLIO_REACH = 2.0
+
 
 @dataclass(frozen=True)
 class Geometry:
@@ -94,6 +104,19 @@ class Geometry:
     folio: Folio
     band: int
     verso_head: Literal["authors", "title"] = "authors"
+    bleed_edges: tuple[Edge, ...] = ALL_EDGES
+    """The edges that get ``bleed`` (a print-on-demand service bleeds only some)."""
+    slug: float = 0.0
+    """Paper beyond the bleed on every edge, for crop marks (:mod:`fanbind.pdf.pod`)."""
+    service: str = "home"
+    """The print-on-demand service the file is for (:mod:`fanbind.print_services`)."""
+
+    def page_bleed(self, side: Literal["right", "left"]) -> tuple[float, float, float, float]:
+        """Bleed (top, right, bottom, left) of a recto (``right``) or verso page, in points."""
+        outside, inside = ("right", "left") if side == "right" else ("left", "right")
+        by_edge = {"top": "top", "bottom": "bottom", outside: "outside", inside: "inside"}
+        return tuple((self.bleed if by_edge[name] in self.bleed_edges else 0.0)  # type: ignore[return-value]
+                     + self.slug for name in ("top", "right", "bottom", "left"))
 
     @property
     def line(self) -> float:
@@ -124,14 +147,20 @@ class Geometry:
             f"  size: {pt(self.width)} {pt(self.height)};",
             f"  margin: {recto};",
         ]
-        if self.bleed:
+        # Bleed the same on every edge is one rule; bleed on some edges only (a
+        # service's) or a slug for crop marks goes by side. The crop marks themselves
+        # are drawn outside the bleed after layout (fanbind.pdf.pod), not by WeasyPrint.
+        uneven = bool(self.slug) or (bool(self.bleed) and set(self.bleed_edges) != set(ALL_EDGES))
+        if self.bleed and not uneven:
             rules.append(f"  bleed: {pt(self.bleed)};")
-        if self.crop_marks:
-            rules.append("  marks: crop;")
+        recto_rule, verso_rule = f"margin: {recto};", f"margin: {verso};"
+        if uneven:
+            recto_rule += " bleed: " + " ".join(pt(b) for b in self.page_bleed("right")) + ";"
+            verso_rule += " bleed: " + " ".join(pt(b) for b in self.page_bleed("left")) + ";"
         rules += [
             "}",
-            f"@page :right {{ margin: {recto}; }}",
-            f"@page :left {{ margin: {verso}; }}",
+            f"@page :right {{ {recto_rule} }}",
+            f"@page :left {{ {verso_rule} }}",
             ":root {",
             f"  --line: {pt(self.line)};",
             f"  --sink: {pt(sink * self.line)};",
@@ -191,22 +220,34 @@ def page_geometry(config: PrintConfig, *, pages: int) -> Geometry:
     leading = config.leading
     line = font_size * leading
 
+    bleed = parse_length(config.bleed) if config.bleed else 0.0
+    row = service_row(config.service)
+    least = least_margin(row, bleed=bool(bleed))
+    least_side = max(MIN_SIDE, least or 0.0)
     allowance = binding_allowance(pages) if mirrored else 0.0
-    measure = min(measure_em * font_size, width - 2 * MIN_SIDE - allowance)
+    measure = min(measure_em * font_size, width - 2 * least_side - allowance)
     side = (width - allowance - measure) / 2
     outer, inner = side, side + allowance
+    if mirrored and (inside := least_inside(row, pages)) is not None and inner < inside:
+        inner = inside  # the service's gutter table, where it is wider than fanbind's
+        outer = width - inner - measure
 
     top_target, bottom_target = head_and_foot(height)
+    if least is not None:
+        # The running head and the folio stand in the top and bottom margins, and the
+        # services count them as content: keep their ink `least` from the trim.
+        top_target = max(top_target, least + HEAD_REACH * line)
+        bottom_target = max(bottom_target, least + FOLIO_REACH * line)
     lines = math.floor((height - top_target - bottom_target) / line)
     spare = height - lines * line - top_target - bottom_target
     top = top_target + spare * 0.4
     bottom = height - top - lines * line
 
-    bleed = parse_length(config.bleed) if config.bleed else 0.0
     folio: Folio = "outer" if config.folio == "outer" else "centre"
     return Geometry(label, width, height, font_size, leading, mirrored, top, bottom, outer,
                     inner, lines, bleed, config.crop_marks, folio, gutter_band(pages),
-                    config.verso_head)
+                    config.verso_head, row.bleed_edges, SLUG if config.crop_marks else 0.0,
+                    config.service)
 
 
 def estimate_pages(words_per_story: list[int], geometry: Geometry) -> int:

@@ -67,6 +67,7 @@ from fanbind.pdf.arrange import (
 from fanbind.pdf.fonts import pin_font_clock
 from fanbind.pdf.geometry import Geometry, estimate_pages, gutter_band, page_geometry
 from fanbind.pdf.linebreaks import book_rules, tie_breaks
+from fanbind.pdf.pod import finish_book
 from fanbind.pdf.result import BLOCK_ID, FolioPlan, PageMap, PdfResult, fill_page_ids, roman
 from fanbind.render import Document
 from fanbind.resources import PRINT_CSS, STYLES_DIR
@@ -253,7 +254,7 @@ def lay_out(
         while True:
             passes += 1
             document, rendered = render(geometry)
-            count = _padded_count(len(rendered.pages), config.pad_to)
+            count = _padded_count(len(rendered.pages), config.page_multiple)
             band = gutter_band(count)
             if band == geometry.band or not geometry.mirrored or part:
                 break
@@ -276,7 +277,7 @@ def lay_out(
             document, rendered = render(geometry)
         remaining = len(_ladder_paragraphs(rendered))
 
-        padded = _padded_count(len(rendered.pages), config.pad_to) - len(rendered.pages)
+        padded = _padded_count(len(rendered.pages), config.page_multiple) - len(rendered.pages)
         if part is not None:
             padded = part.blank_pages  # the joined book is padded as a whole
         page_map = _page_map(document, rendered, anthology)
@@ -309,15 +310,18 @@ def _pad(rendered: RenderedDocument, geometry: Geometry, count: int,
 
     They are laid out as a tiny document of their own with the settings sheet
     only (no margin boxes, so no folio), then joined with :meth:`copy`: no
-    second layout of the whole book.
+    second layout of the whole book. The tiny document starts on a recto; after
+    a book of odd length its first page is dropped, so each blank page has the
+    side (and the bleed edges) of its place in the book.
     """
+    skip = len(rendered.pages) % 2
     html = "<html><body>" + "".join(
         f'<div style="height:1pt;{"break-before:page" if i else ""}"></div>'
-        for i in range(count)) + "</body></html>"
+        for i in range(count + skip)) + "</body></html>"
     settings = CSS(string=geometry.css(), url_fetcher=fetcher, font_config=fonts)
     blank = HTML(string=html, url_fetcher=fetcher).render(stylesheets=[settings],
                                                            font_config=fonts)
-    return rendered.copy([*rendered.pages, *blank.pages[:count]])
+    return rendered.copy([*rendered.pages, *blank.pages[skip:skip + count]])
 
 
 # ---------------------------------------------------------------------- page map
@@ -478,6 +482,7 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
     captured, end_run = _start_run()
     try:
         layout.rendered.write_pdf(target, pdf_variant=pdf_variant, pdf_identifier=True)
+        finish_book(layout.geometry, target)  # a service's rules, crop marks in the slug
     except OSError as exc:
         raise BuildError(f"could not write the PDF: {exc.strerror or exc}",
                          file=str(target)) from exc

@@ -135,7 +135,7 @@ def lay_out_front_and_back(job: Job, parts: list[Part], bodies: list[PartResult]
         for name, page in back.anchors.items():
             folios.setdefault(name, back_position + page - first_title + 1)
 
-    pad_to = job.anthology.meta.print.pad_to or 0
+    pad_to = job.anthology.meta.print.page_multiple or 0
     spare = len(bodies) + 3 + pad_to
     front_stubs = stubs(folios, [job.documents[i] for i in parts[0].documents])
     front, fresh = lay_out_matter(

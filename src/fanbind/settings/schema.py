@@ -37,7 +37,9 @@ from fanbind.choices import (
     Flip,
     Folio,
     Pad,
+    Paper,
     PdfVariant,
+    PrintService,
     Sheet,
     Signature,
     TrimName,
@@ -45,6 +47,8 @@ from fanbind.choices import (
     WarningsDisplay,
 )
 from fanbind.languages import unknown_subtag
+from fanbind.print_services import ALL_EDGES, pad_multiple
+from fanbind.print_services import service as service_row
 from fanbind.settings.vocab import (
     CATEGORY_CHOICES,
     CATEGORY_WORDS,
@@ -334,8 +338,11 @@ class PrintConfig(_Strict):
     # -- print PDF design (see pdf/geometry.py, pdf/layout.py) --
     pdf_variant: PdfVariant | None = None
     verso_head: VersoHead = "authors"
+    # -- print on demand (see print_services.py, pdf/pod.py, pdf/cover_wrap.py) --
+    service: PrintService = "home"
+    paper: Paper = "white"
 
-    @field_validator("pdf_variant", "verso_head", mode="before")
+    @field_validator("pdf_variant", "verso_head", "service", "paper", mode="before")
     @classmethod
     def _fold_print_choice(cls, value: Any) -> Any:
         """``PDF/A-3b`` and ``Title`` are how people write them."""
@@ -390,6 +397,7 @@ class PrintConfig(_Strict):
         if self.bleed and parse_length(self.bleed) > MAX_BLEED:
             fail(f"{show(self.bleed)} is more than 0.5in of bleed",
                  "the usual bleed is 0.125in (3mm)", at=("bleed",))
+        self._service_allows()
         where: tuple[str, ...]
         if self.width and self.height:
             width, height = parse_length(self.width), parse_length(self.height)
@@ -422,6 +430,30 @@ class PrintConfig(_Strict):
                  "choose a taller page, a smaller font_size or a smaller leading",
                  at=("leading",) if "leading" in self.model_fields_set else where)
         return self
+
+    @property
+    def page_multiple(self) -> int | None:
+        """The page count is padded to a multiple of this: ``pad_to``, made even when the
+        service wants an even count (None: no padding)."""
+        return pad_multiple(service_row(self.service), self.pad_to)
+
+    @property
+    def bleeds_by_side(self) -> bool:
+        """Bleed on some edges only, so a recto and a verso differ in size (KDP)."""
+        return bool(self.bleed) and set(service_row(self.service).bleed_edges) != set(ALL_EDGES)
+
+    def _service_allows(self) -> None:
+        """Settings the chosen print-on-demand service would refuse the file for."""
+        row = service_row(self.service)
+        if self.crop_marks and not row.marks:
+            fail(f"{row.label} refuses interior files with crop marks, and crop_marks is on",
+                 "delete `crop_marks: true` (marks are for trimming at home), or use "
+                 "`service: home`", at=("crop_marks",))
+        if (self.bleed and row.bleed is not None
+                and abs(parse_length(self.bleed) - row.bleed) > 0.01):
+            fail(f"{row.label} wants {row.bleed / 72:g}in of bleed, not {show(self.bleed)}",
+                 f"write `bleed: {row.bleed / 72:g}in`, or delete the line for no bleed",
+                 at=("bleed",))
 
     @field_validator("sheet", "signature", "pad", "flip", mode="before")
     @classmethod
