@@ -379,7 +379,6 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
             pdf = None
             # The PDF stack (see the module docstring); WeasyPrint only when laid out here.
             from fanbind.pdf.geometry import page_geometry
-            from fanbind.pdf.in_parts import write_parallel_pdf
             from fanbind.pdf.parts import PDF_NAMESPACES, parallel_pdf_wanted
             from fanbind.pdf.pod import finish_book
 
@@ -389,7 +388,10 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
             if (parallel_pdf_wanted(book.anthology, jobs) and not printing.pdf_variant
                     and not printing.bleeds_by_side):
                 # In parts on every core, joined (fanbind.pdf.in_parts); None when the
-                # book cannot be cut (a single story), then in one piece here.
+                # book cannot be cut (a single story), then in one piece here. Imported
+                # only here: the join's pikepdf costs a book laid out in one piece 0.1 s.
+                from fanbind.pdf.in_parts import write_parallel_pdf
+
                 pdf = write_parallel_pdf(
                     book.anthology, documents, temp, project_dir=project.root,
                     extra_stylesheets=extra, created=when, jobs=jobs, report=report, cache=store,
