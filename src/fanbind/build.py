@@ -389,7 +389,7 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
                     and not printing.bleeds_by_side):
                 # In parts on every core, joined (fanbind.pdf.in_parts); None when the
                 # book cannot be cut (a single story), then in one piece here. Imported
-                # only here: the join's pikepdf costs a book laid out in one piece 0.1 s.
+                # only here: a book laid out in one piece needs no join, matter or workers.
                 from fanbind.pdf.in_parts import write_parallel_pdf
 
                 pdf = write_parallel_pdf(
