@@ -26,8 +26,9 @@ from typing import Literal
 import pikepdf
 
 from fanbind.atomic import library_writer
+from fanbind.pdf.folios import Folios
 from fanbind.pdf.fonts import apply_shared_fonts, prepare_shared_fonts
-from fanbind.pdf.result import BLOCK_ID, PageMap, fill_page_ids, roman
+from fanbind.pdf.result import BLOCK_ID, PageMap, fill_page_ids
 
 try:
     import resource
@@ -94,9 +95,13 @@ class JoinPlan:
             else:
                 body_ids = self.bodies[part].ids
                 ids.append(body_ids[local] if local < len(body_ids) else None)
-        first = self.first_body_index
-        return tuple((page_id, roman(i + 1) if i < first else str(i - first + 1))
-                     for i, page_id in enumerate(fill_page_ids(ids)))
+        labels = self.folios.labels()
+        return tuple(zip(fill_page_ids(ids), labels, strict=True))
+
+    @property
+    def folios(self) -> Folios:
+        """The joined book's folios: the same rule as a book laid out in one piece."""
+        return Folios(len(self.slots), self.first_body_index)
 
 
 def join(plan: JoinPlan, *, apart: bool, folder: Path,

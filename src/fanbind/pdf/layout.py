@@ -46,12 +46,13 @@ from fanbind.pdf.arrange import (
     prepare_part,
     xhtml,
 )
+from fanbind.pdf.folios import Folios, first_folio_anchor
 from fanbind.pdf.fonts import pin_font_clock
 from fanbind.pdf.geometry import Geometry, estimate_pages, gutter_band, page_geometry
 from fanbind.pdf.libraries import quick_library_search
 from fanbind.pdf.linebreaks import book_rules, tie_breaks
 from fanbind.pdf.pod import finish_book
-from fanbind.pdf.result import BLOCK_ID, FolioPlan, PageMap, PdfResult, fill_page_ids, roman
+from fanbind.pdf.result import BLOCK_ID, FolioPlan, PageMap, PdfResult, fill_page_ids
 from fanbind.render import Document
 from fanbind.resources import PRINT_CSS, STYLES_DIR
 from fanbind.timings import record as record_timing
@@ -62,6 +63,7 @@ with quick_library_search():  # 0.3 s less per import: see fanbind.pdf.libraries
     from weasyprint import CSS, DEFAULT_OPTIONS, HTML
     from weasyprint import Document as RenderedDocument
     from weasyprint.css.counters import CounterStyle
+    from weasyprint.css.targets import TargetCollector
     from weasyprint.document import Page
     from weasyprint.formatting_structure import boxes
     from weasyprint.layout.background import layout_backgrounds, layout_box_backgrounds
@@ -149,6 +151,8 @@ class Layout:
     fetcher: ProjectFetcher
     warnings: list[str] = field(default_factory=list)
     fonts: FontConfiguration | None = None
+    #: The page numbers the layout printed (:mod:`fanbind.pdf.folios`).
+    folios: Folios = field(default_factory=lambda: Folios(0, None))
 
     @property
     def root_classes(self) -> list[str]:
@@ -240,13 +244,19 @@ def lay_out(
         if part is not None and part.css:
             user.append(CSS(string=part.css, url_fetcher=fetcher, font_config=fonts))
 
+        # Folio 1 is the page of the book's first story title; a part without it
+        # counts on from its first page (its folios are moved on when stamped).
+        first_anchor = first_folio_anchor(anthology) if part is None or part.first_story \
+            else None
+
         def render(geometry: Geometry) -> tuple[HTML, RenderedDocument]:
             source = etree.tostring(html_root, encoding="unicode", method="html")
             document = HTML(string=source, base_url=project_dir.as_uri() + "/",
                             url_fetcher=fetcher)
             settings = CSS(string=geometry.css(), url_fetcher=fetcher, font_config=fonts)
-            rendered = document.render(stylesheets=[*design, settings, *user],
-                                       font_config=fonts)
+            with numbered_from(first_anchor):
+                rendered = document.render(stylesheets=[*design, settings, *user],
+                                           font_config=fonts)
             return document, rendered
 
         first_guess = page_geometry(config, pages=1)
@@ -283,14 +293,11 @@ def lay_out(
         padded = _padded_count(len(rendered.pages), config.page_multiple) - len(rendered.pages)
         if part is not None:
             padded = part.blank_pages  # the joined book is padded as a whole
-        page_map = _page_map(document, rendered, anthology)
+        folios = Folios.find([tuple(page.anchors) for page in rendered.pages], first_anchor)
         if padded:
             rendered = _pad(rendered, geometry, padded, fetcher, fonts)
-            last_id = page_map[-1][0] if page_map else ""
-            start = len(page_map)
-            first_body = _first_body_index(page_map)
-            page_map = page_map + tuple(
-                (last_id, _label(start + i, first_body)) for i in range(padded))
+        folios = Folios(len(rendered.pages), folios.first_body)
+        page_map = _page_map(document, rendered, folios)
     except BaseException:
         _release_fonts(fonts)
         raise
@@ -298,7 +305,7 @@ def lay_out(
         end_run()
     record_timing("layout", clock, pages=len(rendered.pages), passes=passes, part=part is not None)
     return Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,
-                  captured.messages, fonts)
+                  captured.messages, fonts, folios)
 
 
 def _padded_count(pages: int, pad_to: int | None) -> int:
@@ -386,8 +393,9 @@ def _top_element(page: Any) -> Any | None:
             element = box.element
 
 
-def _page_map(document: HTML, rendered: RenderedDocument, anthology: Anthology) -> PageMap:
-    """(id, label) per page; see :class:`PdfResult` for the rules."""
+def _page_map(document: HTML, rendered: RenderedDocument, folios: Folios) -> PageMap:
+    """(id, label) per page; see :class:`PdfResult` for the rules. Pages after the
+    laid-out ones (padding) take the id of the last."""
     order: dict[Any, int] = {}
     ids: list[str | None] = []
     section_of: dict[Any, str | None] = {}  # front-matter element → its section's id
@@ -398,11 +406,6 @@ def _page_map(document: HTML, rendered: RenderedDocument, anthology: Anthology) 
             for section in element:
                 for inner in section.iter():
                     section_of[inner] = section.get("id")
-    first_body = None
-    if anthology.stories:
-        anchor = f"{anthology.stories[0].id}-title"
-        first_body = next((i for i, page in enumerate(rendered.pages)
-                           if anchor in page.anchors), None)
     page_ids: list[str | None] = []
     for page in rendered.pages:
         element = _top_element(page)
@@ -415,22 +418,7 @@ def _page_map(document: HTML, rendered: RenderedDocument, anthology: Anthology) 
             while position >= 0 and not ids[position]:
                 position -= 1
             page_ids.append(ids[position] if position >= 0 else None)
-    return tuple((page_id, _label(i, first_body))
-                 for i, page_id in enumerate(fill_page_ids(page_ids)))
-
-
-def _first_body_index(page_map: PageMap) -> int | None:
-    for index, (_, label) in enumerate(page_map):
-        if label.isdigit():
-            return index - int(label) + 1
-    return None
-
-
-def _label(index: int, first_body: int | None) -> str:
-    """The folio of page ``index`` (0-based): roman before the first story, then arabic."""
-    if first_body is None or index < first_body:
-        return roman(index + 1)
-    return str(index - first_body + 1)
+    return tuple(zip(fill_page_ids(page_ids), folios.labels(), strict=True))
 
 
 # ---------------------------------------------------------------------- public API
@@ -498,6 +486,49 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
                      page_map=layout.page_map, trim=layout.geometry.trim,
                      passes=layout.passes, padded=layout.padded, ladders=layout.ladders,
                      fetched=tuple(layout.fetcher.fetched))
+
+
+# ---------------------------------------------------------------------- the page counter
+
+
+@contextlib.contextmanager
+def numbered_from(anchor: str | None) -> Iterator[None]:
+    """Paginate with the page counter set to 1 on the page holding ``anchor``.
+
+    The rule is :class:`fanbind.pdf.folios.Folios`'; this applies it inside
+    WeasyPrint, so its margin boxes and every ``target-counter(…, page)`` read
+    the same numbers. print.css never resets the page counter: a reset in an
+    ``@page`` rule fires on the first page of every page group of that name,
+    and WeasyPrint starts a new group wherever the name comes back (a story's
+    end notes after its chapters restarted the folios at 1).
+
+    WeasyPrint records each anchor's page counters while it makes the anchor's
+    page, after the page's own counter update, with the page state's live
+    counter dict. When it records ``anchor``, that dict is set to 1: the margin
+    boxes and the following pages count on from there, and the anchors already
+    recorded on the same page (the story's section, above its title) are
+    recorded again with the new value. A page made again (a contents page
+    whose numbers changed its length) passes here again from the state before it.
+    """
+    if anchor is None:
+        yield
+        return
+    original = TargetCollector.cache_target_page_counters
+
+    def cache(collector: TargetCollector, name: str, values: dict[str, list[int]],
+              index: int, page_maker: list[Any]) -> None:
+        if name == anchor and not collector.collecting and values.get("page") != [1]:
+            values["page"] = [1]
+            for earlier in page_maker[index][-1]["anchors"]:
+                if earlier != name:
+                    original(collector, earlier, values, index, page_maker)
+        original(collector, name, values, index, page_maker)
+
+    TargetCollector.cache_target_page_counters = cache
+    try:
+        yield
+    finally:
+        TargetCollector.cache_target_page_counters = original
 
 
 # ---------------------------------------------------------------------- folios after layout

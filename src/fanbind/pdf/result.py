@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from fanbind.pdf.folios import roman as roman  # where page numbers are decided; re-exported
+
 PageMap = tuple[tuple[str, str], ...]
 #: A story paragraph's id (``story-3-b17``, given by :mod:`fanbind.render`): what the
 #: page map names, and what no link points at.
@@ -72,17 +74,6 @@ class FolioPlan:
     strings: tuple[tuple[str, tuple[tuple[int, tuple[Any, ...]], ...]], ...]
     root: tuple[tuple[str, str], ...]
     overflow: str
-
-
-def roman(number: int) -> str:
-    """Lower-case roman numerals, as CSS ``lower-roman`` prints them."""
-    digits = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-              (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
-    out = []
-    for value, letters in digits:
-        count, number = divmod(number, value)
-        out.append(letters * count)
-    return "".join(out)
 
 
 def fill_page_ids(ids: list[str | None]) -> list[str]:

@@ -1,0 +1,219 @@
+"""Page numbers read back from the PDF: folios, page references, /PageLabels.
+
+The books are tiny (one or two stories, 15–20 pages) built through
+:func:`fanbind.build.build`, so a test costs about a second. The readers here
+(:func:`read_book`) are shared with ``test_folio_property.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pypdf
+import pypdfium2 as pdfium
+import pytest
+import yaml
+from lxml import etree
+
+from fanbind.build import build
+from fanbind.pdf import geometry
+from fanbind.pdf.folios import Folios, roman
+
+pytestmark = pytest.mark.slow
+
+PARAGRAPHS = (Path(__file__).parent / "data" / "pdf" / "paragraphs-en.txt").read_text(
+    encoding="utf-8").strip().split("\n\n")
+ROMAN = re.compile(r"^[ivxlcdm]+$")
+
+
+# ---------------------------------------------------------------------- books
+
+
+def story_text(chapters: int, paragraphs: int, start: int = 0) -> str:
+    """``chapters`` titled chapters (0: none) of ``paragraphs`` paragraphs each."""
+    def run(count: int, offset: int) -> str:
+        return "\n\n".join(PARAGRAPHS[(offset + k) % len(PARAGRAPHS)] for k in range(count))
+    if not chapters:
+        return run(paragraphs, start)
+    return "\n\n".join(f"Chapter {n + 1}\n\n" + run(paragraphs, start + n * paragraphs)
+                       for n in range(chapters))
+
+
+def write_book(root: Path, stories: list[dict[str, Any]], **extra: Any) -> Path:
+    """A project of ``stories`` (each: ``text`` plus metadata.yaml keys)."""
+    (root / "texts").mkdir(parents=True, exist_ok=True)
+    entries = []
+    for number, story in enumerate(stories, start=1):
+        story = dict(story)
+        (root / "texts" / f"s{number}.txt").write_text(story.pop("text"), encoding="utf-8")
+        entries.append({"file": f"texts/s{number}.txt", "title": f"Story {roman(number).upper()}",
+                        "authors": [f"Author {number}"],
+                        "warnings": ["No Archive Warnings Apply"], **story})
+    meta = {"title": "Folio Test", "editors": ["Ed"], "stories": entries, **extra}
+    (root / "metadata.yaml").write_text(yaml.safe_dump(meta), encoding="utf-8")
+    return root
+
+
+# ---------------------------------------------------------------------- reading back
+
+
+@dataclass
+class Reference:
+    """A link printed with a page number: on which page, where it lands, what it says."""
+
+    page: int
+    dest: int
+    text: str
+
+    @property
+    def number(self) -> str | None:
+        found = re.search(r"(\d+)\s*$", self.text)
+        return found.group(1) if found else None
+
+
+@dataclass
+class ReadBook:
+    path: Path
+    folios: list[str]  # per page: the folio printed in the foot ("" if none)
+    texts: list[str]
+    labels: list[str] | None  # per page: /PageLabels, None when the PDF has none
+    references: list[Reference]  # every link that is a page reference
+    outline: list[tuple[str, int]]  # (title, page) of the top-level entries
+    dests: dict[str, int]
+
+
+def _labels(reader: pypdf.PdfReader) -> list[str] | None:
+    if "/PageLabels" not in reader.trailer["/Root"]:
+        return None
+    return [reader.page_labels[i] for i in range(len(reader.pages))]
+
+
+def read_book(path: Path) -> ReadBook:
+    """Folios by position (below the text block), links and their printed numbers."""
+    reader = pypdf.PdfReader(path)
+    geo = geometry.page_geometry(geometry.PrintConfig(), pages=len(reader.pages))
+    dests = {str(name): reader.get_destination_page_number(dest)
+             for name, dest in reader.named_destinations.items()}
+    document = pdfium.PdfDocument(str(path))
+    folios, texts, references = [], [], []
+    try:
+        for index, page in enumerate(document):
+            textpage = page.get_textpage()
+            folios.append(" ".join(textpage.get_text_bounded(top=geo.bottom - 0.5,
+                                                             bottom=0).split()))
+            texts.append(textpage.get_text_range())
+            # One entry may carry several link annotations: read each destination once,
+            # from the widest of them (the whole line).
+            widest: dict[tuple[str, float], tuple[float, str]] = {}
+            for annotation in reader.pages[index].get("/Annots") or ():
+                annotation = annotation.get_object()
+                name = annotation.get("/Dest")
+                if name is None or str(name) not in dests:
+                    continue
+                x0, y0, x1, y1 = (float(v) for v in annotation["/Rect"])
+                text = " ".join(textpage.get_text_bounded(
+                    left=x0, right=x1, bottom=min(y0, y1), top=max(y0, y1)).split())
+                key = (str(name), round(max(y0, y1)))
+                if key not in widest or x1 - x0 > widest[key][0]:
+                    widest[key] = (x1 - x0, text)
+            for (name, _), (_, text) in widest.items():
+                references.append(Reference(index, dests[name], text))
+    finally:
+        document.close()
+
+    outline = [(item.title, reader.get_destination_page_number(item))
+               for item in reader.outline if not isinstance(item, list)]
+    return ReadBook(path, folios, texts, _labels(reader), references, outline, dests)
+
+
+def printed_references(book: ReadBook) -> list[Reference]:
+    """The references that print a page number: contents entries, the warnings link,
+    the warnings page's "Back to …, page N" (not the authors page's story links)."""
+    found = []
+    for reference in book.references:
+        text = book.texts[reference.page]
+        if " ".join(text.split()[:3]).lower().startswith("about the authors"):
+            continue
+        found.append(reference)
+    return found
+
+
+def check_folios(book: ReadBook) -> Folios:
+    """Folios printed roman then arabic, never restarting; returns the rule they follow."""
+    shown = [(i, f) for i, f in enumerate(book.folios) if f]
+    assert shown, "no folios printed"
+    arabic = [i for i, f in shown if f.isdigit()]
+    first_body = arabic[0] - int(book.folios[arabic[0]]) + 1 if arabic else None
+    folios = Folios(len(book.folios), first_body)
+    for index, printed in shown:
+        assert ROMAN.match(printed) or printed.isdigit(), f"page {index + 1}: {printed!r}"
+        assert printed == folios.label(index), (
+            f"page {index + 1} printed {printed!r}, expected {folios.label(index)!r}: "
+            f"{book.folios}")
+    return folios
+
+
+def check_references(book: ReadBook, folios: Folios) -> int:
+    """Every printed page reference names its destination's printed folio."""
+    count = 0
+    for reference in printed_references(book):
+        assert reference.number is not None, (
+            f"page {reference.page + 1}: a reference without a number: {reference.text!r}")
+        assert reference.number == folios.label(reference.dest), (
+            f"page {reference.page + 1}: {reference.text!r} lands on page "
+            f"{reference.dest + 1}, folio {folios.label(reference.dest)}")
+        count += 1
+    return count
+
+
+def epub_page_list(path: Path) -> list[tuple[str, str]]:
+    """(label, block id the marker sits in or before) for every page-list entry."""
+    found = []
+    with zipfile.ZipFile(path) as archive:
+        for name in sorted(archive.namelist()):
+            if not name.endswith(".xhtml") or name.endswith("nav.xhtml"):
+                continue
+            root = etree.fromstring(archive.read(name))
+            for marker in root.iter("{http://www.w3.org/1999/xhtml}span"):
+                if marker.get("role") != "doc-pagebreak":
+                    continue
+                parent, following = marker.getparent(), marker.getnext()
+                inside = parent is not None and parent.get("id") and parent.index(marker) == 0
+                block = parent.get("id") if inside else \
+                    (following.get("id") if following is not None else None)
+                found.append((marker.get("aria-label"), block or ""))
+    return found
+
+
+# ---------------------------------------------------------------------- the regression
+
+
+def chaptered_with_end_notes(root: Path, **extra: Any) -> Path:
+    """One story of three chapters and end notes, the end notes opening a verso, and a
+    second story after it (the layout of issue 16 item 1)."""
+    return write_book(root, [
+        {"text": story_text(3, 10), "end_notes": "The end notes.\n\nA second note."},
+        {"text": story_text(0, 5, start=3)}], **extra)
+
+
+@pytest.mark.parametrize("display", ["shown", "end"])
+def test_end_notes_on_a_verso_do_not_restart_the_folios(tmp_path: Path, display: str) -> None:
+    """Before: the End Notes page printed 1, the next story opened on 2, the contents
+    and the warnings link followed, and the page list disagreed with the folios."""
+    root = chaptered_with_end_notes(tmp_path, warnings_display=display)
+    build(root, formats=("pdf", "epub"), cache=False, jobs=1)
+    book = read_book(root / "dist" / "folio-test.pdf")
+    end_notes = book.dests["story-001-end-notes-title"]
+    assert end_notes % 2 == 1, "the end notes should begin on a verso (an even folio)"
+    folios = check_folios(book)
+    assert folios.label(end_notes) != "1"
+    assert folios.label(book.dests["story-002-title"]) == \
+        str(book.dests["story-002-title"] - book.dests["story-001-title"] + 1)
+    assert check_references(book, folios) >= (4 if display == "end" else 3)
+    labels = dict((block, label) for label, block in epub_page_list(
+        root / "dist" / "folio-test.epub"))
+    assert labels["story-001-end-notes-title"] == folios.label(end_notes)
