@@ -33,6 +33,7 @@ from weasyprint.formatting_structure import boxes
 from fanbind.build import load_book, open_project
 from fanbind.pdf import geometry
 from fanbind.pdf import layout as pdf
+from fanbind.pdf.folios import roman
 from fanbind.render import render_book
 from fanbind.units import TRIMS
 
@@ -420,7 +421,7 @@ def test_page_map_labels_are_the_printed_folios(book: Built) -> None:
                        if re.fullmatch(r"story-\d+-title", block))
     printed = 0
     for index, ((_, label), page) in enumerate(zip(page_map, pages, strict=True)):
-        assert label == (pdf.roman(index + 1) if index < first_story
+        assert label == (roman(index + 1) if index < first_story
                          else str(index - first_story + 1))
         if page.foot:
             assert page.foot == label, f"page {index + 1} prints {page.foot!r}, not {label!r}"
