@@ -9,11 +9,14 @@ the byline, the summary and notes, the text, and the kudos footer.
 
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
-from fanbind.model import SceneBreak, plain_text
+from fanbind.model import Paragraph, SceneBreak, plain_text
 from fanbind.text.structure.parser import ParsedStory, parse_story
 from fanbind.text.structure.rules import AO3_PAGE_RULES, StructureRule
 
@@ -214,8 +217,104 @@ def test_three_chapter_paste_has_no_chapter_before_chapter_one() -> None:
     assert got["authors"] == ("Kestrel_Vane",) and got["rating"] == "Mature"
     assert got["warnings"] == ("Graphic Depictions Of Violence", "Major Character Death")
     assert got["series"] == "The Border Roads" and got["published"] == "2020-09-01"
-    assert parsed.summary[0] == "A river, a ferry, and three nights of weather."
+    assert parsed.summary == ("A river, a ferry, and three nights of weather.",)
     text = " ".join(body(parsed))
     for word in HEADER_WORDS:
         assert word not in text
     assert "Previous Chapter" not in text and "Comments" not in text
+
+
+def texts(paragraphs: tuple[Paragraph, ...]) -> list[str]:
+    return [plain_text(p.inlines) for p in paragraphs]
+
+
+def test_chapter_summary_notes_and_end_notes_stay_with_their_chapter() -> None:
+    """The download's "Chapter Summary" / "Chapter Notes" / "Chapter End Notes" and
+    the page's "Notes:" after a chapter's text; a second "Notes:" right after the
+    last chapter's own is the work's end notes."""
+    parsed = parse(THREE.read_text(encoding="utf-8"))
+    one, two, three = parsed.chapters
+    assert (one.summary, one.notes, one.end_notes) == ((), (), ())
+    assert texts(two.summary) == ["The storm arrives early."]
+    assert texts(two.notes) == ["This chapter has a flood in it; nobody drowns."]
+    assert texts(two.end_notes) == ["Thank you for the kind words on the first chapter!"]
+    assert texts(three.end_notes) == ["The heron was my grandmother's idea."]
+    assert parsed.notes == ()
+    assert parsed.end_notes == ("This was for the Autumn Exchange. Happy reading!",)
+    assert two.notes[0].origin is not None and two.notes[0].origin.line == 38
+    assert body(parsed)[2].startswith("The wind came up the valley")
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("A Tale\n\nChapter 1\n\nOne.\n\nChapter 2\nChapter Summary\n\nS.\n\nChapter Text\n\n"
+     "Two.\n\nEnd Notes\n\nE.\n", {"summary": (1, "S."), "end": (None, "E.")}),
+    ("A Tale\n\nChapter 1\n\nOne.\n\nChapter 2\nSummary:\n\nS.\n\nChapter Text\n\nTwo.\n\n"
+     "Notes:\n\nE.\n", {"summary": (1, "S."), "end": (1, "E.")}),
+    ("A Tale\nSummary:\n\nS.\n\nChapter Text\n\nOne.\n\nNotes:\n\nE.\n",
+     {"summary": (None, "S."), "end": (None, "E.")}),
+], ids=["download-end-notes-are-the-work's", "page-labels", "one-shot-keeps-story-notes"])
+def test_where_a_notes_section_goes(text: str, where: dict[str, tuple[int | None, str]]) -> None:
+    parsed = parse(text)
+    for kind, attribute in (("summary", "summary"), ("end", "end_notes")):
+        chapter, note = where[kind]
+        if chapter is None:
+            assert getattr(parsed, attribute) == (note,)
+        else:
+            assert texts(getattr(parsed.chapters[chapter], attribute)) == [note]
+            assert getattr(parsed, attribute) == ()
+
+
+# ------------------------------------------------------------ a book, read back
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text.casefold())
+
+
+def test_pasted_pages_build_a_book_with_their_titles_authors_and_every_word(
+        tmp_path: Path) -> None:
+    """``fanbind init`` then ``fanbind build`` on two pasted pages, nothing written by
+    hand: the EPUB is read back (EPUB only: the PDF's share of this is layout)."""
+    from fanbind.build import build
+    from fanbind.starter import write_starter
+
+    stories = tmp_path / "seeds"
+    stories.mkdir()
+    for source in (ONESHOT, THREE):
+        (stories / source.name).write_bytes(source.read_bytes())
+    write_starter(tmp_path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+        result = build(tmp_path, formats=("epub",), cache=False)
+    epub = next(p for p in result.outputs if p.suffix == ".epub")
+    ns = {"h": "http://www.w3.org/1999/xhtml", "dc": "http://purl.org/dc/elements/1.1/"}
+    with zipfile.ZipFile(epub) as archive:
+        opf = etree.fromstring(archive.read("EPUB/content.opf"))
+        nav = etree.fromstring(archive.read("EPUB/nav.xhtml"))
+        docs = {n: etree.fromstring(archive.read(n)) for n in ("EPUB/story-001.xhtml",
+                                                                "EPUB/story-002.xhtml")}
+    creators = [el.text for el in opf.iterfind(".//dc:creator", ns)]
+    assert creators == ["Wren Alder", "Kestrel_Vane"]
+    entries = ["".join(a.itertext()) for a in nav.iterfind(".//h:nav[@id='toc']//h:a", ns)]
+    for title in ("The Long Way Round", "The Ferryman’s Daughter", "Chapter 1: The Crossing",
+                  "Chapter 2: The Storm", "Chapter 3: Morning"):
+        assert entries.count(title) == 1
+    assert "Preface" not in entries and "Chapter Notes" not in entries
+    expected = {
+        "EPUB/story-001.xhtml": prose_of(ONESHOT, "Work Text:", "Notes:"),
+        "EPUB/story-002.xhtml": [p for chapter in THREE.read_text(encoding="utf-8").split(
+            "Chapter Text\n")[1:] for p in chapter.split("\n\nChapter ")[0].split(
+            "\n\nNotes:")[0].split("\n\n") if p.strip()],
+    }
+    for name, root in docs.items():
+        # The story's text: its block paragraphs (ids story-NNN-bK), not its preface or notes.
+        blocks = [" ".join("".join(p.itertext()).split()) for p in root.iterfind(".//h:p", ns)
+                  if re.fullmatch(r"story-\d{3}-b\d+", p.get("id") or "")]
+        text = " ".join(blocks)
+        for word in (*HEADER_WORDS, "Rating:", "Stats:", "Words:", "by Wren", "by Kestrel"):
+            assert word not in text, (name, word)
+        assert _words(text) == _words(" ".join(expected[name])), name
+        chapters = root.iterfind(".//h:section[@class='chapter']", ns)
+        titles = ["".join(h.itertext()) for s in chapters for h in s.iterfind("h:h2", ns)]
+        assert titles == ([] if name.endswith("001.xhtml") else [
+            "Chapter 1: The Crossing", "Chapter 2: The Storm", "Chapter 3: Morning"])

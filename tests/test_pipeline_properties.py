@@ -55,12 +55,13 @@ def alnum(text: str) -> list[str]:
 
 
 def story_text(loaded) -> str:
-    """Every word the pipeline kept or reported as dropped, in one string."""
+    """Every word the pipeline kept or reported as dropped, in one string (a
+    chapter's own summary and notes included)."""
     parts = [loaded.parsed.title or ""]
     parts += list(loaded.parsed.summary) + list(loaded.parsed.notes)
     for chapter in loaded.parsed.chapters:
         parts.append(chapter.title or "")
-        for block in chapter.blocks:
+        for block in (*chapter.summary, *chapter.notes, *chapter.blocks, *chapter.end_notes):
             if isinstance(block, (Paragraph, Heading)):
                 parts.append(plain_text(block.inlines))
     parts += list(loaded.parsed.end_notes)

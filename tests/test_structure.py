@@ -112,7 +112,8 @@ def alnum(text: str) -> str:
 
 def accounted_in_order(parsed: ParsedStory) -> str:
     """Every piece of text the parse kept or dropped, in source-line order
-    (summary and notes last: they carry no line numbers)."""
+    (the story's summary and notes last: they carry no line numbers; a chapter's
+    own carry theirs)."""
     pieces: list[tuple[int, int, str]] = []
     if parsed.title is not None:
         assert parsed.title_line is not None
@@ -121,7 +122,7 @@ def accounted_in_order(parsed: ParsedStory) -> str:
         if chapter.title is not None:
             assert chapter.origin is not None
             pieces.append((chapter.origin.line, 1, chapter.title))
-        for block in chapter.blocks:
+        for block in (*chapter.blocks, *chapter.summary, *chapter.notes, *chapter.end_notes):
             if not isinstance(block, SceneBreak):
                 assert block.origin is not None
                 pieces.append((block.origin.line, 2, plain_text(block.inlines)))
@@ -500,10 +501,13 @@ def test_corpus_ao3_paste() -> None:
                               "first.",)
     assert parsed.notes == ("Written for a friend who wanted road trips and bad weather. "
                             "Thanks to my beta for the commas.",)
-    assert parsed.end_notes == (
-        "The stone bridge is real, more or less. I have walked across it twice.",
-        "Thank you for reading! Comments make my week.",
-    )
+    # Chapter 1's end notes stay with it; the notes after the last chapter's text
+    # are that chapter's too (AO3's page labels both "Notes:").
+    assert parsed.end_notes == ()
+    assert [[plain_text(p.inlines) for p in c.end_notes] for c in parsed.chapters] == [
+        ["The stone bridge is real, more or less. I have walked across it twice."],
+        ["Thank you for reading! Comments make my week."],
+    ]
     assert [c.title for c in parsed.chapters] == ["Chapter 1: The Wager", "Chapter 2: The Bridge"]
     assert [len(c.blocks) for c in parsed.chapters] == [3, 3]
     assert reasons(parsed) == [
@@ -713,7 +717,8 @@ def test_chapter_notes_of_a_later_chapter_without_marker() -> None:
     text = ("A Tale\n\nChapter 1\n\nStory one.\n\nChapter 2\n\nNotes:\n\nA note.\n\n"
             "Story two.\n\nStory two continues.")
     parsed = parse(text)
-    assert parsed.notes == ("A note.",)
+    assert parsed.notes == ()
+    assert [plain_text(p.inlines) for p in parsed.chapters[1].notes] == ["A note."]
     assert shape(parsed) == ["C:Chapter 1", "P:Story one.", "C:Chapter 2", "P:Story two.",
                              "P:Story two continues."]
     assert codes(parsed)["FB212"] == 1

@@ -147,6 +147,10 @@ class _Segment:
     title: str | None
     line: int | None  # 0-based index of the heading line
     items: list[tuple[int, int]] = field(default_factory=list)
+    #: The chapter's own summary, notes and end notes (AO3's "Chapter Notes" …).
+    notes: dict[str, list[Paragraph]] = field(
+        default_factory=lambda: {"summary": [], "notes": [], "end_notes": []})
+    end_notes_at: int | None = None  # the label line of its end notes
 
 
 @dataclass
@@ -156,6 +160,7 @@ class _Section:
     target: str  # "summary" | "notes" | "end_notes"
     label_line: int
     in_preface: bool
+    chapter: _Segment | None = None  # the titled chapter it belongs to; None: the story's
     items: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -692,7 +697,7 @@ class _Parser:
                 segments.append(_Segment(title, i))
                 pre_text, seen_chapter = True, True
             elif rule.action in _INLINE:
-                self._inline_note(i, rule, pre_text)
+                self._inline_note(i, rule, pre_text, self._chapter_of(segments[-1], i, rule))
                 items.append((BOUNDARY, i))
             elif rule.action in (Action.SUMMARY, Action.NOTES, Action.END_NOTES):
                 self._drop(i, rule.name)
@@ -702,7 +707,10 @@ class _Parser:
                     target = "notes"
                 else:
                     target = "end_notes"
-                section = _Section(target, i, preface)
+                chapter = self._chapter_of(segments[-1], i, rule)
+                if chapter is not None and target == "end_notes":
+                    chapter.end_notes_at = i
+                section = _Section(target, i, preface, chapter)
             else:  # body start, see-end, posted banner, comment plea, afterword
                 self._drop(i, rule.name)
                 items.append((BOUNDARY, i))
@@ -714,6 +722,26 @@ class _Parser:
             if restart is not None:
                 return self._continue_scan(segments, restart)
         return segments
+
+    def _chapter_of(self, segment: _Segment, index: int, rule: StructureRule) -> _Segment | None:
+        """The chapter a notes section at line ``index`` belongs to, or ``None`` for the story's.
+
+        Notes under a chapter heading are that chapter's (AO3's "Chapter Summary",
+        "Chapter Notes", "Chapter End Notes", and on the page a chapter's "Summary:"
+        and "Notes:"); a story without chapter headings keeps them in its preface and
+        end notes. After a chapter's text, the download's "End Notes" (no "Chapter")
+        and a second notes section (the page's work notes after the last chapter's
+        own) are the work's.
+        """
+        if segment.title is None:
+            return None
+        if rule.action is Action.END_NOTES and not self.stripped[index].casefold().startswith(
+                "chapter"):
+            return None
+        at = segment.end_notes_at
+        if at is not None and not any(kind == TEXT and k > at for kind, k in segment.items):
+            return None  # the chapter's end notes came just before: these are the work's
+        return segment
 
     def _continue_scan(self, segments: list[_Segment], restart: int) -> list[_Segment]:
         """After a notes section with no clear end, the rest of the file is story."""
@@ -754,7 +782,12 @@ class _Parser:
             if kind == ORNAMENT and (resume is None or index < resume):
                 self._drop(index, "scene-break", report=False)
         for para in taken:
-            self.sections[section.target].append(self._section_text(para))
+            if section.chapter is not None:
+                section.chapter.notes[section.target].append(Paragraph(
+                    parse_inlines(self.paragraphs.join(para.lines)),
+                    Origin(self.file, para.lines[0] + 1)))
+            else:
+                self.sections[section.target].append(self._section_text(para))
         if resume is None:
             return None
         label = self.stripped[section.label_line]
@@ -765,7 +798,8 @@ class _Parser:
         )
         return resume
 
-    def _inline_note(self, index: int, rule: StructureRule, pre_text: bool) -> None:
+    def _inline_note(self, index: int, rule: StructureRule, pre_text: bool,
+                     chapter: _Segment | None) -> None:
         """"Summary: text" / "A/N: text": drop the label, move the text."""
         assert rule.pattern is not None
         text = self.stripped[index]
@@ -778,7 +812,11 @@ class _Parser:
             target = "summary"
         else:
             target = "notes" if pre_text else "end_notes"
-        self.sections[target].append(plain_text(parse_inlines(match.group("rest"))))
+        inlines = parse_inlines(match.group("rest"))
+        if chapter is not None:
+            chapter.notes[target].append(Paragraph(inlines, Origin(self.file, index + 1)))
+        else:
+            self.sections[target].append(plain_text(inlines))
 
     def _section_text(self, para: Para) -> str:
         return plain_text(parse_inlines(self.paragraphs.join(para.lines)))
@@ -795,7 +833,10 @@ class _Parser:
                 origin = Origin(self.file, segment.line + 1)
             else:
                 origin = blocks[0].origin or Origin(self.file, 1)
-            chapters.append(Chapter(segment.title, tuple(blocks), origin))
+            notes = segment.notes
+            chapters.append(Chapter(segment.title, tuple(blocks), origin,
+                                    summary=tuple(notes["summary"]), notes=tuple(notes["notes"]),
+                                    end_notes=tuple(notes["end_notes"])))
         if not chapters:
             chapters.append(Chapter(None, (), Origin(self.file, 1)))
         return tuple(chapters)
