@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from fanbind.model import Anthology
+from fanbind.pdf.advance import HEAD_SIZE_EM, fit, small_caps_width
 from fanbind.pdf.result import BLOCK_ID
 from fanbind.render import XHTML_NS, Document, new_document, sub
 
@@ -80,8 +81,53 @@ def verso_head(authors: list[str] | tuple[str, ...]) -> str | None:
     the first author and "et al." stand for them. None keeps the byline's names.
     """
     if len(authors) > 2:
-        return f"{authors[0]} et al."
+        return f"{authors[0]} {ET_AL}"
     return None
+
+
+ET_AL = "et al."
+
+
+def fit_running_heads(html: etree._Element, anthology: Anthology, *, measure: float,
+                      font_size: float) -> None:
+    """Running heads that fit their measure: set as ``data-running-head`` where they differ.
+
+    A story's recto head is its ``short_title`` when given, else its title; the
+    verso head its authors (or "First Author et al."); the book's title heads
+    versos with ``verso_head: title``. Each is cut at a word with "…" when wider
+    than ``measure`` at the running-head size (both in points), measured with
+    the font's advance widths (:mod:`fanbind.pdf.advance`), never by a layout
+    trial. A head that overran the trim would print across the gutter.
+    """
+    size = HEAD_SIZE_EM * font_size
+    room = measure * 0.95  # a little white either side; kerning is not counted
+
+    def settle(element: etree._Element, head: str) -> None:
+        if head != " ".join("".join(element.itertext()).split()):
+            element.set(RUNNING_HEAD_ATTRIBUTE, head)
+
+    def authors_head(names: list[str] | tuple[str, ...]) -> str:
+        """The names, else the first with "et al." (its name cut, "et al." kept)."""
+        whole = verso_head(names) or " and ".join(names)
+        if small_caps_width(whole, size) <= room or not names:
+            return whole
+        et_al = f" {ET_AL}" if len(names) > 1 else ""
+        return fit(names[0], room - small_caps_width(et_al, size), size) + et_al
+
+    stories = {story.id: story for story in anthology.stories}
+    body = part_of(html, "body")
+    for section in body.iter(xhtml("section")):
+        story = stories.get(section.get("id") or "")
+        if story is None or not has_class(section, "story"):
+            continue
+        for element in section.iter(xhtml("h1"), xhtml("span")):
+            if element.tag == xhtml("h1") and has_class(element, "story-title"):
+                settle(element, fit(story.meta.short_title or story.title, room, size))
+            elif has_class(element, "authors"):
+                settle(element, authors_head(story.meta.authors))
+    for element in body.iter(xhtml("p")):
+        if has_class(element, "half-title-text"):
+            settle(element, fit("".join(element.itertext()), room, size))
 
 
 def xhtml(tag: str) -> str:

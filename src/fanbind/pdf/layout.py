@@ -42,6 +42,7 @@ from fanbind.pdf.arrange import (
     add_class,
     add_dates,
     arrange_for_print,
+    fit_running_heads,
     join_documents,
     prepare_part,
     xhtml,
@@ -230,6 +231,11 @@ def lay_out(
     clock = start_timing()  # for the benchmarks: fanbind.timings
     config = anthology.meta.print
     html_root = arrange_for_print(join_documents(anthology, documents))
+    # The narrowest measure any page count gives (the thickest book's gutter):
+    # heads fitted once stay fitted whatever pass the layout settles on.
+    narrowest = page_geometry(config, pages=1_000_000)
+    fit_running_heads(html_root, anthology, measure=narrowest.measure,
+                      font_size=narrowest.font_size)
     tie_breaks(html_root, book_rules(anthology))
     add_dates(html_root, created)
     if part is not None:

@@ -208,6 +208,8 @@ class StoryConfig(_Strict):
 
     file: PathText
     title: NonEmpty | None = None
+    #: The recto running head of the print PDF, for a title too long to head a page.
+    short_title: NonEmpty | None = None
     authors: tuple[NonEmpty, ...]
     rating: Rating | None = None
     warnings: tuple[NonEmpty, ...] = ()
