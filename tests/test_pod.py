@@ -260,3 +260,128 @@ def _overlaps(pos: tuple[float, float, float, float],
 def _within(pos: tuple[float, float, float, float],
             rect: tuple[float, float, float, float]) -> bool:
     return pos[0] >= rect[0] and pos[2] <= rect[2] and pos[1] >= rect[1] and pos[3] <= rect[3]
+
+
+# ------------------------------------------------------------------ the cover wrap
+
+
+def cover_meta(root: Path, description: str | None = None, **print_settings: object):
+    from fanbind.build import typeset_config
+    from fanbind.settings import load_config
+
+    write_book(root, dict(print_settings) or None, stories=1, paragraphs=2)
+    meta = typeset_config(load_config(root / "metadata.yaml"))
+    if description is not None:
+        meta = meta.model_copy(update={"description": description})
+    return meta
+
+
+def draw_wrap(root: Path, pages: int, *, description: str | None = None,
+              front: Path | None = None, **print_settings: object):
+    from fanbind.pdf.cover_wrap import write_cover_wrap
+
+    meta = cover_meta(root, description, **print_settings)
+    target = root / f"cover-{pages}.pdf"
+    wrap, warnings = write_cover_wrap(meta, pages=pages, target=target, project_dir=root,
+                                      front_image=front)
+    assert warnings == ()
+    return wrap, target
+
+
+def chars_in(path: Path, rect: tuple[float, float, float, float]) -> str:
+    """The characters whose boxes meet ``rect`` (left, bottom, right, top; PDF space)."""
+    document = pdfium.PdfDocument(str(path))
+    try:
+        textpage = document[0].get_textpage()
+        found = []
+        for i in range(textpage.count_chars()):
+            left, bottom, right, top = textpage.get_charbox(i)
+            if right > left and left < rect[2] and right > rect[0] and bottom < rect[3] \
+                    and top > rect[1]:
+                found.append(textpage.get_text_range(i, 1))
+        return "".join(found)
+    finally:
+        document.close()
+
+
+@pytest.mark.parametrize(("pages", "paper", "inches"), [
+    (100, "white", 0.2252), (200, "white", 0.4504), (300, "cream", 0.75), (82, "cream", 0.205),
+])
+def test_spine_width_is_pages_times_the_papers_thickness(pages: int, paper: str,
+                                                         inches: float) -> None:
+    from fanbind.pdf.cover_wrap import spine_width
+
+    for service in ("kdp", "home"):  # home printing uses KDP's figures
+        assert spine_width(pages, service=service, paper=paper) == pytest.approx(inches * IN)
+
+
+def test_the_wrap_is_back_spine_front_at_trim_height_plus_bleed(tmp_path: Path) -> None:
+    wrap, path = draw_wrap(tmp_path, 120, service="kdp", paper="cream", trim="6x9")
+    spine = 120 * 0.0025 * IN
+    assert wrap.spine == pytest.approx(spine)
+    with pikepdf.open(path) as pdf:
+        assert len(pdf.pages) == 1
+        page = pdf.pages[0]
+        trim, bleed, media = (box(page, n) for n in ("/TrimBox", "/BleedBox", "/MediaBox"))
+    assert trim[2] - trim[0] == pytest.approx(2 * 6 * IN + spine, abs=0.01)
+    assert trim[3] - trim[1] == pytest.approx(9 * IN, abs=0.01)
+    assert media[2] - media[0] == pytest.approx(2 * 6 * IN + spine + 0.25 * IN, abs=0.01)
+    assert media[3] - media[1] == pytest.approx(9.25 * IN, abs=0.01)
+    assert bleed == pytest.approx(media, abs=0.01)
+
+
+@pytest.mark.parametrize(("pages", "shown"), [(60, False), (79, False), (80, False),
+                                              (300, True)])
+def test_spine_text_only_when_the_spine_is_wide_enough(tmp_path: Path, pages: int,
+                                                       shown: bool) -> None:
+    """KDP: more than 79 pages, and room for 6 pt type (80 white pages: a 0.18 in spine)."""
+    wrap, path = draw_wrap(tmp_path, pages, service="kdp")
+    spine = (wrap.trim_width + 1, 0, wrap.trim_width + wrap.spine - 1, wrap.trim_height)
+    text = chars_in(path, spine)
+    assert ("Paper" in text.replace(" ", "")) is shown, repr(text)
+    assert (wrap.spine_type is not None) is shown
+
+
+def test_the_barcode_area_is_kept_free(tmp_path: Path) -> None:
+    """No text and no image in KDP's 2 × 1.2 in at the foot of the back, whatever the
+    description's length and with a front image."""
+    from PIL import Image
+
+    Image.new("RGB", (400, 600), "#884422").save(tmp_path / "front.png")
+    long = " ".join(["The ferry left at dawn and the gulls followed it out."] * 120)
+    wrap, path = draw_wrap(tmp_path, 200, description=long, front=tmp_path / "front.png",
+                           service="kdp")
+    left, top, width, height = wrap.barcode
+    assert (width, height) == pytest.approx((2 * IN, 1.2 * IN))
+    assert left + width <= wrap.trim_width and top + height <= wrap.trim_height
+    rect = (left, wrap.trim_height - top - height, left + width, wrap.trim_height - top)
+    assert chars_in(path, rect) == ""
+    assert "ferry" in chars_in(path, (0, 0, wrap.trim_width, wrap.trim_height)), \
+        "the description is on the back"
+    document = pdfium.PdfDocument(str(path))
+    try:
+        images = [obj.get_bounds() for obj in document[0].get_objects()
+                  if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE]
+    finally:
+        document.close()
+    assert len(images) == 1
+    assert images[0][0] > left + width  # the image is the front's, clear of the back
+
+
+def test_the_wrap_is_reproducible(tmp_path: Path) -> None:
+    _, first = draw_wrap(tmp_path / "a", 150)
+    _, second = draw_wrap(tmp_path / "b", 150)
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_build_format_cover_sizes_the_spine_by_the_final_interior(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_book(tmp_path, {"service": "ingramspark", "paper": "cream"}, paragraphs=20)
+    interior = build_book(root, monkeypatch, formats=("cover",))
+    cover = root / "dist" / "paper-cranes-cover.pdf"
+    with pikepdf.open(interior) as pdf:
+        pages = len(pdf.pages)
+    assert pages % 2 == 0  # IngramSpark's even count is the count the spine is made from
+    with pikepdf.open(cover) as pdf:
+        trim = box(pdf.pages[0], "/TrimBox")
+    assert trim[2] - trim[0] == pytest.approx(2 * 5.5 * IN + pages * 0.0025 * IN, abs=0.01)

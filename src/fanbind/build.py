@@ -50,8 +50,9 @@ if TYPE_CHECKING:
     from fanbind.pdf.workers import PdfWorkers
 
 FORMATS = ("epub", "pdf")
-#: Every format ``--format`` accepts; ``imposed`` (sheets for home binding) implies ``pdf``.
-ALL_FORMATS = (*FORMATS, "imposed", "kepub")
+#: Every format ``--format`` accepts; ``imposed`` (sheets for home binding) and ``cover``
+#: (the print cover wrap, sized by the interior's page count) imply ``pdf``.
+ALL_FORMATS = (*FORMATS, "imposed", "kepub", "cover")
 #: The formats written by the EPUB writer: the EPUB and Kobo's kepub.
 EPUB_FORMATS = ("epub", "kepub")
 Reporter = Callable[[str], None]
@@ -275,7 +276,7 @@ def build(
 
     started = time.perf_counter()
     project = open_project(project_dir, metadata).with_print_overrides(print_overrides)
-    if "imposed" in formats and "pdf" not in formats:
+    if ("imposed" in formats or "cover" in formats) and "pdf" not in formats:
         formats = (*formats, "pdf")
     # Every temporary file of the build and its workers goes in one folder, removed
     # once the workers are gone, whatever stopped the build (fanbind.scratch).
@@ -369,7 +370,7 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
         # Volumes have page numbers of their own: no page-list can match them all.
         build_volumes(project, book, plan, out=out, slug=slug, when=when,
                       stylesheet_path=stylesheet_path, impose="imposed" in formats,
-                      result=result, report=report)
+                      result=result, report=report, cover="cover" in formats)
     elif "pdf" in formats:
         t0 = time.perf_counter()
         if report:
@@ -414,6 +415,9 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
         result.timings["pdf"] = time.perf_counter() - t0 - result.timings.get("epub", 0.0)
         if "imposed" in formats:
             impose_book(project, target, result=result, when=when, report=report)
+        if "cover" in formats:
+            write_cover(project, book.anthology, target, pages=pdf.pages, result=result,
+                        allow_outside=allow_outside, report=report)
     elif epubs and page_list:
         t0 = time.perf_counter()
         if report:
@@ -466,8 +470,8 @@ def plan_book_volumes(project: Project, book: LoadedBook, diagnostics: Diagnosti
 
 def build_volumes(project: Project, book: LoadedBook, plan: VolumePlan, *, out: Path, slug: str,
                   when: dt.datetime, stylesheet_path: Path | None, impose: bool,
-                  result: BuildResult, report: Reporter | None) -> None:
-    """Write ``<slug>-volume-N.pdf`` for each volume (and its imposed sheets).
+                  result: BuildResult, report: Reporter | None, cover: bool = False) -> None:
+    """Write ``<slug>-volume-N.pdf`` for each volume (and its imposed sheets, its cover).
 
     Each volume goes through the normal renderer and PDF writer as an anthology
     of its own stories; :func:`fanbind.pdf.volumes.mark_volume` labels its title
@@ -494,7 +498,31 @@ def build_volumes(project: Project, book: LoadedBook, plan: VolumePlan, *, out: 
         result.outputs.append(target)
         if impose:
             impose_book(project, target, result=result, when=when, report=report)
+        if cover:
+            write_cover(project, volume.anthology, target, pages=pdf.pages, result=result,
+                        allow_outside=False, report=report)
     result.timings["volumes"] = time.perf_counter() - t0
+
+
+def write_cover(project: Project, anthology: Anthology, book_pdf: Path, *, pages: int,
+                result: BuildResult, allow_outside: bool, report: Reporter | None) -> None:
+    """Write ``<book>-cover.pdf`` next to a book PDF: the wrap for ``pages`` pages."""
+    from fanbind.pdf.cover_wrap import write_cover_wrap  # the PDF stack: see the docstring
+
+    t0 = time.perf_counter()
+    if report:
+        report(f"drawing the cover wrap for {book_pdf.name}")
+    front = None
+    if project.config.cover:
+        front = resolve_inside(project, project.config.cover, what="cover",
+                               allow_outside=allow_outside, error=MetadataError)
+        require_file(project, front, what="cover", name=project.config.cover)
+    target = book_pdf.with_name(f"{book_pdf.stem}-cover.pdf")
+    with atomic_output(target) as temp:
+        write_cover_wrap(anthology.meta, pages=pages, target=temp, project_dir=project.root,
+                         front_image=front)
+    result.outputs.append(target)
+    result.timings["cover"] = result.timings.get("cover", 0.0) + time.perf_counter() - t0
 
 
 def impose_book(project: Project, book_pdf: Path, *, result: BuildResult, when: dt.datetime,

@@ -52,6 +52,7 @@ class OutputFormat(StrEnum):
     pdf = "pdf"
     imposed = "imposed"
     kepub = "kepub"
+    cover = "cover"
 
 
 def _version(value: bool) -> None:
@@ -148,6 +149,7 @@ def build(
       fanbind build -f epub --page-list     only the EPUB, with the print page numbers
       fanbind build --format imposed        the PDF and its sheets for home binding
       fanbind build --format kepub          Kobo's kepub (<slug>.kepub.epub) only
+      fanbind build --format cover          the PDF and its cover wrap (<slug>-cover.pdf)
       fanbind build -f pdf --trim A4        a PDF to print at home on A4
     """
     if watch:

@@ -222,6 +222,12 @@ def _draw_cover(meta: AnthologyConfig) -> CoverImage:
                       WIDTH, HEIGHT, generated=True, missing="".join(sorted(missing)))
 
 
+def palette(title: str) -> tuple[str, str, str]:
+    """The (ground, ink, accent) colours of the generated cover for ``title`` (the
+    print cover wrap, :mod:`fanbind.pdf.cover_wrap`, uses the same)."""
+    return PALETTES[_palette_index(title)]
+
+
 def _palette_index(title: str) -> int:
     return hashlib.sha256(title.encode("utf-8")).digest()[0] % len(PALETTES)
 

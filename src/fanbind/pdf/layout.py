@@ -720,3 +720,33 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
     record_timing("stamp", clock, pages=len(plan.pages))
     return tuple(captured.messages), tuple(drawn)
 
+
+
+# ---------------------------------------------------------------------- one-page documents
+
+
+def write_html_page(html: str, css: str, target: Path, *, project_dir: Path) -> tuple[str, ...]:
+    """Lay out a small HTML document with ``css`` alone and write it to ``target``.
+
+    For the cover wrap (:mod:`fanbind.pdf.cover_wrap`): not the book's design, but
+    the same rules — files only from the project and fanbind's styles (the bundled
+    fonts are ``fonts/…`` relative to the styles folder), fontTools' clock pinned,
+    a reproducible file. Returns WeasyPrint's warnings.
+    """
+    fetcher = ProjectFetcher([project_dir, STYLES_DIR])
+    fonts = FontConfiguration()
+    captured, end_run = _start_run()
+    try:
+        sheet = CSS(string=css, base_url=STYLES_DIR.as_uri() + "/", url_fetcher=fetcher,
+                    font_config=fonts)
+        document = HTML(string=html, base_url=STYLES_DIR.as_uri() + "/", url_fetcher=fetcher)
+        rendered = document.render(stylesheets=[sheet], font_config=fonts)
+        rendered.write_pdf(target, pdf_identifier=True)
+    except OSError as exc:
+        raise BuildError(f"could not write the PDF: {exc.strerror or exc}",
+                         file=str(target)) from exc
+    finally:
+        end_run()
+        _release_fonts(fonts)
+    return tuple(dict.fromkeys([*captured.messages, *(f"not fetched: {u}"
+                                                       for u in fetcher.refused)]))
