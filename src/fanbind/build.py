@@ -35,9 +35,9 @@ from fanbind.render import Document, epub_stylesheets, render_book
 from fanbind.resources import EPUB_CSS
 from fanbind.scratch import build_temp_folder, remove_abandoned
 from fanbind.settings import AnthologyConfig, print_settings
-from fanbind.settings.schema import MAX_VOLUMES
+from fanbind.settings.schema import MAX_VOLUMES, StoryConfig
 from fanbind.text.lint.story import lint_book
-from fanbind.text.pipeline import LoadedStory
+from fanbind.text.pipeline import LoadedStory, WrittenAt
 from fanbind.text.settings import TextSettings
 from fanbind.text.typography import typeset_text
 
@@ -101,16 +101,39 @@ def load_book(project: Project, *, allow_outside: bool = False,
         except FanbindError as error:
             path_error = error  # raised after the stories before it, as a serial load would
             break
-        tasks.append(StoryTask(path, meta, index, project.display(path)))
+        tasks.append(StoryTask(path, meta, index, project.display(path),
+                               written_at(project, index)))
     lints: list[list[Diagnostic]] = []  # each story's lint findings, kept in the cache with it
     loaded: list[LoadedStory] = load_stories(tasks, settings=TextSettings.from_book(project.config),
                                              diagnostics=diagnostics, cache=cache, jobs=jobs,
                                              report=report, lints=lints)
     if path_error is not None:
         raise path_error
+    for index, item in enumerate(loaded):
+        if not item.story.meta.authors:
+            raise _no_authors(project, index)
     diagnostics.extend(lint_book(loaded, per_story=lints))
     anthology = Anthology(typeset_config(project.config), tuple(item.story for item in loaded))
     return LoadedBook(project, anthology, loaded, diagnostics)
+
+
+def written_at(project: Project, index: int) -> WrittenAt:
+    """Where metadata.yaml writes the fields of story ``index`` (for FB242)."""
+    config = project.config
+    lines = tuple((name, where[0]) for name in StoryConfig.model_fields
+                  if (where := config.position("stories", index, name)) is not None)
+    keys = (("authors", "author"),) if config.position("stories", index, "author") else ()
+    return WrittenAt(project.display(project.metadata_path), lines, keys)
+
+
+def _no_authors(project: Project, index: int) -> MetadataError:
+    """metadata.yaml gives a story no authors and its file names none either."""
+    story = project.config.stories[index]
+    line, column = project.config.position("stories", index) or (None, None)
+    return MetadataError(
+        f"stories[{index + 1}]: missing `author:`, and {story.file} names no author",
+        file=project.display(project.metadata_path), line=line, column=column,
+        hint="write `author: Anonymous` if the author is unknown")
 
 
 def typeset_config(config: AnthologyConfig) -> AnthologyConfig:

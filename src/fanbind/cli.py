@@ -88,8 +88,14 @@ def _fail(error: FanbindError) -> typer.Exit:
 INTERRUPTED = "the build stopped and no partial file was left behind"
 
 
-def _print_diagnostics(diagnostics: Diagnostics, *, verbose: bool = False) -> None:
-    text = diagnostics.format(include_info=verbose)
+#: Notes ``check`` lists without -v: where a story file and metadata.yaml disagree
+#: (the file's value set aside) is what check is asked to report.
+CHECK_SHOWN = frozenset({"FB242"})
+
+
+def _print_diagnostics(diagnostics: Diagnostics, *, verbose: bool = False,
+                       shown: frozenset[str] = frozenset()) -> None:
+    text = diagnostics.format(include_info=verbose, shown=shown)
     if text:
         err.print(text, markup=False)
 
@@ -238,13 +244,16 @@ def check(
     except KeyboardInterrupt as stop:
         raise _fail(interrupted(stop, "")) from None
     except FanbindError as error:
-        _print_diagnostics(diagnostics, verbose=verbose)
+        _print_diagnostics(diagnostics, verbose=verbose, shown=CHECK_SHOWN)
         raise _fail(error) from None
-    _print_diagnostics(book.diagnostics, verbose=verbose)
+    _print_diagnostics(book.diagnostics, verbose=verbose, shown=CHECK_SHOWN)
     warnings = book.diagnostics.count(Severity.WARNING)
     errors = book.diagnostics.count(Severity.ERROR)
+    differ = sum(1 for item in book.diagnostics if item.code in CHECK_SHOWN)
     out.print(f"{len(book.stories)} stories, {book.anthology.words:,} words: "
-              f"{errors} error(s), {warnings} warning(s)", markup=False)
+              f"{errors} error(s), {warnings} warning(s)"
+              + (f", {differ} field(s) where a story file and metadata.yaml differ"
+                 if differ else ""), markup=False)
     if errors or (strict and warnings):
         raise typer.Exit(1)
 

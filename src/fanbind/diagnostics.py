@@ -101,7 +101,8 @@ CODES: Mapping[str, Code] = MappingProxyType({
                   "scene break"),
     "FB242": Code(_INFO, "metadata.yaml and the story file both give a field: metadata.yaml's "
                   "is used, the file's set aside",
-                  "delete the field from metadata.yaml to use the file's"),
+                  "to use the file's, delete `{field}:` from metadata.yaml{where}; to keep "
+                  "yours, nothing needs doing"),
     "FB243": Code(_WARNING, "malformed HTML read leniently (tags closed out of order or never)",
                   "check the text around the lines shown; re-download or re-save the page"),
     "FB301": Code(_WARNING, "unbalanced quotes in a paragraph (speech continued into the next "
@@ -217,16 +218,20 @@ class Diagnostics:
     def count(self, severity: Severity) -> int:
         return sum(1 for item in self._items if item.severity is severity)
 
-    def by_file(self, *, include_info: bool = False) -> dict[str, list[Diagnostic]]:
+    def by_file(self, *, include_info: bool = False,
+                shown: frozenset[str] = frozenset()) -> dict[str, list[Diagnostic]]:
         """Findings grouped by file, files in first-seen order, lines ascending.
 
         A finding reported twice (the same URL refused in two volumes, say) is
-        listed once: the printout is for reading, not for counting.
+        listed once: the printout is for reading, not for counting. Notes whose
+        code is in ``shown`` are listed even without ``include_info``.
         """
         groups: dict[str, list[Diagnostic]] = {}
         seen: set[Diagnostic] = set()
         for item in self._items:
-            if (item.severity is Severity.INFO and not include_info) or item in seen:
+            hidden = (item.severity is Severity.INFO and not include_info
+                      and item.code not in shown)
+            if hidden or item in seen:
                 continue
             seen.add(item)
             groups.setdefault(item.file, []).append(item)
@@ -234,10 +239,11 @@ class Diagnostics:
             items.sort(key=lambda d: (d.line or 0))
         return groups
 
-    def format(self, *, include_info: bool = False) -> str:
-        """All findings as text, one block per file."""
+    def format(self, *, include_info: bool = False,
+               shown: frozenset[str] = frozenset()) -> str:
+        """All findings as text, one block per file (``shown``: see :meth:`by_file`)."""
         blocks = []
-        for file, items in self.by_file(include_info=include_info).items():
+        for file, items in self.by_file(include_info=include_info, shown=shown).items():
             lines = [file] + ["  " + item.format() for item in items]
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks)

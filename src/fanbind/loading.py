@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fanbind.cache import ProjectCache, library_version, make_key
@@ -21,7 +21,7 @@ from fanbind.errors import FanbindError
 from fanbind.processes import default_jobs, worker_pool
 from fanbind.settings.schema import StoryConfig
 from fanbind.text.lint.story import lint_story
-from fanbind.text.pipeline import LoadedStory, load_story
+from fanbind.text.pipeline import LoadedStory, WrittenAt, load_story
 from fanbind.text.settings import TextSettings
 
 STORY_NAMESPACE = "stories"
@@ -39,6 +39,8 @@ class StoryTask:
     meta: StoryConfig
     index: int
     display_name: str
+    #: Where metadata.yaml writes this story's fields (named in FB242).
+    written: WrittenAt = field(default_factory=WrittenAt)
 
 
 def story_key(task: StoryTask, settings: TextSettings, data: bytes) -> str:
@@ -50,7 +52,7 @@ def story_key(task: StoryTask, settings: TextSettings, data: bytes) -> str:
     code: fanbind's (in every key) and the libraries that decode and clean text.
     """
     return make_key("story", data, task.meta.model_dump_json(), settings, task.index,
-                    task.display_name, library_version("ftfy"),
+                    task.display_name, repr(task.written), library_version("ftfy"),
                     library_version("charset_normalizer"))
 
 
@@ -77,7 +79,7 @@ Loaded = tuple[LoadedStory, list[Diagnostic], list[Diagnostic]]
 def _load(task: StoryTask, settings: TextSettings) -> Loaded:
     found = Diagnostics()
     loaded = load_story(task.path, task.meta, index=task.index, display_name=task.display_name,
-                        settings=settings, diagnostics=found)
+                        settings=settings, diagnostics=found, written=task.written)
     language = settings.in_language(task.meta.language).language
     return loaded, list(found), lint_story(loaded, language=language)
 

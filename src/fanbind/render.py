@@ -700,6 +700,9 @@ def _tag_rows(story: Story) -> list[tuple[str, str, tuple[str, ...]]]:
         ("Relationships", "relationships", meta.relationships),
         ("Characters", "characters", meta.characters),
         ("Additional Tags", "tags", meta.tags),
+        ("Series", "series", () if meta.series is None else (
+            meta.series if meta.series_part is None
+            else f"Part {meta.series_part} of {meta.series}",)),
     ]
 
 

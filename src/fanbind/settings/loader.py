@@ -138,6 +138,8 @@ def _positions(root: MappingNode) -> dict[tuple[str | int, ...], tuple[int, int]
                         lookup(story, "author") if name == "authors" else None)
                     if found:
                         out[("stories", index, name)] = mark(found[1])
+                if lookup(story, "author"):  # the key as written, for messages
+                    out[("stories", index, "author")] = out[("stories", index, "authors")]
     return out
 
 

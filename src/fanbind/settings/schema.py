@@ -210,7 +210,8 @@ class StoryConfig(_Strict):
     title: NonEmpty | None = None
     #: The recto running head of the print PDF, for a title too long to head a page.
     short_title: NonEmpty | None = None
-    authors: tuple[NonEmpty, ...]
+    #: Left out, the story file's byline gives them (a build stops if it names none).
+    authors: tuple[NonEmpty, ...] = ()
     rating: Rating | None = None
     warnings: tuple[NonEmpty, ...] = ()
     categories: tuple[Category, ...] = ()
@@ -224,6 +225,9 @@ class StoryConfig(_Strict):
     source: PathText | None = None
     published: dt.date | None = None
     language: NonEmpty | None = None
+    #: The series the story is part of and its place in it (AO3's "Part 2 of …").
+    series: NonEmpty | None = None
+    series_part: int | None = Field(default=None, ge=0, le=9999)
     encoding: NonEmpty | None = None
     #: The story file's format; unset, the file's content decides (fanbind.text.readers).
     format: Literal["text", "html", "epub", "markdown"] | None = None

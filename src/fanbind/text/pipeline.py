@@ -20,6 +20,7 @@ from fanbind.settings.schema import StoryConfig
 from fanbind.text.normalize import clean_text
 from fanbind.text.readers.detect import choose_format, is_epub_bytes
 from fanbind.text.readers.epub import epub_tree
+from fanbind.text.readers.fanficfare import is_fanficfare_text, read_fanficfare_text
 from fanbind.text.readers.read import read_markup, read_tree
 from fanbind.text.settings import TextSettings
 from fanbind.text.sources import DecodedText, decode_bytes, read_story_bytes
@@ -38,6 +39,23 @@ class LoadedStory:
     source_text: str
     encoding: str
     rule_counts: Counter[str]
+
+
+@dataclass(frozen=True)
+class WrittenAt:
+    """Where metadata.yaml writes one story's fields, so that FB242 can point at the
+    line a person would edit: ``lines`` maps a field to its line, ``keys`` a field to
+    the key as written (``author`` for ``authors``)."""
+
+    file: str = "metadata.yaml"
+    lines: tuple[tuple[str, int], ...] = ()
+    keys: tuple[tuple[str, str], ...] = ()
+
+    def line(self, field: str) -> int | None:
+        return dict(self.lines).get(field)
+
+    def key(self, field: str) -> str:
+        return dict(self.keys).get(field, field)
 
 
 def count_words(text: str) -> int:
@@ -64,6 +82,7 @@ def load_story(
     display_name: str,
     settings: TextSettings,
     diagnostics: Diagnostics,
+    written: WrittenAt | None = None,
 ) -> LoadedStory:
     """Read, clean, parse and typeset one story file, in whatever format it is.
 
@@ -79,10 +98,11 @@ def load_story(
         parsed = read_tree(root, file=display_name)
         return _story_from_parsed(parsed, meta, "", "epub", index=index,
                                   display_name=display_name, settings=settings,
-                                  diagnostics=diagnostics)
+                                  diagnostics=diagnostics, written=written)
     decoded = decode_bytes(data, file=display_name, encoding=meta.encoding)
     return story_from_text(decoded, meta, index=index, display_name=display_name,
-                           settings=settings, diagnostics=diagnostics, suffix=path.suffix)
+                           settings=settings, diagnostics=diagnostics, suffix=path.suffix,
+                           written=written)
 
 
 def story_from_text(
@@ -94,6 +114,7 @@ def story_from_text(
     settings: TextSettings,
     diagnostics: Diagnostics,
     suffix: str = "",
+    written: WrittenAt | None = None,
 ) -> LoadedStory:
     """Clean, parse and typeset decoded story text (the stages after reading).
 
@@ -107,13 +128,15 @@ def story_from_text(
     story_format, notes = choose_format(text, suffix=suffix, declared=meta.format,
                                         file=display_name)
     diagnostics.extend(notes)
-    if story_format == "text":
+    if story_format == "text" and is_fanficfare_text(text):
+        parsed = read_fanficfare_text(text, file=display_name)
+    elif story_format == "text":
         parsed = parse_story(text, file=display_name, metadata_title=meta.title)
     else:
         parsed = read_markup(text, story_format, file=display_name)
     return _story_from_parsed(parsed, meta, text, decoded.encoding, index=index,
                               display_name=display_name, settings=settings,
-                              diagnostics=diagnostics)
+                              diagnostics=diagnostics, written=written)
 
 
 def _story_from_parsed(
@@ -126,11 +149,13 @@ def _story_from_parsed(
     display_name: str,
     settings: TextSettings,
     diagnostics: Diagnostics,
+    written: WrittenAt | None = None,
 ) -> LoadedStory:
     """Typeset what a reader found into a :class:`Story`, with the file's metadata
     filling what metadata.yaml leaves out."""
     diagnostics.extend(parsed.diagnostics)
-    meta = _with_found(meta, parsed, display_name, diagnostics)
+    written = written if written is not None else WrittenAt()
+    meta = _with_found(meta, parsed, display_name, diagnostics, written)
 
     story_settings = settings.in_language(meta.language)
     counts: Counter[str] = Counter()
@@ -158,8 +183,10 @@ def _story_from_parsed(
     def front(meta_text: str | None, found_texts: tuple[str | Paragraph, ...],
               field: str) -> tuple[Paragraph, ...]:
         if meta_text and found_texts:
-            _set_aside(diagnostics, display_name, None, field,
-                       f"{len(found_texts)} paragraph(s)")
+            first = found_texts[0]
+            line = first.origin.line if isinstance(first, Paragraph) and first.origin else None
+            _set_aside(diagnostics, display_name, line, field,
+                       f"{len(found_texts)} paragraph(s)", written)
         texts: list[str | Paragraph] = [*_split_meta_text(meta_text)] or list(found_texts)
         return typeset(_paragraphs(texts))
 
@@ -179,14 +206,17 @@ def _story_from_parsed(
 #: Fields a story file may state that metadata.yaml's StoryConfig also has.
 _FILE_FIELDS = frozenset({"authors", "rating", "warnings", "categories", "fandoms",
                           "relationships", "characters", "tags", "source", "published",
-                          "language"})
+                          "language", "series", "series_part"})
 
 
 def _set_aside(diagnostics: Diagnostics, file: str, line: int | None, field: str,
-               value: str) -> None:
+               value: str, written: WrittenAt) -> None:
+    at = written.line(field)
+    key = written.key(field)
+    yours = f"{written.file}:{at}" if at else written.file
     diagnostics.report("FB242", file, line,
-                       f"metadata.yaml's `{field}` is used; the file's own ({value}) is set "
-                       "aside")
+                       f"{yours} gives `{key}`, which is used; the file's own ({value}) is "
+                       "set aside", field=key, where=f" (line {at})" if at else "")
 
 
 def _shown(value: str | tuple[str, ...]) -> str:
@@ -195,32 +225,35 @@ def _shown(value: str | tuple[str, ...]) -> str:
 
 
 def _with_found(meta: StoryConfig, parsed: ParsedStory, file: str,
-                diagnostics: Diagnostics) -> StoryConfig:
+                diagnostics: Diagnostics, written: WrittenAt) -> StoryConfig:
     """``meta`` with what the file states filling each field metadata.yaml leaves out.
 
     Where both give a field, metadata.yaml wins and FB242 names what was set aside;
     a value the schema refuses (an unknown rating) is set aside the same way.
     """
     if parsed.title and meta.title and parsed.found and parsed.title != meta.title:
-        _set_aside(diagnostics, file, parsed.title_line, "title", parsed.title)
+        _set_aside(diagnostics, file, parsed.title_line, "title", parsed.title, written)
     fields: dict[str, object] = meta.model_dump()
+    updates: dict[str, object] = {}
     for field, value, line in parsed.found:
         if field not in _FILE_FIELDS:
             continue
         given = fields.get(field)
-        if field != "authors" and given in (None, (), []):
-            candidate = {**fields, field: value}
+        if given in (None, (), []) and field not in updates:
+            # The value is checked on its own: the story may have no authors yet.
             try:
-                StoryConfig.model_validate(candidate)
+                checked = StoryConfig.model_validate({"file": meta.file, "authors": ("-",),
+                                                      field: value})
             except ValidationError:
-                diagnostics.report("FB242", file, line,
-                                   f"the file's `{field}` ({_shown(value)}) is not a value "
-                                   "metadata.yaml accepts: set aside")
+                diagnostics.extend([Diagnostic.create(
+                    "FB242", file, line, f"the file's `{field}` ({_shown(value)}) is not a "
+                    "value metadata.yaml accepts: set aside", with_hint=False, field=field,
+                    where="")])
                 continue
-            fields = candidate
-        elif _normal(given) != _normal(value):
-            _set_aside(diagnostics, file, line, field, _shown(value))
-    return meta if fields == meta.model_dump() else StoryConfig.model_validate(fields)
+            updates[field] = getattr(checked, field)
+        elif field not in updates and _normal(given) != _normal(value):
+            _set_aside(diagnostics, file, line, field, _shown(value), written)
+    return meta.model_copy(update=updates) if updates else meta
 
 
 def _normal(value: object) -> object:

@@ -146,8 +146,12 @@ def epub_tree(data: bytes, *, file: str, max_bytes: int) -> EpubText:
         page, problems = parse_html_checked(decoded.text, file=f"{file}!{name}")
         diagnostics.extend(problems)
         page_body = page.find("body")
+        into = body
+        kind = (page_body.get("class") or "") if page_body is not None else ""
+        if kind.startswith("fff_"):  # FanFicFare marks its title page and chapters so
+            into = etree.SubElement(body, "div", {"class": kind})
         for child in list(page_body if page_body is not None else page):
-            body.append(child)
+            into.append(child)
     _ao3_shape(body)
     return joined, tuple(diagnostics)
 

@@ -8,6 +8,7 @@ from lxml import etree
 
 from fanbind.text.readers.ao3 import is_ao3, read_ao3
 from fanbind.text.readers.detect import StoryFormat
+from fanbind.text.readers.fanficfare import is_fanficfare, read_fanficfare
 from fanbind.text.readers.html import parse_html_checked, read_page
 from fanbind.text.readers.markdown import markdown_tree
 from fanbind.text.structure.parser import ParsedStory
@@ -16,8 +17,13 @@ __all__ = ["read_markup", "read_tree"]
 
 
 def read_tree(root: etree._Element, *, file: str) -> ParsedStory:
-    """An HTML tree as a story: AO3's download by its structure, any other page generically."""
-    return read_ao3(root, file=file) if is_ao3(root) else read_page(root, file=file)
+    """An HTML tree as a story: AO3's and FanFicFare's downloads by their structure,
+    any other page generically."""
+    if is_ao3(root):
+        return read_ao3(root, file=file)
+    if is_fanficfare(root):
+        return read_fanficfare(root, file=file)
+    return read_page(root, file=file)
 
 
 def read_markup(text: str, story_format: StoryFormat, *, file: str) -> ParsedStory:

@@ -1,0 +1,356 @@
+"""Metadata harvested from story files (issue 14): FanFicFare's downloads, series and
+part, every field a file states filling what metadata.yaml leaves out, FB242.
+
+Fixtures in tests/data/readers/ are invented stories in the shape of FanFicFare's
+public writer templates (``fanficfare/writers/``): ``fff-story.html`` its HTML,
+``fff-epub/`` the documents of its EPUB (assembled here), ``fff-story.txt`` its TXT.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from fanbind.diagnostics import Diagnostic, Diagnostics
+from fanbind.errors import MetadataError
+from fanbind.model import Emphasis, Paragraph, Strong, plain_text
+from fanbind.settings.schema import StoryConfig
+from fanbind.text.pipeline import LoadedStory, WrittenAt, load_story
+from fanbind.text.readers.fanficfare import is_fanficfare_text
+from fanbind.text.settings import TextSettings
+from test_readers import CHINESE, MARKDOWN, MULTI, ONESHOT, make_epub
+
+DATA = Path(__file__).parent / "data" / "readers"
+FFF_HTML = DATA / "fff-story.html"
+FFF_TXT = DATA / "fff-story.txt"
+FFF_EPUB_PARTS = DATA / "fff-epub"
+
+
+def fff_epub(path: Path) -> Path:
+    """FanFicFare's EPUB: title page, contents page and one file per chapter."""
+    names = ("title_page.xhtml", "toc_page.xhtml", "file0001.xhtml", "file0002.xhtml")
+    return make_epub(path, {name: (FFF_EPUB_PARTS / name).read_text(encoding="utf-8")
+                            for name in names})
+
+
+def load(path: Path, written: WrittenAt | None = None,
+         **meta: object) -> tuple[LoadedStory, list[Diagnostic]]:
+    diagnostics = Diagnostics()
+    config = StoryConfig(file=path.name, **meta)  # type: ignore[arg-type]
+    loaded = load_story(path, config, index=0, display_name=path.name, settings=TextSettings(),
+                        diagnostics=diagnostics, written=written)
+    return loaded, list(diagnostics)
+
+
+def texts(paragraphs: tuple[Paragraph, ...]) -> list[str]:
+    return [plain_text(p.inlines) for p in paragraphs]
+
+
+def book_text(loaded: LoadedStory) -> str:
+    return "\n".join(plain_text(block.inlines) for chapter in loaded.story.chapters
+                     for block in chapter.blocks if isinstance(block, Paragraph))
+
+
+def count_spans(loaded: LoadedStory, kind: type) -> int:
+    def walk(inlines: tuple) -> int:
+        return sum(isinstance(span, kind) + walk(getattr(span, "children", ()))
+                   for span in inlines)
+    return sum(walk(block.inlines) for chapter in loaded.story.chapters
+               for block in chapter.blocks if isinstance(block, Paragraph))
+
+
+# ------------------------------------------------------------------- FanFicFare
+
+
+@pytest.fixture(params=["html", "epub", "txt"])
+def fanficfare(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Path]:
+    kind = request.param
+    path = {"html": FFF_HTML, "txt": FFF_TXT}.get(kind) or fff_epub(tmp_path / "fff.epub")
+    return kind, path
+
+
+#: What each FanFicFare fixture's title page states (no title page line is story text).
+EXPECTED = {
+    "html": dict(title="The Orchard Keeper", authors=("wrenfield",),
+                 rating="Teen And Up Audiences", warnings=("No Archive Warnings Apply",),
+                 categories=("Gen",), fandoms=("Original Work",),
+                 relationships=("Maren Holt & Old Tobiah",),
+                 characters=("Maren Holt", "Old Tobiah"),
+                 tags=("Found Family", "Gardening", "Slow Burn"), language="en",
+                 source="https://archiveofourown.org/works/900010", published="2022-09-14",
+                 series="Seasons of the Hill", series_part=2,
+                 chapters=["Frost Dates", "Grafting"],
+                 summary=["An orchard, a ledger of every tree, and the winter it all nearly "
+                          "froze."]),
+    "epub": dict(title="Lanterns Over Vell", authors=("corriander", "moth_and_ink"),
+                 rating="General Audiences", warnings=("No Archive Warnings Apply",),
+                 categories=("F/F",), fandoms=("Original Work",),
+                 relationships=("Ysolde/Petra Vance",), characters=("Ysolde", "Petra Vance"),
+                 tags=("Festivals", "Pining"), language="en",
+                 source="https://archiveofourown.org/works/900020", published="2021-12-01",
+                 series="Seasons of the Hill", series_part=1,
+                 chapters=["First Light", "The Late Letter"],
+                 summary=["Paper lanterns, a river town, and a letter that arrives a year "
+                          "late."]),
+    "txt": dict(title="The Salt Road", authors=("pellucid",), rating="Not Rated",
+                warnings=("Creator Chose Not To Use Archive Warnings",), categories=("Gen",),
+                fandoms=("Original Work",), relationships=(),
+                characters=("Anselm", "The Courier"), tags=("Travel", "Weather"),
+                language="en", source=None, published="2023-03-05",
+                series="Seasons of the Hill", series_part=3,
+                chapters=["The Pass", "Down to the Sea"],
+                summary=["A courier carries salt over the pass and learns the names of the "
+                         "winds on the way."]),
+}
+
+
+def test_fanficfare_title_page_fills_the_metadata(fanficfare: tuple[str, Path]) -> None:
+    kind, path = fanficfare
+    loaded, diagnostics = load(path)
+    want = EXPECTED[kind]
+    meta = loaded.story.meta
+    assert loaded.story.title == want["title"]
+    assert meta.authors == want["authors"]
+    assert meta.rating is not None and meta.rating.value == want["rating"]
+    assert meta.warnings == want["warnings"]
+    assert tuple(c.value for c in meta.categories) == want["categories"]
+    assert meta.fandoms == want["fandoms"]
+    assert meta.relationships == want["relationships"]
+    assert meta.characters == want["characters"]
+    assert meta.tags == want["tags"]
+    assert meta.language == want["language"]
+    assert meta.source == want["source"]
+    assert str(meta.published) == want["published"]
+    assert (meta.series, meta.series_part) == (want["series"], want["series_part"])
+    assert [ch.title for ch in loaded.story.chapters] == want["chapters"]
+    assert texts(loaded.story.summary) == want["summary"]
+    assert not [d for d in diagnostics if d.code in ("FB242", "FB243")]
+
+
+def test_fanficfare_title_page_and_contents_are_never_story_text(
+        fanficfare: tuple[str, Path]) -> None:
+    kind, path = fanficfare
+    loaded, _ = load(path)
+    text = book_text(loaded)
+    for debris in ("Packaged", "Publisher", "Table of Contents", "TABLE OF CONTENTS",
+                   "Status", "Words:", "Chapters:", "Genre", "End file", "by ",
+                   "archiveofourown.org", "<", "&#", "**", "_in", "Notes for the Chapter"):
+        assert debris not in text, (kind, debris)
+    first = loaded.story.chapters[0].blocks[0]
+    assert isinstance(first, Paragraph)
+    assert plain_text(first.inlines).split()[0] in ("Maren", "The", "Anselm")
+
+
+def test_fanficfare_notes_stay_with_their_chapter_and_the_works_notes_with_the_story(
+        ) -> None:
+    html, _ = load(FFF_HTML)
+    first, second = html.story.chapters
+    assert texts(first.summary) == ["The first cold night."]
+    assert texts(first.notes) == ["Apples are real; the frost charts are invented."]
+    assert texts(first.end_notes) == ["Next: the grafting knife."]
+    assert (second.summary, second.notes, second.end_notes) == ((), (), ())
+    assert texts(html.story.notes) == ["Written for a prompt about patience."]
+    assert texts(html.story.end_notes) == ["Thank you for reading to the last row."]
+    txt, _ = load(FFF_TXT)
+    assert texts(txt.story.chapters[0].notes) == ["Written on a long train ride."]
+
+
+@pytest.mark.parametrize(("path", "emphasis", "strong"), [
+    (FFF_HTML, 3, 1),  # every, sixty-one, the two runs of the ledger's margin; stiff
+    (FFF_TXT, 1, 1),   # html2text's _in his teeth_ and **bora**
+])
+def test_fanficfare_keeps_every_emphasised_run(path: Path, emphasis: int, strong: int) -> None:
+    loaded, _ = load(path)
+    assert count_spans(loaded, Emphasis) == emphasis
+    assert count_spans(loaded, Strong) == strong
+
+
+def test_fanficfare_epub_keeps_emphasis_and_its_centred_ornament_is_a_break(
+        tmp_path: Path) -> None:
+    from fanbind.model import SceneBreak
+
+    loaded, _ = load(fff_epub(tmp_path / "fff.epub"))
+    assert count_spans(loaded, Emphasis) == 2  # "still damp", "Last"
+    kinds = [type(b) for b in loaded.story.chapters[0].blocks]
+    assert kinds == [Paragraph, Paragraph, SceneBreak, Paragraph]
+
+
+@pytest.mark.parametrize("text", [
+    # An AO3 whole-page paste: its labels come before the title, not after a byline.
+    "Rating:\nGeneral Audiences\nArchive Warning:\nNo Archive Warnings Apply\n\nTitle\n\nby a\n",
+    # A story whose second line happens to start with "by".
+    "Morning\n\nby the river the reeds were high.\n\nStatus: unknown\nGenre: none\n",
+    "A Title\n\nby someone\n\nRating: Mature\nWarnings: none\n\nText.\n",
+])
+def test_other_texts_are_not_taken_for_fanficfare(text: str) -> None:
+    assert not is_fanficfare_text(text)
+
+
+# ------------------------------------------------------------- every field, every reader
+
+
+def ao3_epub_file(tmp_path: Path) -> Path:
+    from test_readers import ao3_epub
+    return ao3_epub(tmp_path / "ao3.epub")
+
+
+#: Each reader's fixture and the fields it states (metadata.yaml left empty).
+READERS = {
+    "ao3-html": (lambda tmp: MULTI, ("title", "authors", "rating", "warnings", "categories",
+                                     "fandoms", "relationships", "characters", "tags",
+                                     "language", "source", "published", "series",
+                                     "series_part", "summary", "notes", "end_notes")),
+    "ao3-epub": (ao3_epub_file, ("title", "authors", "rating", "warnings", "categories",
+                                 "fandoms", "relationships", "characters", "tags", "language",
+                                 "source", "published", "series", "series_part", "summary",
+                                 "notes", "end_notes")),
+    "ao3-zh": (lambda tmp: CHINESE, ("title", "authors", "rating", "fandoms", "language")),
+    "ao3-oneshot": (lambda tmp: ONESHOT, ("title", "authors", "rating", "warnings", "fandoms",
+                                          "tags", "source", "published", "summary")),
+    "fff-html": (lambda tmp: FFF_HTML, ("title", "authors", "rating", "warnings", "categories",
+                                        "fandoms", "relationships", "characters", "tags",
+                                        "language", "source", "published", "series",
+                                        "series_part", "summary", "notes", "end_notes")),
+    "fff-epub": (lambda tmp: fff_epub(tmp / "fff.epub"),
+                 ("title", "authors", "rating", "warnings", "categories", "fandoms",
+                  "relationships", "characters", "tags", "language", "source", "published",
+                  "series", "series_part", "summary")),
+    "fff-txt": (lambda tmp: FFF_TXT, ("title", "authors", "rating", "warnings", "categories",
+                                      "fandoms", "characters", "tags", "language", "published",
+                                      "series", "series_part", "summary")),
+    "markdown": (lambda tmp: MARKDOWN, ("title", "authors")),
+}
+#: A value metadata.yaml could give for each field, unlike every fixture's.
+MINE: dict[str, object] = {
+    "title": "Mine", "authors": ["me"], "rating": "Explicit", "warnings": ["Mine W"],
+    "categories": ["Multi"], "fandoms": ["Mine F"], "relationships": ["A/B"],
+    "characters": ["C"], "tags": ["T"], "language": "de", "source": "https://example.org/m",
+    "published": "2000-01-02", "series": "Mine S", "series_part": 9, "summary": "Mine.",
+    "notes": "Mine.", "end_notes": "Mine.",
+}
+
+
+def _value(loaded: LoadedStory, field: str) -> object:
+    if field == "title":
+        return loaded.story.title
+    if field in ("summary", "notes", "end_notes"):
+        return texts(getattr(loaded.story, field))
+    return getattr(loaded.story.meta, field)
+
+
+@pytest.mark.parametrize("reader", list(READERS))
+def test_every_field_a_file_states_fills_what_metadata_yaml_leaves_out(
+        reader: str, tmp_path: Path) -> None:
+    make, fields = READERS[reader]
+    path = make(tmp_path)
+    loaded, _ = load(path)
+    for field in fields:
+        assert _value(loaded, field) not in (None, (), [], "Untitled"), (reader, field)
+
+
+@pytest.mark.parametrize("reader", list(READERS))
+def test_metadata_yaml_wins_every_field_and_fb242_names_it_with_both_lines(
+        reader: str, tmp_path: Path) -> None:
+    make, fields = READERS[reader]
+    path = make(tmp_path)
+    lines = tuple((field, 10 + i) for i, field in enumerate(fields))
+    written = WrittenAt("zine/metadata.yaml", lines, (("authors", "author"),))
+    loaded, diagnostics = load(path, written, **{f: MINE[f] for f in fields})
+    aside = {d.message.split("`")[1]: d for d in diagnostics if d.code == "FB242"}
+    for field, line in lines:
+        key = "author" if field == "authors" else field
+        assert key in aside, (reader, field)
+        finding = aside[key]
+        assert f"zine/metadata.yaml:{line} gives `{key}`" in finding.message
+        assert finding.hint is not None and f"delete `{key}:`" in finding.hint
+        assert f"(line {line})" in finding.hint
+        assert finding.file == path.name
+        mine = MINE[field]
+        got = _value(loaded, field)
+        if field == "title":
+            assert got == "Mine"
+        elif field in ("summary", "notes", "end_notes"):
+            assert got == ["Mine."]
+        else:
+            shown = tuple(getattr(v, "value", v) for v in got) if isinstance(got, tuple) \
+                else str(getattr(got, "value", got))
+            assert shown == (tuple(mine) if isinstance(mine, list) else str(mine)), field
+    # The file's line is named where the file gives one for the field.
+    assert aside["title"].line is not None
+
+
+def test_fb242_hint_for_authors_names_the_field_and_says_what_to_do() -> None:
+    _, diagnostics = load(MULTI, WrittenAt("metadata.yaml", (("authors", 7),)),
+                          authors=["someone"])
+    finding = next(d for d in diagnostics if d.code == "FB242" and "authors" in d.message)
+    assert finding.hint == ("to use the file's, delete `authors:` from metadata.yaml (line 7); "
+                            "to keep yours, nothing needs doing")
+
+
+# ------------------------------------------------------------------ authors left out
+
+
+def _project(tmp_path: Path, story: str, name: str, entry: str) -> Path:
+    (tmp_path / name).write_text(story, encoding="utf-8")
+    (tmp_path / "metadata.yaml").write_text(f"title: T\nstories:\n  - {entry}\n",
+                                            encoding="utf-8")
+    return tmp_path
+
+
+def test_no_author_anywhere_is_refused_at_the_storys_line(tmp_path: Path) -> None:
+    from fanbind.build import load_book
+    from fanbind.project import open_project
+
+    project = _project(tmp_path, "A Title\n\nSome words.\n", "a.txt", "file: a.txt")
+    with pytest.raises(MetadataError) as info:
+        load_book(open_project(project))
+    error = info.value
+    assert (error.line, error.column) == (3, 5)
+    assert "missing `author:`" in error.message and "a.txt names no author" in error.message
+    assert error.hint is not None and "author: Anonymous" in error.hint
+
+
+def test_authors_left_out_come_from_the_files_byline(tmp_path: Path) -> None:
+    from fanbind.build import load_book
+    from fanbind.project import open_project
+
+    project = _project(tmp_path, FFF_HTML.read_text(encoding="utf-8"), "s.html", "file: s.html")
+    book = load_book(open_project(project))
+    assert book.anthology.stories[0].meta.authors == ("wrenfield",)
+    assert not [d for d in book.diagnostics if d.code == "FB242"]
+
+
+def test_check_lists_every_disagreement_without_verbose(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from fanbind.cli import app
+
+    (tmp_path / "s.html").write_bytes(FFF_HTML.read_bytes())
+    (tmp_path / "metadata.yaml").write_text(
+        "title: T\nstories:\n  - file: s.html\n    author: me\n    rating: Explicit\n"
+        "    fandoms: [Original Work]\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert "s.html:12: FB242 metadata.yaml:4 gives `author`" in output
+    assert "s.html:36: FB242 metadata.yaml:5 gives `rating`" in output
+    assert "fandoms" not in output  # the same value in both: nothing to report
+    assert "2 field(s) where a story file and metadata.yaml differ" in output
+
+
+# ------------------------------------------------------------------- series in the preface
+
+
+def test_series_and_part_are_shown_in_the_story_preface() -> None:
+    from fanbind.model import Anthology
+    from fanbind.render import render_book
+    from fanbind.settings.schema import AnthologyConfig
+
+    loaded, _ = load(FFF_HTML)
+    book = Anthology(AnthologyConfig(title="T", stories=(loaded.story.meta,)), (loaded.story,))
+    story = next(doc for doc in render_book(book) if doc.story is not None)
+    assert story.formats == {"epub", "pdf"}  # one tree for both outputs
+    text = etree.tostring(story.root, encoding="unicode")
+    assert "<dt>Series</dt>" in text and "Part 2 of Seasons of the Hill" in text
