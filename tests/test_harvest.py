@@ -354,3 +354,23 @@ def test_series_and_part_are_shown_in_the_story_preface() -> None:
     assert story.formats == {"epub", "pdf"}  # one tree for both outputs
     text = etree.tostring(story.root, encoding="unicode")
     assert "<dt>Series</dt>" in text and "Part 2 of Seasons of the Hill" in text
+
+
+def test_a_cached_story_names_metadata_yamls_lines_of_this_build(tmp_path: Path) -> None:
+    """The cache is not keyed on metadata.yaml's lines, yet FB242 names the current ones."""
+    from fanbind.build import load_book
+    from fanbind.cache import ProjectCache
+    from fanbind.project import open_project
+
+    (tmp_path / "s.html").write_bytes(FFF_HTML.read_bytes())
+    entry = "  - file: s.html\n    author: me\n"
+    lines = []
+    for head in ("title: T\nstories:\n", "title: T\nsubtitle: S\nstories:\n"):
+        (tmp_path / "metadata.yaml").write_text(head + entry, encoding="utf-8")
+        store = ProjectCache(tmp_path, enabled=True)
+        book = load_book(open_project(tmp_path), cache=store, jobs=1)
+        finding = next(d for d in book.diagnostics if d.code == "FB242")
+        lines.append((finding.message.split(" gives")[0], finding.hint, store.hits))
+    assert lines[0][0] == "metadata.yaml:4" and "(line 4)" in (lines[0][1] or "")
+    assert lines[1][0] == "metadata.yaml:5" and "(line 5)" in (lines[1][1] or "")
+    assert lines[1][2] == 1  # the story itself came from the cache

@@ -21,7 +21,7 @@ from fanbind.errors import FanbindError
 from fanbind.processes import default_jobs, worker_pool
 from fanbind.settings.schema import StoryConfig
 from fanbind.text.lint.story import lint_story
-from fanbind.text.pipeline import LoadedStory, WrittenAt, load_story
+from fanbind.text.pipeline import LoadedStory, WrittenAt, load_story, set_aside_finding
 from fanbind.text.settings import TextSettings
 
 STORY_NAMESPACE = "stories"
@@ -52,7 +52,7 @@ def story_key(task: StoryTask, settings: TextSettings, data: bytes) -> str:
     code: fanbind's (in every key) and the libraries that decode and clean text.
     """
     return make_key("story", data, task.meta.model_dump_json(), settings, task.index,
-                    task.display_name, repr(task.written), library_version("ftfy"),
+                    task.display_name, library_version("ftfy"),
                     library_version("charset_normalizer"))
 
 
@@ -78,8 +78,9 @@ Loaded = tuple[LoadedStory, list[Diagnostic], list[Diagnostic]]
 
 def _load(task: StoryTask, settings: TextSettings) -> Loaded:
     found = Diagnostics()
+    # Without metadata.yaml's lines (not in the cache key): see _placed.
     loaded = load_story(task.path, task.meta, index=task.index, display_name=task.display_name,
-                        settings=settings, diagnostics=found, written=task.written)
+                        settings=settings, diagnostics=found)
     language = settings.in_language(task.meta.language).language
     return loaded, list(found), lint_story(loaded, language=language)
 
@@ -95,6 +96,15 @@ def _load_in_worker(task: StoryTask) -> Loaded | None:
         return _load(task, _WORKER_SETTINGS)
     except FanbindError:
         return None
+
+
+def _placed(found: list[Diagnostic], story: LoadedStory, task: StoryTask) -> list[Diagnostic]:
+    """``found`` with each FB242 naming the metadata.yaml lines of this build."""
+    plain = WrittenAt()
+    again = {set_aside_finding(task.display_name, item, plain):
+             set_aside_finding(task.display_name, item, task.written)
+             for item in story.set_aside}
+    return [again.get(item, item) for item in found]
 
 
 def load_stories(
@@ -158,7 +168,7 @@ def load_stories(
         elif position in missing and cache is not None and position in keys:
             cache.put(STORY_NAMESPACE, keys[position], result)
         story, found, linted = result
-        diagnostics.extend(found)
+        diagnostics.extend(_placed(found, story, task))
         loaded.append(story)
         if lints is not None:
             lints.append(linted)

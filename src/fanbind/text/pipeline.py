@@ -39,6 +39,13 @@ class LoadedStory:
     source_text: str
     encoding: str
     rule_counts: Counter[str]
+    #: Fields metadata.yaml gives and the file gives otherwise: (field, the file's
+    #: value as shown, its line). FB242 is made of these with :func:`set_aside_finding`.
+    set_aside: tuple[SetAside, ...] = ()
+
+
+#: A field of the file's set aside for metadata.yaml's: (field, value shown, file line).
+SetAside = tuple[str, str, int | None]
 
 
 @dataclass(frozen=True)
@@ -155,7 +162,8 @@ def _story_from_parsed(
     filling what metadata.yaml leaves out."""
     diagnostics.extend(parsed.diagnostics)
     written = written if written is not None else WrittenAt()
-    meta = _with_found(meta, parsed, display_name, diagnostics, written)
+    aside: list[SetAside] = []
+    meta = _with_found(meta, parsed, display_name, diagnostics, aside)
 
     story_settings = settings.in_language(meta.language)
     counts: Counter[str] = Counter()
@@ -185,8 +193,7 @@ def _story_from_parsed(
         if meta_text and found_texts:
             first = found_texts[0]
             line = first.origin.line if isinstance(first, Paragraph) and first.origin else None
-            _set_aside(diagnostics, display_name, line, field,
-                       f"{len(found_texts)} paragraph(s)", written)
+            aside.append((field, f"{len(found_texts)} paragraph(s)", line))
         texts: list[str | Paragraph] = [*_split_meta_text(meta_text)] or list(found_texts)
         return typeset(_paragraphs(texts))
 
@@ -200,7 +207,8 @@ def _story_from_parsed(
         words=words,
         index=index,
     )
-    return LoadedStory(story, parsed, text, encoding, counts)
+    diagnostics.extend(set_aside_finding(display_name, item, written) for item in aside)
+    return LoadedStory(story, parsed, text, encoding, counts, tuple(aside))
 
 
 #: Fields a story file may state that metadata.yaml's StoryConfig also has.
@@ -209,14 +217,21 @@ _FILE_FIELDS = frozenset({"authors", "rating", "warnings", "categories", "fandom
                           "language", "series", "series_part"})
 
 
-def _set_aside(diagnostics: Diagnostics, file: str, line: int | None, field: str,
-               value: str, written: WrittenAt) -> None:
+def set_aside_finding(file: str, item: SetAside, written: WrittenAt) -> Diagnostic:
+    """FB242 for one field set aside, at the file's line, naming metadata.yaml's.
+
+    Made apart from the loading so that the cache, which keeps a loaded story,
+    need not be keyed on metadata.yaml's line numbers (a line added above a story
+    would miss every story after it): :mod:`fanbind.loading` makes these again
+    with the lines of the build at hand.
+    """
+    field, value, line = item
     at = written.line(field)
     key = written.key(field)
     yours = f"{written.file}:{at}" if at else written.file
-    diagnostics.report("FB242", file, line,
-                       f"{yours} gives `{key}`, which is used; the file's own ({value}) is "
-                       "set aside", field=key, where=f" (line {at})" if at else "")
+    return Diagnostic.create("FB242", file, line,
+                             f"{yours} gives `{key}`, which is used; the file's own ({value}) "
+                             "is set aside", field=key, where=f" (line {at})" if at else "")
 
 
 def _shown(value: str | tuple[str, ...]) -> str:
@@ -225,14 +240,14 @@ def _shown(value: str | tuple[str, ...]) -> str:
 
 
 def _with_found(meta: StoryConfig, parsed: ParsedStory, file: str,
-                diagnostics: Diagnostics, written: WrittenAt) -> StoryConfig:
+                diagnostics: Diagnostics, aside: list[SetAside]) -> StoryConfig:
     """``meta`` with what the file states filling each field metadata.yaml leaves out.
 
     Where both give a field, metadata.yaml wins and FB242 names what was set aside;
     a value the schema refuses (an unknown rating) is set aside the same way.
     """
     if parsed.title and meta.title and parsed.found and parsed.title != meta.title:
-        _set_aside(diagnostics, file, parsed.title_line, "title", parsed.title, written)
+        aside.append(("title", parsed.title, parsed.title_line))
     fields: dict[str, object] = meta.model_dump()
     updates: dict[str, object] = {}
     for field, value, line in parsed.found:
@@ -252,7 +267,7 @@ def _with_found(meta: StoryConfig, parsed: ParsedStory, file: str,
                 continue
             updates[field] = getattr(checked, field)
         elif field not in updates and _normal(given) != _normal(value):
-            _set_aside(diagnostics, file, line, field, _shown(value), written)
+            aside.append((field, _shown(value), line))
     return meta.model_copy(update=updates) if updates else meta
 
 
