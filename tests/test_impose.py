@@ -124,13 +124,17 @@ def test_plan_places_every_page_once_in_fold_order(pages, sheets):
     plan = plan_imposition(pages, sheets_per_signature=sheets)
     size = 4 * sheets
     assert plan.signatures == -(-pages // size)
-    assert plan.sheets == plan.signatures * sheets
-    assert plan.blanks == plan.signatures * size - pages < size
+    # Whole sheets, never a blank one: the last signature is as small as its pages allow.
+    assert plan.sheets == -(-pages // 4)
+    assert plan.blanks == -pages % 4 < 4
+    assert plan.signature_sheets[:-1] == (sheets,) * (plan.signatures - 1)
+    assert 1 <= plan.last_sheets <= sheets
     placed = [p for s in plan.sides for p in (s.left, s.right) if p is not None]
     assert sorted(placed) == list(range(pages))
     for signature in range(plan.signatures):
         sides = [(s.left, s.right) for s in plan.sides if s.signature == signature]
-        assert fold_order(sides, sheets) == plan.signature_pages(signature)
+        assert fold_order(sides, plan.signature_sheets[signature]) == \
+            plan.signature_pages(signature)
     reading = [p for sig in range(plan.signatures) for p in plan.signature_pages(sig)]
     assert [p for p in reading if p is not None] == list(range(pages))
 
@@ -187,7 +191,7 @@ def test_every_sheet_side_carries_the_right_pages_upright(tmp_path, name, sheets
     result = impose(book, target, ImposeOptions(sheet="letter", sheets_per_signature=sheets))
     sides = read_sides(target)
     plan = result.plan
-    assert len(sides) == 2 * plan.sheets == 2 * plan.signatures * sheets
+    assert len(sides) == 2 * plan.sheets == 2 * -(-37 // 4)
     assert plan.signatures == -(-37 // (4 * sheets))
     assert all(side["size"] == LETTER for side in sides)
     for side, expected in zip(sides, plan.sides, strict=True):
@@ -198,11 +202,12 @@ def test_every_sheet_side_carries_the_right_pages_upright(tmp_path, name, sheets
             if side[half] is not None:
                 assert side[half + "_upright"], f"{name}: page {side[half]} is not upright"
     for signature in range(plan.signatures):
-        printed = [(s["left"], s["right"]) for s in
-                   sides[2 * sheets * signature:2 * sheets * (signature + 1)]]
-        order = fold_order(printed, sheets)
+        count = plan.signature_sheets[signature]
+        start = plan.first_sheet(signature)
+        printed = [(s["left"], s["right"]) for s in sides[2 * start:2 * (start + count)]]
+        order = fold_order(printed, count)
         first = signature * 4 * sheets + 1
-        expected = [n if n <= 37 else None for n in range(first, first + 4 * sheets)]
+        expected = [n if n <= 37 else None for n in range(first, first + 4 * count)]
         assert order == expected
 
 
@@ -219,20 +224,20 @@ def test_long_edge_flip_turns_every_back_side(tmp_path):
     assert (fronts[0]["left"], fronts[0]["right"]) == (16, 1)
 
 
-@pytest.mark.parametrize(("pad", "before", "after"), [("end", 0, 5), ("split", 2, 3)])
+@pytest.mark.parametrize(("pad", "before", "after"), [("end", 0, 3), ("split", 2, 1)])
 def test_padding_blanks_are_placed_and_reported(tmp_path, pad, before, after):
-    book = make_book(tmp_path / "book.pdf", 11)
+    book = make_book(tmp_path / "book.pdf", 9)
     target = tmp_path / "imposed.pdf"
     result = impose(book, target, ImposeOptions(sheet="letter", sheets_per_signature=4, pad=pad))
     assert (result.plan.blanks_before, result.plan.blanks_after) == (before, after)
     sides = read_sides(target)
     halves = [s[h] for s in sides for h in ("left", "right")]
-    assert halves.count(None) == 5
-    order = fold_order([(s["left"], s["right"]) for s in sides], 4)
-    assert order == [None] * before + list(range(1, 12)) + [None] * after
-    assert "5 blank pages added" in result.summary()
+    assert halves.count(None) == 3
+    order = fold_order([(s["left"], s["right"]) for s in sides], 3)
+    assert order == [None] * before + list(range(1, 10)) + [None] * after
+    assert "3 blank pages added" in result.summary()
     guide = guide_text(target)
-    assert "Blank pages added: 5" in guide
+    assert "Blank pages added: 3" in guide
 
 
 def guide_text(path: Path) -> str:
@@ -250,14 +255,15 @@ def test_guide_says_how_to_print_and_fold(tmp_path):
            title="Bonds of the Leaf")
     text = " ".join(guide_text(target).split())
     assert "Bonds of the Leaf: printing guide" in text
-    assert "20 sheets of US Letter" in text
-    assert "Signatures: 5 of 4 sheets (16 pages)" in text
+    assert "19 sheets of US Letter" in text
+    assert ("Signatures: 4 signatures of 4 sheets (16 pages) and a last one of 3 sheets "
+            "(12 pages)") in text
     assert "FLIP ON SHORT EDGE" in text
-    assert "PDF pages 3-42" in text
+    assert "PDF pages 3-40" in text
     assert "pages 8 | 9" in text  # the centre spread of signature 1
-    assert "5: sheets 17-20, pages 65-75 + 5 blank" in text
+    assert "5: sheets 17-19, pages 65-75 + 1 blank" in text
     with pikepdf.open(target) as pdf:
-        assert len(pdf.pages) == 42
+        assert len(pdf.pages) == 40
         assert [float(v) for v in pdf.pages[1].mediabox] == [0, 0, *LETTER]
 
 
@@ -464,10 +470,10 @@ def test_cli_imposes_a_given_pdf(tmp_path):
                                "--sheet", "letter", "--signature", "quarto", "--pad", "split"])
     assert done.exit_code == 0, done.output
     target = tmp_path / "zine-imposed.pdf"
-    assert "2 signatures of 2 sheets (8 pages), 6 blank pages added (2 before, 4 after)" \
-        in " ".join(done.output.split())
+    assert ("3 sheets of US Letter, 1 signature of 2 sheets (8 pages) and a last one of 1 "
+            "sheet (4 pages), 2 blank pages added at the end") in " ".join(done.output.split())
     sides = read_sides(target)
-    assert len(sides) == 8
+    assert len(sides) == 6
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
     refused = runner.invoke(app, ["impose", str(tmp_path), "--pdf", str(tmp_path / "zine.pdf"),
                                   "--creep", "thick"])
@@ -496,16 +502,23 @@ def test_build_format_imposed_writes_the_sheets_next_to_the_book(tmp_path, monke
     assert len(read_sides(imposed.target)) == 2 * imposed.plan.sheets
 
 
-def test_a_sewable_signature_size_with_fewer_blanks_is_suggested(tmp_path):
-    """81 pages in 16-page signatures waste 15; 12-page signatures would waste 3."""
+def test_the_last_signature_is_made_smaller_instead_of_blank_sheets(tmp_path):
+    """81 pages in 16-page signatures: five of 4 sheets and a last of 1 sheet (3 blank
+    pages), where a whole last signature would have carried 15 blanks on 3 empty sheets."""
     book = make_book(tmp_path / "book.pdf", 81)
     target = tmp_path / "imposed.pdf"
     result = impose(book, target, ImposeOptions(sheet="letter", sheets_per_signature=4))
-    assert result.plan.blanks == 15
-    assert result.fewer_blanks() == (3, 3)
-    assert "(3 sheets per signature would need 3)" in result.summary()
-    assert "With 3 sheets per signature (12 pages) it would be 3." in " ".join(
-        guide_text(target).split())
+    plan = result.plan
+    assert plan.signature_sheets == (4, 4, 4, 4, 4, 1)
+    assert (plan.sheets, plan.blanks) == (21, 3)
+    sides = read_sides(target)
+    sheets = [sides[i:i + 2] for i in range(0, len(sides), 2)]
+    assert all(any(s[h] is not None for s in sheet for h in ("left", "right"))
+               for sheet in sheets), "a wholly blank sheet"
+    assert "5 signatures of 4 sheets (16 pages) and a last one of 1 sheet (4 pages), " \
+        "3 blank pages added" in result.summary()
+    text = " ".join(guide_text(target).split())
+    assert "6: sheet 21, page 81 + 3 blank" in text
     exact = impose(make_book(tmp_path / "b.pdf", 80), target,
                    ImposeOptions(sheet="letter", sheets_per_signature=4))
-    assert exact.plan.blanks == 0 and exact.fewer_blanks() is None
+    assert exact.plan.blanks == 0 and exact.plan.signature_sheets == (4,) * 5

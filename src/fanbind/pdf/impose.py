@@ -106,7 +106,13 @@ class SheetSide:
 
 @dataclass(frozen=True)
 class Plan:
-    """Where every book page goes: signatures, sheets, sides, blanks."""
+    """Where every book page goes: signatures, sheets, sides, blanks.
+
+    Every signature has ``sheets_per_signature`` sheets but the last, which has
+    only as many as the remaining pages need (``signature_sheets``): a book that
+    overruns its last full signature by a page gets one more folded sheet, not a
+    whole signature of blank sheets.
+    """
 
     pages: int
     sheets_per_signature: int
@@ -114,6 +120,7 @@ class Plan:
     blanks_before: int
     blanks_after: int
     sides: tuple[SheetSide, ...]
+    signature_sheets: tuple[int, ...] = ()
 
     @property
     def sheets(self) -> int:
@@ -127,15 +134,24 @@ class Plan:
     def pages_per_signature(self) -> int:
         return 4 * self.sheets_per_signature
 
+    @property
+    def last_sheets(self) -> int:
+        """Sheets in the last signature (fewer than the others when the book ends early)."""
+        return self.signature_sheets[-1] if self.signature_sheets else self.sheets_per_signature
+
+    def first_sheet(self, signature: int) -> int:
+        """The 0-based index of a signature's outermost sheet."""
+        return sum(self.signature_sheets[:signature])
+
     def signature_pages(self, signature: int) -> list[int | None]:
         """The book pages (0-based, ``None`` for blanks) of one signature, in reading order."""
         sequence = [None] * self.blanks_before + list(range(self.pages)) + \
             [None] * self.blanks_after
-        size = self.pages_per_signature
-        return sequence[signature * size:(signature + 1) * size]
+        start = 4 * self.first_sheet(signature)
+        return sequence[start:start + 4 * self.signature_sheets[signature]]
 
     def is_innermost(self, side: SheetSide) -> bool:
-        return side.depth == self.sheets_per_signature - 1
+        return side.depth == self.signature_sheets[side.signature] - 1
 
 
 def split_padding(blanks: int, pad: str) -> tuple[int, int]:
@@ -158,27 +174,33 @@ def plan_imposition(pages: int, *, sheets_per_signature: int, pad: str = "end",
                     creep: float = 0.0, flip: str = "short") -> Plan:
     """Signature order for a book of ``pages`` pages.
 
-    Within a signature of *n* sheets (4n pages, numbered 0 … 4n−1), sheet *d*
-    (0 = outermost) carries on its front, left to right, pages 4n−1−2d and 2d,
-    and on its back 2d+1 and 4n−2−2d: folded with the front outside and nested
-    in order, the sheets read in sequence. Creep grows by ``creep`` points per
-    sheet toward the centre of the signature: the outer sheets wrap around the
-    inner ones, so an inner sheet's fold sits that much further in and its
-    pages are moved toward the fold to keep the text blocks in line.
+    The book is padded to whole sheets (at most three blank pages) and cut into
+    signatures of ``sheets_per_signature`` sheets, the last one smaller if the
+    pages run out. Within a signature of *n* sheets (4n pages, numbered 0 …
+    4n−1), sheet *d* (0 = outermost) carries on its front, left to right, pages
+    4n−1−2d and 2d, and on its back 2d+1 and 4n−2−2d: folded with the front
+    outside and nested in order, the sheets read in sequence. Creep grows by
+    ``creep`` points per sheet toward the centre of the signature: the outer
+    sheets wrap around the inner ones, so an inner sheet's fold sits that much
+    further in and its pages are moved toward the fold to keep the text blocks
+    in line.
     """
     if pages < 1:
         raise ValueError("a book has at least one page")
     if sheets_per_signature < 1:
         raise ValueError("a signature has at least one sheet")
-    size = 4 * sheets_per_signature
-    signatures = math.ceil(pages / size)
-    before, after = split_padding(signatures * size - pages, pad)
+    before, after = split_padding(-pages % 4, pad)
     sequence: list[int | None] = [None] * before + list(range(pages)) + [None] * after
+    full, rest = divmod(len(sequence) // 4, sheets_per_signature)
+    counts = (sheets_per_signature,) * full + ((rest,) if rest else ())
     sides: list[SheetSide] = []
     sheet = 0
-    for signature in range(signatures):
-        chunk = sequence[signature * size:(signature + 1) * size]
-        for depth in range(sheets_per_signature):
+    start = 0
+    for signature, count in enumerate(counts):
+        size = 4 * count
+        chunk = sequence[start:start + size]
+        start += size
+        for depth in range(count):
             shift = depth * creep
             sides.append(SheetSide(sheet, signature, depth, "front",
                                    chunk[size - 1 - 2 * depth], chunk[2 * depth], shift))
@@ -186,7 +208,7 @@ def plan_imposition(pages: int, *, sheets_per_signature: int, pad: str = "end",
                                    chunk[2 * depth + 1], chunk[size - 2 - 2 * depth], shift,
                                    rotated=flip == "long"))
             sheet += 1
-    return Plan(pages, sheets_per_signature, signatures, before, after, tuple(sides))
+    return Plan(pages, sheets_per_signature, len(counts), before, after, tuple(sides), counts)
 
 
 # ------------------------------------------------------------------ options
@@ -231,41 +253,35 @@ class ImposeResult:
     def sheet_label(self) -> str:
         return SHEET_NAMES[self.sheet]
 
-    def fewer_blanks(self) -> tuple[int, int] | None:
-        """(sheets per signature, blanks) of a sewable size that pads at least 4 pages less.
-
-        Only sizes of 3 sheets or more count (thinner signatures make a weak
-        spine); the nearest such size to the chosen one wins.
-        """
-        plan = self.plan
-        options = []
-        for sheets in range(3, 9):
-            size = 4 * sheets
-            blanks = -plan.pages % size
-            if blanks <= plan.blanks - 4:
-                options.append((abs(sheets - plan.sheets_per_signature), blanks, sheets))
-        if not options:
-            return None
-        _, blanks, sheets = min(options)
-        return sheets, blanks
-
     def summary(self) -> str:
         """One line for the build report."""
         plan = self.plan
-        text = (f"{plan.sheets} sheets of {SHEET_NAMES[self.sheet]}, {plan.signatures} "
-                f"signature{'s' if plan.signatures != 1 else ''} of {plan.sheets_per_signature} "
-                f"sheet{'s' if plan.sheets_per_signature != 1 else ''} "
-                f"({plan.pages_per_signature} pages), {plan.blanks} blank page"
+        text = (f"{plan.sheets} sheets of {SHEET_NAMES[self.sheet]}, "
+                f"{signature_counts(plan)}, {plan.blanks} blank page"
                 f"{'s' if plan.blanks != 1 else ''} added")
         if plan.blanks:
             text += (" at the end" if not plan.blanks_before else
                      f" ({plan.blanks_before} before, {plan.blanks_after} after)")
         if self.scale < 1:
             text += f"; pages scaled to {self.scale:.0%}"
-        better = self.fewer_blanks()
-        if better:
-            text += f" ({better[0]} sheets per signature would need {better[1]})"
         return text
+
+
+def _sheets(count: int) -> str:
+    return f"{count} sheet{'s' if count != 1 else ''} ({4 * count} pages)"
+
+
+def signature_counts(plan: Plan) -> str:
+    """``5 signatures of 4 sheets (16 pages) and a last one of 1 sheet (4 pages)``."""
+    full = plan.signatures - (1 if plan.last_sheets != plan.sheets_per_signature else 0)
+    parts = []
+    if full:
+        parts.append(f"{full} signature{'s' if full != 1 else ''} of "
+                     f"{_sheets(plan.sheets_per_signature)}")
+    if full != plan.signatures:
+        parts.append(("a last one of " if full else "1 signature of ")
+                     + _sheets(plan.last_sheets))
+    return " and ".join(parts)
 
 
 # ------------------------------------------------------------------ geometry
@@ -571,26 +587,21 @@ def guide_lines(result: ImposeResult, options: ImposeOptions, *,
     sheet_name = SHEET_NAMES[result.sheet]
     width_in, height_in = (v / 72 for v in result.trim)
     first, last = result.guide_pages + 1, result.guide_pages + 2 * plan.sheets
-    size = plan.pages_per_signature
+    size = 4 * plan.signature_sheets[0]  # signature 1's pages (the guide's example)
     lines: list[tuple[str, str]] = []
     lines.append(("p", f"Book: {source_name}, {plan.pages} pages of {width_in:.4g} x "
                        f"{height_in:.4g} in ({result.trim[0] / PT_PER_MM:.0f} x "
                        f"{result.trim[1] / PT_PER_MM:.0f} mm)."))
     lines.append(("p", f"Sheets: {plan.sheets} sheets of {sheet_name}, printed on both sides "
                        f"(PDF pages {first}-{last})."))
-    lines.append(("p", f"Signatures: {plan.signatures} of {plan.sheets_per_signature} sheet"
-                       f"{'s' if plan.sheets_per_signature != 1 else ''} ({size} pages) each."))
+    lines.append(("p", f"Signatures: {signature_counts(plan)}."))
     if plan.blanks:
         where = ("at the end" if not plan.blanks_before else
                  f"{plan.blanks_before} before page 1, {plan.blanks_after} after the last page")
-        lines.append(("p", f"Blank pages added: {plan.blanks} ({where}), so that no "
-                           "signature is short."))
-        better = result.fewer_blanks()
-        if better:
-            lines[-1] = (lines[-1][0], lines[-1][1] + f" With {better[0]} sheets per signature "
-                         f"({4 * better[0]} pages) it would be {better[1]}.")
+        lines.append(("p", f"Blank pages added: {plan.blanks} ({where}), so that every sheet "
+                           "carries four pages."))
     else:
-        lines.append(("p", "Blank pages added: none; the book fills every signature."))
+        lines.append(("p", "Blank pages added: none; the book fills every sheet."))
     if result.scale < 1:
         lines.append(("p", f"The pages are larger than half a {sheet_name} sheet and are "
                            f"printed at {result.scale:.0%}."))
@@ -615,7 +626,7 @@ def guide_lines(result: ImposeResult, options: ImposeOptions, *,
     lines.append(("h", "How to fold"))
     centre = plan.signature_pages(0)[size // 2 - 1:size // 2 + 1]
     lines.append(("p", f"Take the sheets of one signature (signature 1 is sheets 1-"
-                       f"{plan.sheets_per_signature}) in printed order. Stack them with the "
+                       f"{plan.signature_sheets[0]}) in printed order. Stack them with the "
                        "first sheet at the bottom and the side showing the signature's first "
                        "page face down."))
     lines.append(("p", "Fold the stack in half, short edge to short edge, so the centre spread "
@@ -638,9 +649,11 @@ def guide_lines(result: ImposeResult, options: ImposeOptions, *,
     lines.append(("t", "Signatures"))
     for signature in range(plan.signatures):
         pages = [p for p in plan.signature_pages(signature) if p is not None]
-        blanks = size - len(pages)
-        sheets = (f"sheets {signature * plan.sheets_per_signature + 1}-"
-                  f"{(signature + 1) * plan.sheets_per_signature}")
+        blanks = 4 * plan.signature_sheets[signature] - len(pages)
+        first_sheet = plan.first_sheet(signature) + 1
+        last_sheet = first_sheet + plan.signature_sheets[signature] - 1
+        sheets = (f"sheets {first_sheet}-{last_sheet}" if last_sheet > first_sheet
+                  else f"sheet {first_sheet}")
         if not pages:
             text = f"{signature + 1}: {sheets}, blank"
         elif len(pages) == 1:
