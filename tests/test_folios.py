@@ -217,3 +217,20 @@ def test_end_notes_on_a_verso_do_not_restart_the_folios(tmp_path: Path, display:
     markers = epub_page_list(root / "dist" / "folio-test.epub")
     assert [label for label, ids in markers if "story-001-end-notes-title" in ids] == \
         [folios.label(end_notes)]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_page_labels_are_the_printed_folios(tmp_path: Path, jobs: int) -> None:
+    """/PageLabels: roman front matter, decimal from 1 on the first story's opening, every
+    page labelled (blank ones too) as the page map says; one piece and joined from parts."""
+    root = chaptered_with_end_notes(tmp_path)
+    result = build(root, formats=("pdf",), cache=False, jobs=jobs)
+    assert result.pdf is not None and bool(result.pdf.parts) == (jobs > 1)
+    book = read_book(root / "dist" / "folio-test.pdf")
+    folios = check_folios(book)
+    assert book.labels is not None, "no /PageLabels"
+    assert book.labels == list(folios.labels()) == [label for _, label in result.pdf.page_map]
+    assert book.labels[book.dests["story-001-title"]] == "1"
+    assert book.labels[:3] == ["i", "ii", "iii"]
+    blank = [i for i, text in enumerate(book.texts) if not text.strip()]
+    assert blank and all(book.labels[i] for i in blank)

@@ -228,10 +228,20 @@ def assemble(plan: JoinPlan) -> None:
             out.Root[key] = out.copy_foreign(front.Root[key]) \
                 if isinstance(front.Root[key], pikepdf.Dictionary) else front.Root[key]
 
+    out.Root.PageLabels = page_labels(plan.folios)
     with library_writer(plan.target) as stream:  # a full disk raises, never aborts
         out.save(stream, deterministic_id=True)
     for source in opened:
         source.close()
+
+
+def page_labels(folios: Folios) -> pikepdf.Dictionary:
+    """The joined book's ``/PageLabels``, from the same folios as its page map (see
+    :meth:`fanbind.pdf.folios.Folios.label_ranges`)."""
+    numbers: list[object] = []
+    for start, style, first in folios.label_ranges():
+        numbers += [start, pikepdf.Dictionary(S=pikepdf.Name(f"/{style}"), St=first)]
+    return pikepdf.Dictionary(Nums=pikepdf.Array(numbers))
 
 
 def _allow_open_files(count: int) -> None:

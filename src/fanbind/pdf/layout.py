@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import pydyf
 from lxml import etree
 
 from fanbind.errors import BuildError
@@ -478,7 +479,8 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
     clock = start_timing()
     captured, end_run = _start_run()
     try:
-        layout.rendered.write_pdf(target, pdf_variant=pdf_variant, pdf_identifier=True)
+        layout.rendered.write_pdf(target, pdf_variant=pdf_variant, pdf_identifier=True,
+                                  finisher=_page_labels(layout.folios))
         finish_book(layout.geometry, target)  # a service's rules, crop marks in the slug
     except OSError as exc:
         raise BuildError(f"could not write the PDF: {exc.strerror or exc}",
@@ -492,6 +494,21 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
                      page_map=layout.page_map, trim=layout.geometry.trim,
                      passes=layout.passes, padded=layout.padded, ladders=layout.ladders,
                      fetched=tuple(layout.fetcher.fetched))
+
+
+def _page_labels(folios: Folios) -> Callable[[Any, Any], None]:
+    """A WeasyPrint finisher writing ``/PageLabels`` from ``folios``, into the file as
+    it is written (no second pass over the PDF): a viewer's page box then shows the
+    printed folio (xii, 27), not the page's place in the file."""
+
+    def finish(_document: Any, pdf: Any) -> None:
+        numbers = pydyf.Array()
+        for start, style, first in folios.label_ranges():
+            numbers.extend([start, pydyf.Dictionary({"S": f"/{style}", "St": first})])
+        if len(numbers):
+            pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": numbers})
+
+    return finish
 
 
 # ---------------------------------------------------------------------- the page counter
