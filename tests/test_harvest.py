@@ -374,3 +374,68 @@ def test_a_cached_story_names_metadata_yamls_lines_of_this_build(tmp_path: Path)
     assert lines[0][0] == "metadata.yaml:4" and "(line 4)" in (lines[0][1] or "")
     assert lines[1][0] == "metadata.yaml:5" and "(line 5)" in (lines[1][1] or "")
     assert lines[1][2] == 1  # the story itself came from the cache
+
+
+# ------------------------------------------------------------------ init, then build
+
+
+def test_init_then_build_on_a_folder_of_downloads_needs_no_hand_written_metadata(
+        tmp_path: Path) -> None:
+    """AO3 HTML and EPUB, FanFicFare HTML, EPUB and TXT: init names every title and
+    author and where each field came from; the build's OPF, nav and prefaces carry them."""
+    import zipfile
+
+    import yaml
+
+    from fanbind.build import build
+    from fanbind.settings import load_config
+    from fanbind.starter import write_starter
+    from test_readers import ao3_epub
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for source in (MULTI, ONESHOT, FFF_HTML, FFF_TXT):
+        (seeds / source.name).write_bytes(source.read_bytes())
+    ao3_epub(seeds / "salt-coast.epub")
+    fff_epub(seeds / "lanterns.epub")
+    written = write_starter(tmp_path)
+    text = written.read_text(encoding="utf-8")
+    for placeholder in ("Preface", "Anonymous", "Untitled", "# title:"):
+        assert placeholder not in text
+    assert ("authors: [\"wrenfield\"]   # from fff-story.html (FanFicFare title page, line 12)"
+            in text)
+    assert "rating: \"Teen And Up Audiences\"   # from ao3-multi.html (AO3 preface, line 22)" \
+        in text
+    assert "series_part: 3   # from fff-story.txt (FanFicFare title page, line 9)" in text
+    assert "# from lanterns.epub (FanFicFare title page)" in text  # no line inside a zip
+    stories = yaml.safe_load(text)["stories"]
+    assert all(story["title"] and story["authors"] for story in stories)
+    # One series in part order, in the places its stories held by file name.
+    seasons = [(s["file"], s["series_part"]) for s in stories
+               if s.get("series") == "Seasons of the Hill"]
+    assert [part for _, part in seasons] == [1, 2, 3]
+    assert [name for name, _ in seasons] == [
+        "seeds/lanterns.epub", "seeds/fff-story.html", "seeds/fff-story.txt"]
+    load_config(written)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+        result = build(tmp_path, formats=("epub",))
+    assert not [d for d in result.diagnostics if d.code == "FB242"]
+    with zipfile.ZipFile(result.outputs[0]) as archive:
+        names = archive.namelist()
+        opf = archive.read(next(n for n in names if n.endswith(".opf"))).decode()
+        nav = archive.read(next(n for n in names if n.endswith("nav.xhtml"))).decode()
+        pages = "".join(archive.read(n).decode() for n in names if n.endswith(".xhtml"))
+    for author in ("fernwick", "quillon", "tamsin", "wrenfield", "corriander", "moth_and_ink",
+                   "pellucid"):
+        assert f">{author}</dc:creator>" in opf
+    for subject in ("Maren Holt &amp; Old Tobiah", "Ysolde/Petra Vance", "Anselm", "Slow Burn",
+                    "Lighthouses"):
+        assert f">{subject}</dc:subject>" in opf
+    for title in ("The Orchard Keeper", "Lanterns Over Vell", "The Salt Road", "Seven Bells",
+                  "Frost Dates", "The Late Letter", "Down to the Sea"):
+        assert title in nav
+    assert "Packaged" not in pages and "TABLE OF CONTENTS" not in pages
+    assert pages.count("Part 2 of Seasons of the Hill") == 1
+    assert "Part 3 of Seasons of the Hill" in pages and "Part 2 of The Salt Coast" in pages

@@ -543,5 +543,5 @@ def test_init_fills_metadata_from_the_files_and_orders_a_series_by_part(tmp_path
     assert stories[2] == {"file": "seeds/c-plain.txt", "title": "A Plain Title",
                           "authors": ["Anonymous"]}
     assert stories[3]["title"] == "The Tide Clock" and stories[3]["authors"] == ["marrow"]
-    assert "# from the file, line 26" in written.read_text(encoding="utf-8")
+    assert "# from b-first.html (AO3 preface, line 26)" in written.read_text(encoding="utf-8")
     load_config(written)  # and it is a valid metadata.yaml

@@ -6,7 +6,9 @@ format; every value is quoted by PyYAML so odd titles stay valid YAML.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from enum import Enum
 from pathlib import Path
 
 import yaml
@@ -24,7 +26,7 @@ from fanbind.text.structure.parser import ParsedStory
 STORY_SUFFIXES = frozenset({".txt", ".html", ".htm", ".xhtml", ".epub", ".md", ".markdown"})
 #: Fields a file may state, in metadata.yaml's order, as init writes them.
 _FOUND_ORDER = ("rating", "warnings", "categories", "fandoms", "relationships", "characters",
-                "tags", "language", "source", "published")
+                "tags", "language", "series", "series_part", "source", "published")
 
 COMMENTED_FIELDS = (
     "# rating: Teen And Up Audiences",
@@ -118,49 +120,84 @@ def write_starter(project: Path, *, stories_dir: Path | None = None, force: bool
     return target
 
 
+#: Where in a file of each kind its fields are stated, for init's comments.
+_PLACES = {
+    "html (AO3 download)": "AO3 preface",
+    "html (FanFicFare download)": "FanFicFare title page",
+    "FanFicFare text": "FanFicFare title page",
+}
+
+
+def _place(parsed: ParsedStory, path: Path) -> str:
+    """What part of the file stated its fields: "AO3 preface", "Markdown title"…"""
+    if parsed.paragraph_model in _PLACES:
+        return _PLACES[parsed.paragraph_model]
+    if path.suffix.lower() in (".md", ".markdown"):
+        return "Markdown title"
+    if parsed.paragraph_model == "html":
+        return "page title"
+    return "AO3 header" if parsed.found else "first line"
+
+
+def _yaml_value(value: object) -> str:
+    """A validated StoryConfig value as one line of YAML (enums and dates as written)."""
+    if isinstance(value, tuple):
+        return f"[{', '.join(_yaml_value(item) for item in value)}]"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, dt.date):
+        value = value.isoformat()
+    return _scalar(str(value))
+
+
 def _entry(path: Path, project: Path) -> tuple[ParsedStory, list[str]]:
-    """One story's lines: what the file states filled in, each with where it came from."""
+    """One story's lines: what the file states filled in, each with where it came from.
+
+    Values are written as the build validated them (a tag the schema refuses is
+    left out, so the starter file is always valid); a comment names the file, the
+    part of it and the line each came from.
+    """
     relative = _as_written(path, project)
-    meta = StoryConfig(file=str(relative), authors=("Anonymous",))
-    loaded = load_story(path, meta, index=0, display_name=str(relative),
-                        settings=TextSettings(), diagnostics=Diagnostics())
-    parsed = loaded.parsed
-    found = {field: (value, line) for field, value, line in parsed.found}
+    loaded = load_story(path, StoryConfig(file=str(relative)), index=0,
+                        display_name=str(relative), settings=TextSettings(),
+                        diagnostics=Diagnostics())
+    parsed, meta = loaded.parsed, loaded.story.meta
+    found = {field: line for field, _, line in parsed.found}
+    place = _place(parsed, path)
+    # An EPUB's lines are those of the document inside it: not worth naming here.
+    numbered = loaded.encoding != "epub"
+
+    def origin(line: int | None) -> str:
+        return f"from {path.name} ({place}{f', line {line}' if line and numbered else ''})"
+
     words = (count_words(loaded.source_text) if parsed.paragraph_model != "html"
              and not found and loaded.source_text else loaded.story.words)
     lines = [f"  - file: {_scalar(str(relative))}"]
     if parsed.title:
-        where = (f"from the file, line {parsed.title_line}" if found and parsed.title_line
-                 else "detected")
-        lines.append(f"    title: {_scalar(parsed.title)}   # {where}; {words:,} words")
+        lines.append(f"    title: {_scalar(parsed.title)}   # {origin(parsed.title_line)}; "
+                     f"{words:,} words")
     else:
         lines.append(f'    # title: ""   # no title line found: fill one in ({words:,} words)')
-    if "authors" in found:
-        names, line = found["authors"]
-        assert isinstance(names, tuple)
-        shown = ", ".join(_scalar(name) for name in names)
-        lines.append(f"    authors: [{shown}]   # from the file, line {line}")
+    if meta.authors:
+        lines.append(f"    authors: {_yaml_value(meta.authors)}   "
+                     f"# {origin(found.get('authors'))}")
     else:
-        lines.append("    authors: [Anonymous]")
+        lines.append(f"    authors: [Anonymous]   # {path.name} names no author: fill one in")
     if not found:
         lines.extend("    " + field for field in COMMENTED_FIELDS)
         return parsed, lines
     for field in _FOUND_ORDER:
-        if field not in found:
-            continue
-        value, line = found[field]
-        text = (f"[{', '.join(_scalar(item) for item in value)}]" if isinstance(value, tuple)
-                else _scalar(value))
-        lines.append(f"    {field}: {text}   # from the file, line {line}")
+        value = getattr(meta, field)
+        if field in found and value not in (None, ()):
+            lines.append(f"    {field}: {_yaml_value(value)}   # {origin(found[field])}")
     if parsed.summary:
         summary = "\n\n".join(item if isinstance(item, str) else plain_text(item.inlines)
                                for item in parsed.summary)
-        lines.append(f"    summary: {_scalar(summary)}   # from the file")
-    if "series" in found:
-        series, line = found["series"]
-        part = found.get("series_part", ("?", None))[0]
-        lines.append(f"    # series: {_scalar(str(series))}, part {part}   (from the file, line "
-                     f"{line}; stories of a series are listed in part order)")
+        first = parsed.summary[0]
+        line = first.origin.line if not isinstance(first, str) and first.origin else None
+        lines.append(f"    summary: {_scalar(summary)}   # {origin(line)}")
     return parsed, lines
 
 

@@ -190,6 +190,8 @@ def _story_from_parsed(
 
     def front(meta_text: str | None, found_texts: tuple[str | Paragraph, ...],
               field: str) -> tuple[Paragraph, ...]:
+        if meta_text and found_texts and _words(meta_text) == _words(found_texts):
+            meta_text = None  # the file's own words (init copies them): keep its emphasis
         if meta_text and found_texts:
             first = found_texts[0]
             line = first.origin.line if isinstance(first, Paragraph) and first.origin else None
@@ -232,6 +234,13 @@ def set_aside_finding(file: str, item: SetAside, written: WrittenAt) -> Diagnost
     return Diagnostic.create("FB242", file, line,
                              f"{yours} gives `{key}`, which is used; the file's own ({value}) "
                              "is set aside", field=key, where=f" (line {at})" if at else "")
+
+
+def _words(text: str | tuple[str | Paragraph, ...]) -> list[str]:
+    """The words of a summary or notes, to tell the same text written twice."""
+    if not isinstance(text, str):
+        text = " ".join(t if isinstance(t, str) else plain_text(t.inlines) for t in text)
+    return text.split()
 
 
 def _shown(value: str | tuple[str, ...]) -> str:
