@@ -220,6 +220,10 @@ READERS = {
     "fff-txt": (lambda tmp: FFF_TXT, ("title", "authors", "rating", "warnings", "categories",
                                       "fandoms", "characters", "tags", "language", "published",
                                       "series", "series_part", "summary")),
+    "ao3-paste": (lambda tmp: DATA / "ao3-paste.txt",
+                  ("title", "authors", "rating", "warnings", "categories", "fandoms",
+                   "characters", "tags", "language", "series", "series_part", "published",
+                   "summary")),
     "markdown": (lambda tmp: MARKDOWN, ("title", "authors")),
 }
 #: A value metadata.yaml could give for each field, unlike every fixture's.
