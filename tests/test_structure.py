@@ -234,12 +234,20 @@ def test_ao3_rule_example(rule: StructureRule, example) -> None:
     template, expected = AO3_CONTEXT[rule.action]
     parsed = parse(template.format(line=example.text))
     assert parsed.title == "A Tale"
-    assert rule.name in reasons(parsed)
-    assert next(d for d in parsed.dropped if d.reason == rule.name).text == label
-    assert "FB210" in codes(parsed)
+    if rule.keep_label:
+        # The author's label heads the note it opens: nothing of it is dropped.
+        assert rule.name not in reasons(parsed)
+        shown = label if label.endswith(":") else f"{label}:"
+        rest = f"{shown} {rest or 'A note.'}"
+    else:
+        assert rule.name in reasons(parsed)
+        assert next(d for d in parsed.dropped if d.reason == rule.name).text == label
+        assert "FB210" in codes(parsed)
     assert body_texts(parsed) == expected["body"]
     for attribute in ("summary", "notes", "end_notes"):
         want = expected.get(attribute, ())
+        if rule.keep_label:
+            want = tuple(rest for _ in want)
         assert getattr(parsed, attribute) == tuple(v.format(rest=rest) for v in want)
 
 
@@ -266,10 +274,19 @@ def test_inline_notes_before_and_after_the_text() -> None:
     parsed = parse("A Tale\nSummary: A bet.\nA/N: For Sam.\n\nThe story.\n\n"
                    "Notes: bring milk, she wrote.\n\nA/N: Thanks!")
     assert parsed.summary == ("A bet.",)
-    assert parsed.notes == ("For Sam.",)
-    assert parsed.end_notes == ("Thanks!",)
+    assert parsed.notes == ("A/N: For Sam.",)  # the author's label stays with the note
+    assert parsed.end_notes == ("A/N: Thanks!",)
     # "Notes: x" once the story has begun is story text; "A/N: x" never is.
     assert body_texts(parsed) == ["The story.", "Notes: bring milk, she wrote."]
+
+
+def test_author_note_label_heads_its_note_in_a_chapter_or_is_reported_alone() -> None:
+    parsed = parse("A Tale\n\nChapter 1\n\nOne.\n\nChapter 2\n\nAuthor's Note\n\nFor Sam.\n\n"
+                   "Chapter Text\n\nTwo.\n\nA/N:\n")
+    assert [plain_text(p.inlines) for p in parsed.chapters[1].notes] == [
+        "Author's Note: For Sam."]
+    assert body_texts(parsed) == ["One.", "Two."]
+    assert [(d.line, d.text, d.reason) for d in parsed.dropped][-1] == (17, "A/N:", "author-note")
 
 
 def test_bare_notes_label_only_counts_before_the_text() -> None:

@@ -161,6 +161,7 @@ class _Section:
     label_line: int
     in_preface: bool
     chapter: _Segment | None = None  # the titled chapter it belongs to; None: the story's
+    label: str = ""  # the author's own label ("A/N:"), kept at the head of the note
     items: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -255,6 +256,11 @@ def _title_shape(text: str) -> bool:
         and any(c.isalpha() for c in text)
         and not ends_sentence(text)
     )
+
+
+def _kept_label(text: str) -> str:
+    """An author's label kept at the head of their note: "A/N" → "A/N:"."""
+    return text if text.endswith(":") else f"{text}:"
 
 
 def _is_label(text: str) -> bool:
@@ -700,7 +706,8 @@ class _Parser:
                 self._inline_note(i, rule, pre_text, self._chapter_of(segments[-1], i, rule))
                 items.append((BOUNDARY, i))
             elif rule.action in (Action.SUMMARY, Action.NOTES, Action.END_NOTES):
-                self._drop(i, rule.name)
+                if not rule.keep_label:  # an author's label is kept with the note
+                    self._drop(i, rule.name)
                 if rule.action is Action.SUMMARY:
                     target = "summary"
                 elif rule.action is Action.NOTES and pre_text:
@@ -710,7 +717,8 @@ class _Parser:
                 chapter = self._chapter_of(segments[-1], i, rule)
                 if chapter is not None and target == "end_notes":
                     chapter.end_notes_at = i
-                section = _Section(target, i, preface, chapter)
+                section = _Section(target, i, preface, chapter,
+                                   _kept_label(self.stripped[i]) if rule.keep_label else "")
             else:  # body start, see-end, posted banner, comment plea, afterword
                 self._drop(i, rule.name)
                 items.append((BOUNDARY, i))
@@ -781,13 +789,17 @@ class _Parser:
         for kind, index in section.items:
             if kind == ORNAMENT and (resume is None or index < resume):
                 self._drop(index, "scene-break", report=False)
-        for para in taken:
+        if section.label and not taken:  # "A/N:" with nothing under it: say so
+            self._drop(section.label_line, "author-note")
+        for k, para in enumerate(taken):
+            joined = self.paragraphs.join(para.lines)
+            if k == 0 and section.label:
+                joined = f"{section.label} {joined}"
             if section.chapter is not None:
                 section.chapter.notes[section.target].append(Paragraph(
-                    parse_inlines(self.paragraphs.join(para.lines)),
-                    Origin(self.file, para.lines[0] + 1)))
+                    parse_inlines(joined), Origin(self.file, para.lines[0] + 1)))
             else:
-                self.sections[section.target].append(self._section_text(para))
+                self.sections[section.target].append(plain_text(parse_inlines(joined)))
         if resume is None:
             return None
         label = self.stripped[section.label_line]
@@ -800,19 +812,24 @@ class _Parser:
 
     def _inline_note(self, index: int, rule: StructureRule, pre_text: bool,
                      chapter: _Segment | None) -> None:
-        """"Summary: text" / "A/N: text": drop the label, move the text."""
+        """"Summary: text" / "A/N: text": move the text; drop an archive's label
+        ("Summary:", shown by the book's own heading), keep the author's ("A/N:")."""
         assert rule.pattern is not None
         text = self.stripped[index]
         match = rule.pattern.fullmatch(text)
         assert match is not None
         label = text[: match.start("rest")].rstrip()
-        self.dropped.append(DroppedLine(index + 1, label, rule.name))
-        self._emit("FB210", index, f"dropped export line ({rule.name}): {label}")
+        rest = match.group("rest")
+        if rule.keep_label:
+            rest = f"{label} {rest}"
+        else:
+            self.dropped.append(DroppedLine(index + 1, label, rule.name))
+            self._emit("FB210", index, f"dropped export line ({rule.name}): {label}")
         if rule.action is Action.SUMMARY_INLINE:
             target = "summary"
         else:
             target = "notes" if pre_text else "end_notes"
-        inlines = parse_inlines(match.group("rest"))
+        inlines = parse_inlines(rest)
         if chapter is not None:
             chapter.notes[target].append(Paragraph(inlines, Origin(self.file, index + 1)))
         else:

@@ -66,6 +66,9 @@ class StructureRule:
     non_examples: tuple[str, ...] = ()
     action: Action = Action.DROP
     preface_only: bool = False  # only before the story text begins
+    #: The label is the author's words ("Disclaimer:"), not the archive's: it stays at
+    #: the head of the note it opens instead of being dropped.
+    keep_label: bool = False
 
     def matches(self, stripped: str) -> bool:
         """Whether the rule's pattern matches the whole (stripped, short) line."""
@@ -281,21 +284,25 @@ AO3_RULES: tuple[StructureRule, ...] = (
     ),
     StructureRule(
         "author-note",
-        "An 'A/N:' or \"Author's Note:\" label alone on a line opens author's notes.",
+        "An 'A/N:' or \"Author's Note:\" label alone on a line opens author's notes; the "
+        "label heads the note's first paragraph ('A/N: …', a colon added if it had none).",
         _rx(r"(?:a/n|author[’']?s[’']?\s+notes?)\s*:?"),
         _ex("A/N:", "A/N", "Author's Note:", "Author’s Notes"),
         ("A/Nope", "Author's Notebook"),
         Action.NOTES,
+        keep_label=True,
     ),
     StructureRule(
         "author-note-inline",
-        "'A/N: text' on one line is an author's note wherever it stands; the label is "
-        "dropped and the text moves to the notes (end notes once the story has begun).",
+        "'A/N: text' on one line is an author's note wherever it stands; it moves to the "
+        "notes (end notes once the story has begun) with its label, so a disclaimer still "
+        "says it is one.",
         _rx(r"(?:a/n|author[’']?s[’']?\s+notes?|disclaimer)\s*:\s*(?P<rest>\S.*)"),
         _ex("A/N: Thanks for reading!", "Author's Note: This took a year.",
             "Disclaimer: I own nothing."),
         ("A/N:", "Disclaimers are boring."),
         Action.NOTES_INLINE,
+        keep_label=True,
     ),
     StructureRule(
         "summary-inline",
@@ -494,6 +501,9 @@ ORNAMENT_RULES: tuple[StructureRule, ...] = (
             "***", "* * *", "~~~", "---", "___", "###", "#", "+++", "===", "~*~", "§", "❦",
             "⁂", "* ~ *", "        * * *", "-----------------------------------------------",
             "•••", "—", "--",
+            # The issue's archive marks with spaces in them, as some archives and
+            # editors space them out.
+            "~ * ~", "⁂ ⁂ ⁂", "_ _ _", "= = =", "- - -",
         ),
         ("...", "…", "?!", "“…”", "* a *", "2 * 3"),
         Action.ORNAMENT,
@@ -505,7 +515,7 @@ ORNAMENT_RULES: tuple[StructureRule, ...] = (
         "strips other ornaments); 'OOO', 'XOXO' or a lone 'x' stay text.",
         None,
         _ex("oOo", "o0o", "OoO", "xXx", "XxX", "-x-", "~o~", "* x *", "   oOoOo", "xxx",
-            "XXX", "x x x", "xxxxxxxxxx"),
+            "XXX", "x x x", "xxxxxxxxxx", "X x X", "- x -", "o 0 o", "o O o"),
         ("XOXO", "ooo", "OOO", "x", "xx", "0", "ox.", "xxx.", "Xx Xx Xx Xx Xx Xx Xx Xx"),
         Action.ORNAMENT,
     ),
