@@ -522,3 +522,29 @@ def test_the_last_signature_is_made_smaller_instead_of_blank_sheets(tmp_path):
     exact = impose(make_book(tmp_path / "b.pdf", 80), target,
                    ImposeOptions(sheet="letter", sheets_per_signature=4))
     assert exact.plan.blanks == 0 and exact.plan.signature_sheets == (4,) * 5
+
+
+def test_the_guide_is_set_in_the_bundled_font_with_real_signs(tmp_path):
+    """EB Garamond, embedded (no base-14 Helvetica); a real × and curly quotes."""
+    book = make_book(tmp_path / "book.pdf", 20)
+    target = tmp_path / "imposed.pdf"
+    impose(book, target, ImposeOptions(sheet="letter", sheets_per_signature=4), title="Zine")
+    with pikepdf.open(target) as pdf:
+        for index in (0, 1):
+            fonts = pdf.pages[index].obj.Resources.Font
+            assert len(fonts) >= 1
+            for _name, font in fonts.items():
+                assert "EB-Garamond" in str(font.BaseFont)
+                descendant = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+                descriptor = descendant.FontDescriptor
+                assert any(key in descriptor for key in ("/FontFile", "/FontFile2",
+                                                         "/FontFile3")), "not embedded"
+    text = " ".join(guide_text(target).split())
+    assert "5.5 × 8.5 in" in text and " x " not in text
+    assert "not ‘fit to page’" in text and "'" not in text
+    document = pypdfium2.PdfDocument(str(target))
+    try:
+        back = document[1].get_textpage().get_text_range()
+    finally:
+        document.close()
+    assert "intentionally blank" in back

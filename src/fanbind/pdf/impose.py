@@ -41,15 +41,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import html
+import io
 import math
-import textwrap
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from fanbind.atomic import library_writer
 from fanbind.errors import BuildError, InputFileError
+from fanbind.resources import STYLES_DIR
 from fanbind.units import PT_PER_MM, parse_length
 
 if TYPE_CHECKING:
@@ -337,12 +339,6 @@ def _num(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _pdf_string(text: str) -> bytes:
-    """A PDF literal string in WinAnsi (cp1252), with its delimiters escaped."""
-    raw = text.encode("cp1252", errors="replace")
-    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
-
-
 @dataclass(frozen=True)
 class _Layout:
     sheet: tuple[float, float]
@@ -589,8 +585,8 @@ def guide_lines(result: ImposeResult, options: ImposeOptions, *,
     first, last = result.guide_pages + 1, result.guide_pages + 2 * plan.sheets
     size = 4 * plan.signature_sheets[0]  # signature 1's pages (the guide's example)
     lines: list[tuple[str, str]] = []
-    lines.append(("p", f"Book: {source_name}, {plan.pages} pages of {width_in:.4g} x "
-                       f"{height_in:.4g} in ({result.trim[0] / PT_PER_MM:.0f} x "
+    lines.append(("p", f"Book: {source_name}, {plan.pages} pages of {width_in:.4g} × "
+                       f"{height_in:.4g} in ({result.trim[0] / PT_PER_MM:.0f} × "
                        f"{result.trim[1] / PT_PER_MM:.0f} mm)."))
     lines.append(("p", f"Sheets: {plan.sheets} sheets of {sheet_name}, printed on both sides "
                        f"(PDF pages {first}-{last})."))
@@ -613,7 +609,7 @@ def guide_lines(result: ImposeResult, options: ImposeOptions, *,
     lines.append(("h", "How to print"))
     flip = "short" if options.flip == "short" else "long"
     lines.append(("p", f"Print the whole file on both sides of the paper: duplex, FLIP ON "
-                       f"{flip.upper()} EDGE, at actual size (100 %, not 'fit to page')."))
+                       f"{flip.upper()} EDGE, at actual size (100 %, not ‘fit to page’)."))
     lines.append(("p", "This guide and its blank back are a sheet of their own; to skip it, "
                        f"print PDF pages {first}-{last}."))
     front = plan.sides[0]
@@ -627,7 +623,7 @@ def guide_lines(result: ImposeResult, options: ImposeOptions, *,
     centre = plan.signature_pages(0)[size // 2 - 1:size // 2 + 1]
     lines.append(("p", f"Take the sheets of one signature (signature 1 is sheets 1-"
                        f"{plan.signature_sheets[0]}) in printed order. Stack them with the "
-                       "first sheet at the bottom and the side showing the signature's first "
+                       "first sheet at the bottom and the side showing the signature’s first "
                        "page face down."))
     lines.append(("p", "Fold the stack in half, short edge to short edge, so the centre spread "
                        f"(in signature 1: pages {_label(centre[0], plan)} | "
@@ -670,96 +666,103 @@ def _label(page: int | None, plan: Plan) -> str:
     return "blank" if page is None else str(page + 1)
 
 
+#: The most signatures the guide lists one by one (twelve rows of three columns).
+GUIDE_SIGNATURES = 36
+
+
 def _add_guide(out: pikepdf.Pdf, result: ImposeResult, *, title: str | None,
                source_name: str, options: ImposeOptions) -> None:
-    """The printing guide (base-14 Helvetica, nothing embedded) and its blank back.
+    """The printing guide and its blank back, set in the bundled EB Garamond (embedded).
 
     Text on the left, on the right a drawing of the test sheet's two sides, and
-    the list of signatures across the foot of the page.
+    the list of signatures across the foot of the page. Laid out by WeasyPrint
+    (:func:`fanbind.pdf.layout.html_page_pdf`) and copied in as two pages.
     """
     import pikepdf
 
+    # WeasyPrint only for the guide: imposing reads and writes PDFs with pikepdf.
+    from fanbind.pdf.layout import html_page_pdf
+
+    page_html, css = guide_document(result, title=title, source_name=source_name,
+                                    options=options)
+    data, _warnings = html_page_pdf(page_html, css, project_dir=STYLES_DIR)
+    with pikepdf.open(io.BytesIO(data)) as guide:
+        for page in guide.pages[:2]:
+            out.pages.append(page)
+
+
+def guide_document(result: ImposeResult, *, title: str | None, source_name: str,
+                   options: ImposeOptions) -> tuple[str, str]:
+    """The printing guide as HTML (two pages: the guide, its blank back) and its CSS."""
+    plan = result.plan
     width, height = result.sheet_size
     margin = 48.0
-    ops: list[bytes] = []
-
-    def text(font: str, size: float, x: float, y: float, line: str) -> None:
-        ops.append(f"BT /{font} {_num(size)} Tf 1 0 0 1 {_num(x)} {_num(y)} Tm ".encode()
-                   + _pdf_string(line) + b" Tj ET")
-
+    diagram_width = 220.0
+    esc = html.escape
     heading = title or "Your book"
     heading = heading if len(heading) <= 60 else heading[:59] + "…"
-    y = height - margin - 16
-    text("F2", 17, margin, y, f"{heading}: printing guide")
-    y -= 28
-    diagram_width = 220.0
-    diagram_bottom = _guide_diagram(ops, result, x=width - margin - diagram_width, top=y + 10,
-                                    width=diagram_width, text=text)
     lines = guide_lines(result, options, source_name=source_name)
+    text: list[str] = [f'<h1>{esc(heading)}: printing guide</h1>']
     for style, line in lines:
-        if style in ("s", "t"):
-            continue
         if style == "h":
-            y -= 5
-            text("F2", 11.5, margin, y, line)
-            y -= 15
-            continue
-        for part in textwrap.wrap(line, 92) or [""]:
-            text("F1", 9.5, margin, y, part)
-            y -= 12
-        y -= 3
-    # The signature list in columns, as many as fit the rest of the page.
-    small = [line for style, line in lines if style == "s"]
-    y = min(y, diagram_bottom) - 4
-    text("F2", 11.5, margin, y, next(line for style, line in lines if style == "t"))
-    y -= 15
-    rows = max(1, int((y - margin / 2) // 11))
-    columns = 4
-    column_width = (width - 2 * margin) / columns
-    shown = small[: rows * columns]
-    if len(shown) < len(small):
-        shown[-1] = f"... and {len(small) - len(shown) + 1} more, in the same pattern"
-    for index, line in enumerate(shown):
-        column, row = divmod(index, rows)
-        text("F1", 8.5, margin + column * column_width, y - row * 11, line)
-    fonts = pikepdf.Dictionary(
-        F1=pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-                              BaseFont=pikepdf.Name.Helvetica,
-                              Encoding=pikepdf.Name.WinAnsiEncoding),
-        F2=pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-                              BaseFont=pikepdf.Name("/Helvetica-Bold"),
-                              Encoding=pikepdf.Name.WinAnsiEncoding))
-    page = out.add_blank_page(page_size=(width, height))
-    page.obj.Resources = pikepdf.Dictionary(Font=fonts)
-    page.obj.Contents = out.make_stream(b"\n".join(ops) + b"\n")
-    back = out.add_blank_page(page_size=(width, height))
-    note = b"BT /F1 8 Tf 1 0 0 1 " + f"{_num(margin)} {_num(margin / 2)}".encode() + \
-        b" Tm (Back of the printing guide: intentionally blank.) Tj ET\n"
-    back.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=fonts.F1))
-    back.obj.Contents = out.make_stream(note)
+            text.append(f"<h2>{esc(line)}</h2>")
+        elif style == "p":
+            text.append(f"<p>{esc(line)}</p>")
+    listed = [line for style, line in lines if style == "s"]
+    if len(listed) > GUIDE_SIGNATURES:
+        more = len(listed) - GUIDE_SIGNATURES + 1
+        listed = [*listed[:GUIDE_SIGNATURES - 1], f"… and {more} more, in the same pattern"]
+    heading_list = next(line for style, line in lines if style == "t")
+    text.append(f'<h2 class="list">{esc(heading_list)}</h2><ul>'
+                + "".join(f"<li>{esc(item)}</li>" for item in listed) + "</ul>")
 
-
-def _guide_diagram(ops: list[bytes], result: ImposeResult, *, x: float, top: float,
-                   width: float, text: Callable[[str, float, float, float, str], None]) -> float:
-    """Draw sheet 1's front and back as they should come out; return the bottom y."""
-    plan = result.plan
-    sheet_w, sheet_h = result.sheet_size
-    height = width * sheet_h / sheet_w
-    y = top
+    sheet_height = diagram_width * height / width
     turn = "top to bottom" if plan.sides[1].rotated else "sideways"
+    diagram = []
     for side, caption in ((plan.sides[0], "Sheet 1, front"),
                           (plan.sides[1], f"Sheet 1, back (turned over {turn})")):
-        text("F2", 9, x, y - 9, caption)
-        y -= 14 + height
-        ops.append(f"q 0.6 w 0 G {_num(x)} {_num(y)} {_num(width)} {_num(height)} re S "
-                   f"[3 2] 0 d 0.5 G {_num(x + width / 2)} {_num(y)} m "
-                   f"{_num(x + width / 2)} {_num(y + height)} l S Q".encode())
-        for offset, page in ((0.0, side.left), (width / 2, side.right)):
-            label = _label(page, plan)
-            size = 26 if page is not None else 12
-            label_width = 0.556 * size * len(label) if page is not None else 0.5 * size * 5
-            text("F2" if page is not None else "F1", size,
-                 x + offset + width / 4 - label_width / 2, y + height / 2 - size / 3, label)
-        y -= 10
-    text("F1", 8, x, y - 4, "Dashed: the fold. Numbers: the book's PDF pages.")
-    return y - 18
+        halves = "".join(
+            f'<div class="half{" blank" if page is None else ""}">{_label(page, plan)}</div>'
+            for page in (side.left, side.right))
+        diagram.append(f'<p class="caption">{esc(caption)}</p><div class="sheet">{halves}'
+                       '<div class="fold"></div></div>')
+    diagram.append('<p class="note">Dashed: the fold. Numbers: the book’s PDF pages.</p>')
+
+    page_html = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>'
+        f'{esc(heading)}: printing guide</title></head><body>'
+        f'<div class="diagram">{"".join(diagram)}</div>'
+        f'<div class="text">{"".join(text)}</div>'
+        '<p class="back">Back of the printing guide: intentionally blank.</p>'
+        '</body></html>')
+    pt = _num
+    css = f"""
+@font-face {{ font-family: "fanbind EB Garamond"; src: url(fonts/EBGaramond12-Regular.otf);
+  font-style: normal; font-weight: normal; }}
+@font-face {{ font-family: "fanbind EB Garamond"; src: url(fonts/EBGaramond12-Italic.otf);
+  font-style: italic; font-weight: normal; }}
+@page {{ size: {pt(width)}pt {pt(height)}pt; margin: {pt(margin)}pt {pt(margin)}pt
+  {pt(margin / 2)}pt; }}
+html {{ font-family: "fanbind EB Garamond", serif; font-size: 10pt; line-height: 12.5pt;
+  hyphens: manual; font-variant-numeric: lining-nums; }}
+body {{ margin: 0; }}
+h1 {{ font-size: 18pt; line-height: 22pt; font-weight: normal; margin: 0 0 8pt; }}
+h2 {{ font-size: 11pt; font-weight: normal; font-variant-caps: all-small-caps;
+  letter-spacing: 0.08em; margin: 7pt 0 2pt; }}
+p {{ margin: 0 0 3pt; }}
+.text {{ width: {pt(width - 2 * margin - diagram_width - 24)}pt; }}
+ul {{ list-style: none; padding: 0; margin: 0; columns: 3; font-size: 8.5pt;
+  line-height: 10.5pt; }}
+.diagram {{ position: absolute; right: 0; top: 0; width: {pt(diagram_width)}pt; }}
+.caption {{ font-style: italic; font-size: 9pt; margin: 0 0 3pt; }}
+.sheet {{ position: relative; height: {pt(sheet_height)}pt; border: 0.6pt solid black;
+  margin-bottom: 10pt; }}
+.half {{ float: left; width: 50%; height: 100%; line-height: {pt(sheet_height)}pt;
+  text-align: center; font-size: 26pt; }}
+.half.blank {{ font-size: 12pt; font-style: italic; }}
+.fold {{ position: absolute; left: 50%; top: 0; bottom: 0;
+  border-left: 0.5pt dashed #808080; }}
+.note {{ font-size: 8pt; }}
+.back {{ break-before: page; font-size: 8pt; }}
+"""
+    return page_html, css

@@ -745,10 +745,24 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
 def write_html_page(html: str, css: str, target: Path, *, project_dir: Path) -> tuple[str, ...]:
     """Lay out a small HTML document with ``css`` alone and write it to ``target``.
 
-    For the cover wrap (:mod:`fanbind.pdf.cover_wrap`): not the book's design, but
-    the same rules — files only from the project and fanbind's styles (the bundled
-    fonts are ``fonts/…`` relative to the styles folder), fontTools' clock pinned,
-    a reproducible file. Returns WeasyPrint's warnings.
+    For the cover wrap (:mod:`fanbind.pdf.cover_wrap`). Returns WeasyPrint's warnings.
+    """
+    data, warnings = html_page_pdf(html, css, project_dir=project_dir)
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise BuildError(f"could not write the PDF: {exc.strerror or exc}",
+                         file=str(target)) from exc
+    return warnings
+
+
+def html_page_pdf(html: str, css: str, *, project_dir: Path) -> tuple[bytes, tuple[str, ...]]:
+    """A small HTML document laid out with ``css`` alone: the PDF's bytes and the warnings.
+
+    For the cover wrap and the imposition's printing guide (:mod:`fanbind.pdf.impose`):
+    not the book's design, but the same rules — files only from the project and
+    fanbind's styles (the bundled fonts are ``fonts/…`` relative to the styles
+    folder), fontTools' clock pinned, reproducible bytes.
     """
     fetcher = ProjectFetcher([project_dir, STYLES_DIR])
     fonts = FontConfiguration()
@@ -758,12 +772,10 @@ def write_html_page(html: str, css: str, target: Path, *, project_dir: Path) -> 
                     font_config=fonts)
         document = HTML(string=html, base_url=STYLES_DIR.as_uri() + "/", url_fetcher=fetcher)
         rendered = document.render(stylesheets=[sheet], font_config=fonts)
-        rendered.write_pdf(target, pdf_identifier=True)
-    except OSError as exc:
-        raise BuildError(f"could not write the PDF: {exc.strerror or exc}",
-                         file=str(target)) from exc
+        data = rendered.write_pdf(pdf_identifier=True)
     finally:
         end_run()
         _release_fonts(fonts)
-    return tuple(dict.fromkeys([*captured.messages, *(f"not fetched: {u}"
-                                                       for u in fetcher.refused)]))
+    warnings = tuple(dict.fromkeys([*captured.messages, *(f"not fetched: {u}"
+                                                           for u in fetcher.refused)]))
+    return data, warnings
