@@ -548,3 +548,61 @@ def test_the_guide_is_set_in_the_bundled_font_with_real_signs(tmp_path):
     finally:
         document.close()
     assert "intentionally blank" in back
+
+
+def filled_boxes(path: Path, page_index: int) -> list[tuple[float, float, float, float]]:
+    """The rectangles filled on a sheet side (x, y, width, height)."""
+    found, pending = [], []
+    for operands, op in content_ops(path, page_index):
+        if op == "re":
+            pending.append(tuple(float(v) for v in operands))
+        elif op in ("f", "f*", "F"):
+            found += pending
+            pending = []
+        elif op in ("S", "n", "W"):
+            pending = []
+    return found
+
+
+def test_collation_marks_step_down_signature_by_signature(tmp_path):
+    """One box per signature, on the fold of its outermost sheet's front, each one a box
+    lower than the last; no box anywhere else (the option off: none at all)."""
+    book = make_book(tmp_path / "book.pdf", 81)
+    target = tmp_path / "imposed.pdf"
+    result = impose(book, target, ImposeOptions(sheet="letter", sheets_per_signature=4,
+                                                collation_marks=True))
+    plan = result.plan
+    outsides = {2 + 2 * plan.first_sheet(k): k for k in range(plan.signatures)}
+    tops = []
+    with pikepdf.open(target) as pdf:
+        count = len(pdf.pages)
+    for index in range(2, count):
+        boxes = [b for b in filled_boxes(target, index) if b[0] < 396 < b[0] + b[2]]
+        if index in outsides:
+            assert len(boxes) == 1, f"sheet side {index + 1}"
+            x, y, width, height = boxes[0]
+            assert x + width / 2 == pytest.approx(396)  # across the fold
+            tops.append(y + height)
+        else:
+            assert boxes == [], f"sheet side {index + 1}: a box off the signature's outside"
+    assert len(tops) == plan.signatures == 6
+    steps = [a - b for a, b in itertools.pairwise(tops)]
+    assert all(step == pytest.approx(steps[0]) and step > 0 for step in steps)
+    assert "staircase" in " ".join(guide_text(target).split())
+    plain = impose(book, tmp_path / "plain.pdf", ImposeOptions(sheet="letter"))
+    assert all(not [b for b in filled_boxes(tmp_path / "plain.pdf", i) if b[0] < 396 < b[0] + b[2]]
+               for i in range(2, 2 + 2 * plain.plan.sheets))
+
+
+def test_cli_collation_marks_option(tmp_path):
+    from fanbind.cli import app
+
+    make_book(tmp_path / "zine.pdf", 20)
+    done = CliRunner().invoke(app, ["impose", str(tmp_path), "--pdf", str(tmp_path / "zine.pdf"),
+                                    "--sheet", "letter", "--signature", "quarto",
+                                    "--collation-marks"])
+    assert done.exit_code == 0, done.output
+    target = tmp_path / "zine-imposed.pdf"
+    fronts = [2, 6, 10]  # the outermost sheets of three 2-sheet signatures (20 pages)
+    found = [[b for b in filled_boxes(target, i) if b[0] < 396 < b[0] + b[2]] for i in fronts]
+    assert all(len(boxes) == 1 for boxes in found)

@@ -399,6 +399,10 @@ def impose(
         ] = None,
     fold_lines: Annotated[bool | None, _Opt(
         "--fold-lines/--no-fold-lines", help="Fold ticks on each centre spread.")] = None,
+    collation_marks: Annotated[bool | None, _Opt(
+        "--collation-marks/--no-collation-marks",
+        help="A black box on each signature's spine fold, a step lower each signature.")
+        ] = None,
     strict: Annotated[bool, _Opt("--strict", help="Treat warnings as errors.")] = False,
     allow_outside: Annotated[bool, _Opt("--allow-outside")] = False,
     quiet: Annotated[bool, _Opt("-q", "--quiet", help="Print only warnings and errors.")
@@ -421,6 +425,7 @@ def impose(
         key: value for key, value in (("sheet", sheet), ("signature", signature),
                            ("sheets_per_signature", sheets), ("pad", pad), ("creep", creep),
                            ("flip", flip), ("sewing_marks", sewing_marks),
+                           ("collation_marks", collation_marks),
                            ("fold_lines", fold_lines))
         if value is not None}
     if signature is not None and sheets is None:

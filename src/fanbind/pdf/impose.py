@@ -79,6 +79,11 @@ CROP_MIN = 4.0
 FIT_TOLERANCE = 0.05
 #: Fold-line ticks run this far into the head and tail margins at the fold.
 FOLD_TICK = 18.0
+#: Collation marks: a box this wide across the fold and this tall, the first this far
+#: below the head.
+COLLATION_WIDTH = 6.0
+COLLATION_HEIGHT = 14.0
+COLLATION_INSET = 18.0
 
 Side = Literal["front", "back"]
 
@@ -228,6 +233,7 @@ class ImposeOptions:
     sewing_marks: bool = False
     fold_lines: bool = False
     guide: bool = True
+    collation_marks: bool = False
 
     @classmethod
     def from_print_config(cls, config: PrintConfig) -> ImposeOptions:
@@ -235,7 +241,7 @@ class ImposeOptions:
         return cls(sheet=config.sheet, sheets_per_signature=sheets, pad=config.pad,
                    creep=parse_length(config.creep, bare_zero=True) if config.creep else 0.0,
                    flip=config.flip, sewing_marks=config.sewing_marks,
-                   fold_lines=config.fold_lines)
+                   fold_lines=config.fold_lines, collation_marks=config.collation_marks)
 
 
 @dataclass(frozen=True)
@@ -423,6 +429,25 @@ def _fold_marks(layout: _Layout, *, fold_lines: bool, sewing_marks: bool) -> lis
     return ops
 
 
+def collation_mark(layout: _Layout, signature: int) -> list[str]:
+    """A black box across the fold of a signature's outside, a step lower each signature.
+
+    Gathered, the signatures' spines show the boxes as a staircase from head to
+    tail; a signature out of order or missing breaks the line. The box straddles
+    the fold of the outermost sheet's front (the signature's outside), so half of
+    it shows on the spine. It starts :data:`COLLATION_INSET` below the head (the
+    head is trimmed at home) and wraps back to the top after the tail.
+    """
+    width, _ = layout.sheet
+    _, ph = layout.page_size
+    _, y = layout.origin("left")
+    steps = max(1, int((ph - 2 * COLLATION_INSET) // COLLATION_HEIGHT))
+    top = y + ph - COLLATION_INSET - (signature % steps) * COLLATION_HEIGHT
+    return ["q 0 g",
+            f"{_num(width / 2 - COLLATION_WIDTH / 2)} {_num(top - COLLATION_HEIGHT)} "
+            f"{_num(COLLATION_WIDTH)} {_num(COLLATION_HEIGHT)} re f", "Q"]
+
+
 # ------------------------------------------------------------------ the PDF
 
 
@@ -498,9 +523,10 @@ def impose(source: Path, target: Path, options: ImposeOptions = ImposeOptions(),
                        options=options)
         for side in plan.sides:
             used = [p for p in (side.left, side.right) if p is not None]
-            stream = _side_stream(side, layout, names, boxes, crop=crop,
-                                  centre_marks=centre if side.side == "back"
-                                  and plan.is_innermost(side) else [])
+            marks = centre if side.side == "back" and plan.is_innermost(side) else []
+            if options.collation_marks and side.side == "front" and side.depth == 0:
+                marks = [*marks, *collation_mark(layout, side.signature)]
+            stream = _side_stream(side, layout, names, boxes, crop=crop, centre_marks=marks)
             page = out.add_blank_page(page_size=sheet_size)
             page.obj.Resources = pikepdf.Dictionary(
                 XObject=pikepdf.Dictionary({names[p]: forms[p] for p in used}))
@@ -638,6 +664,11 @@ def guide_lines(result: ImposeResult, options: ImposeOptions, *,
     if marks:
         lines.append(("p", "The centre spread of every signature shows " + " and ".join(marks)
                            + ": pierce from the inside."))
+    if options.collation_marks:
+        lines.append(("p", "A black box on the fold of each signature’s outside steps down "
+                           "signature by signature: gathered in order, the spines show a "
+                           "staircase; a gap or a step back is a signature missing or out "
+                           "of place."))
     if result.crop_marks:
         lines.append(("p", "Crop marks at the fore-edge corners show where to trim the sewn "
                            "book block."))

@@ -338,6 +338,7 @@ class PrintConfig(_Strict):
     creep: NonEmpty | None = None
     flip: Flip = "short"
     sewing_marks: bool = False
+    collation_marks: bool = False
     fold_lines: bool = False
     volumes: Literal["auto"] | int | None = None
     volume_words: int = Field(default=180_000, ge=1_000)
