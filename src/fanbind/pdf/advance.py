@@ -12,8 +12,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from fontTools.ttLib import TTFont
-
 from fanbind.resources import FONT_FILES, FONTS_DIR
 
 #: What print.css sets running heads in: this share of the body size, letter-spaced.
@@ -31,6 +29,10 @@ class _Metrics:
 
 @functools.cache
 def _metrics() -> _Metrics:
+    # Deferred for the EPUB's fast path: fanbind.pdf.arrange (which imports this
+    # module) is imported by EPUB builds that never measure a running head.
+    from fontTools.ttLib import TTFont
+
     font = TTFont(FONTS_DIR / FONT_FILES[0], lazy=True)
     try:
         cmap = font.getBestCmap()
