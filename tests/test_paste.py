@@ -18,7 +18,11 @@ from lxml import etree
 
 from fanbind.model import Paragraph, SceneBreak, plain_text
 from fanbind.text.structure.parser import ParsedStory, parse_story
-from fanbind.text.structure.rules import AO3_PAGE_RULES, StructureRule
+from fanbind.text.structure.rules import (
+    AO3_PAGE_RULES,
+    HEADING_PATTERN_RULES,
+    StructureRule,
+)
 
 DATA = Path(__file__).parent / "data" / "paste"
 ONESHOT = DATA / "oneshot.txt"
@@ -318,3 +322,104 @@ def test_pasted_pages_build_a_book_with_their_titles_authors_and_every_word(
         titles = ["".join(h.itertext()) for s in chapters for h in s.iterfind("h:h2", ns)]
         assert titles == ([] if name.endswith("001.xhtml") else [
             "Chapter 1: The Crossing", "Chapter 2: The Storm", "Chapter 3: Morning"])
+
+
+# ------------------------------------------------- chapter titles without "Chapter"
+
+SHAPES = [rule for rule in HEADING_PATTERN_RULES if rule.pattern is not None]
+
+
+def chapter_titles(parsed: ParsedStory) -> list[str | None]:
+    return [c.title for c in parsed.chapters]
+
+
+#: For each example line of a shape, a run of headings it belongs in (numbered ones
+#: count up from one).
+RUNS = {
+    "1. The Storm": ("1. The Storm", "2. The Bridge"),
+    "2) The Bridge": ("1) The Storm", "2) The Bridge"),
+    "I": ("I", "II"),
+    "II.": ("I.", "II."),
+    "III. The Bridge": ("I. The Storm", "II. The Rain", "III. The Bridge"),
+    "「风起」": ("「风起」", "「夜雨」"),
+    "『夜雨』": ("『晨光』", "『夜雨』"),
+}
+
+
+@pytest.mark.parametrize(("rule", "example"), [
+    pytest.param(rule, ex, id=f"{rule.name}:{ex.text}") for rule in SHAPES for ex in rule.examples])
+def test_a_heading_shape_repeated_makes_chapters(rule: StructureRule, example) -> None:
+    assert rule.pattern is not None and rule.pattern.fullmatch(example.text)
+    heads = RUNS[example.text]
+    gap = "一。\n\n二。\n\n三。" if rule.name == "heading-quoted" else "Some text."
+    parsed = parse("A Tale\n\n" + "".join(f"{head}\n\n{gap}\n\n" for head in heads))
+    expected = [h.rstrip(".") if rule.name == "heading-roman" else h for h in heads]
+    assert chapter_titles(parsed) == expected and example.expect in expected
+    assert sum(d.code == "FB231" for d in parsed.diagnostics) == 1
+    assert len(body(parsed)) == len(heads) * gap.count("\n\n") + len(heads)
+
+
+@pytest.mark.parametrize(("rule", "text"), [
+    pytest.param(rule, text, id=f"{rule.name}:not:{text}")
+    for rule in SHAPES for text in rule.non_examples])
+def test_a_heading_shape_non_example_line(rule: StructureRule, text: str) -> None:
+    assert rule.pattern is not None and not rule.pattern.fullmatch(text)
+
+
+@pytest.mark.parametrize("text", [
+    # Once only: a pattern needs two.
+    "A Tale\n\n1. The Storm\n\nRain came.\n",
+    # Story text before the first: a line of dialogue or a list item, not chapter 1.
+    "A Tale\n\nHe counted.\n\n1. Run\n\nShe ran.\n\n2. Hide\n\nShe hid.\n",
+    # A list: its items are not alone between blank lines.
+    "A Tale\n\n1. Milk\n2. Eggs\n\nShe shopped.\n\n1. Bread\n2. Jam\n\nDone.\n",
+    # Numbers that do not count up from one.
+    "A Tale\n\n1. The Storm\n\nRain.\n\n3. The Bridge\n\nDry.\n",
+    "A Tale\n\n2. The Storm\n\nRain.\n\n3. The Bridge\n\nDry.\n",
+    # No text between two of them.
+    "A Tale\n\nI\n\nII\n\nRain.\n",
+    # "I" as a word of dialogue, twice: not a count.
+    "A Tale\n\nI\n\nHe said nothing.\n\nI\n\nShe said less.\n",
+    # Dialogue in corner brackets, close together and after the text has begun.
+    "风起\n\n天亮了。\n\n「走吧」\n\n他说。\n\n「好」\n\n完了。\n",
+    "风起\n\n「走吧」\n\n他说。\n\n「好」\n\n完了。\n\n又完了。\n\n真完了。\n",
+    # Short lines at the top that never come back alone: no contents list.
+    "A Tale\n\nRoses are red\nViolets are blue\n\nThe end.\n",
+], ids=["once", "text-first", "list", "gap-in-count", "not-from-one", "no-text-between",
+        "dialogue-I", "quoted-dialogue-late", "quoted-dialogue-close", "verse-not-contents"])
+def test_a_short_line_is_not_a_chapter_without_the_pattern(text: str) -> None:
+    parsed = parse(text)
+    assert chapter_titles(parsed) == [None]
+    assert not any(d.code == "FB231" for d in parsed.diagnostics)
+
+
+def test_a_contents_list_at_the_top_names_the_chapters_and_is_dropped() -> None:
+    text = ("A Tale\n\nContents\nThe Storm\nThe Bridge\nMorning\n\nThe Storm\n\nRain came.\n\n"
+            "The Bridge\n\nThey crossed.\n\nMorning\n\nIt was over.\n")
+    parsed = parse(text)
+    assert chapter_titles(parsed) == ["The Storm", "The Bridge", "Morning"]
+    assert body(parsed) == ["Rain came.", "They crossed.", "It was over."]
+    assert [(d.line, d.reason) for d in parsed.dropped] == [
+        (3, "contents-list"), (4, "contents-list"), (5, "contents-list"), (6, "contents-list")]
+    note = next(d for d in parsed.diagnostics if d.code == "FB231")
+    assert note.line == 8
+
+
+def test_chinese_chapter_lines_with_or_without_a_quoted_title() -> None:
+    parsed = parse("风起\n\n第一章 「风起」\n\n天亮了。\n\n第2章\n\n下雨了。\n\n"
+                   "第三章：夜雨\n\n完了。\n")
+    assert chapter_titles(parsed) == ["第一章 「风起」", "第2章", "第三章：夜雨"]
+    assert body(parsed) == ["天亮了。", "下雨了。", "完了。"]
+
+
+def test_part_one_and_prologue_epilogue_interlude_open_chapters() -> None:
+    parsed = parse("A Tale\n\nPrologue\n\nBefore.\n\nPart One\n\nOne.\n\nInterlude\n\n"
+                   "Between.\n\nPart Two\n\nTwo.\n\nEpilogue\n\nAfter.\n")
+    assert chapter_titles(parsed) == ["Prologue", "Part One", "Interlude", "Part Two",
+                                      "Epilogue"]
+
+
+def test_a_prologue_may_come_before_numbered_titles() -> None:
+    parsed = parse("A Tale\n\nPrologue\n\nBefore.\n\n1. The Storm\n\nRain.\n\n"
+                   "2. The Bridge\n\nDry.\n")
+    assert chapter_titles(parsed) == ["Prologue", "1. The Storm", "2. The Bridge"]

@@ -32,10 +32,12 @@ from fanbind.text.structure.parser import (
     parse_story,
 )
 from fanbind.text.structure.rules import (
+    AO3_PAGE_RULES,
     AO3_RULES,
     CHAPTER_RULES,
     EMPHASIS_RULES,
     GUTENBERG_RULES,
+    HEADING_PATTERN_RULES,
     LABEL_RULE,
     MAX_RULE_LINE,
     ORNAMENT_RULES,
@@ -50,8 +52,8 @@ SEEDS = REPO / "seeds"
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 
 ALL_RULES: tuple[StructureRule, ...] = (
-    *GUTENBERG_RULES, *AO3_RULES, *CHAPTER_RULES, *ORNAMENT_RULES, *EMPHASIS_RULES,
-    LABEL_RULE, TITLE_RULE,
+    *GUTENBERG_RULES, *AO3_RULES, *AO3_PAGE_RULES, *CHAPTER_RULES, *HEADING_PATTERN_RULES,
+    *ORNAMENT_RULES, *EMPHASIS_RULES, LABEL_RULE, TITLE_RULE,
 )
 
 

@@ -94,6 +94,10 @@ CODES: Mapping[str, Code] = MappingProxyType({
     "FB222": Code(_INFO, "a scene break at the start or end of a chapter dropped"),
     "FB223": Code(_INFO, "consecutive scene breaks collapsed into one"),
     "FB230": Code(_INFO, "a short label line taken as a heading"),
+    "FB231": Code(_INFO, "lines without 'Chapter' taken as chapter headings by their repeating "
+                  "pattern (1. Title, II, 「Title」, the file's own contents)",
+                  "if they are not chapters, write them differently (a line of dialogue "
+                  "with its punctuation), or give the chapters 'Chapter N' lines"),
     "FB240": Code(_INFO, "the file's extension and content disagree: read as its content says",
                   "rename the file, or set `format:` for this story in metadata.yaml"),
     "FB241": Code(_WARNING, "remote images or stylesheets in an HTML story not fetched",

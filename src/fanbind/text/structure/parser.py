@@ -42,6 +42,7 @@ from fanbind.text.structure.rules import (
     BRACKETS,
     CHAPTER_RULES,
     GUTENBERG_RULES,
+    HEADING_PATTERN_RULES,
     KUDOS_MARK,
     LABEL_SMALL_WORDS,
     LABEL_TIME_WORDS,
@@ -102,8 +103,19 @@ MAX_HEADER_VALUE_LINES = 12
 
 _RULES_BY_NAME: dict[str, StructureRule] = {
     rule.name: rule
-    for rule in (*GUTENBERG_RULES, *AO3_RULES, *AO3_PAGE_RULES, *CHAPTER_RULES, *ORNAMENT_RULES)
+    for rule in (*GUTENBERG_RULES, *AO3_RULES, *AO3_PAGE_RULES, *CHAPTER_RULES, *ORNAMENT_RULES,
+                 *HEADING_PATTERN_RULES)
 }
+_HEADING_SHAPES = tuple(rule for rule in HEADING_PATTERN_RULES if rule.pattern is not None)
+#: Paragraphs of text a shape needs between two of its headings (dialogue in corner
+#: brackets comes closer together than chapters do).
+_HEADING_GAP = {"heading-quoted": 3}
+#: Lines that head a file's own contents list.
+_CONTENTS_WORDS = frozenset({"contents", "table of contents", "目录", "目錄", "index"})
+#: What may come before the first keyword-less heading: notes and explicit headings.
+_OPENERS = frozenset({Action.CHAPTER, Action.SUMMARY, Action.NOTES, Action.END_NOTES,
+                      Action.SUMMARY_INLINE, Action.NOTES_INLINE, Action.BODY_START,
+                      Action.SEE_END})
 _GUTENBERG_START, _GUTENBERG_END, _GUTENBERG_CREDITS = GUTENBERG_RULES
 _ROMAN = re.compile(r"C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
 _NORM_WORD = re.compile(r"[^\W_]+")  # letters and digits: emphasis underscores do not count
@@ -182,6 +194,8 @@ def _chapter_title(match: re.Match[str]) -> tuple[str, bool] | None:
     """The normalised title of a chapter line ("Chapter 3: The Gate") and whether
     the line had no title part; ``None`` when the "number" is no real numeral."""
     groups = match.groupdict()
+    if groups.get("cjk"):  # 第一章 「风起」: the title as written
+        return " ".join(match.group(0).split()), False
     # The keyword keeps its spelling ("Ch. 7" stays "Ch. 7"): only case and the
     # separator are normalised, so no letter is ever added to or removed from a title.
     keyword = (groups.get("kw") or groups.get("kwa") or "").capitalize()
@@ -256,6 +270,24 @@ def _title_shape(text: str) -> bool:
         and any(c.isalpha() for c in text)
         and not ends_sentence(text)
     )
+
+
+def _heading_number(match: re.Match[str]) -> int | None:
+    """The number of a numbered heading (1, or 3 for "III"), ``None`` for a shape
+    without one."""
+    number = match.groupdict().get("num")
+    if number is None:
+        return None
+    if number.isdigit():
+        return int(number)
+    if not _ROMAN.fullmatch(number):
+        return -1
+    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+    total = 0
+    for k, char in enumerate(number):
+        value = values[char]
+        total += -value if k + 1 < len(number) and values[number[k + 1]] > value else value
+    return total
 
 
 def _kept_label(text: str) -> str:
@@ -343,6 +375,7 @@ class _Parser:
         self.paragraphs = Paragraphs(self.lines, self.stripped, self.lo, self.hi,
                                      file=self.file, diagnostics=self.diagnostics)
         body_start = self._preface()
+        self._pattern_headings(body_start)
         self.paragraphs.detect(body_start, [_prose_kind(line) for line in self.classes])
         segments = self._scan(body_start)
         chapters = self._chapters(segments)
@@ -629,6 +662,102 @@ class _Parser:
             self.title = plain_text(parse_inlines(text))
             self.title_line = i + 1
         return is_title
+
+    # -------------------------------------------------- headings without keyword
+
+    def _pattern_headings(self, start: int) -> None:
+        """Lines that are chapter headings only as a repeating pattern; see
+        :data:`~fanbind.text.structure.rules.HEADING_PATTERN_RULES` for the rule."""
+        if self._contents_headings(start):
+            return
+        for rule in _HEADING_SHAPES:
+            assert rule.pattern is not None
+            found: list[tuple[int, re.Match[str]]] = []
+            for i in range(start, self.hi):
+                if (self.classes[i].kind == TEXT and len(self.stripped[i]) <= MAX_RULE_LINE
+                        and self._alone(i, start)):
+                    match = rule.pattern.fullmatch(self.stripped[i])
+                    if match:
+                        found.append((i, match))
+            if len(found) < 2 or not self._spaced([i for i, _ in found], start,
+                                                  _HEADING_GAP.get(rule.name, 1)):
+                continue
+            numbers = [_heading_number(match) for _, match in found]
+            if numbers[0] is not None and numbers != list(range(1, len(found) + 1)):
+                continue
+            for i, _ in found:
+                title = self.stripped[i].rstrip(".") if rule.name == "heading-roman" \
+                    else self.stripped[i]
+                self.classes[i] = _Line(_RULE, rule, title, False)
+            self._emit("FB231", found[0][0], f"{len(found)} lines taken as chapter headings "
+                       f"by their repeating pattern ({rule.name}): "
+                       + ", ".join(repr(self.stripped[i]) for i, _ in found[:3])
+                       + (" …" if len(found) > 3 else ""))
+            return
+
+    def _alone(self, i: int, start: int) -> bool:
+        """A blank line (or the start of the text) above line ``i`` and below it."""
+        above = i == start or self.classes[i - 1].kind == BLANK
+        return above and (i + 1 >= self.hi or self.classes[i + 1].kind == BLANK)
+
+    def _spaced(self, heads: list[int], start: int, gap: int) -> bool:
+        """No story text before the first heading (notes and explicit headings may
+        come first), and ``gap`` paragraphs or more after each."""
+        opened = False
+        for k in range(start, heads[0]):
+            line = self.classes[k]
+            if line.rule is not None and line.rule.action in _OPENERS:
+                opened = True
+            elif line.kind == TEXT and not opened:
+                return False
+        for head, end in zip(heads, [*heads[1:], self.hi], strict=True):
+            paragraphs = sum(1 for k in range(head + 1, end) if self.classes[k].kind == TEXT
+                             and self.classes[k - 1].kind != TEXT)
+            if paragraphs < gap:
+                return False
+        return True
+
+    def _contents_headings(self, start: int) -> bool:
+        """The file's own contents at the top of its text, and its titles later, alone."""
+        i = start
+        while i < self.hi and self.classes[i].kind == BLANK:
+            i += 1
+        first = i
+        if i < self.hi and _norm(self.stripped[i]) in _CONTENTS_WORDS:
+            i += 1
+            while i < self.hi and self.classes[i].kind == BLANK:
+                i += 1
+        entries: list[int] = []
+        while i < self.hi and self.classes[i].kind == TEXT and _title_shape(self.stripped[i]):
+            entries.append(i)
+            i += 1
+        if len(entries) < 2 or (i < self.hi and self.classes[i].kind != BLANK):
+            return False
+        heads: list[int] = []
+        k = i
+        for entry in entries:
+            want = _norm(self.stripped[entry])
+            while k < self.hi and not (self.classes[k].kind == TEXT
+                                       and len(self.stripped[k]) <= MAX_TITLE
+                                       and self._alone(k, start)
+                                       and _norm(self.stripped[k]) == want):
+                k += 1
+            if k >= self.hi:
+                return False
+            heads.append(k)
+            k += 1
+        if not self._spaced(heads, i, 1):
+            return False
+        listed = _RULES_BY_NAME["contents-list"]
+        for k in range(first, i):
+            if self.classes[k].kind != BLANK:
+                self.classes[k] = _Line(_RULE, listed)
+        rule = _RULES_BY_NAME["heading-contents"]
+        for head in heads:
+            self.classes[head] = _Line(_RULE, rule, self.stripped[head], False)
+        self._emit("FB231", heads[0], f"{len(heads)} lines taken as chapter headings: the "
+                   f"file's own contents (line {first + 1}, dropped) lists them")
+        return True
 
     # ------------------------------------------------------------------- scan
 

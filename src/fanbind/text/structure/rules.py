@@ -385,7 +385,7 @@ RULE_TRIGGER = re.compile(
     + _AO3_HEADER_FIELDS
     + "|"
     + _CHROME_WORDS
-    + r"|previous work|next work)\b|[←→]",
+    + r"|previous work|next work)\b|[←→第]",
     re.IGNORECASE,
 )
 
@@ -475,6 +475,91 @@ CHAPTER_RULES: tuple[StructureRule, ...] = (
         ),
         ("Prologues are boring.", "Epilogue was short, he thought.", "Interludes"),
         Action.CHAPTER,
+    ),
+    StructureRule(
+        "chapter-cjk",
+        "'第一章', '第1章 风起', '第十二章 「风起」' (chapter, also 回 节 話 卷 部 篇) start a "
+        "chapter as 'Chapter 1' does; the line is the title as written.",
+        re.compile(
+            r"(?P<cjk>第\s*(?:[0-9０-９]{1,4}|[一二三四五六七八九十百千零〇两]{1,6})\s*"
+            r"[章回节節话話卷部篇])"
+            r"(?:[\s:：、.．·—-]*(?P<cjktitle>[^\s。！？!?，,；;].{0,60}?))?"
+            r"(?<![。！？!?，,；;…])"
+        ),
+        (
+            Example("第一章", "第一章"),
+            Example("第1章", "第1章"),
+            Example("第十二章 风起", "第十二章 风起"),
+            Example("第一章 「风起」", "第一章 「风起」"),
+            Example("第三章：夜雨", "第三章：夜雨"),
+            Example("第２回", "第２回"),
+        ),
+        ("第一章就很好看。", "第一次见面", "第三章的结尾让我哭了。", "第一章，他说，不要读。"),
+        Action.CHAPTER,
+    ),
+)
+
+#: Chapter headings with no keyword at all ("1. The Storm", "II", "「风起」", a title
+#: from the file's own contents list). A short line alone could as well be a line of
+#: dialogue or a list item, so no line is one on its own: the parser takes a shape
+#: only when it REPEATS as a pattern. All of these must hold for a shape:
+#:
+#: * every candidate stands alone, a blank line above and below it;
+#: * there are at least two, with story text between each two and after the last
+#:   (for the quoted shape three paragraphs or more: dialogue comes closer together);
+#: * no story text comes before the first one (text under an explicit heading such
+#:   as "Prologue" may) — chapter 1 opens the story;
+#: * numbered shapes count up by one from 1 (or I) in file order;
+#: * a contents title is one of two or more short lines listed together at the top
+#:   of the text (the file's own contents, which is dropped) and comes back later,
+#:   alone, in the same order.
+#:
+#: The examples are single lines; the counter-examples are in tests/test_paste.py.
+HEADING_PATTERN_RULES: tuple[StructureRule, ...] = (
+    StructureRule(
+        "heading-numbered",
+        "'1. The Storm', '2) The Bridge': AO3's chapter index and many writers number "
+        "titles without 'Chapter'.",
+        re.compile(r"(?P<num>\d{1,3})[.)]\s+(?P<title>[^\s.!?,;:].{0,80}?)"
+                   r"(?<![.!?,;:…\"”’])"),
+        (Example("1. The Storm", "1. The Storm"), Example("2) The Bridge", "2) The Bridge")),
+        ("1. He ran.", "1999. It rained.", "1.5 miles"),
+        Action.CHAPTER,
+    ),
+    StructureRule(
+        "heading-roman",
+        "'I', 'II.', 'III. The Bridge': Roman numerals alone number sections.",
+        re.compile(r"(?P<num>(?=[IVXLC])C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3}))"
+                   r"(?:\.|\.?\s+(?P<title>[A-Z\"“‘'(][^.!?]{0,80}?))?\.?"),
+        (Example("I", "I"), Example("II.", "II"), Example("III. The Bridge",
+                                                           "III. The Bridge")),
+        ("I.. I don't know", "I think so", "Iv", "IIII"),
+        Action.CHAPTER,
+    ),
+    StructureRule(
+        "heading-quoted",
+        "'「风起」' alone: Chinese works set chapter titles in corner brackets.",
+        re.compile(r"[「『](?P<title>[^」』。！？!?，,；;…\s]{1,30})[」』]"),
+        (Example("「风起」", "「风起」"), Example("『夜雨』", "『夜雨』")),
+        ("「走吧。」", "「好，我们走」", "“走吧”"),
+        Action.CHAPTER,
+    ),
+    StructureRule(
+        "heading-contents",
+        "A short line alone that the file's own contents list at its top names (the "
+        "contents list itself is dropped: the book prints its own).",
+        None,
+        (Example("The Storm", "The Storm"),),
+        (),
+        Action.CHAPTER,
+    ),
+    StructureRule(
+        "contents-list",
+        "The file's own contents list, matched by the chapter titles it names.",
+        None,
+        (Example("The Storm"),),
+        (),
+        Action.DROP,
     ),
 )
 
