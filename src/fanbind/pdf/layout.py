@@ -51,6 +51,7 @@ from fanbind.pdf.arrange import (
 from fanbind.pdf.folios import Folios, first_folio_anchor
 from fanbind.pdf.fonts import pin_font_clock
 from fanbind.pdf.geometry import Geometry, estimate_pages, gutter_band, page_geometry
+from fanbind.pdf.kept_words import KeptWordsPyphen
 from fanbind.pdf.libraries import quick_library_search
 from fanbind.pdf.linebreaks import book_rules, tie_breaks
 from fanbind.pdf.pod import finish_book
@@ -78,6 +79,7 @@ with quick_library_search():  # 0.3 s less per import: see fanbind.pdf.libraries
     )
     from weasyprint.layout.percent import resolve_percentages
     from weasyprint.pdf.metadata import DocumentMetadata
+    from weasyprint.text import line_break as weasyprint_line_break
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -215,6 +217,22 @@ def _start_run() -> tuple[_CaptureWarnings, Callable[[], None]]:
     return captured, end_run
 
 
+def _keep_words(words: frozenset[str]) -> Callable[[], None]:
+    """Keep ``words`` whole in this run's hyphenation (:mod:`fanbind.pdf.kept_words`).
+
+    Returns the function that gives WeasyPrint's line breaker pyphen back.
+    """
+    if not words:
+        return lambda: None
+    original = weasyprint_line_break.pyphen
+    weasyprint_line_break.pyphen = KeptWordsPyphen(words, original)
+
+    def restore() -> None:
+        weasyprint_line_break.pyphen = original
+
+    return restore
+
+
 def lay_out(
     anthology: Anthology,
     documents: list[Document],
@@ -237,13 +255,15 @@ def lay_out(
     narrowest = page_geometry(config, pages=1_000_000)
     fit_running_heads(html_root, anthology, measure=narrowest.measure,
                       font_size=narrowest.font_size)
-    tie_breaks(html_root, book_rules(anthology))
+    rules = book_rules(anthology)
+    tie_breaks(html_root, rules)
     add_dates(html_root, created)
     if part is not None:
         prepare_part(html_root, part)
     fetcher = ProjectFetcher([project_dir, STYLES_DIR])
     fonts = FontConfiguration()
     captured, end_run = _start_run()
+    keep_words = _keep_words(rules.never)
     try:
         design = [CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts)]
         user = [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts)
@@ -309,6 +329,7 @@ def lay_out(
         _release_fonts(fonts)
         raise
     finally:
+        keep_words()
         end_run()
     record_timing("layout", clock, pages=len(rendered.pages), passes=passes, part=part is not None)
     return Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,

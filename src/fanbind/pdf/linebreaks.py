@@ -12,9 +12,11 @@ CSS has no property for them, so :func:`tie_breaks` marks the arranged HTML tree
   line is never a fragment ("stu-/dents?");
 * a URL is wrapped in a ``hyphens: manual`` span with zero-width spaces after
   each "/" and before each ".", so it breaks only there, without a hyphen;
-* names (``never``, every story's characters and relationships) are wrapped in
-  ``hyphens: manual`` spans, and ``exceptions`` words get soft hyphens at their
-  given points only (the project's ``hyphenation:`` setting).
+* names (``never``, every story's characters and relationships) are kept whole
+  by the layout's hyphenation dictionary (:mod:`fanbind.pdf.kept_words`: no
+  span, which would cost WeasyPrint a layout per box per line), and
+  ``exceptions`` words get soft hyphens at their given points only, in spans
+  (the project's ``hyphenation:`` setting).
 
 The EPUB gets none of this: the same renderer's documents go to both outputs
 untouched, and some Kindles draw a word joiner as a box. Everything is escaped
@@ -271,20 +273,21 @@ def _keep_last_word(paragraph: etree._Element) -> None:
 
 
 def _apply_word_rules(body: etree._Element, rules: Hyphenation) -> None:
-    """Wrap every word the rules name (any case) in a keep span; exceptions get soft hyphens.
+    """Wrap every exception word (any case) in a keep span with soft hyphens at its points.
 
+    ``never`` words and names get no span: the layout's hyphenation dictionary
+    keeps them whole (:mod:`fanbind.pdf.kept_words`), which costs WeasyPrint
+    nothing, where a span per name cost a quarter of its line breaking.
     Words are found by one scan for ``\\w+`` and a set lookup, not by a pattern
-    of every name: a book's characters can be thousands of words.
+    of every word.
     """
     exceptions = dict(rules.exceptions)
-    words = {word.lower() for word in rules.never} | set(exceptions)
+    words = set(exceptions)
     if not words:
         return
 
     def make(word: str) -> etree._Element:
-        points = exceptions.get(word.lower())
-        if points is None:
-            return _span(word, NAME_CLASS)
+        points = exceptions[word.lower()]
         cut = [0, *points, len(word)]
         return _span(SOFT_HYPHEN.join(word[a:b] for a, b in itertools.pairwise(cut)),
                      EXCEPTION_CLASS)
