@@ -53,7 +53,7 @@ from fanbind.pdf.fonts import pin_font_clock
 from fanbind.pdf.geometry import Geometry, estimate_pages, gutter_band, page_geometry
 from fanbind.pdf.kept_words import KeptWordsPyphen
 from fanbind.pdf.libraries import quick_library_search
-from fanbind.pdf.linebreaks import book_rules, tie_breaks
+from fanbind.pdf.linebreaks import book_rules, shortest_hyphenated, tie_breaks
 from fanbind.pdf.pod import finish_book
 from fanbind.pdf.result import BLOCK_ID, FolioPlan, PageMap, PdfResult, fill_page_ids
 from fanbind.render import Document
@@ -256,7 +256,7 @@ def lay_out(
     fit_running_heads(html_root, anthology, measure=narrowest.measure,
                       font_size=narrowest.font_size)
     rules = book_rules(anthology)
-    tie_breaks(html_root, rules)
+    tie_breaks(html_root, rules, shortest=shortest_hyphenated(extra_stylesheets))
     add_dates(html_root, created)
     if part is not None:
         prepare_part(html_root, part)
