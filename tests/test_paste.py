@@ -27,6 +27,7 @@ from fanbind.text.structure.rules import (
 DATA = Path(__file__).parent / "data" / "paste"
 ONESHOT = DATA / "oneshot.txt"
 THREE = DATA / "three-chapters.txt"
+DOWNLOAD = DATA / "download-copied.txt"
 
 #: Words that only AO3's header, byline or chrome may hold.
 HEADER_WORDS = ("Rating", "Archive Warning", "Stats", "Words:", "Published", "Kudos",
@@ -266,6 +267,22 @@ def test_where_a_notes_section_goes(text: str, where: dict[str, tuple[int | None
         else:
             assert texts(getattr(parsed.chapters[chapter], attribute)) == [note]
             assert getattr(parsed, attribute) == ()
+
+
+def test_a_copied_html_download_is_not_titled_preface() -> None:
+    """AO3's download copied as text: the hidden "Preface" heading, the message with
+    the title and the work's address, the tags, then the title again and "by"."""
+    parsed = parse(DOWNLOAD.read_text(encoding="utf-8"))
+    assert parsed.title == "Lanterns on the Water" and parsed.title_line == 16
+    got = found(parsed)
+    assert got["source"] == "https://archiveofourown.org/works/4242424"
+    assert got["authors"] == ("Orla_Finch",) and got["published"] == "2022-08-15"
+    assert [c.title for c in parsed.chapters] == ["Chapter 1: Dusk", "Chapter 2: Dawn"]
+    assert texts(parsed.chapters[0].end_notes) == ["More lanterns next time."]
+    assert parsed.end_notes == ("Thank you for reading my first work!",)
+    assert body(parsed)[0].startswith("The lanterns went out")
+    assert [d.reason for d in parsed.dropped][:3] == [
+        "ao3-page-navigation", "ao3-repeated-title", "ao3-posted-originally"]
 
 
 # ------------------------------------------------------------ a book, read back

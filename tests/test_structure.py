@@ -537,7 +537,9 @@ def test_corpus_ao3_paste() -> None:
 
 def test_corpus_ao3_download() -> None:
     parsed = parse_story(read(CORPUS / "ao3-download.txt"), file="d.txt")
-    assert parsed.title == "Salt and Cedar" and parsed.title_line == 1
+    # The title the download's message repeats (line 1) and the one under the tags
+    # (line 23): the one under the tags is the work's title, the other is dropped.
+    assert parsed.title == "Salt and Cedar" and parsed.title_line == 23
     assert parsed.summary == ("Two bakers share one oven for a week.",)
     assert parsed.notes == ("A small gift fic. Happy birthday!",)
     assert parsed.end_notes == ("The salt-and-cedar loaf is a real recipe from my grandmother.",)

@@ -131,6 +131,8 @@ _UNDER_BYLINE = frozenset({Action.SUMMARY, Action.NOTES, Action.BODY_START, Acti
 #: The work header's statistics, each its own "Label:" line when a page is pasted.
 _STATS_LABELS = frozenset({"published", "updated", "completed", "words", "chapters",
                            "comments", "kudos", "bookmarks", "hits"})
+#: An AO3 work's address.
+_WORK_URL = re.compile(r"https?://\S*archiveofourown\.org/works/\d+\S*")
 #: A "Label:" line (a word or three, then a colon) that AO3's header does not have.
 _LABEL_LINE = re.compile(r"[^\W\d_][\w'’ /-]{0,30}:(?:\s.*)?")
 #: A pasted byline: names, commas, "and", pseudonyms in brackets; no sentence.
@@ -464,9 +466,14 @@ class _Parser:
         last line of text here, each run with one FB210. Anywhere else they are text.
         """
         i = self.lo
-        while i < self.hi and (self.classes[i].kind == BLANK
-                               or self._action(i) is Action.CHROME):
-            i += 1
+        while i < self.hi:
+            if (self.classes[i].kind == BLANK or self._action(i) is Action.CHROME
+                    or self._posted(i)):
+                i += 1
+            elif self.classes[i].kind == TEXT and self._posted(self._next_line(i)):
+                i += 1  # the download's message: the title, then "Posted originally …"
+            else:
+                break
         if i < self.hi and self._action(i) is Action.HEADER:
             self.paste = True
             self._drop_chrome(range(self.lo, i))
@@ -481,11 +488,32 @@ class _Parser:
             if self._action(k) is Action.CHROME:
                 self.classes[k] = _TEXT_LINE
 
+    def _posted(self, i: int) -> bool:
+        """Line ``i`` is AO3's "Posted originally on the Archive of Our Own at …"."""
+        rule = self.classes[i].rule if i < self.hi else None
+        return rule is not None and rule.name == "ao3-posted-originally"
+
+    def _next_line(self, i: int) -> int:
+        """The first non-blank line after ``i`` (``self.hi`` if none)."""
+        i += 1
+        while i < self.hi and self.classes[i].kind == BLANK:
+            i += 1
+        return i
+
+    def _source(self, i: int) -> None:
+        """The work's address from AO3's "Posted originally … at URL." line."""
+        match = _WORK_URL.search(self.stripped[i])
+        if match:
+            self.found.append(("source", match.group().rstrip("."), i + 1))
+
     def _drop_chrome(self, indexes: range | list[int]) -> None:
         lines = [i for i in indexes if self.stripped[i]]
         for i in lines:
             rule = self.classes[i].rule
-            self._drop(i, rule.name if rule is not None else "ao3-page-navigation", report=False)
+            if self._posted(i):
+                self._source(i)
+            # A text line here is the download's message repeating the title.
+            self._drop(i, rule.name if rule is not None else "ao3-repeated-title", report=False)
         if lines:
             self._emit("FB210", lines[0], f"dropped {len(lines)} line(s) of AO3's page "
                        f"(buttons, landmarks, kudos) from a pasted page: {self.stripped[lines[0]]}"
@@ -514,6 +542,7 @@ class _Parser:
             action = rule.action if rule is not None else None
             if rule is not None and rule.name == "ao3-posted-originally":
                 self._drop(i, rule.name)
+                self._source(i)
                 i += 1
                 continue
             if action is Action.HEADER:

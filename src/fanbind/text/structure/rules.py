@@ -333,6 +333,7 @@ _CHROME_WORDS = (
     r"|mark as read|subscribe|unsubscribe|comments|hide comments|kudos|post comment"
     r"|hide creator[’']s style|show creator[’']s style|epub|mobi|pdf|html|azw3|add chapter"
     r"|edit|edit tags|delete|previous chapter|next chapter|series this work belongs to"
+    r"|preface"
 )
 
 #: The words of AO3's kudos line, which starts with readers' names (a substring test).
@@ -349,7 +350,7 @@ AO3_PAGE_RULES: tuple[StructureRule, ...] = (
             "Share", "Download", "Bookmark", "Mark for Later", "Comments", "Comments (12)",
             "Hide Comments (1,204)", "Kudos ♥", "Kudos", "Post Comment", "EPUB",
             "← Previous Chapter", "Next Chapter →", "Hide Creator's Style",
-            "Series this work belongs to"),
+            "Series this work belongs to", "Preface"),
         ("Actions speak louder.", "Share the bread", "Comments were unkind",
          "Kudos to you", "Next Chapter soon!", "Edit the letter"),
         Action.CHROME,
