@@ -227,13 +227,16 @@ class PartOptions:
     on it); ``first_story`` whether this part holds the book's first story (its
     opening restarts the folios at 1); ``stubs`` the link targets of other
     parts with the folio each is printed on; ``blank_pages`` blank pages to add
-    at the end (the join takes its blank pages from there).
+    at the end (the join takes its blank pages from there); ``start_left``
+    starts a part on a verso whatever its first story asks (a part that begins
+    inside a story, on the side the pages before it leave).
     """
 
     book_pages: int
     first_story: bool = False
     stubs: tuple[tuple[str, int], ...] = ()
     blank_pages: int = 0
+    start_left: bool = False
     css: str = f"html.{START_LEFT_CLASS} {{ break-before: left; }}"
 
 
@@ -249,7 +252,7 @@ def prepare_part(html: etree._Element, part: PartOptions) -> None:
         for story in stories:
             if "first-story" in classes(story):
                 story.set("class", " ".join(c for c in classes(story) if c != "first-story"))
-    if stories and "has-paratext" in classes(stories[0]):
+    if part.start_left or (stories and "has-paratext" in classes(stories[0])):
         html.set("class", " ".join([*classes(html), START_LEFT_CLASS]))
     if part.stubs:
         present = {e.get("id") for e in body.iter() if e.get("id")}

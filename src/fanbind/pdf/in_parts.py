@@ -23,6 +23,7 @@ from fanbind.pdf.join import JoinedPart, JoinOptions, JoinPlan, join
 from fanbind.pdf.matter import Matter, lay_out_front_and_back
 from fanbind.pdf.parts import (
     BOOK_NAMESPACE,
+    MIN_PART_WORDS,
     PART_NAMESPACE,
     STAMP_NAMESPACE,
     Digests,
@@ -32,11 +33,14 @@ from fanbind.pdf.parts import (
     PartResult,
     Reporter,
     Setup,
+    carried_strings,
     dependencies,
     dependencies_match,
     part_key,
     plan_parts,
     positions,
+    seams_are_breaks,
+    sides_differ_only_in_margins,
     stampable_stylesheets,
     uses_page_total,
 )
@@ -66,6 +70,7 @@ def write_parallel_pdf(
     while_joining: Callable[[PdfResult], None] | None = None,
     workers: PdfWorkers | None = None,
     join_options: JoinOptions | None = None,
+    part_words: int = MIN_PART_WORDS,
 ) -> PdfResult | None:
     """Lay the book out in parts on ``jobs`` worker processes and join them into ``target``.
 
@@ -78,11 +83,13 @@ def write_parallel_pdf(
     (:class:`~fanbind.pdf.join.JoinOptions`): the build writes the EPUB
     meanwhile. An error it raises stops the join. ``workers`` are processes
     started earlier (:func:`fanbind.pdf.workers.early_pdf_workers`); without
-    them, workers are forked here.
+    them, workers are forked here. ``part_words``: the least words of a part
+    inside a long story (:func:`fanbind.pdf.parts.plan_parts`).
     """
     join_options = join_options or JoinOptions()
     jobs = jobs or default_jobs()
-    parts = plan_parts(anthology, documents, jobs)
+    parts = plan_parts(anthology, documents, jobs, part_words=part_words,
+                       inside_stories=seams_are_breaks(extra_stylesheets))
     if parts is None or not stampable_stylesheets(extra_stylesheets):
         return None
     config = anthology.meta.print
@@ -138,38 +145,68 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
     says that count needs another gutter (then nothing is numbered or joined).
     """
     folder = job.setup.folder
-    geometry_css = page_geometry(job.anthology.meta.print, pages=book_pages).css()
+    geometry = page_geometry(job.anthology.meta.print, pages=book_pages)
+    geometry_css = geometry.css()
     digests = Digests()
-    keys = [part_key(job, part, geometry_css) if cache is not None else "" for part in job.parts]
+    # Every part is first laid out starting where its story asks (a part inside a
+    # story: on a recto); one that lands on the other side is moved across by the
+    # join when only the margins differ between the sides, else laid out again.
+    movable = sides_differ_only_in_margins(geometry, job.setup.extra_stylesheets)
+    laid_left = [False] * len(job.parts)
     bodies: dict[int, PartResult] = {}
-    for index, key in enumerate(keys):
-        entry = cache.get(PART_NAMESPACE, key) if cache is not None else None
-        if isinstance(entry, dict) and dependencies_match(entry, digests):
-            result: PartResult = entry["result"]
-            result.file = folder / f"part-{index:05d}.pdf"
-            result.file.write_bytes(entry["pdf"])
+    missing: list[int] = []
+    relaid: list[int] = []
+    rounds = 0
+    while True:
+        wanted = [i for i in range(len(job.parts)) if i not in bodies]
+        keys = {i: part_key(job, job.parts[i], geometry_css, laid_left[i])
+                if cache is not None else "" for i in wanted}
+        for index in wanted:
+            entry = cache.get(PART_NAMESPACE, keys[index]) if cache is not None else None
+            if isinstance(entry, dict) and dependencies_match(entry, digests):
+                result: PartResult = entry["result"]
+                result.file = folder / f"part-{index:05d}.pdf"
+                result.file.write_bytes(entry["pdf"])
+                bodies[index] = result
+        todo = [i for i in wanted if i not in bodies]
+        if todo and report:
+            report(f"laying out {len(todo)} of {len(job.parts)} story parts on {workers.jobs} "
+                   "cores" if len(todo) > 1 else f"laying out 1 of {len(job.parts)} story parts")
+        tasks = [BodyTask.of(job, index, book_pages, laid_left[index]) for index in todo]
+        for index, result in zip(todo, workers.map(lay_out_body_part, tasks), strict=True):
             bodies[index] = result
-    missing = [i for i in range(len(job.parts)) if i not in bodies]
-    if missing and report:
-        report(f"laying out {len(missing)} of {len(job.parts)} story parts on {workers.jobs} "
-               "cores" if len(missing) > 1 else f"laying out 1 of {len(job.parts)} story parts")
-    tasks = [BodyTask.of(job, index, book_pages) for index in missing]
-    for index, result in zip(missing, workers.map(lay_out_body_part, tasks), strict=True):
-        bodies[index] = result
-        if cache is not None:
-            assert result.file is not None
-            entry = {"pdf": result.file.read_bytes(), "result": result,
-                     "dependencies": dependencies(result.fetched, result.refused,
-                                                  job.setup.project_dir, digests)}
-            cache.put(PART_NAMESPACE, keys[index], entry)
-    ordered = [bodies[i] for i in range(len(job.parts))]
-    counts = [b.pages for b in ordered]
-    sides = [b.start_left for b in ordered]
-    starts, _ = positions(counts, sides, sides[0])
+            if cache is not None:
+                assert result.file is not None
+                entry = {"pdf": result.file.read_bytes(), "result": result,
+                         "dependencies": dependencies(result.fetched, result.refused,
+                                                      job.setup.project_dir, digests)}
+                cache.put(PART_NAMESPACE, keys[index], entry)
+        (relaid if rounds else missing).extend(todo)
+        ordered = [bodies[i] for i in range(len(job.parts))]
+        free = [part.continues for part in job.parts]
+        sides = [b.start_left for b in ordered]
+        starts, _ = positions([b.pages for b in ordered], sides, sides[0], free)
+        wrong = [i for i in range(len(job.parts))
+                 if free[i] and (starts[i] % 2 == 0) != ordered[i].start_left]
+        # Laying a part out again can change its page count only through CSS that
+        # differs between the sides, and with it the sides of the parts after it:
+        # a few rounds settle it; what is still on the wrong side then is moved.
+        if movable or not wrong or rounds == 3:
+            break
+        rounds += 1
+        for index in wrong:  # laid out again, on the side it lands on
+            laid_left[index] = not ordered[index].start_left
+            del bodies[index]
+    flipped = [free[i] and (starts[i] % 2 == 0) != ordered[i].start_left
+               for i in range(len(ordered))]
     first_title = starts[0] + ordered[0].opening
     # Folio on part i's page j (1-based) = position + j - first title page; the first
     # part's own counter already restarts at its first story's opening.
     offsets = [0] + [start - first_title for start in starts[1:]]
+    carried = [c if part.continues else () for c, part in
+               zip(carried_strings([b.folios for b in ordered]), job.parts, strict=True)]
+    keys = {i: part_key(job, job.parts[i], geometry_css, ordered[i].start_left)
+            if cache is not None else "" for i in range(len(ordered))}
 
     matter = lay_out_front_and_back(job, parts, ordered, starts, book_pages,
                                     geometry_css=geometry_css, cache=cache, digests=digests,
@@ -183,12 +220,13 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
     stamp_keys = [make_key("folios", keys[i],
                            dependencies(ordered[i].fetched, ordered[i].refused,
                                         job.setup.project_dir, digests),
-                           offsets[i], page_total) if cache is not None
-                  else "" for i in range(len(ordered))]
+                           offsets[i], page_total, carried[i], flipped[i])
+                  if cache is not None else "" for i in range(len(ordered))]
     for index, key in enumerate(stamp_keys):
         entry = cache.get(STAMP_NAMESPACE, key) if cache is not None else None
         if isinstance(entry, tuple) and len(entry) == 2:
-            stamp = folder / f"stamp-{index:05d}-{offsets[index]}.pdf"
+            flip = "-f" if flipped[index] else ""
+            stamp = folder / f"stamp-{index:05d}-{offsets[index]}{flip}.pdf"
             stamp.write_bytes(entry[0])
             ordered[index].stamp, ordered[index].drawn = stamp, entry[1]
     unstamped = [i for i, body in enumerate(ordered) if body.stamp is None]
@@ -199,7 +237,7 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
         folios = ordered[i].folios
         assert folios is not None  # every laid-out story part has one (else NotStampable)
         stamp_tasks.append(StampTask(i, folios, offsets[i], page_total, geometry_css,
-                                     job.setup))
+                                     job.setup, carried[i], flipped[i]))
     stamped = workers.map(stamp_body_part, stamp_tasks)
     for index, (path, warnings, drawn) in zip(unstamped, stamped, strict=True):
         ordered[index].stamp, ordered[index].drawn = path, drawn
@@ -208,22 +246,33 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
             cache.put(STAMP_NAMESPACE, stamp_keys[index], (path.read_bytes(), drawn))
     if report:
         report("joining the parts")
+    # A flipped part's pages move by the difference of the side margins: a page laid
+    # out as a recto (text block at the inner margin) becomes a verso, and back.
+    move = geometry.outer - geometry.inner
+    shifts = [tuple((move if (local % 2 == 0) != body.start_left else -move)
+                    for local in range(body.pages)) if flipped[i] else ()
+              for i, body in enumerate(ordered)]
     plan = _join_plan(ordered, matter, target, created=created,
-                      share_fonts=join_options.share_fonts)
+                      share_fonts=join_options.share_fonts, shifts=shifts,
+                      continues=[part.continues for part in job.parts])
     joined = _joined_result(ordered, matter, plan)
     join(plan, apart=matter.total > join_options.apart_pages, folder=folder,
          meanwhile=(lambda: while_joining(joined)) if while_joining is not None else None)
     return replace(joined, parts=len(ordered), parts_laid_out=tuple(missing),
-                   parts_stamped=tuple(unstamped), matter_laid_out=matter.laid_out)
+                   parts_stamped=tuple(unstamped), matter_laid_out=matter.laid_out,
+                   parts_relaid=tuple(relaid), parts_flipped=tuple(
+                       i for i, flip in enumerate(flipped) if flip))
 
 
 def _join_plan(bodies: list[PartResult], matter: Matter, target: Path, *,
-               created: dt.datetime, share_fonts: bool) -> JoinPlan:
+               created: dt.datetime, share_fonts: bool, shifts: list[tuple[float, ...]],
+               continues: list[bool]) -> JoinPlan:
     """The join's plain-data plan: files, page order, the build date as PDF writes it."""
     joined_parts = []
-    for body in bodies:
+    for body, shift, inside in zip(bodies, shifts, continues, strict=True):
         assert body.file is not None and body.stamp is not None  # laid out and stamped
-        joined_parts.append(JoinedPart(body.file, body.stamp, body.drawn, body.ids))
+        joined_parts.append(JoinedPart(body.file, body.stamp, body.drawn, body.ids,
+                                       shift, inside))
     assert matter.front.file is not None
     return JoinPlan(matter.front.file, matter.front.ids,
                     matter.back.file if matter.back else None,

@@ -65,6 +65,11 @@ class JoinedPart:
     stamp: Path  # its margin boxes, one page per page of the part
     drawn: tuple[bool, ...]  # per page: whether the stamp has anything on it
     ids: tuple[str, ...]  # page map ids, one per page
+    #: Per page, how far (points) to move its content across: a part laid out on
+    #: one side and placed on the other (empty: not moved).
+    shifts: tuple[float, ...] = ()
+    #: Starts inside a story: its bookmarks (chapters) go under the story's.
+    continues: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,17 +211,22 @@ def assemble(plan: JoinPlan) -> None:
     # The folios go onto the joined book's pages (copied once, not first into
     # their part and then again into the book).
     placed = list(out.pages)
+    moved: dict[int, float] = {}  # joined page → how far its content moved across
     for index, stamp in enumerate(stamp_pdfs):
         where = mappings[("body", index)]
+        shifts = plan.bodies[index].shifts
         _lay_over(out, [placed[at] if at is not None else None for at in where], stamp,
-                  plan.bodies[index].drawn)
+                  plan.bodies[index].drawn, shifts)
+        moved.update({at: shifts[local] for local, at in enumerate(where)
+                      if at is not None and local < len(shifts) and shifts[local]})
     sources = [(front, mappings[("front", 0)])]
     sources += [(p, mappings[("body", i)]) for i, p in enumerate(body_pdfs)]
     if back is not None:
         sources.append((back, mappings[("back", 0)]))
 
-    _copy_destinations(out, sources)
-    _copy_outlines(out, sources)
+    _copy_destinations(out, sources, moved)
+    _copy_outlines(out, sources, moved,
+                   {1 + i for i, body in enumerate(plan.bodies) if body.continues})
     apply_shared_fonts(out, shared_fonts)
     for key, value in front.docinfo.items():
         out.docinfo[key] = value
@@ -258,7 +268,7 @@ def _allow_open_files(count: int) -> None:
 
 
 def _lay_over(pdf: pikepdf.Pdf, pages: Sequence[pikepdf.Page | None], stamp: pikepdf.Pdf,
-              drawn: Sequence[bool]) -> None:
+              drawn: Sequence[bool], shifts: Sequence[float] = ()) -> None:
     """Draw each page of ``stamp`` (a part's margin boxes) over the same page of ``pdf``.
 
     As a form XObject: both pages have the same size and origin, so the form
@@ -268,14 +278,36 @@ def _lay_over(pdf: pikepdf.Pdf, pages: Sequence[pikepdf.Page | None], stamp: pik
     pages, and qpdf keeps every object in memory while it joins). WeasyPrint's
     pages share one resource dictionary, so each page gets its own (a direct
     copy holding the same fonts and images) with the folios as /FanbindFolio.
+
+    ``shifts`` moves a page's own content (and its links) across by that many
+    points, the stamp staying put: a page laid out on the other side.
     """
     before = pdf.make_stream(b"q\n")
     after = pdf.make_stream(b"\nQ q /FanbindFolio Do Q\n")
+    closing = pdf.make_stream(b"\nQ\n")
+    movers: dict[float, pikepdf.Stream] = {}
     for local, stamp_page in enumerate(stamp.pages):
         target = pages[local] if local < len(pages) else None
-        if not drawn[local] or target is None:
+        shift = shifts[local] if local < len(shifts) else 0.0
+        if target is None or not (drawn[local] or shift):
             continue
         page = target.obj
+        opening = before
+        if shift:
+            if shift not in movers:
+                movers[shift] = pdf.make_stream(f"q 1 0 0 1 {shift:.4f} 0 cm\n".encode())
+            opening = movers[shift]
+            for annotation in page.get("/Annots") or ():
+                rect = annotation.get("/Rect")
+                if rect is not None and len(rect) == 4:
+                    annotation.Rect = pikepdf.Array([float(rect[0]) + shift, rect[1],
+                                                     float(rect[2]) + shift, rect[3]])
+        if not drawn[local]:
+            contents = page.get("/Contents")
+            existing = list(contents) if isinstance(contents, pikepdf.Array) else \
+                ([contents] if contents is not None else [])
+            page.Contents = pikepdf.Array([opening, *existing, closing])
+            continue
         form = pdf.copy_foreign(stamp_page.as_form_xobject())
         shared = page.get("/Resources")
         own = pikepdf.Dictionary(dict(shared.items()) if shared is not None else {})
@@ -286,7 +318,7 @@ def _lay_over(pdf: pikepdf.Pdf, pages: Sequence[pikepdf.Page | None], stamp: pik
         contents = page.get("/Contents")
         existing = list(contents) if isinstance(contents, pikepdf.Array) else \
             ([contents] if contents is not None else [])
-        page.Contents = pikepdf.Array([before, *existing, after])
+        page.Contents = pikepdf.Array([opening, *existing, after])
 
 
 def _local_pages(source: pikepdf.Pdf) -> dict[tuple[int, int], int]:
@@ -300,8 +332,19 @@ def _named_dests(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Object]:
     return dict(pikepdf.NameTree(names.Dests).items())
 
 
-def _copy_destinations(out: pikepdf.Pdf, sources: Sequence[tuple[pikepdf.Pdf, Mapping]]
-                       ) -> None:
+def _moved(dest: list[object], shift: float) -> list[object]:
+    """A destination array's ``/XYZ left`` moved across with its page's content."""
+    if shift and len(dest) >= 3 and str(dest[1]) == "/XYZ" \
+            and isinstance(dest[2], (int, float, pikepdf.Object)):
+        try:
+            return [dest[0], dest[1], float(dest[2]) + shift, *dest[3:]]  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return dest  # a null left: the viewer keeps its position
+    return dest
+
+
+def _copy_destinations(out: pikepdf.Pdf, sources: Sequence[tuple[pikepdf.Pdf, Mapping]],
+                       moved: dict[int, float] | None = None) -> None:
     """Named destinations of the parts, pointing at the joined book's pages.
 
     Those of the sections, titles and chapters, and whatever a link points at;
@@ -330,10 +373,10 @@ def _copy_destinations(out: pikepdf.Pdf, sources: Sequence[tuple[pikepdf.Pdf, Ma
             at = mapping[page] if page is not None else None
             if at is None:
                 continue
-            found[key] = pikepdf.Array([pages[at],
-                                        *(out.copy_foreign(v) if isinstance(v, pikepdf.Object)
-                                          and not isinstance(v, pikepdf.Name | pikepdf.Array)
-                                          else v for v in list(array)[1:])])
+            found[key] = pikepdf.Array(_moved([
+                pages[at], *(out.copy_foreign(v) if isinstance(v, pikepdf.Object)
+                             and not isinstance(v, pikepdf.Name | pikepdf.Array)
+                             else v for v in list(array)[1:])], (moved or {}).get(at, 0.0)))
     names = pikepdf.Array()
     for key in sorted(found):  # name trees are sorted by the keys' bytes
         names.append(pikepdf.String(key.decode("utf-8")))
@@ -343,8 +386,15 @@ def _copy_destinations(out: pikepdf.Pdf, sources: Sequence[tuple[pikepdf.Pdf, Ma
     out.Root.Names.Dests = out.make_indirect(pikepdf.Dictionary(Names=names))
 
 
-def _copy_outlines(out: pikepdf.Pdf, sources: Sequence[tuple[pikepdf.Pdf, Mapping]]) -> None:
-    """The parts' bookmarks (story › chapter), in order, pointing at the joined pages."""
+def _copy_outlines(out: pikepdf.Pdf, sources: Sequence[tuple[pikepdf.Pdf, Mapping]],
+                   moved: dict[int, float] | None = None, inside: set[int] | None = None
+                   ) -> None:
+    """The parts' bookmarks (story › chapter), in order, pointing at the joined pages.
+
+    A part that starts inside a story (its index among ``sources`` in ``inside``)
+    has the story's chapters as its top bookmarks: they go under the story's
+    bookmark, the last top one so far, as in a one-piece layout.
+    """
 
     def convert(item: pikepdf.OutlineItem, local: dict[tuple[int, int], int],
                 mapping: Mapping) -> pikepdf.OutlineItem:
@@ -357,7 +407,8 @@ def _copy_outlines(out: pikepdf.Pdf, sources: Sequence[tuple[pikepdf.Pdf, Mappin
             if page is not None:
                 rest = list(dest)[1:]
                 new = pikepdf.OutlineItem(str(item.title), page)
-                new.destination = pikepdf.Array([pages[page], *rest])
+                new.destination = pikepdf.Array(
+                    _moved([pages[page], *rest], (moved or {}).get(page, 0.0)))
         if new is None:
             new = pikepdf.OutlineItem(str(item.title))
         new.is_closed = item.is_closed
@@ -367,11 +418,13 @@ def _copy_outlines(out: pikepdf.Pdf, sources: Sequence[tuple[pikepdf.Pdf, Mappin
 
     pages = [page.obj for page in out.pages]  # out.pages[i] costs 0.1 ms each time
     with out.open_outline() as outline:
-        for source, mapping in sources:
+        for number, (source, mapping) in enumerate(sources):
             local = _local_pages(source)
+            parent = outline.root[-1].children if number in (inside or set()) \
+                and len(outline.root) else outline.root
             with source.open_outline() as theirs:
                 for item in theirs.root:
-                    outline.root.append(convert(item, local, mapping))
+                    parent.append(convert(item, local, mapping))
 
 
 if __name__ == "__main__":  # python -m fanbind.pdf.join PLAN RESULT

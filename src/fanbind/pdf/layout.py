@@ -672,7 +672,8 @@ def _page_rule_classes(style_for: Any) -> Callable[[Any], Any]:
 
 def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total: int | None,
                  project_dir: Path, extra_stylesheets: tuple[Path, ...], geometry_css: str,
-                 part_css: str = "") -> tuple[tuple[str, ...], tuple[bool, ...]]:
+                 part_css: str = "", carried: tuple[tuple[str, str], ...] = (),
+                 flip: bool = False) -> tuple[tuple[str, ...], tuple[bool, ...]]:
     """Write a PDF of the part's margin boxes only, one page per page of the part.
 
     The page counter is moved on by ``page_offset`` (as :func:`add_margin_boxes`
@@ -682,6 +683,9 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
     stylesheets as the layout are used, so the margin boxes are those the
     layout would have drawn. Returns WeasyPrint's warnings and, per page,
     whether anything was drawn on it (a blank or display page has no margin box).
+    ``carried``: the named strings in force before the part's first page
+    (:func:`fanbind.pdf.parts.carried_strings`); ``flip``: every page is drawn
+    on the other side than it was laid out on (the join moves its text across).
     """
     clock = start_timing()
     fetcher = ProjectFetcher([project_dir, STYLES_DIR])
@@ -710,12 +714,22 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
         for name, by_page in plan.strings:
             for number, values in by_page:
                 context.string_set[name][number] = list(values)
+        first = min((number for _, _, number in plan.pages), default=1)
+        for name, value in carried:
+            # WeasyPrint looks back for the last value no further than page 1:
+            # a first page that sets nothing shows the value carried in.
+            if first not in context.string_set[name]:
+                context.string_set[name][first] = [value]
         page_boxes: list[Any] = []  # WeasyPrint's PageBox
         drawn: list[bool] = []
         same_rules = _page_rule_classes(context.style_for)
         styled: set[Any] = set()
         for recorded_type, recorded, number in plan.pages:
-            page_type = same_rules(PageType(*recorded_type))
+            page_type = PageType(*recorded_type)
+            if flip:
+                page_type = page_type._replace(
+                    side="left" if page_type.side == "right" else "right")
+            page_type = same_rules(page_type)
             if page_type not in styled:
                 set_page_type_computed_styles(page_type, html, context.style_for)
                 styled.add(page_type)

@@ -11,12 +11,13 @@ is done by :mod:`fanbind.pdf.workers` (story parts), :mod:`fanbind.pdf.matter`
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import datetime as dt
 import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -25,7 +26,8 @@ from lxml import etree
 
 from fanbind.cache import file_digest, library_version, make_key, system_fonts_digest
 from fanbind.model import Anthology
-from fanbind.pdf.arrange import PartOptions
+from fanbind.pdf.arrange import PartOptions, has_class, part_of
+from fanbind.pdf.geometry import Geometry
 from fanbind.pdf.result import FolioPlan
 from fanbind.processes import default_jobs
 from fanbind.render import Document
@@ -51,7 +53,7 @@ STORIES_PER_PART = 2
 #: because a file's modification time moved.
 PART_CREATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 #: Bumped when what a cached part holds changes shape.
-PART_FORMAT = 2
+PART_FORMAT = 3
 #: With ``jobs`` left to the default, a book is laid out in parts only from this
 #: size on. Below it, starting workers and joining costs more than the second core
 #: saves, and the one-piece layout has two refinements the parts lack: the gutter
@@ -59,6 +61,16 @@ PART_FORMAT = 2
 #: whole book in one pass. See benchmarks/RESULTS.md for the measurements.
 PARALLEL_MIN_WORDS = 60_000
 PARALLEL_MIN_STORIES = 10
+#: A long story is cut at chapter seams into parts of about the book's words over
+#: two parts per worker, but never smaller than this: each part pays WeasyPrint's
+#: start-up (stylesheets, fonts: about 0.3 s) and its own font subsets, and a
+#: part much smaller than its share leaves the cores idle while the longest runs.
+#: A story is cut only when it is at least 1.5 such parts long.
+MIN_PART_WORDS = 20_000
+#: The class of a story section in a part that starts after its opening (at a
+#: chapter seam): :attr:`PartOptions.css` takes away its page break, which the
+#: chapter it starts with makes anyway.
+CONTINUED_CLASS = "fanbind-continued"
 #: Progress messages for the user ("laying out 3 of 50 story parts").
 Reporter = Callable[[str], None]
 
@@ -70,6 +82,15 @@ class Part:
     kind: Literal["front", "body", "back"]  # body: in a worker; front, back: last, here
     stories: tuple[int, ...]  # indexes into anthology.stories
     documents: tuple[int, ...]  # indexes into the documents list
+    #: For a piece of one long story: which children of its story section it lays
+    #: out (``start``, ``end``), cut at chapter seams (:func:`story_seams`); the
+    #: others stay as empty, undisplayed stand-ins. None: whole stories.
+    span: tuple[int, int] | None = None
+
+    @property
+    def continues(self) -> bool:
+        """Whether the part starts inside a story (after a chapter seam)."""
+        return self.span is not None and self.span[0] > 0
 
 
 @dataclass
@@ -78,7 +99,7 @@ class PartResult:
 
     file: Path | None
     pages: int
-    start_left: bool
+    start_left: bool  # laid out starting on a verso
     opening: int  # pages before the first story's title page (part 0 only matters)
     ids: tuple[str, ...]  # page map ids, one per page
     anchors: dict[str, int]  # link targets → page within the part
@@ -114,6 +135,18 @@ class Job:
     documents: list[Document]
     parts: list[Part]  # the story parts only
     setup: Setup
+    cuts: dict[tuple[int, tuple[int, int]], Document] = field(default_factory=dict)
+
+    def document(self, index: int, span: tuple[int, int] | None) -> Document:
+        """Document ``index``, cut to ``span`` of its story (made once per build)."""
+        if span is None:
+            return self.documents[index]
+        if (index, span) not in self.cuts:
+            self.cuts[index, span] = cut_document(self.documents[index], span)
+        return self.cuts[index, span]
+
+    def part_documents(self, part: Part) -> list[Document]:
+        return [self.document(i, part.span) for i in part.documents]
 
 
 def parallel_pdf_wanted(anthology: Anthology, jobs: int | None) -> bool:
@@ -131,50 +164,222 @@ def parallel_pdf_wanted(anthology: Anthology, jobs: int | None) -> bool:
         sum(s.words for s in anthology.stories) >= PARALLEL_MIN_WORDS
 
 
-def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int
+def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *,
+               part_words: int = MIN_PART_WORDS, inside_stories: bool = True
                ) -> list[Part] | None:
     """Cut the book into front, story groups and back; None when it cannot be cut.
 
     Groups hold :data:`STORIES_PER_PART` consecutive stories (fewer in a small
     book, so each worker gets at least two parts); the cut points depend only
-    on the number of stories, so editing a story never moves them.
+    on the number of stories, so editing a story never moves them. A story of
+    at least 1.5 parts' worth of words (the book's words over two parts per
+    worker, at least ``part_words``) is a run of parts of its own, cut at
+    chapter seams (:func:`cut_story`) when ``inside_stories``.
     """
     front = [i for i, d in enumerate(documents) if "pdf" in d.formats and d.matter == "front"]
     body = [i for i, d in enumerate(documents) if "pdf" in d.formats and d.matter == "body"]
     back = [i for i, d in enumerate(documents) if "pdf" in d.formats and d.matter == "back"]
     stories = len(anthology.stories)
-    if stories < 2 or len(body) != stories or (front and body and max(front) > min(body)) \
+    if not stories or len(body) != stories or (front and body and max(front) > min(body)) \
             or (back and body and min(back) < max(body)):
         return None
     size = max(1, min(STORIES_PER_PART, stories // (2 * max(1, jobs))))
+    target = max(part_words, sum(s.words for s in anthology.stories) // (2 * max(1, jobs)))
     parts = [Part("front", (), tuple(front))]
-    for start in range(0, stories, size):
-        chunk = tuple(range(start, min(stories, start + size)))
-        parts.append(Part("body", chunk, tuple(body[i] for i in chunk)))
+    run: list[int] = []
+
+    def flush() -> None:
+        for start in range(0, len(run), size):
+            chunk = tuple(run[start:start + size])
+            parts.append(Part("body", chunk, tuple(body[i] for i in chunk)))
+        run.clear()
+
+    for index, story in enumerate(anthology.stories):
+        spans = cut_story(documents[body[index]], story.words, target) \
+            if inside_stories and story.words >= 1.5 * target else []
+        if len(spans) < 2:
+            run.append(index)
+            continue
+        flush()
+        parts.extend(Part("body", (index,), (body[index],), span) for span in spans)
+    flush()
+    if len(parts) < 3:  # one story part: nothing to lay out side by side
+        return None
     if back:
         parts.append(Part("back", (), tuple(back)))
     return parts
 
 
-def positions(counts: Sequence[int], sides: Sequence[bool], first_left: bool
-              ) -> tuple[list[int], int]:
+def story_section(document: Document) -> etree._Element | None:
+    """The ``section.story`` of a story's document (the renderer makes one per story)."""
+    for child in part_of(document.root, "body"):
+        if has_class(child, "story"):
+            return child
+    return None
+
+
+def story_seams(document: Document) -> list[tuple[int, int]]:
+    """Where a story may be cut: (index of a child of its section, words from there
+    to the next seam), the first entry (0, …) the story's start.
+
+    A seam is a chapter after the first: print.css opens it on a new page
+    (``.chapter ~ .chapter { break-before: page }``), so the page break a part
+    starts with is one the one-piece layout has too. What is not a chapter (the
+    paratext, the opening, the end notes) stays with its neighbouring chapter.
+    """
+    section = story_section(document)
+    if section is None:
+        return []
+    seams: list[tuple[int, int]] = [(0, 0)]
+    seen_chapter = False
+    for index, child in enumerate(section):
+        if has_class(child, "chapter"):
+            if seen_chapter:
+                seams.append((index, 0))
+            seen_chapter = True
+        words = len("".join(child.itertext()).split())
+        seams[-1] = (seams[-1][0], seams[-1][1] + words)
+    return seams
+
+
+def cut_story(document: Document, words: int, target: int) -> list[tuple[int, int]]:
+    """A long story's parts as spans of its section's children: about ``words /
+    target`` parts, cut at the seams nearest to equal shares of its words."""
+    seams = story_seams(document)
+    count = min(len(seams), max(1, round(words / max(1, target))))
+    if count < 2:
+        return []
+    total = sum(w for _, w in seams)
+    before = [0]
+    for _, w in seams:
+        before.append(before[-1] + w)
+    cuts = [0]
+    for k in range(1, count):
+        goal = total * k / count
+        low, high = cuts[-1] + 1, len(seams) - (count - k)
+        cuts.append(min(range(low, high + 1), key=lambda j: (abs(before[j] - goal), j)))
+    section = story_section(document)
+    ends = [seams[j][0] for j in cuts[1:]] + [len(section) if section is not None else 0]
+    return [(seams[j][0], end) for j, end in zip(cuts, ends, strict=True)]
+
+
+def cut_document(document: Document, span: tuple[int, int]) -> Document:
+    """A copy of a story's document holding only ``span`` of its section's children.
+
+    The children left out stay as empty, undisplayed stand-ins of the same tag and
+    class (no id), so selectors that count siblings — ``.chapter ~ .chapter``,
+    which opens a chapter on a new page and gives it its sink — match the part as
+    they match the whole story. A part that starts after the story's opening is
+    marked :data:`CONTINUED_CLASS` and loses ``has-paratext`` (which would start
+    it on a verso); its running heads carry on from the parts before it
+    (:func:`carried_strings`).
+    """
+    section = story_section(document)
+    if section is None:
+        return document
+    children = list(section)
+    start, end = span
+    del section[:]
+    try:
+        root = copy.deepcopy(document.root)
+    finally:
+        section.extend(children)
+    cut = story_section(replace(document, root=root))
+    assert cut is not None  # copied from the section found above
+    for index, child in enumerate(children):
+        if start <= index < end or not isinstance(child.tag, str):
+            cut.append(copy.deepcopy(child))
+            continue
+        stand_in = etree.SubElement(cut, child.tag)
+        if child.get("class"):
+            stand_in.set("class", child.get("class") or "")
+        stand_in.set("style", "display: none")
+    if start > 0:
+        classes = [c for c in (cut.get("class") or "").split() if c != "has-paratext"]
+        cut.set("class", " ".join([*classes, CONTINUED_CLASS]))
+    return replace(document, root=root)
+
+
+def carried_strings(plans: Sequence[FolioPlan | None]) -> list[tuple[tuple[str, str], ...]]:
+    """Per part, the named strings (running heads) in force where it starts.
+
+    In a one-piece layout a page without an assignment of its own shows the
+    last value set on the pages before it; a part laid out alone knows only its
+    own. So each part is given, per name, the last value of the parts before it.
+    """
+    found: list[tuple[tuple[str, str], ...]] = []
+    current: dict[str, str] = {}
+    for plan in plans:
+        found.append(tuple(sorted(current.items())))
+        for name, by_page in plan.strings if plan is not None else ():
+            values = [v for _, values in sorted(by_page) for v in values]
+            if values:
+                current[name] = values[-1]
+    return found
+
+
+#: A stylesheet with any of these may move the page breaks at chapter seams.
+_BREAKS = re.compile(r"break-(before|after)|page-break|(^|[;{\s])page\s*:")
+
+
+def seams_are_breaks(extra_stylesheets: Sequence[Path]) -> bool:
+    """Whether chapter seams stay page breaks with the user's stylesheets (none of
+    them sets breaks or named pages); else long stories are laid out whole."""
+    for path in extra_stylesheets:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue  # the layout reports it
+        if _BREAKS.search(text):
+            return False
+    return True
+
+
+def positions(counts: Sequence[int], sides: Sequence[bool], first_left: bool,
+              free: Sequence[bool] = ()) -> tuple[list[int], int]:
     """Physical first pages of parts (1-based, as if the body started the book) and blanks.
 
     A part starting on a recto needs an odd page, one starting on a verso an
     even one; one blank page goes in front of a part that would start on the
-    wrong side.
+    wrong side. A ``free`` part (one starting inside a story) follows on
+    whatever side the part before it leaves.
     """
     found: list[int] = []
     page = 2 if first_left else 1
     blanks = 0
     for index, count in enumerate(counts):
         wanted_odd = not sides[index]
-        if (page % 2 == 1) != wanted_odd:
+        if index < len(free) and free[index]:
+            pass
+        elif (page % 2 == 1) != wanted_odd:
             page += 1
             blanks += 1
         found.append(page)
         page += count
     return found, blanks
+
+
+def sides_differ_only_in_margins(geometry: Geometry, extra_stylesheets: Sequence[Path]
+                                 ) -> bool:
+    """Whether a page laid out as a recto becomes the verso it lands on by moving its
+    text block across (the join does that for a part inside a story).
+
+    print.css and the settings sheet make the two sides differ only in their
+    mirrored side margins (the text block keeps its width) and their margin
+    boxes, which are drawn apart anyway (:func:`fanbind.pdf.layout.stamp_folios`).
+    Crop marks are drawn with the page and would move with it, and a user's
+    ``@page`` rules may make more of the sides: then such a part is laid out
+    again on the side it lands on.
+    """
+    if geometry.crop_marks:
+        return False
+    for path in extra_stylesheets:
+        try:
+            if "@page" in path.read_text(encoding="utf-8", errors="replace"):
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def stampable_stylesheets(extra_stylesheets: Sequence[Path]) -> bool:
@@ -229,30 +434,36 @@ def uses_page_total(extra_stylesheets: Sequence[Path]) -> bool:
     return False
 
 
-def part_key(job: Job, part: Part, book_pages_css: str) -> str:
+def part_key(job: Job, part: Part, book_pages_css: str, start_left: bool = False) -> str:
     """Everything a story part's layout reads, hashed (see docs/pdf-in-parts.md).
 
     ``book_pages_css`` is the page geometry stylesheet (it carries the gutter
-    row, which depends on the book's page count). The stylesheet *files*
+    row, which depends on the book's page count); ``start_left`` the side a
+    part inside a story was laid out starting on. The stylesheet *files*
     are read here; what they fetch (fonts, images, ``@import``) is checked
     against the digests stored with the entry (:func:`dependencies_match`).
     """
     return layout_key(job, "pdf-part", part.documents, part.stories, book_pages_css,
-                      0 in part.stories)
+                      0 in part.stories, part.span, start_left, span=part.span,
+                      words=part.span is None)
 
 
 def layout_key(job: Job, kind: str, documents: Sequence[int], stories: Sequence[int],
-               book_pages_css: str, *options: object, words: bool = True) -> str:
+               book_pages_css: str, *options: object, words: bool = True,
+               span: tuple[int, int] | None = None) -> str:
     """The key of a layout of ``documents`` (indexes) with ``stories`` in its anthology.
 
     ``words``: whether the stories' word counts belong in it (the front and back
     matter name every story's authors and tags in their metadata, but never
-    their length, and a one-word edit must not lay out the contents again).
+    their length, and a one-word edit must not lay out the contents again; nor
+    does a part of a story, whose page geometry comes with ``book_pages_css``).
+    ``span``: the documents are cut to that span of a story (:func:`cut_document`),
+    so an edit elsewhere in the story keeps this part's key.
     """
     anthology = job.anthology
     serialised = []
     for index in documents:
-        doc = job.documents[index]
+        doc = job.document(index, span)
         serialised.append((doc.matter, tuple(sorted(doc.formats)), doc.language,
                            etree.tostring(doc.root, encoding="utf-8")))
     story_data = [(s.id, s.words if words else None, s.meta.model_dump_json())

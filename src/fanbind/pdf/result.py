@@ -53,6 +53,11 @@ class PdfResult:
     parts_laid_out: tuple[int, ...] = ()
     parts_stamped: tuple[int, ...] = ()
     matter_laid_out: tuple[str, ...] = ()
+    #: Parts inside a story that landed on the other side than they were laid out
+    #: on: laid out again (``parts_relaid``) or moved across by the join
+    #: (``parts_flipped``). See docs/pdf-in-parts.md.
+    parts_relaid: tuple[int, ...] = ()
+    parts_flipped: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

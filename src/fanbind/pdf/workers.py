@@ -51,21 +51,27 @@ class BodyTask:
     documents: list[Document]
     first_story: bool
     setup: Setup
+    start_left: bool = False  # a part inside a story: laid out starting on a verso
 
     @classmethod
-    def of(cls, job: Job, index: int, book_pages: int) -> BodyTask:
+    def of(cls, job: Job, index: int, book_pages: int, start_left: bool = False) -> BodyTask:
+        """The task of part ``index``; only a part inside a story (``continues``)
+        can be asked to start on a verso, the others start where their story asks."""
         part = job.parts[index]
         stories = tuple(job.anthology.stories[i] for i in part.stories)
         # The story list of metadata.yaml stays behind: a part's layout never reads it
         # (the cache key leaves it out too), and a 1,000-story list is 450 KB a task.
         meta = job.anthology.meta.model_copy(update={"stories": [s.meta for s in stories]})
         return cls(index, book_pages, replace(job.anthology, meta=meta, stories=stories),
-                   [job.documents[i] for i in part.documents], 0 in part.stories, job.setup)
+                   job.part_documents(part), 0 in part.stories, job.setup,
+                   start_left and part.continues)
 
 
 @dataclass(frozen=True)
 class StampTask:
-    """One story part's margin boxes to draw, its folios moved on by ``offset``."""
+    """One story part's margin boxes to draw, its folios moved on by ``offset``;
+    ``carried``: the running heads in force where it starts; ``flip``: drawn on
+    the other sides than it was laid out on (a part inside a story)."""
 
     index: int
     plan: FolioPlan
@@ -73,6 +79,8 @@ class StampTask:
     total: int | None
     geometry_css: str
     setup: Setup
+    carried: tuple[tuple[str, str], ...] = ()
+    flip: bool = False
 
 
 def lay_out_part(setup: Setup, anthology: Anthology, documents: list[Document],
@@ -109,7 +117,8 @@ def lay_out_body_part(task: BodyTask) -> PartResult:
     from fanbind.pdf import layout as pdf  # deferred: see the module docstring
 
     anthology = task.anthology
-    options = PartOptions(task.book_pages, first_story=task.first_story)
+    options = PartOptions(task.book_pages, first_story=task.first_story,
+                          start_left=task.start_left)
     layout, records = lay_out_part(task.setup, anthology, task.documents, options, defer=True,
                                    created=PART_CREATED)
     rendered = layout.rendered
@@ -118,7 +127,7 @@ def lay_out_body_part(task: BodyTask) -> PartResult:
         raise NotStampable(f"part {task.index}")
     targets = anchors(layout)
     first_title = f"{anthology.stories[0].id}-title"
-    target = task.setup.folder / f"part-{task.index:05d}.pdf"
+    target = task.setup.folder / f"part-{task.index:05d}{'-left' if task.start_left else ''}.pdf"
     result = pdf.write_layout(layout, target)
     return PartResult(target, len(rendered.pages), START_LEFT_CLASS in layout.root_classes,
                       targets.get(first_title, 0),
@@ -131,11 +140,12 @@ def stamp_body_part(task: StampTask) -> tuple[Path, tuple[str, ...], tuple[bool,
     from fanbind.pdf import layout as pdf  # deferred: see the module docstring
 
     setup = task.setup
-    target = setup.folder / f"stamp-{task.index:05d}-{task.offset}.pdf"
+    target = setup.folder / f"stamp-{task.index:05d}-{task.offset}{'-f' if task.flip else ''}.pdf"
     warnings, drawn = pdf.stamp_folios(
         task.plan, target, page_offset=task.offset, page_total=task.total,
         project_dir=setup.project_dir, extra_stylesheets=setup.extra_stylesheets,
-        geometry_css=task.geometry_css, part_css=setup.part_css)
+        geometry_css=task.geometry_css, part_css=setup.part_css, carried=task.carried,
+        flip=task.flip)
     return target, warnings, drawn
 
 
