@@ -334,9 +334,8 @@ def _named_dests(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Object]:
 
 def _moved(dest: list[object], shift: float) -> list[object]:
     """A destination array's ``/XYZ left`` moved across with its page's content."""
-    if shift and len(dest) >= 3 and str(dest[1]) == "/XYZ" \
-            and isinstance(dest[2], (int, float, pikepdf.Object)):
-        try:
+    if shift and len(dest) >= 3 and str(dest[1]) == "/XYZ":
+        try:  # pikepdf gives numbers as int or Decimal
             return [dest[0], dest[1], float(dest[2]) + shift, *dest[3:]]  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return dest  # a null left: the viewer keeps its position
