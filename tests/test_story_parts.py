@@ -60,17 +60,21 @@ def chaptered(lengths: tuple[int, ...]) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def make_book(root: Path, lengths: tuple[int, ...] = CHAPTERS, print_settings: str = "") -> Path:
+def make_book(root: Path, lengths: tuple[int, ...] = CHAPTERS, print_settings: str = "",
+              *, long_first: bool = False) -> Path:
     """A short story, then a long chaptered one by three authors (its verso head is
-    'Ada Lind et al.') with a summary (a paratext verso) and end notes."""
+    'Ada Lind et al.') with a summary (a paratext verso) and end notes (a page of
+    their own, named differently from the chapters'); ``long_first``: the other
+    way round (the first story's folio 1 is on its title page, in its first part)."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "long.txt").write_text(chaptered(lengths), encoding="utf-8")
     (root / "short.txt").write_text("\n\n".join(EN[:5]) + "\n", encoding="utf-8")
+    short = "  - file: short.txt\n    title: Short\n    authors: [Bo]\n"
+    long = ("  - file: long.txt\n    title: The Long One\n"
+            "    authors: [Ada Lind, Cy Moss, Di Park]\n    summary: a summary\n"
+            "    end_notes: Thanks for reading.\n")
     (root / "metadata.yaml").write_text(
-        "title: Test\nlanguage: en\nstories:\n"
-        "  - file: short.txt\n    title: Short\n    authors: [Bo]\n"
-        "  - file: long.txt\n    title: The Long One\n    authors: [Ada Lind, Cy Moss, Di Park]\n"
-        "    summary: a summary\n    end_notes: Thanks for reading.\n"
+        "title: Test\nlanguage: en\nstories:\n" + (long + short if long_first else short + long)
         + print_settings, encoding="utf-8")
     return root
 
@@ -97,6 +101,12 @@ def marks(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Crop marks are drawn with the page: a part on the wrong side is laid out again."""
     return lay_out_both(make_book(tmp_path_factory.mktemp("marks") / "book",
                                   print_settings="print:\n  crop_marks: true\n  bleed: 9pt\n"))
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The long story first: its end notes, in its last part, carry on the folios."""
+    return lay_out_both(make_book(tmp_path_factory.mktemp("first") / "book", long_first=True))
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +208,14 @@ def test_running_heads_carry_over_a_seam(seams: dict) -> None:
 def test_crop_marks_lay_a_part_out_again_on_its_side(marks: dict) -> None:
     assert marks["joined"].parts_relaid and not marks["joined"].parts_flipped
     assert_same_book(marks)
+
+
+def test_the_first_story_cut_with_its_end_notes_gives_the_same_book(first: dict) -> None:
+    texts = [page.extract_text() for page in PdfReader(first["joined_file"]).pages]
+    notes = next(i for i, text in enumerate(texts) if text.startswith("End Notes"))
+    opening = next(i for i, text in enumerate(texts) if text.startswith("The Long One"))
+    assert texts[notes].split()[-1] == str(notes - opening + 1)  # folios run on
+    assert_same_book(first)
 
 
 def test_one_job_gives_the_same_book(one_job: dict) -> None:
