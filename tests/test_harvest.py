@@ -177,6 +177,19 @@ def test_fanficfare_epub_keeps_emphasis_and_its_centred_ornament_is_a_break(
     assert kinds == [Paragraph, Paragraph, SceneBreak, Paragraph]
 
 
+def test_fanficfare_html_without_its_title_page_keeps_its_contents_out_of_the_text() -> None:
+    from fanbind.text.readers.read import read_markup
+
+    page = FFF_HTML.read_text(encoding="utf-8")
+    page = page[:page.index('<table class="full">')] + page[page.index("</table>") + 8:]
+    story = read_markup(page, "html", file="f.html")
+    assert story.title == "The Orchard Keeper"
+    assert [ch.title for ch in story.chapters] == ["Frost Dates", "Grafting"]
+    text = " ".join(plain_text(b.inlines) for ch in story.chapters for b in ch.blocks
+                    if isinstance(b, Paragraph))
+    assert "Table of Contents" not in text and "Grafting" not in text
+
+
 @pytest.mark.parametrize("text", [
     # An AO3 whole-page paste: its labels come before the title, not after a byline.
     "Rating:\nGeneral Audiences\nArchive Warning:\nNo Archive Warnings Apply\n\nTitle\n\nby a\n",

@@ -98,8 +98,11 @@ def is_fanficfare(root: etree._Element) -> bool:
     if page is not None and "fff_titlepage" in classes(page):
         return True
     chapters = any("fff_chapter" in classes(el) for el in root.iter("div"))
-    sections = any((a.get("name") or "").startswith("section") for a in root.iter("a"))
-    return (page is not None and sections) or chapters
+    # FanFicFare's own chapter anchor: <a name="section0001"><h2>…</h2></a>, there
+    # with or without the title page (include_titlepage: false).
+    sections = any((a.get("name") or "").startswith("section") and a.find(".//h2") is not None
+                   for a in root.iter("a"))
+    return sections or chapters
 
 
 # ----------------------------------------------------------------- the title page
