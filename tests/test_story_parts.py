@@ -286,6 +286,10 @@ def test_parts_are_sized_by_words(tmp_path: Path) -> None:
     # The share of one worker when it is the larger: two parts per worker.
     parts = plan_parts(anthology, documents, 2, part_words=10)
     assert parts is not None and len([p for p in parts if p.span is not None]) == 4
+    # ...but never more than max_part_words, however few the workers: a worker's
+    # memory is bounded by the part.
+    parts = plan_parts(anthology, documents, 1, part_words=10, max_part_words=words // 6)
+    assert parts is not None and len([p for p in parts if p.span is not None]) == 6
 
 
 def test_a_stylesheet_that_moves_breaks_keeps_stories_whole(tmp_path: Path) -> None:

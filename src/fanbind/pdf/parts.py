@@ -67,6 +67,12 @@ PARALLEL_MIN_STORIES = 10
 #: part much smaller than its share leaves the cores idle while the longest runs.
 #: A story is cut only when it is at least 1.5 such parts long.
 MIN_PART_WORDS = 20_000
+#: …and never larger than this, whatever the book's length: a worker's memory
+#: grows with its part (WeasyPrint keeps every page's boxes until it writes), so
+#: the part, not the book, bounds it. 75,000 words are about 230 pages and a
+#: worker of about 300 MB; the 600,000-word story's four parts of 460 pages
+#: peaked at 443 MB.
+MAX_PART_WORDS = 75_000
 #: The class of a story section in a part that starts after its opening (at a
 #: chapter seam): :attr:`PartOptions.css` takes away its page break, which the
 #: chapter it starts with makes anyway.
@@ -165,16 +171,17 @@ def parallel_pdf_wanted(anthology: Anthology, jobs: int | None) -> bool:
 
 
 def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *,
-               part_words: int = MIN_PART_WORDS, inside_stories: bool = True
-               ) -> list[Part] | None:
+               part_words: int = MIN_PART_WORDS, max_part_words: int = MAX_PART_WORDS,
+               inside_stories: bool = True) -> list[Part] | None:
     """Cut the book into front, story groups and back; None when it cannot be cut.
 
     Groups hold :data:`STORIES_PER_PART` consecutive stories (fewer in a small
     book, so each worker gets at least two parts); the cut points depend only
     on the number of stories, so editing a story never moves them. A story of
     at least 1.5 parts' worth of words (the book's words over two parts per
-    worker, at least ``part_words``) is a run of parts of its own, cut at
-    chapter seams (:func:`cut_story`) when ``inside_stories``.
+    worker, at least ``part_words`` and at most ``max_part_words``) is a run of
+    parts of its own, cut at chapter seams (:func:`cut_story`) when
+    ``inside_stories``.
     """
     front = [i for i, d in enumerate(documents) if "pdf" in d.formats and d.matter == "front"]
     body = [i for i, d in enumerate(documents) if "pdf" in d.formats and d.matter == "body"]
@@ -184,7 +191,8 @@ def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *
             or (back and body and min(back) < max(body)):
         return None
     size = max(1, min(STORIES_PER_PART, stories // (2 * max(1, jobs))))
-    target = max(part_words, sum(s.words for s in anthology.stories) // (2 * max(1, jobs)))
+    share = sum(s.words for s in anthology.stories) // (2 * max(1, jobs))
+    target = max(part_words, min(max_part_words, share))
     parts = [Part("front", (), tuple(front))]
     run: list[int] = []
 
