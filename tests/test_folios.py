@@ -71,8 +71,9 @@ class Reference:
 
     @property
     def number(self) -> str | None:
-        found = re.search(r"(\d+)\s*$", self.text)
-        return found.group(1) if found else None
+        """The number after the leaders or after "page" (the entry's authors follow)."""
+        found = re.findall(r"(?:\.|page)\s*(\d+)", self.text)
+        return found[-1] if found else None
 
 
 @dataclass
@@ -128,6 +129,11 @@ def read_book(path: Path) -> ReadBook:
     outline = [(item.title, reader.get_destination_page_number(item))
                for item in reader.outline if not isinstance(item, list)]
     return ReadBook(path, folios, texts, _labels(reader), references, outline, dests)
+
+
+def is_contents(text: str) -> bool:
+    """The contents page (its letter-spaced title reads "C o n t e n t s")."""
+    return "".join(text.split()).lower().startswith("contents")
 
 
 def printed_references(book: ReadBook) -> list[Reference]:
@@ -259,3 +265,57 @@ def test_warnings_link_in_parts_prints_the_warnings_page(tmp_path: Path) -> None
     assert result.pdf is not None and result.pdf.parts
     book = read_book(root / "dist" / "folio-test.pdf")
     check_references(book, check_folios(book))
+
+
+LONG_TITLE = "Of Me and You and All the Rest of Us at an Old Inn by the Sea at Dawn in May"
+
+
+def test_contents_entries_have_one_link_and_a_number_column(tmp_path: Path) -> None:
+    """One link annotation per contents entry (there were four, one per box of the
+    entry); a long title wraps before the number column, the leaders stop a gap short
+    of it and the numbers are right-aligned in it."""
+    root = write_book(tmp_path, [{"text": story_text(0, 3)},
+                                 {"text": story_text(2, 3), "title": LONG_TITLE},
+                                 {"text": story_text(0, 30)}])
+    build(root, formats=("pdf",), cache=False, jobs=1)
+    path = root / "dist" / "folio-test.pdf"
+    book = read_book(path)
+    contents = next(i for i, text in enumerate(book.texts) if is_contents(text))
+    annotations = pypdf.PdfReader(path).pages[contents].get("/Annots") or []
+    entries = ["Story I", LONG_TITLE, "Story III", "About the Authors"]
+    assert len(annotations) == len(entries)
+    assert [r.number for r in book.references if r.page == contents] == [
+        book.folios[r.dest] or str(r.dest - book.dests["story-001-title"] + 1)
+        for r in book.references if r.page == contents]
+
+    document = pdfium.PdfDocument(str(path))
+    try:
+        textpage = document[contents].get_textpage()
+        chars = [(textpage.get_text_range(i, 1), textpage.get_charbox(i, loose=True))
+                 for i in range(textpage.count_chars())]
+    finally:
+        document.close()
+    lines: dict[int, list[tuple[str, tuple[float, ...]]]] = {}
+    for char, box in chars:
+        if not char.isspace():
+            lines.setdefault(round(box[1]), []).append((char, box))
+    numbers, dots, letters = [], [], []
+    for line in lines.values():
+        line.sort(key=lambda item: item[1][0])
+        if any(char == "." for char, _ in line) and line[-1][0].isdigit():
+            digits = [box for char, box in reversed(line) if char.isdigit()]
+            run = []
+            for box in digits:  # the last run of digits: the number
+                if run and run[-1][0] - box[2] > 1:
+                    break
+                run.append(box)
+            numbers.append((min(b[0] for b in run), max(b[2] for b in run)))
+            dots.append(max(box[2] for char, box in line if char == "."))
+        letters += [box[2] for char, box in line if char.isalpha()]
+    assert len(numbers) == len(entries)
+    right = max(end for _, end in numbers)
+    assert all(abs(end - right) < 0.5 for _, end in numbers), f"numbers end at {numbers}"
+    column = min(start for start, _ in numbers)
+    assert max(dots) - min(dots) < 0.5, f"leaders end at {sorted(dots)}"
+    assert max(dots) < column - 3, "leaders run into the number column"
+    assert max(letters) < column - 3, "a title runs into the number column"

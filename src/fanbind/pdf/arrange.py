@@ -208,6 +208,30 @@ def arrange_for_print(html: etree._Element, *, long_paratext: int = 900) -> etre
     return html
 
 
+def one_link_per_entry(html: etree._Element) -> None:
+    """Contents entries set for print with one link annotation each.
+
+    WeasyPrint gives every box inside a link an annotation of its own (an entry's
+    title, its leaders and its number made four overlapping links). So the entry's
+    line moves out of its ``a.contents-link`` into a ``span.contents-line`` that
+    prints the number (``data-href``: the link's target), and the emptied link is
+    laid over the whole entry (print.css). Run after :func:`prepare_part`, which
+    may retarget the links.
+    """
+    for link in part_of(html, "body").iter(xhtml("a")):
+        entry = link.getparent()
+        if not has_class(link, "contents-link") or entry is None or len(link) == 0:
+            continue
+        line = etree.Element(xhtml("span"))
+        line.set("class", "contents-line")
+        line.set("data-href", link.get("href") or "")
+        line.text, link.text = link.text, None
+        for child in list(link):
+            line.append(child)  # lxml moves the element
+        link.addprevious(line)
+        entry.append(link)
+
+
 def add_dates(html: etree._Element, created: dt.datetime) -> None:
     """The build date as ``dcterms.created``/``modified``: WeasyPrint writes it into the PDF."""
     head = part_of(html, "head")

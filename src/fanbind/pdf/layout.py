@@ -45,6 +45,7 @@ from fanbind.pdf.arrange import (
     arrange_for_print,
     fit_running_heads,
     join_documents,
+    one_link_per_entry,
     prepare_part,
     xhtml,
 )
@@ -260,6 +261,7 @@ def lay_out(
     add_dates(html_root, created)
     if part is not None:
         prepare_part(html_root, part)
+    one_link_per_entry(html_root)
     fetcher = ProjectFetcher([project_dir, STYLES_DIR])
     fonts = FontConfiguration()
     captured, end_run = _start_run()
