@@ -108,6 +108,16 @@ def test_a_bleed_the_service_does_not_use_is_refused_at_its_line() -> None:
                         file="metadata.yaml").print.bleed == "0.125in"
 
 
+def test_a_page_too_short_for_the_services_margins_is_refused_by_check() -> None:
+    """Heads and folios keep a service's margin too: a squat page that holds ten lines at
+    home does not within Lulu's half inch, and `fanbind check` says so before any layout."""
+    page = "print:\n  width: 5in\n  height: 3.5in\n"
+    assert parse_config(BASE + page, file="metadata.yaml").print.service == "home"
+    with pytest.raises(MetadataError) as info:
+        parse_config(BASE + page + "  service: lulu\n", file="metadata.yaml")
+    assert "too short" in str(info.value) and "Lulu's 0.5in margins" in str(info.value)
+
+
 def test_even_page_counts_where_the_service_wants_them() -> None:
     assert print_settings({"service": "home"}).page_multiple is None
     assert print_settings({"service": "ingramspark"}).page_multiple == 2

@@ -108,12 +108,27 @@ MIN_FONT_SIZE, MAX_FONT_SIZE = 6.0, 24.0
 MAX_BLEED = 0.5 * 72
 
 
-def head_and_foot(height: float) -> tuple[float, float]:
-    """The top and bottom margins a page of ``height`` aims at, before line fitting."""
-    return max(MIN_SIDE, 0.085 * height), max(0.6 * 72, 0.105 * height)
+#: How far a running head reaches up from the top margin's foot, in lines: print.css
+#: sets it 1.2 lines above the text block, and its own line box is under one line.
+HEAD_REACH = 2.2
+#: How far a folio reaches down into the bottom margin, in lines (a line's padding, one line).
+FOLIO_REACH = 2.0
 
 
-def body_lines(height: float, line: float) -> int:
+def head_and_foot(height: float, line: float = 0.0,
+                  least: float | None = None) -> tuple[float, float]:
+    """The top and bottom margins a page of ``height`` aims at, before line fitting.
+
+    ``least``: a print-on-demand service's least margin, which running heads and
+    folios must keep too (they stand in these margins, ``line`` apart).
+    """
+    top, bottom = max(MIN_SIDE, 0.085 * height), max(0.6 * 72, 0.105 * height)
+    if least is not None:
+        top, bottom = max(top, least + HEAD_REACH * line), max(bottom, least + FOLIO_REACH * line)
+    return top, bottom
+
+
+def body_lines(height: float, line: float, least: float | None = None) -> int:
     """Whole lines of ``line`` pitch between the head and foot margins."""
-    top, bottom = head_and_foot(height)
+    top, bottom = head_and_foot(height, line, least)
     return math.floor((height - top - bottom) / line)

@@ -77,11 +77,6 @@ Folio = Literal["outer", "centre"]
 
 #: The slug beyond the bleed that holds crop marks for home trimming (points).
 SLUG = 0.375 * 72
-#: How far a running head reaches up from the top margin's foot, in lines: print.css
-#: sets it 1.2 lines above the text block, and its own line box is under one line.
-HEAD_REACH = 2.2
-#: How far a folio reaches down into the bottom margin, in lines (a line's padding, one line).
-FOLIO_REACH = 2.0
 
 
 @dataclass(frozen=True)
@@ -232,12 +227,8 @@ def page_geometry(config: PrintConfig, *, pages: int) -> Geometry:
         inner = inside  # the service's gutter table, where it is wider than fanbind's
         outer = width - inner - measure
 
-    top_target, bottom_target = head_and_foot(height)
-    if least is not None:
-        # The running head and the folio stand in the top and bottom margins, and the
-        # services count them as content: keep their ink `least` from the trim.
-        top_target = max(top_target, least + HEAD_REACH * line)
-        bottom_target = max(bottom_target, least + FOLIO_REACH * line)
+    # A service counts running heads and folios as content: they keep `least` too.
+    top_target, bottom_target = head_and_foot(height, line, least)
     lines = math.floor((height - top_target - bottom_target) / line)
     spare = height - lines * line - top_target - bottom_target
     top = top_target + spare * 0.4

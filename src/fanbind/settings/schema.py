@@ -47,7 +47,7 @@ from fanbind.choices import (
     WarningsDisplay,
 )
 from fanbind.languages import unknown_subtag
-from fanbind.print_services import ALL_EDGES, pad_multiple
+from fanbind.print_services import ALL_EDGES, least_margin, pad_multiple
 from fanbind.print_services import service as service_row
 from fanbind.settings.vocab import (
     CATEGORY_CHOICES,
@@ -431,9 +431,12 @@ class PrintConfig(_Strict):
             fail(f"the page is too narrow for {font_size:g}pt type: a line would hold fewer "
                  f"than {MIN_MEASURE_EM} ems between the margins",
                  "choose a wider page or a smaller font_size", at=where)
-        if body_lines(height, font_size * self.leading) < MIN_LINES:
+        least = least_margin(service_row(self.service), bleed=bool(self.bleed))
+        if body_lines(height, font_size * self.leading, least) < MIN_LINES:
+            margins = "" if least is None else \
+                f" within {service_row(self.service).label}'s {least / 72:g}in margins"
             fail(f"the page is too short for {font_size:g}pt type at leading "
-                 f"{self.leading:g}: it would hold fewer than {MIN_LINES} lines",
+                 f"{self.leading:g}{margins}: it would hold fewer than {MIN_LINES} lines",
                  "choose a taller page, a smaller font_size or a smaller leading",
                  at=("leading",) if "leading" in self.model_fields_set else where)
         return self
