@@ -456,3 +456,28 @@ def test_init_then_build_on_a_folder_of_downloads_needs_no_hand_written_metadata
     assert "Packaged" not in pages and "TABLE OF CONTENTS" not in pages
     assert pages.count("Part 2 of Seasons of the Hill") == 1
     assert "Part 3 of Seasons of the Hill" in pages and "Part 2 of The Salt Coast" in pages
+
+
+@pytest.mark.parametrize("path", [FFF_HTML, FFF_TXT])
+def test_a_fanficfare_download_cut_anywhere_never_raises_or_leaks_markup(path: Path) -> None:
+    """A download cut short (an interrupted save) is read as far as it goes."""
+    from fanbind.text.normalize import clean_text
+    from fanbind.text.readers.fanficfare import read_fanficfare_text
+    from fanbind.text.readers.read import read_markup
+
+    whole = path.read_text(encoding="utf-8")
+    cuts = range(40, len(whole), len(whole) // 40)
+    for cut in cuts:
+        text, _ = clean_text(whole[:cut], file="f")
+        if path.suffix == ".html":
+            story = read_markup(text, "html", file="f")
+        elif is_fanficfare_text(text):
+            story = read_fanficfare_text(text, file="f")
+        else:
+            continue
+        for chapter in story.chapters:
+            for block in chapter.blocks:
+                if isinstance(block, Paragraph):
+                    words = plain_text(block.inlines)
+                    assert "<" not in words and "&#" not in words, (cut, words)
+    assert len(cuts) >= 39

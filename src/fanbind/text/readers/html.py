@@ -75,6 +75,7 @@ _STYLE_SPANS: tuple[tuple[re.Pattern[str], type[Span]], ...] = (
 _CENTRED = re.compile(r"text-align\s*:\s*center", re.I)
 _SPACE = re.compile(r"[ \t\n\r\f\v]+")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]{1,30});")
+_CUT_TAG = re.compile(r"<[/!?]?(?:[A-Za-z][^<>]*)?\Z")
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _REMOTE = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
 #: A byline under a page's title: "by Name", "by A and B" (short, no sentence).
@@ -112,6 +113,9 @@ def parse_html_checked(text: str, *, file: str | None) -> tuple[etree._Element,
     places where the parser had to repair the markup (a tag closed out of order).
     """
     text = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses str with one
+    # A file cut short inside a tag (an interrupted save): libxml2 would keep the
+    # "<b>Warn</" as text, so the unfinished tag is left out.
+    text = _CUT_TAG.sub("", text, count=1)
     parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
                                   recover=True, default_doctype=False, remove_blank_text=False)
     root = lxml_html.document_fromstring(text or "<p></p>", parser=parser)
