@@ -395,3 +395,19 @@ def test_build_format_cover_sizes_the_spine_by_the_final_interior(
     with pikepdf.open(cover) as pdf:
         trim = box(pdf.pages[0], "/TrimBox")
     assert trim[2] - trim[0] == pytest.approx(2 * 5.5 * IN + pages * 0.0025 * IN, abs=0.01)
+
+
+def test_an_unreadable_cover_image_and_a_cut_description_are_reported(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_book(tmp_path, stories=1, paragraphs=3)
+    meta = yaml.safe_load((root / "metadata.yaml").read_text(encoding="utf-8"))
+    meta["cover"] = "front.png"
+    meta["description"] = " ".join(["The ferry left at dawn and the gulls followed it."] * 150)
+    (root / "metadata.yaml").write_text(yaml.safe_dump(meta), encoding="utf-8")
+    (root / "front.png").write_bytes(b"this is not a PNG")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    result = build(root, formats=("cover",), jobs=1, cache=False)
+    found = {d.code: d for d in result.diagnostics}
+    assert "FB604" in found and "front.png" in found["FB604"].message
+    assert "FB605" in found
+    assert (root / "dist" / "paper-cranes-cover.pdf").exists()

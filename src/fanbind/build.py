@@ -542,8 +542,18 @@ def write_cover(project: Project, anthology: Anthology, book_pdf: Path, *, pages
         require_file(project, front, what="cover", name=project.config.cover)
     target = book_pdf.with_name(f"{book_pdf.stem}-cover.pdf")
     with atomic_output(target) as temp:
-        write_cover_wrap(anthology.meta, pages=pages, target=temp, project_dir=project.root,
-                         front_image=front)
+        wrap, warnings = write_cover_wrap(anthology.meta, pages=pages, target=temp,
+                                          project_dir=project.root, front_image=front)
+    shown = project.display(project.metadata_path)
+    if front is not None and any("image" in message.lower() for message in warnings):
+        line = (project.config.position("cover") or (None, None))[0]
+        result.diagnostics.report("FB604", shown, line,
+                                  f"{project.config.cover} could not be drawn on {target.name}")
+    if wrap.description_cut:
+        line = (project.config.position("description") or (None, None))[0]
+        result.diagnostics.report("FB605", shown, line,
+                                  f"the description is cut at a word on the back of "
+                                  f"{target.name}, to keep clear of the barcode area")
     result.outputs.append(target)
     result.timings["cover"] = result.timings.get("cover", 0.0) + time.perf_counter() - t0
 

@@ -24,6 +24,7 @@ clock, so two builds give the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ class Wrap:
     """The spine text's size, or None when the spine stays blank."""
     barcode: tuple[float, float, float, float]
     """The barcode area (left, top, width, height) from the wrap's top-left trim corner."""
+    description_cut: bool = False
+    """The description was cut to keep clear of the barcode area."""
 
     @property
     def width(self) -> float:
@@ -110,9 +113,9 @@ def write_cover_wrap(meta: AnthologyConfig, *, pages: int, target: Path, project
                      front_image: Path | None) -> tuple[Wrap, tuple[str, ...]]:
     """Write the cover wrap PDF to ``target``; the wrap and WeasyPrint's warnings."""
     wrap = wrap_for(meta.print, pages)
-    page_html, css = cover_document(meta, wrap, front_image)
+    page_html, css, cut = cover_document(meta, wrap, front_image)
     warnings = write_html_page(page_html, css, target, project_dir=project_dir)
-    return wrap, warnings
+    return dataclasses.replace(wrap, description_cut=cut), warnings
 
 
 # ---------------------------------------------------------------------- the design
@@ -149,8 +152,8 @@ def _fit_description(text: str, width: float, height: float, size: float) -> str
 
 
 def cover_document(meta: AnthologyConfig, wrap: Wrap, front_image: Path | None
-                   ) -> tuple[str, str]:
-    """The wrap as one HTML page and its stylesheet."""
+                   ) -> tuple[str, str, bool]:
+    """The wrap as one HTML page, its stylesheet, and whether the description was cut."""
     ground, ink, accent = palette(meta.title)
     title, subtitle, editors = cover_lines(meta)
     esc = html.escape
@@ -233,5 +236,7 @@ p {{ margin: 0; }}
 .editors {{ position: absolute; left: {_pt(200 * scale)}; right: {_pt(200 * scale)};
   bottom: {_pt(300 * scale)}; font-size: {_pt(64 * scale)}; line-height: 1.2; }}
 """
-    return page_html, css
+    whole = "\n\n".join(" ".join(p.split()) for p in (meta.description or "").split("\n\n")
+                        if p.strip())
+    return page_html, css, description != whole
 
