@@ -38,6 +38,7 @@ from lxml import etree
 
 from fanbind.errors import BuildError
 from fanbind.model import Anthology
+from fanbind.pdf import makeup
 from fanbind.pdf.arrange import (
     PartOptions,
     add_class,
@@ -94,6 +95,9 @@ PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
 PDF/UA, the structure tree; it does not validate the result)."""
 
 MAX_LADDER = 2
+#: Layouts at most for the makeup by spread (:mod:`fanbind.pdf.makeup`): one to
+#: apply the plan, one more only where the plan did not come out as modelled.
+MAX_MAKEUP_PASSES = 2
 """At most this many consecutive lines may end in a hyphen."""
 _HYPHENS = ("\u2010", "-", "\u00ad")
 #: Per page box (by ``id``): what WeasyPrint's margin-box step got for that page
@@ -319,6 +323,14 @@ def lay_out(
             document, rendered = render(geometry)
         remaining = len(_ladder_paragraphs(rendered))
 
+        for _ in range(MAX_MAKEUP_PASSES):
+            cuts = [cut for flow in makeup_flows(rendered, geometry)
+                    for cut in makeup.plan_flow(flow).cuts(flow)]
+            if not cuts or not makeup.apply_cuts(html_root, cuts):
+                break
+            passes += 1
+            document, rendered = render(geometry)
+
         padded = _padded_count(len(rendered.pages), config.page_multiple) - len(rendered.pages)
         if part is not None:
             padded = part.blank_pages  # the joined book is padded as a whole
@@ -405,6 +417,172 @@ def _ladder_paragraphs(rendered: RenderedDocument) -> set[str]:
             else:
                 run = 0
     return found
+
+
+# ---------------------------------------------------------------------- makeup
+
+
+#: Named pages of story text (print.css): the flows :mod:`fanbind.pdf.makeup` balances.
+FLOW_PAGES = ("body", "story", "chapter")
+_AVOID = ("avoid", "avoid-page")
+_FORCED = ("page", "left", "right", "recto", "verso")
+
+
+@dataclass
+class _Line:
+    """A line box of a text flow as :func:`makeup_flows` reads it."""
+
+    page: int  # index of its page within the flow
+    top: float
+    bottom: float
+    chain: list[Any]  # the block boxes from the page's root down to its own block
+    text: str
+    first_on_page: bool
+    content_top: float
+
+
+def _flow_pages(rendered: RenderedDocument) -> list[list[Any]]:
+    """The pages of each story or chapter text flow, opening first."""
+    flows: list[list[Any]] = []
+    previous_in_flow = False
+    for page in rendered.pages:
+        page_type = page._page_box.page_type
+        in_flow = not page_type.blank and page_type.name in FLOW_PAGES
+        opening = any(index == 0 for name, index in page_type.groups if name in FLOW_PAGES)
+        if in_flow and (opening or not previous_in_flow):
+            flows.append([])
+        if in_flow:
+            flows[-1].append(page)
+        previous_in_flow = in_flow
+    return flows
+
+
+def _flow_lines(pages: list[Any]) -> list[_Line]:
+    lines: list[_Line] = []
+    for number, page in enumerate(pages):
+        page_box = page._page_box
+        content_top = page_box.content_box_y()
+        stack: list[tuple[Any, list[Any]]] = [(page_box, [])]
+        first = True
+        while stack:  # depth first, in document order
+            box, chain = stack.pop()
+            if isinstance(box, boxes.LineBox):
+                lines.append(_Line(number, box.position_y, box.position_y + box.height, chain,
+                                   _line_text(box), first, content_top))
+                first = False
+                continue
+            inner = chain if box is page_box else [*chain, box]
+            for child in reversed(getattr(box, "children", ())):
+                if isinstance(child, boxes.MarginBox) or not child.is_in_normal_flow():
+                    continue
+                if isinstance(child, (boxes.LineBox, boxes.BlockLevelBox)):
+                    stack.append((child, inner))
+    return lines
+
+
+def _chars(text: str) -> int:
+    """The non-space characters of a line's text that are in the source text."""
+    text = text.rstrip()
+    count = sum(1 for c in text if not c.isspace())
+    # WeasyPrint's hyphen at a break it made is not in the text (a hyphen there is "-").
+    return count - 1 if text.endswith("\u2010") else count
+
+
+def _key(box: Any) -> tuple[int, str]:
+    return id(box.element), box.element_tag
+
+
+def _margin(box: Any, side: str) -> float:
+    value = box.style[f"margin_{side}"]
+    return max(0.0, float(value.value)) if getattr(value, "unit", None) == "px" else 0.0
+
+
+def makeup_flows(rendered: RenderedDocument, geometry: Geometry) -> list[makeup.Flow]:
+    """Each story or chapter text flow of a layout as :mod:`fanbind.pdf.makeup` plans it."""
+    pitch = geometry.line * 4 / 3  # points → CSS pixels
+    flows = []
+    for pages in _flow_pages(rendered):
+        lines = _flow_lines(pages)
+        if lines:
+            rows, starts = _flow_rows(lines, pitch)
+            flows.append(makeup.Flow(rows, starts, pages[0]._page_box.page_type.side == "left",
+                                     round(pages[0]._page_box.height / pitch, 3)))
+    return flows
+
+
+def _flow_rows(lines: list[_Line], pitch: float) -> tuple[tuple[makeup.Row, ...], tuple[int, ...]]:
+    """The rows of a flow's lines (in lines of the grid), and the first row of each page.
+
+    Whether WeasyPrint may break before a line follows its rules: inside a
+    block, ``orphans`` and ``widows``; between blocks, no ``avoid`` on the
+    boxes the break ends or starts, nor ``break-inside: avoid`` on those around it.
+    """
+    lines_in: dict[tuple[int, str], int] = defaultdict(int)  # per block
+    chars_in: dict[tuple[int, str], int] = defaultdict(int)
+    index_in_block: list[int] = []
+    chars_through: list[int] = []  # non-space characters of its block up to the line's end
+    for line in lines:
+        key = _key(line.chain[-1])
+        index_in_block.append(lines_in[key])
+        lines_in[key] += 1
+        chars_in[key] += _chars(line.text)
+        chars_through.append(chars_in[key])
+    rows: list[makeup.Row] = []
+    starts: list[int] = []
+    for j, line in enumerate(lines):
+        block = line.chain[-1]
+        previous = lines[j - 1] if j else None
+        if previous is None or line.page != previous.page:
+            starts.append(j)
+        common = 0
+        if previous is not None:
+            while common < min(len(previous.chain), len(line.chain)) and \
+                    _key(previous.chain[common]) == _key(line.chain[common]):
+                common += 1
+        ending = previous.chain[common:] if previous is not None else []
+        starting = line.chain[common:]
+        inside_ok = all(b.style["break_inside"] not in _AVOID for b in line.chain[:common])
+        dropped = max([0.0, *(_margin(b, "bottom") for b in ending)])
+        if previous is not None and previous.page == line.page:
+            advance = line.bottom - previous.bottom
+        else:
+            advance = line.bottom - line.top + max(
+                [dropped, *(_margin(b, "top") for b in starting)])
+        height = line.bottom - line.content_top if line.first_on_page else advance - dropped
+        forced = any(b.style["break_before"] in _FORCED for b in starting) or \
+            any(b.style["break_after"] in _FORCED for b in ending)
+        if previous is None:
+            breakable = False
+        elif not starting and not ending:  # between two lines of one block
+            at = index_in_block[j]
+            breakable = inside_ok and at >= block.style["orphans"] and \
+                lines_in[_key(block)] - at >= block.style["widows"]
+        else:
+            breakable = inside_ok and \
+                not any(b.style["break_after"] in _AVOID for b in ending) and \
+                not any(b.style["break_before"] in _AVOID for b in starting)
+        cut = None
+        if previous is not None and breakable and not forced and len(ending) <= 1 \
+                and len(starting) <= 1 and abs(height - advance) < 0.01 * pitch:
+            cut = _cut_after(previous, chars_through[j - 1], chars_in[_key(previous.chain[-1])])
+        rows.append(makeup.Row(height=round(height / pitch, 3), advance=round(advance / pitch, 3),
+                               breakable=breakable or forced, forced=forced,
+                               movable=cut is not None, cut=cut))
+    return tuple(rows), tuple(starts)
+
+
+def _cut_after(line: _Line, chars: int, block_chars: int) -> makeup.Cut | None:
+    """Where fanbind may end a page after ``line``: only after a story paragraph's line
+    that does not end in a hyphen, whose text the lines account for exactly."""
+    box = line.chain[-1]
+    element = box.element
+    block_id = element.get("id") if element is not None else None
+    if box.element_tag != "p" or not block_id or not BLOCK_ID.match(block_id) \
+            or line.text.rstrip().endswith(_HYPHENS):
+        return None
+    if block_chars != sum(1 for text in element.itertext() for c in text if not c.isspace()):
+        return None  # generated text, or a character counted otherwise: not safe to split
+    return makeup.Cut(block_id, chars)
 
 
 def _top_element(page: Any) -> Any | None:

@@ -1,0 +1,452 @@
+"""Makeup by spread: facing text pages end on the same line, no scrap of a last page.
+
+WeasyPrint paginates first-fit: each page takes as many lines as fit, then backs
+off to the last place a break is allowed (widows, orphans, ``break-*: avoid``).
+That leaves a hole of a line or two at the foot of one page of a spread and lets a
+story end on a page of two lines. It has no per-page height and no balancing, so
+fanbind plans the makeup itself, between two layouts:
+
+1. :mod:`fanbind.pdf.layout` reads each text flow of the first layout (a story's
+   or chapter's pages from its opening to its last page) as a list of
+   :class:`Row` — every line box, with its height on the grid, whether WeasyPrint
+   may break before it and whether fanbind may force a break there.
+2. :func:`plan_flow` first checks that its model of WeasyPrint's pagination
+   (:func:`natural_end`) gives back the pages actually laid out; a flow it cannot
+   reproduce is left alone. Then it walks the flow spread by spread: a verso and
+   the recto facing it end at the same depth, the deepest depth both can end at
+   (shortening the facing page too, as Vellum does: WeasyPrint cannot run a page
+   a line long). A last page under :data:`MIN_LAST_LINES` lines pulls lines over
+   from the spreads before it, one line a page, spread by spread, backwards.
+3. The breaks that differ from WeasyPrint's own become :class:`Cut` s, applied to
+   the print tree by :func:`apply_cuts`: a break between paragraphs is a forced
+   break before the second; a break inside a paragraph splits it at that line
+   into two elements (the first piece's last line justified, the continuation
+   without an indent and starting a page). WeasyPrint breaks lines first-fit, so
+   the two pieces keep exactly the lines the paragraph had. The book is laid out
+   once more.
+
+Why plan over lines rather than lay out and look again: each forced break moves
+every page after it, so fixing spreads one layout at a time would cost a layout
+per spread; the model predicts all of them for one extra layout. Only breaks the
+model can vouch for are forced (a line of a story paragraph, not after a
+hyphenated line, not before a block with a top margin), and each part of a book
+laid out in parts (whole stories) is planned by the same functions, so the book
+is the same in one piece or in parts.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+#: A story's or chapter's last page holds at least this many lines (when the story
+#: or chapter runs over more than one page).
+MIN_LAST_LINES = 5
+#: A page is shortened by at most this many lines to balance a spread (a recto
+#: facing a verso that widows and scene breaks left shorter follows it further).
+MAX_SHORTEN = 8
+#: States kept per page by the planner's search (the cheapest).
+MAX_STATES = 16
+#: What a spread of unequal depth (per line of difference) and a short last page
+#: cost the plan, against one line each page is left short: chosen only when
+#: nothing else exists.
+UNEQUAL_COST = 100.0
+SHORT_LAST_COST = 1000.0
+EPSILON = 0.01
+#: Styles fanbind sets on the block that ends a page early and on the pieces of a
+#: split paragraph (inline: a user's stylesheet cannot undo them by accident; the
+#: continuation's ``break-before: auto`` undoes ``p.story-end``'s ``avoid``).
+SPLIT_STYLE = "text-align-last: justify"
+CONTINUED_STYLE = "text-indent: 0; break-before: auto"
+END_STYLE = "margin-bottom: 100vh"
+#: Marks the continuation of a split paragraph (it has no id: the page map keeps
+#: naming the paragraph it continues).
+CONTINUED_ATTRIBUTE = "data-makeup-continues"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line box of a flow, in lines of the baseline grid.
+
+    ``height``: its height when it is the first row of a page; ``advance``: how
+    far it moves the foot of the page down when it follows the row before on the
+    same page (its height plus margins between). ``breakable``: WeasyPrint may
+    break before it; ``forced``: the layout breaks before it whatever fits;
+    ``movable``: fanbind may force a break before it (then ``cut`` says where).
+    """
+
+    height: float = 1.0
+    advance: float = 1.0
+    breakable: bool = True
+    forced: bool = False
+    movable: bool = True
+    cut: Cut | None = None
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Where fanbind ends a page: after the ``chars``-th non-space character of block
+    ``block`` (all of them: after the block; fewer: the block is split there).
+    """
+
+    block: str
+    chars: int
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A story's or chapter's text pages as laid out: its rows and where each page starts.
+
+    ``first_verso``: its first page is a left-hand page.
+    """
+
+    rows: tuple[Row, ...]
+    starts: tuple[int, ...]
+    first_verso: bool
+    capacity: float
+
+
+@dataclass
+class FlowPlan:
+    """The planned pages of one flow: the first row of each, and the breaks to force."""
+
+    starts: list[int]
+    forced: list[int] = field(default_factory=list)
+    modelled: bool = True
+
+    def cuts(self, flow: Flow) -> list[Cut]:
+        return [cut for i in self.forced if (cut := flow.rows[i].cut) is not None]
+
+
+def depth(rows: Sequence[Row], start: int, end: int) -> float:
+    """How deep a page holding rows ``start`` up to ``end`` (excluded) is set."""
+    return rows[start].height + sum(row.advance for row in rows[start + 1:end])
+
+
+def natural_end(rows: Sequence[Row], start: int, capacity: float) -> int:
+    """The first row of the next page as WeasyPrint would break a page starting at ``start``.
+
+    Rows are taken while they fit; on overflow the page ends before the last
+    breakable row. ``len(rows)`` when the rest fits.
+    """
+    total = rows[start].height
+    end = start + 1
+    while end < len(rows) and not rows[end].forced \
+            and total + rows[end].advance <= capacity + EPSILON:
+        total += rows[end].advance
+        end += 1
+    if end == len(rows) or rows[end].forced:
+        return end
+    for candidate in range(end, start, -1):
+        if rows[candidate].breakable:
+            return candidate
+    return end
+
+
+def paginate(flow: Flow) -> list[int]:
+    """The first row of every page, as WeasyPrint lays the flow out."""
+    starts = [0]
+    while (end := natural_end(flow.rows, starts[-1], flow.capacity)) < len(flow.rows):
+        starts.append(end)
+    return starts
+
+
+class _Pages:
+    """The planner's view of a flow: page depths in constant time (prefix sums)."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.rows = flow.rows
+        self.n = len(flow.rows)
+        self.capacity = flow.capacity
+        self.prefix = [0.0]
+        for row in flow.rows:
+            self.prefix.append(self.prefix[-1] + row.advance)
+        self._natural: dict[int, int] = {}
+
+    def depth(self, start: int, end: int) -> float:
+        return self.rows[start].height + self.prefix[end] - self.prefix[start + 1]
+
+    def natural(self, start: int) -> int:
+        if start not in self._natural:
+            self._natural[start] = natural_end(self.rows, start, self.capacity)
+        return self._natural[start]
+
+    def can_end(self, start: int, end: int) -> bool:
+        """Whether a page from ``start`` may end before row ``end`` (WeasyPrint's
+        own break, or one fanbind may force)."""
+        if end == self.natural(start):
+            return True
+        return end < self.n and self.rows[end].breakable and self.rows[end].movable
+
+    def ends(self, start: int) -> list[int]:
+        """Where a page from ``start`` may end: deepest first, down to
+        :data:`MAX_SHORTEN` lines short of the deepest."""
+        natural = self.natural(start)
+        if natural >= self.n:
+            return [natural]
+        deepest = self.depth(start, natural)
+        found = [natural]
+        for end in range(natural - 1, start, -1):
+            if self.depth(start, end) < deepest - MAX_SHORTEN - EPSILON:
+                break
+            if self.can_end(start, end):
+                found.append(end)
+        return found
+
+    def end_at(self, start: int, want: float) -> int | None:
+        """Where a page from ``start`` may end exactly ``want`` lines deep (a recto
+        matching its verso, however short that is)."""
+        natural = self.natural(start)
+        for end in range(start + 1, min(natural, self.n - 1) + 1):
+            reached = self.depth(start, end)
+            if reached > want + EPSILON:
+                return None
+            if abs(reached - want) < EPSILON and self.can_end(start, end):
+                return end
+        return None
+
+
+def plan_flow(flow: Flow, *, min_last: int = MIN_LAST_LINES) -> FlowPlan:
+    """The makeup of one flow (see the module docstring).
+
+    A shortest-path search over page breaks: a state is the first row of a page
+    and that page's index in the flow; a step lays out one page (an opening, or
+    a page whose facing page is not held to it) or one full spread (a verso and
+    its recto ending at the same depth). A step costs the square of the lines its
+    pages are left short of full (two pages a line short read better than one
+    two lines short); a spread that cannot be balanced, and a last page under
+    ``min_last`` lines, cost far more, so they are chosen only when nothing else
+    exists. Spread by spread without looking ahead is not enough: when the breaks
+    a recto may end at fall every other line, one spread's choice decides
+    whether the next can balance at all. At most :data:`MAX_STATES` states are
+    kept per page, so the work grows with the pages, not their product. No
+    forced break when the model cannot reproduce the flow as laid out.
+    """
+    if not flow.rows:
+        return FlowPlan([0])
+    if tuple(paginate(flow)) != flow.starts:
+        return FlowPlan(list(flow.starts), modelled=False)
+    pages = _Pages(flow)
+    n, capacity = pages.n, pages.capacity
+
+    def loss(start: int, end: int) -> float:
+        return max(0.0, capacity - pages.depth(start, end)) ** 2
+
+    def last_cost(page: int, start: int) -> float:
+        short = page > 0 and pages.depth(start, n) < min_last - EPSILON
+        return SHORT_LAST_COST if short else 0.0
+
+    State = tuple[int, int]  # (page index, first row)
+    best: dict[State, tuple[float, State | None, tuple[int, ...]]] = {(0, 0): (0.0, None, ())}
+    by_page: dict[int, set[int]] = {0: {0}}
+    finals: list[tuple[float, State]] = []
+    limit_pages = len(flow.starts) + 2 + len(flow.starts) // 8
+
+    def reach(key: State, cost: float, previous: State, starts: tuple[int, ...]) -> None:
+        if key[0] <= limit_pages and (key not in best or cost < best[key][0] - EPSILON):
+            best[key] = (cost, previous, starts)
+            by_page.setdefault(key[0], set()).add(key[1])
+
+    for page in range(limit_pages + 1):
+        keys = sorted(((page, s) for s in by_page.get(page, ())),
+                      key=lambda k: (best[k][0], k[1]))[:MAX_STATES]
+        for key in keys:
+            cost, start = best[key][0], key[1]
+            if pages.natural(start) >= n:  # the rest fits: the flow's last page
+                finals.append((cost + last_cost(page, start), key))
+                continue
+            verso = _is_verso(flow, page)
+            for end in pages.ends(start):
+                here = cost + loss(start, end)
+                if not verso or page == 0 or pages.natural(end) >= n:
+                    # A page on its own: an opening, a recto after one, or a verso
+                    # facing the flow's last page.
+                    reach((page + 1, end), here, key, (end,))
+                    continue
+                want = pages.depth(start, end)
+                stops = set(pages.ends(end))
+                match = pages.end_at(end, want)
+                if match is not None:
+                    stops.add(match)
+                for stop in sorted(stops):
+                    if stop >= n:
+                        continue
+                    unequal = abs(pages.depth(end, stop) - want)
+                    step = here + loss(end, stop) + (UNEQUAL_COST * unequal
+                                                     if unequal > EPSILON else 0.0)
+                    reach((page + 2, stop), step, key, (end, stop))
+    if not finals:
+        return FlowPlan(list(flow.starts), modelled=False)
+    _, key = min(finals)
+    chain: list[int] = []
+    state: State | None = key
+    while state is not None:
+        _, previous, starts = best[state]
+        chain[:0] = starts
+        state = previous
+    plan = FlowPlan([0, *chain])
+    for before, start in zip(plan.starts, plan.starts[1:], strict=False):
+        if start != pages.natural(before):
+            plan.forced.append(start)
+    return plan
+
+
+def _is_verso(flow: Flow, page: int) -> bool:
+    return flow.first_verso == (page % 2 == 0)
+
+
+# ---------------------------------------------------------------------- the print tree
+
+
+def apply_cuts(html: etree._Element, cuts: Sequence[Cut]) -> int:
+    """End pages where planned, in the print tree; the number of cuts applied.
+
+    Not by a forced break: WeasyPrint starts a page group at one, and print.css
+    styles a group's first page as an opening (no running head). The block
+    before the break gets a bottom margin of a page's height instead, so nothing
+    more fits below it; WeasyPrint drops a margin at a break. A cut inside a
+    block splits it there (:func:`split_block`): the first piece's last line is
+    justified like the lines before it, the continuation has no indent.
+    """
+    by_id = {e.get("id"): e for e in html.iter() if e.get("id")}
+    applied = 0
+    # Later cuts in a block first: the cuts before them stay where they were.
+    for cut in sorted(cuts, key=lambda c: (c.block, -c.chars)):
+        element = by_id.get(cut.block)
+        if element is None:
+            continue
+        total = sum(1 for text in element.itertext() for c in text if not c.isspace())
+        if cut.chars < total:
+            continuation = split_block(element, cut.chars)
+            if continuation is None:
+                continue
+            _add_style(continuation, CONTINUED_STYLE)
+            _add_style(element, SPLIT_STYLE)
+        _add_style(element, END_STYLE)
+        applied += 1
+    return applied
+
+
+def _add_style(element: etree._Element, style: str) -> None:
+    old = (element.get("style") or "").strip().rstrip(";")
+    element.set("style", f"{old}; {style}" if old else style)
+
+
+def split_block(element: etree._Element, chars: int) -> etree._Element | None:
+    """Split ``element`` after its ``chars``-th non-space character; the continuation.
+
+    The continuation follows it as a sibling, with the same tag and attributes
+    but no ``id`` (neither has any element inside it that the first piece keeps),
+    and is marked with :data:`CONTINUED_ATTRIBUTE`. Inline elements crossing the
+    split are cut in two. None when the text has fewer characters.
+    """
+    total = sum(1 for text in element.itertext() for c in text if not c.isspace())
+    if not 0 < chars < total:
+        return None
+    continuation = copy.deepcopy(element)
+    _keep(element, chars, before=True)
+    _keep(continuation, chars, before=False)
+    for inner in continuation.iter():
+        if inner.get("id") is not None:
+            del inner.attrib["id"]
+    continuation.set(CONTINUED_ATTRIBUTE, element.get("id") or "")
+    classes = [c for c in (element.get("class") or "").split() if c != "lead"]
+    if classes:
+        continuation.set("class", " ".join(classes))
+    elif "class" in continuation.attrib:
+        del continuation.attrib["class"]
+    continuation.tail = element.tail
+    element.tail = None
+    parent = element.getparent()
+    if parent is not None:
+        parent.insert(parent.index(element) + 1, continuation)
+    return continuation
+
+
+def _keep(element: etree._Element, chars: int, *, before: bool) -> None:
+    """Keep only the text before (or from) the ``chars``-th non-space character.
+
+    Walks the element's text in document order; an element wholly on the far
+    side of the split is removed, one crossing it is cut in the same way.
+    """
+    seen = 0
+
+    def cut_text(text: str | None) -> tuple[str | None, bool]:
+        """The part of ``text`` on the kept side, and whether the split is inside it."""
+        nonlocal seen
+        if text is None:
+            return None, False
+        count = 0
+        for index, char in enumerate(text):
+            if char.isspace():
+                continue
+            if seen + count == chars:
+                # The split falls before this character.
+                seen += count
+                return (text[:index].rstrip() or None) if before else text[index:], True
+            count += 1
+        seen += count
+        return text, False
+
+    def walk(node: etree._Element) -> bool:
+        """Trim ``node``'s contents; True once the split has been passed."""
+        if seen >= chars:  # the split falls just before this element
+            if before:
+                node.text = None
+                for child in list(node):
+                    node.remove(child)
+            return True
+        node.text, done = cut_text(node.text)
+        if done:
+            if before:
+                for child in list(node):
+                    node.remove(child)
+            return True
+        for child in list(node):
+            if walk(child):
+                # The split is inside child (or at its start): trim what follows.
+                if before:
+                    index = node.index(child)
+                    child.tail = None
+                    for later in list(node)[index + 1:]:
+                        node.remove(later)
+                    if not _has_text(child):
+                        node.remove(child)
+                else:
+                    _strip_before(node, child)
+                return True
+            tail, done = cut_text(child.tail)
+            if done:
+                if before:
+                    child.tail = tail
+                    index = node.index(child)
+                    for later in list(node)[index + 1:]:
+                        node.remove(later)
+                else:
+                    child.tail = tail
+                    index = node.index(child)
+                    moved = child.tail
+                    for earlier in list(node)[:index + 1]:
+                        node.remove(earlier)
+                    node.text = moved
+                return True
+        return False
+
+    if not walk(element) and not before:
+        element.text = None
+        for child in list(element):
+            element.remove(child)
+
+
+def _strip_before(node: etree._Element, child: etree._Element) -> None:
+    """In the continuation: drop ``node``'s text and children before ``child``."""
+    node.text = None
+    for earlier in list(node)[:node.index(child)]:
+        node.remove(earlier)
+
+
+def _has_text(element: etree._Element) -> bool:
+    return any(text.strip() for text in element.itertext())
