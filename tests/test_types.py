@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Libraries that ship no types (no py.typed, no stub package): the only ones whose
 #: missing types may be ignored.
 # pydyf is WeasyPrint's PDF writer: pdf/layout.py hands it /PageLabels in WeasyPrint's finisher.
-UNTYPED = {"ebooklib", "ebooklib.*", "weasyprint", "weasyprint.*", "fontTools", "fontTools.*", "pydyf"}
+UNTYPED = {"ebooklib", "ebooklib.*", "weasyprint", "weasyprint.*", "fontTools", "fontTools.*",
+           "pydyf"}
 
 
 def test_mypy_config_is_strict_on_src() -> None:
