@@ -37,6 +37,7 @@ from fanbind.pdf.parts import (
     story_section,
 )
 from fanbind.pdf.result import FolioPlan
+from fanbind.pdf.volumes import VOLUMES_CSS, mark_volume, plan_volumes, split_anthology
 from fanbind.render import render_book
 
 DATA = Path(__file__).parent / "data" / "pdf"
@@ -79,16 +80,31 @@ def make_book(root: Path, lengths: tuple[int, ...] = CHAPTERS, print_settings: s
     return root
 
 
-def lay_out_both(root: Path, *, jobs: int = 2) -> dict:
+def lay_out_both(root: Path, *, jobs: int = 2, volume: int | None = None) -> dict:
+    """The book (or with ``volume``, that volume of ``print: volumes``, as
+    :func:`fanbind.build.build_volumes` makes it) in one piece and in parts."""
     book = load_book(open_project(root))
-    documents = render_book(book.anthology, stylesheets=("css/epub.css",))
-    one = write_pdf(book.anthology, documents, root / "one.pdf", project_dir=root, created=WHEN)
-    joined = write_parallel_pdf(book.anthology, documents, root / "parts.pdf", project_dir=root,
-                                created=WHEN, jobs=jobs, part_words=PART_WORDS)
+    anthology, extra = book.anthology, ()
+    if volume is not None:
+        plan = plan_volumes([s.words for s in anthology.stories],
+                            anthology.meta.print.volumes)
+        assert plan is not None
+        anthology = split_anthology(book.anthology, plan)[volume - 1].anthology
+    documents = render_book(anthology, stylesheets=("css/epub.css",))
+    if volume is not None:
+        assert plan is not None
+        mark_volume(documents, split_anthology(book.anthology, plan)[volume - 1],
+                    book.anthology, plan)
+        extra = (VOLUMES_CSS,)
+    one = write_pdf(anthology, documents, root / "one.pdf", project_dir=root, created=WHEN,
+                    extra_stylesheets=extra)
+    joined = write_parallel_pdf(anthology, documents, root / "parts.pdf", project_dir=root,
+                                created=WHEN, jobs=jobs, part_words=PART_WORDS,
+                                extra_stylesheets=extra)
     assert joined is not None
-    plan = plan_parts(book.anthology, documents, jobs, part_words=PART_WORDS)
+    parts = plan_parts(anthology, documents, jobs, part_words=PART_WORDS)
     return {"one": one, "joined": joined, "one_file": root / "one.pdf",
-            "joined_file": root / "parts.pdf", "plan": plan}
+            "joined_file": root / "parts.pdf", "plan": parts}
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +123,28 @@ def marks(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def first(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The long story first: its end notes, in its last part, carry on the folios."""
     return lay_out_both(make_book(tmp_path_factory.mktemp("first") / "book", long_first=True))
+
+
+@pytest.fixture(scope="module")
+def volumes(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The second volume of :func:`make_volumes_book`: the long story (its own title
+    page, contents of the whole set)."""
+    return lay_out_both(make_volumes_book(tmp_path_factory.mktemp("volumes") / "book"),
+                        volume=2)
+
+
+def make_volumes_book(root: Path) -> Path:
+    """Three short stories and the long one, ``print: volumes: 2``: the long story is
+    the second volume."""
+    make_book(root)
+    for n in (2, 3):
+        (root / f"short-{n}.txt").write_text("\n\n".join(EN[n:n + 4]) + "\n", encoding="utf-8")
+    meta = root / "metadata.yaml"
+    head, _, long = meta.read_text(encoding="utf-8").partition("  - file: long.txt")
+    meta.write_text(head + "".join(
+        f"  - file: short-{n}.txt\n    title: Short {n}\n    authors: [Bo]\n" for n in (2, 3))
+        + "  - file: long.txt" + long + "print:\n  volumes: 2\n", encoding="utf-8")
+    return root
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +256,13 @@ def test_the_first_story_cut_with_its_end_notes_gives_the_same_book(first: dict)
     assert_same_book(first)
 
 
+def test_a_volume_cut_inside_its_long_story_gives_the_same_book(volumes: dict) -> None:
+    assert any(p.span for p in volumes["plan"] if p.kind == "body")
+    texts = [page.extract_text() for page in PdfReader(volumes["joined_file"]).pages]
+    assert any("Volume 2" in text or "volume 2" in text.lower() for text in texts[:4])
+    assert_same_book(volumes)
+
+
 def test_one_job_gives_the_same_book(one_job: dict) -> None:
     assert one_job["joined"].parts >= 3  # the parts are a share of one core's work: fewer
     assert_same_book(one_job)
@@ -325,3 +370,23 @@ def test_running_heads_are_carried_from_the_parts_before() -> None:
     assert carried_strings(plans) == [
         (), (("story-title", "C"),), (("story-title", "C"),),
         (("story-authors", "X"), ("story-title", "C"))]
+
+
+def test_a_build_lays_its_volumes_out_in_parts_with_jobs(tmp_path: Path) -> None:
+    """build_volumes takes ``--jobs`` as the whole book's PDF does: with 2 each volume
+    of two stories or more is laid out in parts (here between stories: the build's
+    part size is the default) and reads the same as with 1."""
+    from fanbind.build import build
+
+    made, said = {}, {}
+    for jobs in (1, 2):
+        root = make_volumes_book(tmp_path / f"jobs-{jobs}")
+        said[jobs] = []
+        result = build(root, formats=("pdf",), cache=False, jobs=jobs, report=said[jobs].append)
+        made[jobs] = sorted(p for p in result.outputs if p.suffix == ".pdf")
+    assert [p.name for p in made[1]] == [p.name for p in made[2]] and len(made[1]) == 2
+    assert not any("story parts" in line for line in said[1])
+    assert any("story parts" in line for line in said[2])  # the three short stories
+    for one, parts in zip(made[1], made[2], strict=True):
+        a, b = PdfReader(one), PdfReader(parts)
+        assert [p.extract_text() for p in a.pages] == [p.extract_text() for p in b.pages]

@@ -393,7 +393,7 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
         # Volumes have page numbers of their own: no page-list can match them all.
         build_volumes(project, book, plan, out=out, slug=slug, when=when,
                       stylesheet_path=stylesheet_path, impose="imposed" in formats,
-                      result=result, report=report, cover="cover" in formats)
+                      result=result, report=report, cover="cover" in formats, jobs=jobs)
     elif "pdf" in formats:
         t0 = time.perf_counter()
         if report:
@@ -493,15 +493,21 @@ def plan_book_volumes(project: Project, book: LoadedBook, diagnostics: Diagnosti
 
 def build_volumes(project: Project, book: LoadedBook, plan: VolumePlan, *, out: Path, slug: str,
                   when: dt.datetime, stylesheet_path: Path | None, impose: bool,
-                  result: BuildResult, report: Reporter | None, cover: bool = False) -> None:
+                  result: BuildResult, report: Reporter | None, cover: bool = False,
+                  jobs: int | None = None) -> None:
     """Write ``<slug>-volume-N.pdf`` for each volume (and its imposed sheets, its cover).
 
     Each volume goes through the normal renderer and PDF writer as an anthology
-    of its own stories; :func:`fanbind.pdf.volumes.mark_volume` labels its title
-    page and makes its contents list the whole set.
+    of its own stories (in parts on every core when the book's would be:
+    ``jobs``); :func:`fanbind.pdf.volumes.mark_volume` labels its title page and
+    makes its contents list the whole set.
     """
     # The PDF stack: see the module docstring.
+    from fanbind.pdf.geometry import page_geometry
+    from fanbind.pdf.in_parts import write_parallel_pdf
     from fanbind.pdf.layout import write_pdf
+    from fanbind.pdf.parts import parallel_pdf_wanted
+    from fanbind.pdf.pod import finish_book
     from fanbind.pdf.volumes import VOLUMES_CSS, mark_volume, split_anthology
 
     t0 = time.perf_counter()
@@ -514,8 +520,18 @@ def build_volumes(project: Project, book: LoadedBook, plan: VolumePlan, *, out: 
         mark_volume(documents, volume, book.anthology, plan)
         target = out / f"{slug}-volume-{volume.number}.pdf"
         with atomic_output(target) as temp:
-            pdf = write_pdf(volume.anthology, documents, temp, project_dir=project.root,
-                            extra_stylesheets=extra, created=when)
+            printing = project.config.print
+            pdf = None
+            if (parallel_pdf_wanted(volume.anthology, jobs) and not printing.pdf_variant
+                    and not printing.bleeds_by_side):  # as for the whole book
+                pdf = write_parallel_pdf(volume.anthology, documents, temp,
+                                         project_dir=project.root, extra_stylesheets=extra,
+                                         created=when, jobs=jobs, report=report)
+                if pdf is not None:
+                    finish_book(page_geometry(printing, pages=pdf.pages), temp)
+            if pdf is None:
+                pdf = write_pdf(volume.anthology, documents, temp, project_dir=project.root,
+                                extra_stylesheets=extra, created=when)
         report_pdf_findings(project, stylesheet_path, pdf, result.diagnostics)
         result.pages = (result.pages or 0) + pdf.pages
         result.outputs.append(target)

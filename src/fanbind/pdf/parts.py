@@ -29,6 +29,7 @@ from fanbind.model import Anthology
 from fanbind.pdf.arrange import PartOptions, has_class, part_of
 from fanbind.pdf.geometry import Geometry
 from fanbind.pdf.result import FolioPlan
+from fanbind.print_services import ALL_EDGES
 from fanbind.processes import default_jobs
 from fanbind.render import Document
 from fanbind.resources import PRINT_CSS
@@ -375,12 +376,13 @@ def sides_differ_only_in_margins(geometry: Geometry, extra_stylesheets: Sequence
     print.css and the settings sheet make the two sides differ only in their
     mirrored side margins (the text block keeps its width) and their margin
     boxes, which are drawn apart anyway (:func:`fanbind.pdf.layout.stamp_folios`).
-    Crop marks are drawn with the page and would move with it, and a user's
-    ``@page`` rules may make more of the sides: then such a part is laid out
-    again on the side it lands on.
+    Crop marks (their slug) and bleed on some edges only make the sides differ
+    in size, and a user's ``@page`` rules may make more of them differ: then
+    such a part is laid out again on the side it lands on.
     """
-    if geometry.crop_marks:
-        return False
+    if geometry.crop_marks or geometry.slug or (
+            geometry.bleed and set(geometry.bleed_edges) != set(ALL_EDGES)):
+        return False  # a slug or bleed by edge: the sides differ in size
     for path in extra_stylesheets:
         try:
             if "@page" in path.read_text(encoding="utf-8", errors="replace"):
