@@ -411,3 +411,17 @@ def test_an_unreadable_cover_image_and_a_cut_description_are_reported(
     assert "FB604" in found and "front.png" in found["FB604"].message
     assert "FB605" in found
     assert (root / "dist" / "paper-cranes-cover.pdf").exists()
+
+
+def test_each_volume_gets_a_cover_sized_by_its_own_pages(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_book(tmp_path, {"volumes": 2}, stories=2, paragraphs=12)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    build(root, formats=("cover",), jobs=1, cache=False)
+    for number in (1, 2):
+        interior = root / "dist" / f"paper-cranes-volume-{number}.pdf"
+        with pikepdf.open(interior) as pdf:
+            pages = len(pdf.pages)
+        with pikepdf.open(interior.with_name(interior.stem + "-cover.pdf")) as pdf:
+            trim = box(pdf.pages[0], "/TrimBox")
+        assert trim[2] - trim[0] == pytest.approx(2 * 5.5 * IN + pages * 0.002252 * IN, abs=0.01)
