@@ -254,17 +254,38 @@ def test_page_labels_are_the_printed_folios(tmp_path: Path, jobs: int) -> None:
     assert blank and all(book.labels[i] for i in blank)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "laid out in parts, a story part's warnings link names the warnings page in the back "
-    "matter, laid out after every story part: the part has no stand-in for it, so the link "
-    "prints 'page' without a number and carries no link (needs the part laid out with "
-    "stand-ins once the back matter's place is known: pdf/in_parts.py)"))
-def test_warnings_link_in_parts_prints_the_warnings_page(tmp_path: Path) -> None:
+def test_warnings_link_with_jobs_prints_the_warnings_page(tmp_path: Path) -> None:
+    """Laid out in parts, a story part's warnings link named the back matter's warnings
+    page, laid out after every story part, and printed "page" with no number and no
+    link. Such a book is laid out in one piece: every reference names its page."""
     root = chaptered_with_end_notes(tmp_path, warnings_display="end")
     result = build(root, formats=("pdf",), cache=False, jobs=2)
-    assert result.pdf is not None and result.pdf.parts
+    assert result.pdf is not None and not result.pdf.parts
     book = read_book(root / "dist" / "folio-test.pdf")
-    check_references(book, check_folios(book))
+    folios = check_folios(book)
+    warnings_links = [r for r in printed_references(book) if "Listed at the back" in r.text]
+    assert len(warnings_links) == 2
+    assert check_references(book, folios) >= 2
+
+
+def test_warnings_links_in_parts_are_refused_before_layout() -> None:
+    """The check itself: a story part linking to the back matter's warnings page."""
+    from fanbind.pdf.parts import Part, page_references_resolve
+    from fanbind.render import XHTML_NS, Document
+
+    def document(name: str, matter: str, href: str | None) -> Document:
+        root = etree.fromstring(f'<html xmlns="{XHTML_NS}"><body><p>'
+                                + (f'<a class="warnings-link" href="{href}">x</a>' if href else "")
+                                + "</p></body></html>")
+        return Document(name, f"{name}.xhtml", name, "chapter", root, "en", matter=matter)
+
+    documents = [document("story-001", "body", "warnings.xhtml#story-001-warnings"),
+                 document("warnings", "back", None)]
+    parts = [Part("body", (0,), (0,)), Part("back", (), (1,))]
+    assert not page_references_resolve(parts, documents)
+    assert page_references_resolve([Part("body", (0,), (0, 1))], documents)
+    documents[0] = document("story-001", "body", None)
+    assert page_references_resolve(parts, documents)
 
 
 LONG_TITLE = "Of Me and You and All the Rest of Us at an Old Inn by the Sea at Dawn in May"

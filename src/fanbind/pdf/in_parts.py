@@ -36,6 +36,7 @@ from fanbind.pdf.parts import (
     carried_strings,
     dependencies,
     dependencies_match,
+    page_references_resolve,
     part_key,
     plan_parts,
     positions,
@@ -90,7 +91,8 @@ def write_parallel_pdf(
     jobs = jobs or default_jobs()
     parts = plan_parts(anthology, documents, jobs, part_words=part_words,
                        inside_stories=seams_are_breaks(extra_stylesheets))
-    if parts is None or not stampable_stylesheets(extra_stylesheets):
+    if parts is None or not stampable_stylesheets(extra_stylesheets) \
+            or not page_references_resolve(parts, documents):
         return None
     config = anthology.meta.print
     first_guess = page_geometry(config, pages=1)

@@ -31,7 +31,7 @@ from fanbind.pdf.geometry import Geometry
 from fanbind.pdf.result import FolioPlan
 from fanbind.print_services import ALL_EDGES
 from fanbind.processes import default_jobs
-from fanbind.render import Document
+from fanbind.render import XHTML_NS, Document
 from fanbind.resources import PRINT_CSS
 
 PART_NAMESPACE = "pdf-parts"
@@ -401,6 +401,32 @@ def stampable_stylesheets(extra_stylesheets: Sequence[Path]) -> bool:
             continue  # the layout reports it
         if "running(" in text or "element(" in text:
             return False
+    return True
+
+
+#: Links whose target's page number print.css prints in a story ("listed at the back
+#: of the book, page N"). Laid out in parts, the target (the warnings page) is in
+#: the back matter, laid out after every story part, so the part could not print it.
+PAGE_REFERENCE_CLASSES = ("warnings-link",)
+
+
+def page_references_resolve(parts: Sequence[Part], documents: Sequence[Document]) -> bool:
+    """Whether every page number a story part prints names a page of the same part.
+
+    False sends the book to the one-piece layout (a correct book over a parallel
+    one): a story part with a link to the back matter's warnings page would print
+    "page" with no number (``warnings_display: end``).
+    """
+    for part in parts:
+        if part.kind != "body":
+            continue
+        own = {documents[i].filename for i in part.documents}
+        for index in part.documents:
+            for link in documents[index].root.iter(f"{{{XHTML_NS}}}a"):
+                if any(has_class(link, name) for name in PAGE_REFERENCE_CLASSES):
+                    filename = (link.get("href") or "").partition("#")[0]
+                    if filename and filename not in own:
+                        return False
     return True
 
 
