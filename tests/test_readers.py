@@ -415,6 +415,22 @@ def test_the_renderer_writes_each_inline_kind_as_its_element() -> None:
     assert "".join(parent.itertext()) == "abcdef"
 
 
+def test_the_print_html_has_one_break_per_line_break() -> None:
+    # lxml wrote an XHTML br as <br></br>; the HTML5 parser read two breaks,
+    # and verse in a block quote came out double-spaced in the PDF.
+    from weasyprint import HTML
+
+    from fanbind.pdf.layout import html_source
+    from fanbind.render import new_document
+
+    root, body = new_document("t", "en", [])
+    verse = etree.SubElement(body, "{http://www.w3.org/1999/xhtml}p")
+    append_inlines(verse, (Text("one"), LineBreak(), Text("two"), LineBreak(), Text("three")))
+    parsed = HTML(string=html_source(root)).etree_element
+    assert [e.tag.rsplit("}", 1)[-1] for e in parsed.iter() if isinstance(e.tag, str)
+            ].count("br") == 2
+
+
 # --------------------------------------------------------- metadata from the file
 
 
@@ -490,6 +506,7 @@ def test_books_from_html_epub_and_markdown_carry_no_markup_and_every_chapter(
     assert not markup.search(pdf_text)
     squeezed = re.sub(r"\s+", "", pdf_text)  # small caps are letter-spaced in the text layer
     assert "ChapterEndNotes" in squeezed and "Keepthewick" in squeezed
+    assert verse_pitch(pdf) < 1.2 * line_pitch(pdf)
 
     def titles(items) -> list[str]:
         out: list[str] = []
@@ -500,6 +517,29 @@ def test_books_from_html_epub_and_markdown_carry_no_markup_and_every_chapter(
     outline = titles(pypdf.PdfReader(str(pdf)).outline)
     assert outline.count("Chapter 2: What the Logbook Said") == 2  # the HTML and the EPUB
     assert "第十四夜" in outline and "Chapter Notes" not in outline
+
+
+def _top(pdf: Path, text: str) -> tuple[int, float]:
+    """(page index, top of the font box) where ``text`` first occurs, case kept."""
+    for number, page in enumerate(pdfium.PdfDocument(str(pdf))):
+        found = page.get_textpage().search(text, match_case=True).get_next()
+        if found:
+            return number, page.get_textpage().get_charbox(found[0], loose=True)[3]
+    raise AssertionError(text)
+
+
+def verse_pitch(pdf: Path) -> float:
+    """How far apart the first two verse lines of ao3-multi's chapter 2 are set."""
+    (page, first), (same, second) = _top(pdf, "Keep the wick"), _top(pdf, "keep the watch")
+    assert page == same
+    return first - second
+
+
+def line_pitch(pdf: Path) -> float:
+    """Two lines of one running paragraph in the same chapter, for comparison."""
+    (page, first), (same, second) = _top(pdf, "The logbook"), _top(pdf, "only a verse")
+    assert page == same and first > second
+    return first - second
 
 
 @pytest.mark.parametrize("mark", ["xxx", "XXX", "x x x", "XxX", "~*~", "-x-", "o0o", "⁂",

@@ -25,6 +25,7 @@ import contextlib
 import copy
 import datetime as dt
 import logging
+import re
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -283,7 +284,7 @@ def lay_out(
             else None
 
         def render(geometry: Geometry) -> tuple[HTML, RenderedDocument]:
-            source = etree.tostring(html_root, encoding="unicode", method="html")
+            source = html_source(html_root)
             document = HTML(string=source, base_url=project_dir.as_uri() + "/",
                             url_fetcher=fetcher)
             settings = CSS(string=geometry.css(), url_fetcher=fetcher, font_config=fonts)
@@ -348,6 +349,20 @@ def lay_out(
     record_timing("layout", clock, pages=len(rendered.pages), passes=passes, part=part is not None)
     return Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,
                   captured.messages, fonts, folios)
+
+
+def html_source(root: etree._Element) -> str:
+    """The print tree as HTML for WeasyPrint's HTML5 parser.
+
+    lxml's HTML serialiser knows ``br`` is empty only outside a namespace: an
+    XHTML ``br`` comes out as ``<br></br>``, and an HTML5 parser reads ``</br>``
+    as a second ``<br>`` -- every verse line in a block quote was followed by a
+    blank line in the PDF. (``</hr>``, ``</img>`` are ignored by the parser.)
+    """
+    return _BR_PAIR.sub(r"<br\1>", etree.tostring(root, encoding="unicode", method="html"))
+
+
+_BR_PAIR = re.compile(r"<br(\s[^>]*)?></br>")
 
 
 def _padded_count(pages: int, pad_to: int | None) -> int:
