@@ -169,21 +169,31 @@ def test_a_series_entry_with_its_links_gives_the_series_name() -> None:
 
 
 def test_a_label_ao3_does_not_have_ends_the_header_and_stays_text() -> None:
-    parsed = parse("Rating: Mature\nGenre: Romance\n\nThe story.\n")
+    parsed = parse("Rating: Mature\nFandom: Original Work\nGenre: Romance\n\nThe story.\n")
     assert body(parsed) == ["Genre: Romance", "The story."] and parsed.title is None
     note = next(d for d in parsed.diagnostics if d.code == "FB213")
-    assert note.line == 2 and "Genre: Romance" in note.message
+    assert note.line == 3 and "Genre: Romance" in note.message
 
 
 def test_a_name_line_under_the_title_is_text_unless_a_label_follows() -> None:
     """AO3's page prints the authors alone under the title; a first line of prose
     could look the same, so it is the byline only when "Summary:", "Notes:",
     "Work Text:" or a chapter heading comes next."""
-    kept = parse("Rating: Mature\n\nA Tale\nMorning came\n\nThe story.\n")
+    kept = parse("Rating: Mature\nFandom: Original Work\n\nA Tale\nMorning came\n\nThe story.\n")
     assert body(kept)[0] == "Morning came" and "authors" not in found(kept)
-    taken = parse("Rating: Mature\n\nA Tale\nWren Alder, Fen Marsh\n\nChapter 1\n\nText.\n")
+    taken = parse("Rating: Mature\nFandom: Original Work\n\nA Tale\nWren Alder, Fen Marsh\n\n"
+                  "Chapter 1\n\nText.\n")
     assert found(taken)["authors"] == ("Wren Alder", "Fen Marsh")
     assert body(taken) == ["Text."]
+
+
+def test_one_header_like_line_alone_at_the_top_is_no_pasted_page() -> None:
+    """Without chrome above it, a page's header has more than one field: a lone
+    "Rating:" line is dropped as before, and what follows is judged as usual."""
+    text = "Rating: 5/5\nThe soup was cold and the waiter rude, she wrote.\n\nShe left.\n"
+    parsed = parse(text)
+    assert parsed.title is None
+    assert body(parsed) == ["The soup was cold and the waiter rude, she wrote.", "She left."]
 
 
 def test_a_by_line_in_any_text_file_states_its_authors() -> None:

@@ -474,7 +474,10 @@ class _Parser:
                 i += 1  # the download's message: the title, then "Posted originally …"
             else:
                 break
-        if i < self.hi and self._action(i) is Action.HEADER:
+        fields = sum(1 for k in range(i, min(i + 60, self.hi)) if self._action(k) is Action.HEADER)
+        if i < self.hi and self._action(i) is Action.HEADER and (fields >= 2 or i > self.lo):
+            # One "Rating: 5/5" line alone at the top is no page; chrome or a second
+            # field make it one.
             self.paste = True
             self._drop_chrome(range(self.lo, i))
             end = self.hi
