@@ -106,6 +106,15 @@ def test_an_html_story_named_txt_is_read_as_html_not_as_prose(tmp_path: Path) ->
     assert len(loaded.story.chapters) == 3
 
 
+def test_an_epub_named_txt_is_read_as_epub_and_a_note_says_so(tmp_path: Path) -> None:
+    story = ao3_epub(tmp_path / "download.txt")
+    loaded, diagnostics = load(story)
+    notes = [d for d in diagnostics if d.code == "FB240"]
+    assert len(notes) == 1 and "(.txt) but its content is epub" in notes[0].message
+    assert len(loaded.story.chapters) == 3
+    assert not [d for d in load(ao3_epub(tmp_path / "w.epub"))[1] if d.code == "FB240"]
+
+
 # ------------------------------------------------------------------------- AO3 HTML
 
 

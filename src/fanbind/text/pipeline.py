@@ -18,7 +18,7 @@ from fanbind.errors import StoryFileError
 from fanbind.model import BlockT, Chapter, Heading, Paragraph, Story, Text, plain_text
 from fanbind.settings.schema import StoryConfig
 from fanbind.text.normalize import clean_text
-from fanbind.text.readers.detect import choose_format, is_epub_bytes
+from fanbind.text.readers.detect import choose_format, extension_note, is_epub_bytes
 from fanbind.text.readers.epub import epub_tree
 from fanbind.text.readers.fanficfare import is_fanficfare_text, read_fanficfare_text
 from fanbind.text.readers.read import read_markup, read_tree
@@ -102,6 +102,8 @@ def load_story(
     if meta.format == "epub" or (meta.format is None and is_epub_bytes(data)):
         root, found = epub_tree(data, file=display_name, max_bytes=settings.max_story_bytes)
         diagnostics.extend(found)
+        if meta.format is None:  # a zip named .txt or .html: the content won, say so
+            diagnostics.extend(extension_note("epub", suffix=path.suffix, file=display_name))
         parsed = read_tree(root, file=display_name)
         return _story_from_parsed(parsed, meta, "", "epub", index=index,
                                   display_name=display_name, settings=settings,

@@ -15,7 +15,7 @@ from typing import Literal
 
 from fanbind.diagnostics import Diagnostic
 
-__all__ = ["FORMATS", "StoryFormat", "choose_format", "is_epub_bytes"]
+__all__ = ["FORMATS", "StoryFormat", "choose_format", "extension_note", "is_epub_bytes"]
 
 StoryFormat = Literal["text", "html", "epub", "markdown"]
 FORMATS: tuple[StoryFormat, ...] = ("text", "html", "epub", "markdown")
@@ -83,10 +83,16 @@ def choose_format(text: str, *, suffix: str, declared: StoryFormat | None,
     found = _content_format(text)
     if by_name == "markdown" and found == "text":
         return "markdown", []
-    if by_name is not None and by_name != found:
-        note = Diagnostic.create(
-            "FB240", file, None,
-            f"the file is named as {by_name} ({suffix}) but its content is {found}: read as "
-            f"{found}")
-        return found, [note]
-    return found, []
+    return found, extension_note(found, suffix=suffix, file=file)
+
+
+def extension_note(found: StoryFormat, *, suffix: str, file: str) -> list[Diagnostic]:
+    """FB240 when the extension names another format than the content that won
+    (also for an EPUB, which is known by its bytes before any text is decoded)."""
+    by_name = _BY_EXTENSION.get(suffix.lower())
+    if by_name is None or by_name == found:
+        return []
+    return [Diagnostic.create(
+        "FB240", file, None,
+        f"the file is named as {by_name} ({suffix}) but its content is {found}: read as "
+        f"{found}")]
