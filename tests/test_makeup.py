@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import random
 import shutil
 from pathlib import Path
 
@@ -209,3 +210,21 @@ def test_a_book_has_no_unequal_spread_and_no_scrap_of_a_last_page(two_stories: P
     # The page map (the EPUB's page list) still names the book's own blocks.
     ids = {e.get("id") for d in documents for e in d.root.iter() if e.get("id")}
     assert all(page_id in ids for page_id, _ in result.page_map if page_id)
+
+
+def test_a_chapter_after_a_flow_that_gained_a_page_is_planned_on_its_new_side():
+    chooser = random.Random(16)
+    gained = None
+    for _ in range(500):  # a flow whose plan takes an odd number of pages more
+        flow = laid_out(paragraph_rows([chooser.randint(1, 9) for _ in range(40)]), 20)
+        if (len(plan_flow(flow).starts) - len(flow.starts)) % 2:
+            gained = flow
+            break
+    assert gained is not None
+    lengths = [chooser.randint(1, 9) for _ in range(60)]
+    chapter = laid_out(paragraph_rows(lengths), 20, first_verso=True)
+    chapter = Flow(chapter.rows, chapter.starts, True, 20, follows=True)
+    flipped = Flow(chapter.rows, chapter.starts, False, 20, follows=True)
+    cuts = makeup.plan_book([gained, chapter])
+    assert cuts == plan_flow(gained).cuts(gained) + plan_flow(flipped).cuts(flipped)
+    assert plan_flow(flipped).cuts(flipped) != plan_flow(chapter).cuts(chapter)

@@ -325,8 +325,7 @@ def lay_out(
         remaining = len(_ladder_paragraphs(rendered))
 
         for _ in range(MAX_MAKEUP_PASSES):
-            cuts = [cut for flow in makeup_flows(rendered, geometry)
-                    for cut in makeup.plan_flow(flow).cuts(flow)]
+            cuts = makeup.plan_book(makeup_flows(rendered, geometry))
             if not cuts or not makeup.apply_cuts(html_root, cuts):
                 break
             passes += 1
@@ -520,8 +519,10 @@ def makeup_flows(rendered: RenderedDocument, geometry: Geometry) -> list[makeup.
         lines = _flow_lines(pages)
         if lines:
             rows, starts = _flow_rows(lines, pitch)
-            flows.append(makeup.Flow(rows, starts, pages[0]._page_box.page_type.side == "left",
-                                     round(pages[0]._page_box.height / pitch, 3)))
+            page_type = pages[0]._page_box.page_type
+            flows.append(makeup.Flow(rows, starts, page_type.side == "left",
+                                     round(pages[0]._page_box.height / pitch, 3),
+                                     follows=page_type.name == "chapter"))
     return flows
 
 

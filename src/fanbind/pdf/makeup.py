@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
@@ -100,13 +100,16 @@ class Cut:
 class Flow:
     """A story's or chapter's text pages as laid out: its rows and where each page starts.
 
-    ``first_verso``: its first page is a left-hand page.
+    ``first_verso``: its first page is a left-hand page. ``follows``: it opens on
+    the page after the flow before it, whichever side that is (a chapter; a story
+    opens on a recto), so a page more or less before it moves it to the other side.
     """
 
     rows: tuple[Row, ...]
     starts: tuple[int, ...]
     first_verso: bool
     capacity: float
+    follows: bool = False
 
 
 @dataclass
@@ -292,6 +295,22 @@ def plan_flow(flow: Flow, *, min_last: int = MIN_LAST_LINES) -> FlowPlan:
         if start != pages.natural(before):
             plan.forced.append(start)
     return plan
+
+
+def plan_book(flows: Sequence[Flow], *, min_last: int = MIN_LAST_LINES) -> list[Cut]:
+    """The cuts for a book's flows, in order: a flow that follows another is planned
+    on the side it will land on once the pages before it are made up."""
+    cuts: list[Cut] = []
+    shift = 0  # pages gained (or lost) by the flows before, since the last story opening
+    for flow in flows:
+        if not flow.follows:
+            shift = 0
+        elif shift % 2:
+            flow = replace(flow, first_verso=not flow.first_verso)
+        plan = plan_flow(flow, min_last=min_last)
+        shift += len(plan.starts) - len(flow.starts)
+        cuts += plan.cuts(flow)
+    return cuts
 
 
 def _is_verso(flow: Flow, page: int) -> bool:
