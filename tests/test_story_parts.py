@@ -390,3 +390,32 @@ def test_a_build_lays_its_volumes_out_in_parts_with_jobs(tmp_path: Path) -> None
     for one, parts in zip(made[1], made[2], strict=True):
         a, b = PdfReader(one), PdfReader(parts)
         assert [p.extract_text() for p in a.pages] == [p.extract_text() for p in b.pages]
+
+
+def test_an_edit_in_one_chapter_lays_out_only_its_part(tmp_path: Path) -> None:
+    """A part's cache key is made of its own chapters (and the stand-ins for the
+    rest), not of the whole story: a word added to chapter 5 lays out only the
+    part holding it, and the book is still the one-piece layout of the edited text."""
+    from fanbind.cache import ProjectCache
+
+    root = make_book(tmp_path / "book")
+    cache = ProjectCache(root)
+
+    def lay_out(target: str) -> object:
+        book = load_book(open_project(root))
+        documents = render_book(book.anthology, stylesheets=("css/epub.css",))
+        return write_parallel_pdf(book.anthology, documents, root / target, project_dir=root,
+                                  created=WHEN, jobs=2, part_words=PART_WORDS, cache=cache)
+
+    first = lay_out("first.pdf")
+    assert first is not None and len(first.parts_laid_out) == first.parts == 5
+    story = root / "long.txt"
+    heading = "Chapter 5: Part 5\n\n"
+    assert heading in story.read_text(encoding="utf-8")
+    story.write_text(story.read_text(encoding="utf-8").replace(heading, heading + "Then, "),
+                     encoding="utf-8")
+    again = lay_out("again.pdf")
+    assert again is not None and again.parts_laid_out == (3,)  # short, (0-3), 4, 5, 6
+    fresh = lay_out_both(root)
+    one = [page.extract_text() for page in PdfReader(fresh["one_file"]).pages]
+    assert [page.extract_text() for page in PdfReader(root / "again.pdf").pages] == one
