@@ -196,6 +196,15 @@ def test_one_header_like_line_alone_at_the_top_is_no_pasted_page() -> None:
     assert body(parsed) == ["The soup was cold and the waiter rude, she wrote.", "She left."]
 
 
+def test_a_gift_work_line_under_the_byline_is_reported_not_text() -> None:
+    parsed = parse("Rating: Mature\nFandom: Original Work\n\nA Tale\nWren Alder\nfor Sam\n"
+                   "Summary:\n\nA bet.\n\nWork Text:\n\nText.\n")
+    assert found(parsed)["authors"] == ("Wren Alder",) and body(parsed) == ["Text."]
+    assert [(d.line, d.reason) for d in parsed.dropped if d.reason.startswith("ao3-r")] == [
+        (6, "ao3-recipients")]
+    assert any(d.code == "FB210" and "for Sam" in d.message for d in parsed.diagnostics)
+
+
 def test_a_by_line_in_any_text_file_states_its_authors() -> None:
     parsed = parse("A Tale\nby Wren Alder and Fen Marsh\n\nThe story.\n")
     assert found(parsed)["authors"] == ("Wren Alder", "Fen Marsh")

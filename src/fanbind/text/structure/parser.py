@@ -131,6 +131,8 @@ _UNDER_BYLINE = frozenset({Action.SUMMARY, Action.NOTES, Action.BODY_START, Acti
 #: The work header's statistics, each its own "Label:" line when a page is pasted.
 _STATS_LABELS = frozenset({"published", "updated", "completed", "words", "chapters",
                            "comments", "kudos", "bookmarks", "hits"})
+#: A gift work's recipients under a pasted page's byline ("for Sam, Ash").
+_GIFT_LINE = re.compile(r"(?-i:for)\s+[^\s.!?…:;\"“”]{1,60}(?:,?\s+[^\s.!?…:;\"“”]{1,60}){0,5}")
 #: An AO3 work's address.
 _WORK_URL = re.compile(r"https?://\S*archiveofourown\.org/works/\d+\S*")
 #: A "Label:" line (a word or three, then a colon) that AO3's header does not have.
@@ -651,12 +653,15 @@ class _Parser:
         if j >= self.hi or self.classes[j].kind != TEXT or not _NAMES_LINE.fullmatch(
                 self.stripped[j]):
             return i
-        k = j + 1
-        while k < self.hi and self.classes[k].kind == BLANK:
-            k += 1
-        if k < self.hi and self._action(k) in _UNDER_BYLINE:
+        k = self._next_line(j)
+        gift = k < self.hi and _GIFT_LINE.fullmatch(self.stripped[k]) is not None
+        after = self._next_line(k) if gift else k
+        if after < self.hi and self._action(after) in _UNDER_BYLINE:
             self._drop(j, "ao3-byline")
             self.found.append(("authors", split_names(self.stripped[j]), j + 1))
+            if gift:  # a gift work's "for Name" line: the archive's, reported
+                self._drop(k, "ao3-recipients")
+                return k + 1
             return j + 1
         return i
 
