@@ -199,3 +199,41 @@ def test_every_chapter_in_the_nav_and_the_outline_under_its_story_with_its_title
     # the outline's entries for the stories, in book order, each with its chapters
     first = story_titles.index("The Lantern Keeper’s Apprentice")
     assert in_outline[first:first + len(STORIES)] == list(STORIES.values())
+
+
+#: A scene-break mark standing alone in AO3's text (set as a break, not as words).
+BREAK_MARK = re.compile(r"\W*(?:x\s*x\s*x|o0o|-x-)\W*", re.IGNORECASE)
+
+
+def _ao3_text_words(pages: list[lxml_html.HtmlElement]) -> list[str]:
+    """The words of an AO3 download's work text: its innermost ``div.userstuff``
+    (a chapter's text, or a one-shot's), not its notes' blockquotes."""
+    words: list[str] = []
+    for page in pages:
+        for div in page.iter("div"):
+            if "userstuff" in div.classes and not any(
+                    "userstuff" in inner.classes for inner in div.iterdescendants("div")):
+                for paragraph in div.iter("p"):
+                    text = paragraph.text_content()
+                    if not BREAK_MARK.fullmatch(text):
+                        words += re.findall(r"\w+", text)
+    return words
+
+
+@pytest.mark.parametrize(("name", "index"), [
+    ("ao3-multi.html", 1), ("ao3-oneshot.html", 2), ("ao3-zh.html", 3), ("ao3.epub", 5)])
+def test_every_word_of_an_ao3_works_text_in_order(book: tuple[Path, Path, Path], name: str,
+                                                   index: int) -> None:
+    stories, epub, _ = book
+    path = stories / name
+    if path.suffix == ".epub":
+        with zipfile.ZipFile(path) as archive:
+            pages = [lxml_html.document_fromstring(archive.read(member))
+                     for member in archive.namelist() if member.endswith(".xhtml")]
+    else:
+        pages = [lxml_html.document_fromstring(path.read_bytes())]
+    root = _story_xhtml(epub, index)
+    blocks = [e for e in root.iter() if re.fullmatch(rf"story-{index:03d}-b\d+", e.get("id") or "")]
+    built = re.findall(r"\w+", " ".join("".join(block.itertext()) for block in blocks))
+    source = _ao3_text_words(pages)
+    assert len(source) > 40 and built == source
