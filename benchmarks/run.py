@@ -265,7 +265,8 @@ def run_corpus(size: int, *, jobs: int | None, do_pdf: bool, do_pandoc: bool,
     out.mkdir(parents=True)
     title = f"Bonds of the Leaf: {size} Stories"
     jobs_args = ["--jobs", str(jobs)] if jobs else []
-    row: dict = {"size": size, "words": words_in(corpus), "load_start": os.getloadavg()[0]}
+    row: dict = {"size": size, "words": words_in(corpus), "load_start": os.getloadavg()[0],
+                 "when": _now()}
 
     print(f"[{size}] fanbind EPUB (cold)", flush=True)
     clear_cache(corpus)
@@ -326,6 +327,11 @@ def run_corpus(size: int, *, jobs: int | None, do_pdf: bool, do_pandoc: bool,
     return row
 
 
+def _now() -> str:
+    """When a corpus was measured (rows of earlier runs are kept by ``--keep``)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def change_one_chapter(corpus: Path) -> tuple[Path, bytes]:
     """Edit one paragraph in the middle chapter of a single-story corpus."""
     target = corpus / "stories" / "0001.txt"
@@ -349,7 +355,7 @@ def run_story(name: str, *, jobs: int | None, do_pandoc: bool, do_rebuild: bool)
     text = (corpus / "stories" / "0001.txt").read_text(encoding="utf-8")
     row: dict = {"name": name, "words": words_in(corpus),
                  "chapters": sum(1 for line in text.splitlines() if line.startswith("Chapter ")),
-                 "load_start": os.getloadavg()[0]}
+                 "load_start": os.getloadavg()[0], "when": _now()}
     print(f"[{name}] fanbind PDF (cold)", flush=True)
     clear_cache(corpus)
     done, row["fanbind_pdf_floor"] = measure_pdf(
@@ -615,6 +621,7 @@ def write_report(rows: dict[str, dict], info: dict, *, jobs: int | None) -> str:
             lines.append(f"| {_label(name)} | {row['fanbind_pdf']['wall']:.2f} s "
                          f"| {_floor_cells(row)} |")
     loads = [f"{_label(name)}: {row['load_start']:.1f} → {row['load_end']:.1f}"
+             f" ({row.get('when', 'an earlier run')})"
              for name, row in _ordered(rows) if "load_start" in row and "load_end" in row]
     if loads:
         lines += ["", "Load average (1 minute) when each corpus started → ended, on 2 cores: "
