@@ -97,6 +97,23 @@ def test_a_declared_format_wins_over_the_content() -> None:
                          file="f") == ("text", [])
 
 
+def test_format_in_metadata_yaml_chooses_the_reader_of_a_story(tmp_path: Path) -> None:
+    story = tmp_path / "notes.txt"  # Markdown by its content, text by its name
+    story.write_text("# The Quay\n\nShe ran **fast** along the quay.\n", encoding="utf-8")
+
+    def strong(loaded) -> list[str]:
+        paragraph = loaded.story.chapters[0].blocks[0]
+        assert isinstance(paragraph, Paragraph)
+        return spans(paragraph.inlines, Strong)
+
+    by_content, diagnostics = load(story)
+    assert strong(by_content) == ["fast"] and "FB240" in {d.code for d in diagnostics}
+    as_text, diagnostics = load(story, format="text")
+    assert strong(as_text) == [] and "FB240" not in {d.code for d in diagnostics}
+    as_html, _ = load(story, format="html")  # no tags: one paragraph of words
+    assert "**fast**" in plain_text(as_html.story.chapters[0].blocks[0].inlines)
+
+
 def test_an_html_story_named_txt_is_read_as_html_not_as_prose(tmp_path: Path) -> None:
     story = tmp_path / "download.txt"
     story.write_bytes(MULTI.read_bytes())
