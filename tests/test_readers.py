@@ -280,6 +280,16 @@ def test_misnested_tags_are_warned_once_with_their_lines() -> None:
     assert "FB243" not in {d.code for d in clean.diagnostics}
 
 
+def test_malformed_html_inside_an_epub_is_named_by_its_document_and_line(
+        tmp_path: Path) -> None:
+    epub = make_epub(tmp_path / "bad.epub", {
+        "one.xhtml": "<html><body>\n<h1>T</h1>\n<p>Fine words here.</p>\n</body></html>",
+        "two.xhtml": "<html><body>\n<p>fine</p>\n<p><i>open <b>nest</p>\n</body></html>"})
+    _, found = epub_tree(epub.read_bytes(), file="bad.epub", max_bytes=1024 * 1024)
+    [warning] = [d for d in found if d.code == "FB243"]
+    assert (warning.file, warning.line) == ("bad.epub \u203a OEBPS/two.xhtml", 3)
+
+
 # ------------------------------------------------------------------------- Markdown
 
 

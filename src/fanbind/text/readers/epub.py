@@ -24,7 +24,7 @@ from fanbind.errors import StoryFileError
 from fanbind.text.readers.html import classes, local, parse_html_checked
 from fanbind.text.sources import decode_bytes
 
-__all__ = ["MAX_MEMBERS", "EpubText", "epub_tree"]
+__all__ = ["MAX_MEMBERS", "EpubText", "epub_tree", "inner_name"]
 
 #: More files than this is not a story (AO3's longest works have a few hundred chapters).
 MAX_MEMBERS = 10_000
@@ -128,6 +128,12 @@ def _spine(archive: _Archive) -> list[str]:
     return names
 
 
+def inner_name(file: str, member: str) -> str:
+    """How a finding names a document inside the EPUB: ``fff.epub › OEBPS/ch1.xhtml``
+    (its line numbers are that document's, not the zip's)."""
+    return f"{file} \u203a {member}"
+
+
 def epub_tree(data: bytes, *, file: str, max_bytes: int) -> EpubText:
     """The spine's documents joined into one HTML tree, and what decoding them found."""
     archive = _Archive(data, file, max_bytes)
@@ -141,9 +147,10 @@ def epub_tree(data: bytes, *, file: str, max_bytes: int) -> EpubText:
     for name in names:
         if name in ("nav.xhtml",) or name.endswith("/nav.xhtml"):
             continue
-        decoded = decode_bytes(archive.read(name), file=f"{file}!{name}")
+        inside = inner_name(file, name)
+        decoded = decode_bytes(archive.read(name), file=inside)
         diagnostics.extend(decoded.diagnostics)
-        page, problems = parse_html_checked(decoded.text, file=f"{file}!{name}")
+        page, problems = parse_html_checked(decoded.text, file=inside)
         diagnostics.extend(problems)
         page_body = page.find("body")
         into = body
