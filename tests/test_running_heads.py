@@ -103,3 +103,32 @@ def test_fit_cuts_at_a_word_and_measures_the_small_caps() -> None:
     assert fit("Incomprehensibilities", small_caps_width("Inc…", size) + 0.1, size) == "Inc…"
     # Wider letters measure wider: small caps of "MMM" outrun "iii".
     assert small_caps_width("MMM", size) > small_caps_width("iii", size)
+
+
+def test_centred_folios_are_printed_once_on_a_chapters_verso(tmp_path: Path) -> None:
+    """``folio: centre`` empties the corner boxes of every named page: a chapter's
+    verso printed its folio twice (corner and centre) when chapter was left out."""
+    (tmp_path / "texts").mkdir()
+    text = "Chapter One\n\n" + "\n\n".join(EN) + "\n\nChapter Two\n\n" + "\n\n".join(EN * 2)
+    (tmp_path / "texts" / "one.txt").write_text(text, encoding="utf-8")
+    meta = {"title": "Folios", "print": {"trim": "5x8", "folio": "centre"},
+            "stories": [{"file": "texts/one.txt", "title": "One", "authors": ["Ada Lind"]}]}
+    (tmp_path / "metadata.yaml").write_text(yaml.safe_dump(meta), encoding="utf-8")
+    built = build_pdf(tmp_path)
+    geo = built.layout.geometry
+    blocks = [block for block, _ in built.result.page_map]
+    second = blocks.index("story-001-ch2")  # the second chapter's opening
+    chapter_versos = 0
+    document = pdfium.PdfDocument(str(built.path))
+    try:
+        for index, (_, label) in enumerate(built.result.page_map):
+            if not label.isdigit():
+                continue
+            foot = document[index].get_textpage().get_text_bounded(top=geo.bottom - 0.5,
+                                                                  bottom=0).split()
+            if foot:
+                assert foot == [label], (index, foot)
+            chapter_versos += index > second and index % 2 == 1 and foot != []
+    finally:
+        document.close()
+    assert chapter_versos >= 1

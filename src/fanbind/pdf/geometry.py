@@ -174,9 +174,11 @@ class Geometry:
 
 
 # Folios centred at the foot: the outer-corner boxes of print.css are emptied and
-# the centre box carries the number (all named pages with folios).
+# the centre box carries the number (all named pages with folios; a chapter's
+# verso printed its folio twice, in the corner and centred, when chapter was missing).
 CENTRED_FOLIOS = """
-@page :left, :right, body:left, body:right, story:left, story:right, back:left, back:right {
+@page :left, :right, body:left, body:right, story:left, story:right, chapter:left,
+      chapter:right, back:left, back:right {
   @bottom-left { content: none; }
   @bottom-right { content: none; }
   @bottom-center { content: counter(page); }
