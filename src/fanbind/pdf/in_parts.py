@@ -188,12 +188,14 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
         free = [part.continues for part in job.parts]
         sides = [b.start_left for b in ordered]
         starts, _ = positions([b.pages for b in ordered], sides, sides[0], free)
+        # A part whose makeup by spread depends on its side is laid out again too.
         wrong = [i for i in range(len(job.parts))
-                 if free[i] and (starts[i] % 2 == 0) != ordered[i].start_left]
+                 if free[i] and (starts[i] % 2 == 0) != ordered[i].start_left
+                 and not (movable and ordered[i].side_free)]
         # Laying a part out again can change its page count only through CSS that
         # differs between the sides, and with it the sides of the parts after it:
         # a few rounds settle it; what is still on the wrong side then is moved.
-        if movable or not wrong or rounds == 3:
+        if not wrong or rounds == 3:
             break
         rounds += 1
         for index in wrong:  # laid out again, on the side it lands on

@@ -29,7 +29,7 @@ import re
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -163,6 +163,9 @@ class Layout:
     fonts: FontConfiguration | None = None
     #: The page numbers the layout printed (:mod:`fanbind.pdf.folios`).
     folios: Folios = field(default_factory=lambda: Folios(0, None))
+    #: The makeup by spread would make the same breaks were the pages on the other
+    #: sides: a part inside a story may then be moved across (pdf/in_parts.py).
+    side_free: bool = True
 
     @property
     def root_classes(self) -> list[str]:
@@ -324,8 +327,13 @@ def lay_out(
             document, rendered = render(geometry)
         remaining = len(_ladder_paragraphs(rendered))
 
-        for _ in range(MAX_MAKEUP_PASSES):
-            cuts = makeup.plan_book(makeup_flows(rendered, geometry))
+        side_free = True
+        for round_ in range(MAX_MAKEUP_PASSES):
+            flows = makeup_flows(rendered, geometry)
+            cuts = makeup.plan_book(flows)
+            if round_ == 0 and part is not None:
+                side_free = cuts == makeup.plan_book(
+                    [replace(f, first_verso=not f.first_verso) for f in flows])
             if not cuts or not makeup.apply_cuts(html_root, cuts):
                 break
             passes += 1
@@ -347,7 +355,7 @@ def lay_out(
         end_run()
     record_timing("layout", clock, pages=len(rendered.pages), passes=passes, part=part is not None)
     return Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,
-                  captured.messages, fonts, folios)
+                  captured.messages, fonts, folios, side_free=side_free)
 
 
 def html_source(root: etree._Element) -> str:

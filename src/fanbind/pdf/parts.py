@@ -116,6 +116,7 @@ class PartResult:
     folios: FolioPlan | None = None
     stamp: Path | None = None  # the part's margin boxes, laid over its pages
     drawn: tuple[bool, ...] = ()  # per page: whether the stamp has anything on it
+    side_free: bool = True  # its makeup is the same on either side (pdf/makeup.py)
 
 
 class NotStampable(Exception):

@@ -132,7 +132,8 @@ def lay_out_body_part(task: BodyTask) -> PartResult:
     return PartResult(target, len(rendered.pages), START_LEFT_CLASS in layout.root_classes,
                       targets.get(first_title, 0),
                       tuple(page_id for page_id, _ in layout.page_map), targets,
-                      result.warnings, result.refused, result.fetched, plan)
+                      result.warnings, result.refused, result.fetched, plan,
+                      side_free=layout.side_free)
 
 
 def stamp_body_part(task: StampTask) -> tuple[Path, tuple[str, ...], tuple[bool, ...]]:
