@@ -952,3 +952,20 @@ def test_more_than_two_authors_head_the_verso_as_first_author_et_al(tmp_path: Pa
     assert squash("Maximilianus Wolfeschlegelsteinhausen et al.") in heads, heads
     assert not [head for head in heads if "bartholomew" in head], heads
     assert squash("Bo Reyes and Cy Moss") in heads, heads  # two authors: both named
+
+
+def test_one_author_for_the_whole_book_heads_the_versos_with_its_title(tmp_path: Path) -> None:
+    """Versos all reading one name say nothing: the book's title heads them (issue 16)."""
+    built = build_pdf(write_project(tmp_path, ("crossing",)))
+    author = squash(STORIES["crossing"][1][0])
+    heads = [squash(page.head) for index, page in
+             enumerate(read_pages(built.path, built.layout.geometry)) if index % 2 == 1 and page.head]
+    assert "papercranes" in heads, heads
+    assert author not in heads, heads
+
+
+def test_verso_head_set_in_metadata_is_kept_for_one_author(tmp_path: Path) -> None:
+    project = open_project(write_project(tmp_path, ("crossing",), {"verso_head": "authors"}))
+    assert load_book(project).anthology.meta.print.verso_head == "authors"
+    several = open_project(write_project(tmp_path / "two", ("crossing", "scenes")))
+    assert load_book(several).anthology.meta.print.verso_head == "authors"

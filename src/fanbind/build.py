@@ -29,7 +29,7 @@ from fanbind.errors import (
     MetadataError,
 )
 from fanbind.loading import StoryTask, load_stories
-from fanbind.model import Anthology
+from fanbind.model import Anthology, Story
 from fanbind.project import Project, open_project, require_file, resolve_inside
 from fanbind.render import Document, epub_stylesheets, render_book
 from fanbind.resources import EPUB_CSS
@@ -113,7 +113,8 @@ def load_book(project: Project, *, allow_outside: bool = False,
         if not item.story.meta.authors:
             raise _no_authors(project, index)
     diagnostics.extend(lint_book(loaded, per_story=lints))
-    anthology = Anthology(typeset_config(project.config), tuple(item.story for item in loaded))
+    stories = tuple(item.story for item in loaded)
+    anthology = Anthology(with_verso_head(typeset_config(project.config), stories), stories)
     return LoadedBook(project, anthology, loaded, diagnostics)
 
 
@@ -146,6 +147,21 @@ def typeset_config(config: AnthologyConfig) -> AnthologyConfig:
     return config.model_copy(update={"title": fix(config.title), "subtitle": fix(config.subtitle),
                                      "description": fix(config.description),
                                      "rights": fix(config.rights)})
+
+
+def with_verso_head(config: AnthologyConfig, stories: Sequence[Story]) -> AnthologyConfig:
+    """``print: verso_head`` decided when metadata.yaml leaves it out.
+
+    When one author (or one set of authors) wrote every story, versos headed
+    with that name say nothing a reader needs (the sample's 37 versos all read
+    ANONYMOUS): the book's title heads them instead, as in a single-author
+    novel. Decided after the stories are read, since a file's byline may name
+    the authors.
+    """
+    if config.print.verso_head is not None:
+        return config
+    head = "title" if len({tuple(story.meta.authors) for story in stories}) == 1 else "authors"
+    return config.model_copy(update={"print": config.print.model_copy(update={"verso_head": head})})
 
 
 def build_time(paths: Sequence[Path]) -> dt.datetime:

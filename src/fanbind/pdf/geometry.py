@@ -239,8 +239,8 @@ def page_geometry(config: PrintConfig, *, pages: int) -> Geometry:
     folio: Folio = "outer" if config.folio == "outer" else "centre"
     return Geometry(label, width, height, font_size, leading, mirrored, top, bottom, outer,
                     inner, lines, bleed, config.crop_marks, folio, gutter_band(pages),
-                    config.verso_head, row.bleed_edges, SLUG if config.crop_marks else 0.0,
-                    config.service)
+                    config.verso_head or "authors", row.bleed_edges,
+                    SLUG if config.crop_marks else 0.0, config.service)
 
 
 def estimate_pages(words_per_story: list[int], geometry: Geometry) -> int:

@@ -344,7 +344,9 @@ class PrintConfig(_Strict):
     volume_words: int = Field(default=180_000, ge=1_000)
     # -- print PDF design (see pdf/geometry.py, pdf/layout.py) --
     pdf_variant: PdfVariant | None = None
-    verso_head: VersoHead = "authors"
+    # None: the book's title when one author wrote every story, else each story's authors
+    # (resolved once the stories are read: build.with_verso_head).
+    verso_head: VersoHead | None = None
     # -- print on demand (see print_services.py, pdf/pod.py, pdf/cover_wrap.py) --
     service: PrintService = "home"
     paper: Paper = "white"
