@@ -958,8 +958,8 @@ def test_one_author_for_the_whole_book_heads_the_versos_with_its_title(tmp_path:
     """Versos all reading one name say nothing: the book's title heads them (issue 16)."""
     built = build_pdf(write_project(tmp_path, ("crossing",)))
     author = squash(STORIES["crossing"][1][0])
-    heads = [squash(page.head) for index, page in
-             enumerate(read_pages(built.path, built.layout.geometry)) if index % 2 == 1 and page.head]
+    pages = read_pages(built.path, built.layout.geometry)
+    heads = [squash(page.head) for index, page in enumerate(pages) if index % 2 == 1 and page.head]
     assert "papercranes" in heads, heads
     assert author not in heads, heads
 
