@@ -419,3 +419,18 @@ def test_an_edit_in_one_chapter_lays_out_only_its_part(tmp_path: Path) -> None:
     fresh = lay_out_both(root)
     one = [page.extract_text() for page in PdfReader(fresh["one_file"]).pages]
     assert [page.extract_text() for page in PdfReader(root / "again.pdf").pages] == one
+
+
+def test_title_headed_versos_keep_the_title_in_every_part(tmp_path: Path) -> None:
+    """``verso_head: title`` (the default when one author wrote the book): a part
+    laid out without the front matter still heads its versos with the book's title
+    (it was empty: the title came only from the half-title)."""
+    settings = "print:\n  verso_head: title\n"
+    made = lay_out_both(make_book(tmp_path / "book", print_settings=settings))
+    assert_same_book(made)
+    texts = [page.extract_text() for page in PdfReader(made["joined_file"]).pages]
+    chapter = next(i for i, text in enumerate(texts) if "Chapter 4: Part 4" in text)
+    versos = [texts[i] for i in range(chapter + 1, len(texts))
+              if i % 2 == 1 and texts[i].strip() and "Chapter" not in texts[i]]
+    assert versos
+    assert all(text.split("\n")[-2:-1] == ["Test"] for text in versos), versos

@@ -86,6 +86,8 @@ def verso_head(authors: list[str] | tuple[str, ...]) -> str | None:
 
 
 ET_AL = "et al."
+#: The book's title as a versos' running head, set on every story (print.css).
+BOOK_HEAD_ATTRIBUTE = "data-book-head"
 
 
 def fit_running_heads(html: etree._Element, anthology: Anthology, *, measure: float,
@@ -116,10 +118,14 @@ def fit_running_heads(html: etree._Element, anthology: Anthology, *, measure: fl
 
     stories = {story.id: story for story in anthology.stories}
     body = part_of(html, "body")
+    # Each story carries the book's title for title-headed versos: a story laid out
+    # in a part of its own has no half-title to take it from (pdf/parts.py).
+    book_head = fit(anthology.meta.title, room, size)
     for section in body.iter(xhtml("section")):
         story = stories.get(section.get("id") or "")
         if story is None or not has_class(section, "story"):
             continue
+        section.set(BOOK_HEAD_ATTRIBUTE, book_head)
         for element in section.iter(xhtml("h1"), xhtml("span")):
             if element.tag == xhtml("h1") and has_class(element, "story-title"):
                 settle(element, fit(story.meta.short_title or story.title, room, size))
