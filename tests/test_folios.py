@@ -214,7 +214,7 @@ def chaptered_with_end_notes(root: Path, **extra: Any) -> Path:
     """One story of three chapters and end notes, the end notes opening a verso, and a
     second story after it (the layout of issue 16 item 1)."""
     return write_book(root, [
-        {"text": story_text(3, 10), "end_notes": "The end notes.\n\nA second note."},
+        {"text": story_text(3, 8), "end_notes": "The end notes.\n\nA second note."},
         {"text": story_text(0, 5, start=3)}], **extra)
 
 

@@ -11,8 +11,9 @@ to grow with the thickness of the book (:data:`GUTTER_TABLE`), and custom
 ``width``/``height`` need margins too. One rule serves every size:
 
 * the **measure** (line length) aims at ``measure_em`` ems of the body size —
-  29 em (about 66 characters of EB Garamond) for trade trims, 33 em for the
-  home-printing sizes A4 and letter, which are read at arm's length on a desk;
+  26 em on every preset, about 65 characters of EB Garamond a line (a book
+  measure is 60–68); the home-printing sizes A4 and letter, read at arm's length
+  on a desk, get a larger body size (13 pt) rather than a longer line;
 * it shrinks only when the side margins would fall under :data:`MIN_SIDE`;
 * the white left over is split evenly between the outer margin and the
   visual inside margin, and on mirrored (bound) books the binding allowance
