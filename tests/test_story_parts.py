@@ -47,7 +47,7 @@ WHEN = dt.datetime(2024, 2, 14, tzinfo=dt.UTC)
 #: a recto, so the second (chapter 4, three pages) starts on a verso: it is laid
 #: out starting on a recto and moved across (asserted below, so the case cannot
 #: go untested).
-CHAPTERS = (4, 9, 3, 30, 5, 7)
+CHAPTERS = (4, 8, 3, 30, 5, 7)
 #: Small enough that the 2,000-word story is cut into four parts.
 PART_WORDS = 100
 
@@ -215,8 +215,10 @@ def test_the_long_story_is_cut_at_chapter_seams(seams: dict) -> None:
 
 
 def test_a_seam_on_a_left_page_is_moved_across_and_the_book_is_the_same(seams: dict) -> None:
-    assert seams["joined"].parts_flipped, "no part landed on a verso: the case is untested"
-    assert not seams["joined"].parts_relaid
+    joined = seams["joined"]
+    # A part whose makeup by spread differs with its side is laid out again instead;
+    # at least one must have been moved across, or the case is untested.
+    assert set(joined.parts_flipped) - set(joined.parts_relaid), "no part was moved across"
     assert_same_book(seams)
 
 
@@ -431,6 +433,7 @@ def test_title_headed_versos_keep_the_title_in_every_part(tmp_path: Path) -> Non
     texts = [page.extract_text() for page in PdfReader(made["joined_file"]).pages]
     chapter = next(i for i, text in enumerate(texts) if "Chapter 4: Part 4" in text)
     versos = [texts[i] for i in range(chapter + 1, len(texts))
-              if i % 2 == 1 and texts[i].strip() and "Chapter" not in texts[i]]
+              if i % 2 == 1 and texts[i].strip() and "Chapter" not in texts[i]
+              and "End Notes" not in texts[i]]
     assert versos
     assert all(text.split("\n")[-2:-1] == ["Test"] for text in versos), versos
