@@ -28,6 +28,7 @@ from fanbind.pdf.layout import write_pdf
 from fanbind.pdf.parts import plan_parts
 from fanbind.pdf.workers import PdfWorkers
 from fanbind.render import render_book
+from pdf_links import internal_links
 
 pytestmark = pytest.mark.slow
 
@@ -76,15 +77,7 @@ def _outline(reader: PdfReader) -> list[tuple[int, str, int]]:
 
 def _links(reader: PdfReader) -> list[tuple[int, int]]:
     """(page with the link, page it lands on) for every internal link."""
-    targets = {name: reader.get_destination_page_number(dest)
-               for name, dest in reader.named_destinations.items()}
-    found = []
-    for index, page in enumerate(reader.pages):
-        for annotation in page.get("/Annots") or []:
-            annotation = annotation.get_object()
-            if annotation.get("/Subtype") == "/Link" and "/Dest" in annotation:
-                found.append((index, targets[str(annotation["/Dest"])]))
-    return found
+    return [(page, target) for page, _, target in internal_links(reader)]
 
 
 def test_the_book_is_cut_into_story_parts(books: dict) -> None:

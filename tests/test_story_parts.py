@@ -39,6 +39,7 @@ from fanbind.pdf.parts import (
 from fanbind.pdf.result import FolioPlan
 from fanbind.pdf.volumes import VOLUMES_CSS, mark_volume, plan_volumes, split_anthology
 from fanbind.render import render_book
+from pdf_links import internal_links
 
 DATA = Path(__file__).parent / "data" / "pdf"
 EN = (DATA / "paragraphs-en.txt").read_text(encoding="utf-8").strip().split("\n\n")
@@ -174,27 +175,13 @@ def _destinations(reader: PdfReader) -> dict[str, tuple[int, float, float]]:
             for name, dest in reader.named_destinations.items()}
 
 
-def _links(reader: PdfReader) -> list[tuple[int, tuple[float, ...], int]]:
-    """(page with the link, where on it, page it lands on) for every internal link."""
-    targets = {name: reader.get_destination_page_number(dest)
-               for name, dest in reader.named_destinations.items()}
-    found = []
-    for index, page in enumerate(reader.pages):
-        for annotation in page.get("/Annots") or []:
-            annotation = annotation.get_object()
-            if annotation.get("/Subtype") == "/Link" and "/Dest" in annotation:
-                found.append((index, tuple(round(float(v), 2) for v in annotation["/Rect"]),
-                              targets[str(annotation["/Dest"])]))
-    return found
-
-
 def assert_same_book(made: dict) -> None:
     one, joined = PdfReader(made["one_file"]), PdfReader(made["joined_file"])
     assert len(joined.pages) == len(one.pages) == made["joined"].pages
     for number, (a, b) in enumerate(zip(one.pages, joined.pages, strict=True), start=1):
         assert b.extract_text() == a.extract_text(), f"page {number} differs"
     assert _outline(joined) == _outline(one)
-    assert _links(joined) == _links(one) and _links(one)
+    assert internal_links(joined) == internal_links(one) and internal_links(one)
     kept = _destinations(joined)
     assert {n: d for n, d in _destinations(one).items() if n in kept} == kept
     assert made["joined"].page_map == made["one"].page_map

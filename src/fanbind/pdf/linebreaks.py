@@ -34,6 +34,7 @@ from pathlib import Path
 from lxml import etree
 
 from fanbind.model import Anthology
+from fanbind.pdf.stylesheets import any_stylesheet_matches
 from fanbind.render import XHTML_NS
 
 WORD_JOINER = "\u2060"
@@ -114,14 +115,7 @@ _LIMIT_CHARS = re.compile(r"hyphenate-limit-chars")
 
 def shortest_hyphenated(stylesheets: Iterable[Path]) -> int:
     """:data:`SHORTEST_HYPHENATED`, or 1 when a user stylesheet sets its own limit."""
-    for path in stylesheets:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue  # the layout reports it
-        if _LIMIT_CHARS.search(text):
-            return 1
-    return SHORTEST_HYPHENATED
+    return 1 if any_stylesheet_matches(stylesheets, _LIMIT_CHARS) else SHORTEST_HYPHENATED
 
 
 def tie_breaks(html: etree._Element, hyphenation: Hyphenation | None = None, *,

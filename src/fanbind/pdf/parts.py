@@ -29,6 +29,7 @@ from fanbind.model import Anthology
 from fanbind.pdf.arrange import PartOptions, has_class, part_of
 from fanbind.pdf.geometry import Geometry
 from fanbind.pdf.result import FolioPlan
+from fanbind.pdf.stylesheets import any_stylesheet_matches
 from fanbind.print_services import ALL_EDGES
 from fanbind.processes import default_jobs
 from fanbind.render import XHTML_NS, Document
@@ -335,14 +336,7 @@ _BREAKS = re.compile(r"break-(before|after)|page-break|(^|[;{\s])page\s*:")
 def seams_are_breaks(extra_stylesheets: Sequence[Path]) -> bool:
     """Whether chapter seams stay page breaks with the user's stylesheets (none of
     them sets breaks or named pages); else long stories are laid out whole."""
-    for path in extra_stylesheets:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue  # the layout reports it
-        if _BREAKS.search(text):
-            return False
-    return True
+    return not any_stylesheet_matches(extra_stylesheets, _BREAKS)
 
 
 def positions(counts: Sequence[int], sides: Sequence[bool], first_left: bool,
@@ -384,25 +378,12 @@ def sides_differ_only_in_margins(geometry: Geometry, extra_stylesheets: Sequence
     if geometry.crop_marks or geometry.slug or (
             geometry.bleed and set(geometry.bleed_edges) != set(ALL_EDGES)):
         return False  # a slug or bleed by edge: the sides differ in size
-    for path in extra_stylesheets:
-        try:
-            if "@page" in path.read_text(encoding="utf-8", errors="replace"):
-                return False
-        except OSError:
-            return False
-    return True
+    return not any_stylesheet_matches(extra_stylesheets, "@page", unreadable=True)
 
 
 def stampable_stylesheets(extra_stylesheets: Sequence[Path]) -> bool:
     """False when a stylesheet uses running elements, which only a one-piece layout draws."""
-    for path in extra_stylesheets:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue  # the layout reports it
-        if "running(" in text or "element(" in text:
-            return False
-    return True
+    return not any_stylesheet_matches(extra_stylesheets, _RUNNING_ELEMENTS)
 
 
 #: Links whose target's page number print.css prints in a story ("listed at the back
@@ -458,17 +439,14 @@ def _pango_version() -> str:
 
 #: Stylesheets that print the total page count need it in every stamp.
 _PAGES_COUNTER = re.compile(r"counters?\(\s*pages\b")
+_RUNNING_ELEMENTS = re.compile(r"running\(|element\(")
 
 
 def uses_page_total(extra_stylesheets: Sequence[Path]) -> bool:
     """Whether any stylesheet prints ``counter(pages)`` (then stamps depend on the total)."""
-    for path in (PRINT_CSS, *extra_stylesheets):
-        try:
-            if _PAGES_COUNTER.search(path.read_text(encoding="utf-8", errors="replace")):
-                return True
-        except OSError:
-            return True  # unreadable here: assume the worst, the key gets the total
-    return False
+    # Unreadable here: assume the worst, the key gets the total.
+    return any_stylesheet_matches((PRINT_CSS, *extra_stylesheets), _PAGES_COUNTER,
+                                  unreadable=True)
 
 
 def part_key(job: Job, part: Part, book_pages_css: str, start_left: bool = False) -> str:
