@@ -96,10 +96,10 @@ PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
 PDF/UA, the structure tree; it does not validate the result)."""
 
 MAX_LADDER = 2
+"""At most this many consecutive lines may end in a hyphen."""
 #: Layouts at most for the makeup by spread (:mod:`fanbind.pdf.makeup`): one to
 #: apply the plan, one more only where the plan did not come out as modelled.
 MAX_MAKEUP_PASSES = 2
-"""At most this many consecutive lines may end in a hyphen."""
 _HYPHENS = ("\u2010", "-", "\u00ad")
 #: Per page box (by ``id``): what WeasyPrint's margin-box step got for that page
 #: (layout context, page box, counter state, page number), kept by
