@@ -154,6 +154,18 @@ def floor(steps: list[dict], wall: float, cores: int) -> dict | None:
             "passes": sum(int(s.get("passes", 1)) for s in steps if s.get("step") == "layout")}
 
 
+def fanbind_pdf_row(corpus: Path, out: Path, jobs_args: list[str], row: dict) -> None:
+    """A cold ``fanbind build -f pdf`` of ``corpus`` measured into ``row``: time and
+    memory, the floor from the layout timings, and the page count."""
+    clear_cache(corpus)
+    done, row["fanbind_pdf_floor"] = measure_pdf(
+        [fanbind("build", str(corpus), "-f", "pdf", "-o", str(out / "fanbind"), "-q",
+                 *jobs_args)], ROOT, out / "timings.jsonl")
+    row["fanbind_pdf"] = asdict(done)
+    pdf = next((out / "fanbind").glob("*.pdf"), None)
+    row["pages"] = pdf_pages(pdf) if pdf else None
+
+
 def measure_pdf(commands: list[list[str]], cwd: Path, timings: Path) -> tuple[Measure, dict | None]:
     """A fanbind PDF build measured with its floor (:func:`floor`) on this machine's cores."""
     done = measure(commands, cwd, timings=timings)
@@ -290,13 +302,7 @@ def run_corpus(size: int, *, jobs: int | None, do_pdf: bool, do_pandoc: bool,
                     row["pandoc_epub"] = asdict(again)
     if do_pdf:
         print(f"[{size}] fanbind PDF (cold)", flush=True)
-        clear_cache(corpus)
-        done, row["fanbind_pdf_floor"] = measure_pdf(
-            [fanbind("build", str(corpus), "-f", "pdf", "-o", str(out / "fanbind"), "-q",
-                     *jobs_args)], ROOT, out / "timings.jsonl")
-        row["fanbind_pdf"] = asdict(done)
-        slug = next((out / "fanbind").glob("*.pdf"), None)
-        row["pages"] = pdf_pages(slug) if slug else None
+        fanbind_pdf_row(corpus, out, jobs_args, row)
         if do_pandoc:
             print(f"[{size}] pandoc → WeasyPrint PDF", flush=True)
             row["pandoc_pdf"] = asdict(measure(pandoc_pdf(corpus, title, out / "pandoc.pdf"),
@@ -357,13 +363,7 @@ def run_story(name: str, *, jobs: int | None, do_pandoc: bool, do_rebuild: bool)
                  "chapters": sum(1 for line in text.splitlines() if line.startswith("Chapter ")),
                  "load_start": os.getloadavg()[0], "when": _now()}
     print(f"[{name}] fanbind PDF (cold)", flush=True)
-    clear_cache(corpus)
-    done, row["fanbind_pdf_floor"] = measure_pdf(
-        [fanbind("build", str(corpus), "-f", "pdf", "-o", str(out / "fanbind"), "-q",
-                 *jobs_args)], ROOT, out / "timings.jsonl")
-    row["fanbind_pdf"] = asdict(done)
-    pdf = next((out / "fanbind").glob("*.pdf"), None)
-    row["pages"] = pdf_pages(pdf) if pdf else None
+    fanbind_pdf_row(corpus, out, jobs_args, row)
     row["load_fanbind"] = os.getloadavg()[0]
     if do_pandoc:
         print(f"[{name}] pandoc → WeasyPrint PDF", flush=True)
