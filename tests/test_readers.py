@@ -290,6 +290,28 @@ def test_malformed_html_inside_an_epub_is_named_by_its_document_and_line(
     assert (warning.file, warning.line) == ("bad.epub \u203a OEBPS/two.xhtml", 3)
 
 
+def test_every_finding_from_an_epub_names_its_inner_document_and_line(
+        tmp_path: Path) -> None:
+    from fanbind.text.lint.story import lint_story
+
+    long = " ".join(["word"] * 450)
+    epub = make_epub(tmp_path / "work.epub", {
+        "one.xhtml": "<html><body>\n<h1>The Quay</h1>\n<p>by wren</p>\n"
+                     "<p>Fine words here.</p>\n</body></html>",
+        "two.xhtml": "<html><body>\n<h2>Two</h2>\n<p>More words.</p>\n"
+                     "<p>You need rest,\u201d Minato said.</p>\n<p>Plain.</p>\n"
+                     f"<p>{long}</p>\n</body></html>"})
+    loaded, diagnostics = load(epub, title="Mine")
+    one, two = "work.epub \u203a OEBPS/one.xhtml", "work.epub \u203a OEBPS/two.xhtml"
+    aside = {d.message.split("`")[1]: (d.file, d.line) for d in diagnostics
+             if d.code == "FB242"}
+    assert aside == {"title": (one, 2), "authors": (one, 3)}
+    found = {d.code: (d.file, d.line) for d in lint_story(loaded)}
+    assert found["FB304"] == (two, 4) and found["FB310"] == (two, 6)
+    chapter = loaded.story.chapters[-1]
+    assert chapter.origin is not None and (chapter.origin.file, chapter.origin.line) == (two, 2)
+
+
 # ------------------------------------------------------------------------- Markdown
 
 

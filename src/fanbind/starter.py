@@ -19,6 +19,7 @@ from fanbind.errors import MetadataError, StoryFileError, UsageError
 from fanbind.model import plain_text
 from fanbind.settings.schema import StoryConfig
 from fanbind.text.pipeline import count_words, load_story
+from fanbind.text.readers.epub import INSIDE
 from fanbind.text.settings import TextSettings
 from fanbind.text.structure.parser import ParsedStory
 
@@ -166,11 +167,14 @@ def _entry(path: Path, project: Path) -> tuple[ParsedStory, list[str]]:
     parsed, meta = loaded.parsed, loaded.story.meta
     found = {field: line for field, _, line in parsed.found}
     place = _place(parsed, path)
-    # An EPUB's lines are those of the document inside it: not worth naming here.
-    numbered = loaded.encoding != "epub"
 
-    def origin(line: int | None) -> str:
-        return f"from {path.name} ({place}{f', line {line}' if line and numbered else ''})"
+    def origin(line: int | None, inside: str | None = parsed.stated_in) -> str:
+        # An EPUB's lines are those of a document inside it: named with its line.
+        if inside and INSIDE in inside:
+            at = f", {inside.split(INSIDE, 1)[1]} line {line}" if line else ""
+        else:
+            at = f", line {line}" if line and loaded.encoding != "epub" else ""
+        return f"from {path.name} ({place}{at})"
 
     words = (count_words(loaded.source_text) if parsed.paragraph_model != "html"
              and not found and loaded.source_text else loaded.story.words)
@@ -196,8 +200,9 @@ def _entry(path: Path, project: Path) -> tuple[ParsedStory, list[str]]:
         summary = "\n\n".join(item if isinstance(item, str) else plain_text(item.inlines)
                                for item in parsed.summary)
         first = parsed.summary[0]
-        line = first.origin.line if not isinstance(first, str) and first.origin else None
-        lines.append(f"    summary: {_scalar(summary)}   # {origin(line)}")
+        at = None if isinstance(first, str) else first.origin
+        lines.append(f"    summary: {_scalar(summary)}   "
+                     f"# {origin(at.line if at else None, at.file if at else None)}")
     return parsed, lines
 
 

@@ -44,8 +44,9 @@ class LoadedStory:
     set_aside: tuple[SetAside, ...] = ()
 
 
-#: A field of the file's set aside for metadata.yaml's: (field, value shown, file line).
-SetAside = tuple[str, str, int | None]
+#: A field of the file's set aside for metadata.yaml's: (field, value shown, line, and
+#: the document inside the file that line is in, an EPUB's, or None for the file itself).
+SetAside = tuple[str, str, int | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -196,8 +197,10 @@ def _story_from_parsed(
             meta_text = None  # the file's own words (init copies them): keep its emphasis
         if meta_text and found_texts:
             first = found_texts[0]
-            line = first.origin.line if isinstance(first, Paragraph) and first.origin else None
-            aside.append((field, f"{len(found_texts)} paragraph(s)", line))
+            origin = first.origin if isinstance(first, Paragraph) else None
+            aside.append((field, f"{len(found_texts)} paragraph(s)",
+                          origin.line if origin else None,
+                          origin.file if origin and origin.file != display_name else None))
         texts: list[str | Paragraph] = [*_split_meta_text(meta_text)] or list(found_texts)
         return typeset(_paragraphs(texts))
 
@@ -229,11 +232,11 @@ def set_aside_finding(file: str, item: SetAside, written: WrittenAt) -> Diagnost
     would miss every story after it): :mod:`fanbind.loading` makes these again
     with the lines of the build at hand.
     """
-    field, value, line = item
+    field, value, line, inside = item
     at = written.line(field)
     key = written.key(field)
     yours = f"{written.file}:{at}" if at else written.file
-    return Diagnostic.create("FB242", file, line,
+    return Diagnostic.create("FB242", inside or file, line,
                              f"{yours} gives `{key}`, which is used; the file's own ({value}) "
                              "is set aside", field=key, where=f" (line {at})" if at else "")
 
@@ -257,8 +260,9 @@ def _with_found(meta: StoryConfig, parsed: ParsedStory, file: str,
     Where both give a field, metadata.yaml wins and FB242 names what was set aside;
     a value the schema refuses (an unknown rating) is set aside the same way.
     """
+    inside = parsed.stated_in
     if parsed.title and meta.title and parsed.found and parsed.title != meta.title:
-        aside.append(("title", parsed.title, parsed.title_line))
+        aside.append(("title", parsed.title, parsed.title_line, inside))
     fields: dict[str, object] = meta.model_dump()
     updates: dict[str, object] = {}
     for field, value, line in parsed.found:
@@ -272,13 +276,13 @@ def _with_found(meta: StoryConfig, parsed: ParsedStory, file: str,
                                                       field: value})
             except ValidationError:
                 diagnostics.extend([Diagnostic.create(
-                    "FB242", file, line, f"the file's `{field}` ({_shown(value)}) is not a "
-                    "value metadata.yaml accepts: set aside", with_hint=False, field=field,
+                    "FB242", inside or file, line, f"the file's `{field}` ({_shown(value)}) is "
+                    "not a value metadata.yaml accepts: set aside", with_hint=False, field=field,
                     where="")])
                 continue
             updates[field] = getattr(checked, field)
         elif field not in updates and _normal(given) != _normal(value):
-            aside.append((field, _shown(value), line))
+            aside.append((field, _shown(value), line, inside))
     return meta.model_copy(update=updates) if updates else meta
 
 

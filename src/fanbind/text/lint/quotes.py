@@ -147,7 +147,10 @@ def _continues(next_text: str | None, marks: _Marks) -> bool:
 
 
 def _mixed_styles(
-    file: str, paragraphs: Sequence[tuple[str, int]], source_paragraphs: Sequence[str]
+    file: str,
+    files: Sequence[str],
+    paragraphs: Sequence[tuple[str, int]],
+    source_paragraphs: Sequence[str],
 ) -> Diagnostic | None:
     # ``c in text`` per mark is a C-level search; a loop over the text's characters
     # was one of the build's hot spots.
@@ -157,10 +160,11 @@ def _mixed_styles(
         return None
     # Point at the first paragraph in the rarer style: that is the one to proofread.
     first = (straight if len(straight) <= len(curly) else curly)[0]
-    line = paragraphs[first][1] if len(paragraphs) == len(source_paragraphs) else None
+    same = len(paragraphs) == len(source_paragraphs)
+    line = paragraphs[first][1] if same else None
     return Diagnostic.create(
         "FB303",
-        file,
+        files[first] if same else file,
         line,
         f"mixed quote styles in the source: {len(straight)} paragraph(s) use straight "
         f"quotes or apostrophes, {len(curly)} use curly ones",
@@ -172,6 +176,7 @@ def lint_quotes(
     *,
     file: str,
     source_paragraphs: Sequence[str] | None = None,
+    files: Sequence[str] | None = None,
     language: str = "en",
 ) -> list[Diagnostic]:
     """Quote findings for one story.
@@ -179,17 +184,22 @@ def lint_quotes(
     ``paragraphs`` are the typeset paragraph texts with their 1-based source lines,
     in story order (order matters: continued speech is judged by the next one).
     ``source_paragraphs``, the same paragraphs before typography, enables FB303.
+    ``files`` names each paragraph's file when they differ (the documents inside an
+    EPUB, whose lines are their own); otherwise every finding names ``file``.
     ``language`` picks the quotation marks to pair (default English), see
     :mod:`fanbind.text.typography.locales`.
     """
     marks = _Marks.for_locale(locale_for(language))
     found: list[Diagnostic] = []
+    if files is None or len(files) != len(paragraphs):
+        files = [file] * len(paragraphs)
     if source_paragraphs is not None:
-        mixed = _mixed_styles(file, paragraphs, source_paragraphs)
+        mixed = _mixed_styles(file, files, paragraphs, source_paragraphs)
         if mixed is not None:
             found.append(mixed)
 
     for position, (text, line) in enumerate(paragraphs):
+        in_file = files[position]
         next_text = paragraphs[position + 1][0] if position + 1 < len(paragraphs) else None
         balance = _balance(text, marks)
 
@@ -198,7 +208,7 @@ def lint_quotes(
             found.append(
                 Diagnostic.create(
                     "FB304",
-                    file,
+                    in_file,
                     line,
                     f"suspected missing opening quote: {closer} with no "
                     f"{opener} before it in “{_excerpt(text, balance.stray_close)}”",
@@ -211,7 +221,7 @@ def lint_quotes(
             found.append(
                 Diagnostic.create(
                     "FB301",
-                    file,
+                    in_file,
                     line,
                     f"unbalanced quotes: {mark} is never closed in “{_excerpt(text, where)}”",
                     close=close,
@@ -225,7 +235,7 @@ def lint_quotes(
             found.append(
                 Diagnostic.create(
                     "FB302",
-                    file,
+                    in_file,
                     line,
                     f"{count} straight quote(s) left undecided after typesetting, "
                     f"first in “{_excerpt(text, stray[0])}”",

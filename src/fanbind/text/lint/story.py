@@ -28,6 +28,8 @@ def lint_story(loaded: LoadedStory, *, language: str | None = None) -> list[Diag
         loaded.parsed.chapters[0].origin else story.meta.file
     typeset: list[tuple[str, int]] = []
     source: list[str] = []
+    # Each paragraph's own file: a story read out of an EPUB is several documents.
+    files: list[str] = []
     for chapter, parsed_chapter in zip(story.chapters, loaded.parsed.chapters, strict=True):
         for block, raw in zip(chapter.blocks, parsed_chapter.blocks, strict=True):
             if isinstance(block, Paragraph):
@@ -35,9 +37,10 @@ def lint_story(loaded: LoadedStory, *, language: str | None = None) -> list[Diag
                 line = block.origin.line if block.origin else 0
                 typeset.append((plain_text(block.inlines), line))
                 source.append(plain_text(raw.inlines))
-    found = lint_quotes(typeset, file=file, source_paragraphs=source,
+                files.append(block.origin.file if block.origin else file)
+    found = lint_quotes(typeset, file=file, source_paragraphs=source, files=files,
                         language=language or story.meta.language or "en")
-    for text, line in typeset:
+    for (text, line), in_file in zip(typeset, files, strict=True):
         # A word takes at least two characters with its separator, so a shorter
         # paragraph cannot be overlong: most are, and counting is a regex pass.
         if len(text) <= 2 * OVERLONG_PARAGRAPH_WORDS:
@@ -45,7 +48,7 @@ def lint_story(loaded: LoadedStory, *, language: str | None = None) -> list[Diag
         words = count_words(text)
         if words > OVERLONG_PARAGRAPH_WORDS:
             found.append(Diagnostic.create(
-                "FB310", file, line, f"overlong paragraph ({words} words)"))
+                "FB310", in_file, line, f"overlong paragraph ({words} words)"))
     return found
 
 

@@ -24,9 +24,11 @@ from fanbind.text.readers.html import (
     classes,
     flow,
     local,
+    origin_of,
     paragraphs,
     remote_stylesheets,
     skipped_warning,
+    source_file,
     text_of,
     tidy_breaks,
 )
@@ -173,7 +175,7 @@ def _chapters(container: etree._Element, file: str,
             heading = part.find(".//h2")
             assert heading is not None
             title = text_of(heading) or None
-            origin = Origin(file, heading.sourceline) if heading.sourceline else None
+            origin = origin_of(heading, file)
             _notes_after(_descendants_in_order(part), file, notes, flows)
         elif local(part) == "div" and "meta" in kinds:  # a chapter's end notes
             _notes_after(_descendants_in_order(part), file, notes, flows)
@@ -203,6 +205,9 @@ def read_ao3(root: etree._Element, *, file: str) -> ParsedStory:
         _notes_after(_descendants_in_order(afterword), file, end, flows)
     title, title_line = _title(preface, root)
     chapters = _chapters(container, file, flows) if container is not None else ()
+    # The title, byline and tags are the preface's (one document of an EPUB).
+    anchor = preface if preface is not None else next(root.iter("h1"), None)
+    stated_in = source_file(anchor, file) if anchor is not None else file
     skipped = remote_stylesheets(root)
     for each in flows:
         skipped += [src for src in each.skipped if src not in skipped]
@@ -212,4 +217,5 @@ def read_ao3(root: etree._Element, *, file: str) -> ParsedStory:
         end_notes=end.get("end_notes", ()) or end.get("notes", ()),
         paragraph_model="html (AO3 download)", dropped=(),
         diagnostics=tuple(skipped_warning(skipped, file)), found=tuple(found),
+        stated_in=stated_in if stated_in != file else None,
     )

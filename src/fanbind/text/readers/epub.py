@@ -21,10 +21,10 @@ from lxml import etree
 
 from fanbind.diagnostics import Diagnostic
 from fanbind.errors import StoryFileError
-from fanbind.text.readers.html import classes, local, parse_html_checked
+from fanbind.text.readers.html import FILE_ATTR, classes, local, parse_html_checked
 from fanbind.text.sources import decode_bytes
 
-__all__ = ["MAX_MEMBERS", "EpubText", "epub_tree", "inner_name"]
+__all__ = ["INSIDE", "MAX_MEMBERS", "EpubText", "epub_tree", "inner_name"]
 
 #: More files than this is not a story (AO3's longest works have a few hundred chapters).
 MAX_MEMBERS = 10_000
@@ -128,10 +128,14 @@ def _spine(archive: _Archive) -> list[str]:
     return names
 
 
+#: What joins the EPUB's name and a document's in a finding's file.
+INSIDE = " \u203a "
+
+
 def inner_name(file: str, member: str) -> str:
     """How a finding names a document inside the EPUB: ``fff.epub › OEBPS/ch1.xhtml``
     (its line numbers are that document's, not the zip's)."""
-    return f"{file} \u203a {member}"
+    return f"{file}{INSIDE}{member}"
 
 
 def epub_tree(data: bytes, *, file: str, max_bytes: int) -> EpubText:
@@ -156,8 +160,10 @@ def epub_tree(data: bytes, *, file: str, max_bytes: int) -> EpubText:
         into = body
         kind = (page_body.get("class") or "") if page_body is not None else ""
         if kind.startswith("fff_"):  # FanFicFare marks its title page and chapters so
-            into = etree.SubElement(body, "div", {"class": kind})
+            into = etree.SubElement(body, "div", {"class": kind, FILE_ATTR: inside})
         for child in list(page_body if page_body is not None else page):
+            if isinstance(child.tag, str):  # its lines are its document's: say which
+                child.set(FILE_ATTR, inside)
             into.append(child)
     _ao3_shape(body)
     return joined, tuple(diagnostics)

@@ -29,9 +29,11 @@ from fanbind.text.readers.html import (
     classes,
     flow,
     local,
+    origin_of,
     paragraphs,
     remote_stylesheets,
     skipped_warning,
+    source_file,
     source_line,
     text_of,
     tidy_breaks,
@@ -301,8 +303,7 @@ def _html_chapters(body: etree._Element) -> list[_Chapter]:
         if local(child) == "a" and name.startswith("section"):
             heading = child.find(".//h2")
             title = text_of(heading if heading is not None else child) or None
-            line = source_line(child)
-            chapters.append(_Chapter(title, Origin("", line) if line else None))
+            chapters.append(_Chapter(title, origin_of(child, "")))
         elif chapters:
             chapters[-1].parts.append(child)
     return chapters
@@ -317,19 +318,21 @@ def _epub_chapters(body: etree._Element) -> list[_Chapter]:
         heading = next((h for h in wrapper.iter("h1", "h2", "h3")
                         if "fff_chapter_title" in classes(h)), None)
         title = text_of(heading) if heading is not None else None
-        line = source_line(heading) if heading is not None else None
         parts = [child for child in wrapper if isinstance(child.tag, str)
                  and child is not heading]
-        chapters.append(_Chapter(title or None, Origin("", line) if line else None, parts))
+        # "" is the story file, filled in by _assemble; a document of an EPUB is named.
+        origin = origin_of(heading, "") if heading is not None else None
+        chapters.append(_Chapter(title or None, origin, parts))
     return chapters
 
 
 def _assemble(title: str | None, title_line: int | None, found: list[FoundField],
               summary: tuple[Paragraph, ...], chapters: list[_Chapter], *, file: str,
-              model: str, skipped: list[str], notes: _Notes) -> ParsedStory:
+              model: str, skipped: list[str], notes: _Notes,
+              stated_in: str | None = None) -> ParsedStory:
     built = []
     for index, chapter in enumerate(chapters):
-        if chapter.origin is not None:
+        if chapter.origin is not None and not chapter.origin.file:
             chapter.origin = Origin(file, chapter.origin.line)
         built.append(_chapter(chapter, file, notes, first=index == 0,
                               last=index == len(chapters) - 1))
@@ -343,7 +346,7 @@ def _assemble(title: str | None, title_line: int | None, found: list[FoundField]
         title=title, title_line=title_line, chapters=made, summary=summary,
         notes=tuple(notes.work_notes), end_notes=tuple(notes.work_end_notes),
         paragraph_model=model, dropped=(), diagnostics=tuple(skipped_warning(skipped, file)),
-        found=tuple(found))
+        found=tuple(found), stated_in=stated_in if stated_in != file else None)
 
 
 def read_fanficfare(root: etree._Element, *, file: str) -> ParsedStory:
@@ -383,9 +386,11 @@ def read_fanficfare(root: etree._Element, *, file: str) -> ParsedStory:
     chapters = _epub_chapters(body) if epub or not any(
         (a.get("name") or "").startswith("section") for a in body.iter("a")) else (
         _html_chapters(body))
+    anchor = page if page is not None else heading
     return _assemble(title, title_line, _unique(found), summary, chapters, file=file,
                      model="html (FanFicFare download)", skipped=remote_stylesheets(root),
-                     notes=notes)
+                     notes=notes,
+                     stated_in=source_file(anchor, file) if anchor is not None else None)
 
 
 def _paragraph(text: str) -> etree._Element:

@@ -43,7 +43,8 @@ from fanbind.model import (
 from fanbind.text.structure.parser import FoundField, ParsedStory
 from fanbind.text.structure.rules import ornament_kind
 
-__all__ = ["Flow", "flow", "parse_html", "read_page", "text_of"]
+__all__ = ["FILE_ATTR", "Flow", "flow", "origin_of", "parse_html", "read_page", "source_file",
+           "text_of"]
 
 #: Elements whose content is never story text.
 DROPPED = frozenset({
@@ -284,6 +285,7 @@ class _Walker:
         self.out = out
         self.tokens: list[_Token] = []
         self.line: int | None = None
+        self.line_file = out.file
         self.quote = 0
         self.centred = 0
         self.images = 0
@@ -293,7 +295,7 @@ class _Walker:
         tokens, self.tokens = self.tokens, []
         images, self.images = self.images, 0
         inlines = _build(tokens)
-        origin = Origin(self.out.file, self.line) if self.line else None
+        origin = Origin(self.line_file, self.line) if self.line else None
         self.line = None
         if not inlines:
             if images:
@@ -321,8 +323,7 @@ class _Walker:
             self.images += 1
         elif tag == "hr":
             self.close()
-            self.out.blocks.append(SceneBreak(Origin(self.out.file, line)
-                                              if (line := source_line(element)) else None))
+            self.out.blocks.append(SceneBreak(origin_of(element, self.out.file)))
         elif tag in _HEADINGS:
             self.close()
             self._heading(element)
@@ -366,6 +367,7 @@ class _Walker:
     def _mark_line(self, element: etree._Element) -> None:
         if self.line is None:
             self.line = source_line(element)
+            self.line_file = source_file(element, self.out.file)
 
     def _heading(self, element: etree._Element) -> None:
         sub = Flow(self.out.file)
@@ -376,8 +378,7 @@ class _Walker:
                         for span in block.inlines)
         self.out.skipped.extend(src for src in sub.skipped if src not in self.out.skipped)
         if inlines:
-            line = source_line(element)
-            self.out.blocks.append(Heading(inlines, Origin(self.out.file, line) if line else None))
+            self.out.blocks.append(Heading(inlines, origin_of(element, self.out.file)))
 
 
 #: The attribute that carries a source line when the HTML was made from another
@@ -392,6 +393,28 @@ def source_line(element: etree._Element) -> int | None:
         if carried is not None:
             return int(carried) if carried.isdigit() else None
     return element.sourceline or None
+
+
+#: The attribute that names the document inside a container an element came from
+#: (an EPUB's ``story.epub › OEBPS/two.xhtml``): its lines are that document's, so
+#: a finding names it, not the container alone.
+FILE_ATTR = "data-source-file"
+
+
+def source_file(element: etree._Element, file: str) -> str:
+    """The name findings give ``element``'s lines: its document inside ``file`` if
+    it came out of one, else ``file``."""
+    for candidate in (element, *element.iterancestors()):
+        named = candidate.get(FILE_ATTR)
+        if named:
+            return named
+    return file
+
+
+def origin_of(element: etree._Element, file: str) -> Origin | None:
+    """Where ``element`` is in the user's files (None when the parser gave no line)."""
+    line = source_line(element)
+    return Origin(source_file(element, file), line) if line else None
 
 
 def _is_ornament(text: str, *, centred: bool) -> bool:
@@ -488,6 +511,9 @@ def read_page(root: etree._Element, *, file: str) -> ParsedStory:
         title = plain_text(first.inlines).strip()
         title_line = first.origin.line if first.origin else None
         blocks = blocks[1:]
+    # The title and byline open the page: one document even inside an EPUB.
+    stated_in = first.origin.file if first is not None and first.origin and (
+        first.origin.file != file) else None
     if title is None:
         title = _title_of(root)
     stated: list[FoundField] = []
@@ -505,6 +531,7 @@ def read_page(root: etree._Element, *, file: str) -> ParsedStory:
         title=title, title_line=title_line, chapters=chapters, summary=(), notes=(),
         end_notes=(), paragraph_model="html", dropped=(),
         diagnostics=tuple(skipped_warning(skipped, file)), found=tuple(stated),
+        stated_in=stated_in,
     )
 
 

@@ -76,6 +76,8 @@ class ParsedStory:
     ``summary``, ``notes`` and ``end_notes`` are plain text from a text file and
     paragraphs, emphasis kept, from HTML. ``found`` is metadata the file states
     (an AO3 download's tags): ``(field, value, line)`` with StoryConfig's field names.
+    ``stated_in`` names the document inside the file whose lines ``title_line`` and
+    ``found`` give (an EPUB's preface or title page); None when it is the file itself.
     """
 
     title: str | None
@@ -88,6 +90,7 @@ class ParsedStory:
     dropped: tuple[DroppedLine, ...]
     diagnostics: tuple[Diagnostic, ...]
     found: tuple[FoundField, ...] = ()
+    stated_in: str | None = None
 
 
 # ------------------------------------------------------------------ constants
