@@ -84,6 +84,10 @@ def spans(inlines: tuple[Inline, ...], kind: type) -> list[str]:
     ("# Title\n\nSome **bold** words.", ".txt", "markdown", True),
     ("Plain prose is Markdown too.", ".md", "markdown", False),
     ("<p>a</p><p>b</p><p>c</p><p>d</p><p>e</p><p>f</p>", ".txt", "html", True),
+    # Markdown with a few raw inline tags, saved as .html: Markdown, and noted
+    ("# Title\n\nShe ran <em>fast</em>.", ".html", "markdown", True),
+    ("Title\n\nShe ran *far* and <em>fast</em>.", ".html", "markdown", True),
+    ("Title\n\nA file_name and <br> one tag.", ".txt", "text", False),
 ])
 def test_content_chooses_the_reader_and_a_disagreeing_extension_is_noted(
         text: str, suffix: str, expected: str, noted: bool) -> None:
@@ -130,6 +134,24 @@ def test_an_epub_named_txt_is_read_as_epub_and_a_note_says_so(tmp_path: Path) ->
     assert len(notes) == 1 and "(.txt) but its content is epub" in notes[0].message
     assert len(loaded.story.chapters) == 3
     assert not [d for d in load(ao3_epub(tmp_path / "w.epub"))[1] if d.code == "FB240"]
+
+
+def test_markdown_with_raw_html_named_html_is_sanitised_and_keeps_both_emphases(
+        tmp_path: Path) -> None:
+    story = tmp_path / "converted.html"
+    story.write_text("# The Salt Road\n\nby wren\n\nShe walked the <em>long</em> way, "
+                     "past the <span class='x'>old</span> mill.\n\nIt was *late*.<br>\n"
+                     "Later than she thought.<script>alert(1)</script>\n", encoding="utf-8")
+    loaded, diagnostics = load(story)
+    [note] = [d for d in diagnostics if d.code == "FB240"]
+    assert note.file == "converted.html" and "content is markdown" in note.message
+    assert loaded.story.title == "The Salt Road"
+    paragraphs = [b for ch in loaded.story.chapters for b in ch.blocks
+                  if isinstance(b, Paragraph)]
+    text = "\n".join(plain_text(p.inlines) for p in paragraphs)
+    assert text == ("She walked the long way, past the old mill.\n"
+                    "It was late.\nLater than she thought.")
+    assert spans(tuple(s for p in paragraphs for s in p.inlines), Emphasis) == ["long", "late"]
 
 
 # ------------------------------------------------------------------------- AO3 HTML

@@ -40,6 +40,9 @@ _HTML_TAGS = re.compile(r"</?(?:p|div|br|em|i|b|strong|span|h[1-6]|blockquote|hr
 _MD_HEADING = re.compile(r"^#{1,6} \S", re.MULTILINE)
 _MD_STRONG = re.compile(r"\*\*\S[^*\n]*\S\*\*|__\S[^_\n]*\S__")
 _MD_ESCAPE = re.compile(r"\\[-*_`#\[\]!.]")
+#: *Emphasis* or _emphasis_: plain text uses it too, so it counts only beside tags.
+_MD_EMPHASIS = re.compile(r"(?<![*\w])\*[^*\s][^*\n]*(?<!\s)\*(?![*\w])"
+                          r"|(?<![_\w])_[^_\s][^_\n]*(?<!\s)_(?![_\w])")
 
 
 def is_epub_bytes(data: bytes) -> bool:
@@ -61,10 +64,15 @@ def is_epub_bytes(data: bytes) -> bool:
 
 def _content_format(text: str) -> StoryFormat:
     head = text[:_SNIFF]
-    if _HTML_START.match(head) or len(_HTML_TAGS.findall(head)) >= 6:
+    tags = len(_HTML_TAGS.findall(head))
+    if _HTML_START.match(head) or tags >= 6:
         return "html"
     signs = (bool(_MD_HEADING.search(head)) + bool(_MD_STRONG.search(head))
              + bool(_MD_ESCAPE.search(head)))
+    if tags:
+        # A converted fic: Markdown with a few inline tags left in (<em>, <br>). Read
+        # as text its tags would be words; the Markdown reader sanitises them as HTML.
+        signs += 1 + bool(_MD_EMPHASIS.search(head))
     if signs >= 2:
         return "markdown"
     return "text"
