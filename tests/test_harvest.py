@@ -157,6 +157,66 @@ def test_fanficfare_notes_stay_with_their_chapter_and_the_works_notes_with_the_s
     assert texts(txt.story.chapters[0].notes) == ["Written on a long train ride."]
 
 
+#: The chapter note of fff-story.txt as FanFicFare's TXT writes it through its bundled
+#: html2text (2016), which bolds a label with its edge space inside the marks and
+#: writes AO3's "Inspired by" links as a list; and as adapters without a block quote
+#: give it (a label, a line break, the note).
+_TXT_NOTE = "**Notes for the Chapter:**\n\n> Written on a long train ride."
+
+
+@pytest.mark.parametrize(("form", "where"), [
+    ("Notes for the Chapter:\n\n> Written on a long train ride.", "notes"),
+    ("**Notes for the Chapter: **\n\n> Written on a long train ride.", "notes"),
+    ("**Author's Note:**\n\n  * Inspired by [Salt](https://example.org/works/1) by oleander"
+     "\n\n\n\n> Written on a long train ride.", "work"),
+    ("**Notes for the Chapter:**  \nWritten on a long train ride.", "notes"),
+    ("Notes for the Chapter:  \nWritten on a long train ride.", "notes"),
+])
+def test_fanficfare_txt_notes_are_found_in_every_form_its_writer_gives_them(
+        form: str, where: str, tmp_path: Path) -> None:
+    path = tmp_path / "fff.txt"
+    text = FFF_TXT.read_text(encoding="utf-8")
+    assert _TXT_NOTE in text
+    path.write_text(text.replace(_TXT_NOTE, form), encoding="utf-8")
+    loaded, _ = load(path)
+    notes = loaded.story.chapters[0].notes if where == "notes" else loaded.story.notes
+    assert texts(notes)[-1] == "Written on a long train ride."
+    if "Inspired" in form:
+        assert texts(notes)[0] == "Inspired by Salt by oleander"
+    assert book_text(loaded).startswith("Anselm walked")
+    assert "*" not in book_text(loaded) and "Notes for" not in book_text(loaded)
+
+
+def test_fanficfare_txt_emphasis_with_its_spaces_inside_the_marks_is_emphasis(
+        tmp_path: Path) -> None:
+    # html2text 2016 writes <i>in his </i>teeth as "_in his _teeth": CommonMark would
+    # set the underscores as characters.
+    path = tmp_path / "fff.txt"
+    text = FFF_TXT.read_text(encoding="utf-8").replace(
+        "_in his teeth_.", "_in his _teeth. The ** bora** and a **gale **came.")
+    path.write_text(text, encoding="utf-8")
+    loaded, _ = load(path)
+    assert "_" not in book_text(loaded) and "*" not in book_text(loaded)
+    assert "in his teeth. The bora and a gale came." in book_text(loaded)
+    assert count_spans(loaded, Emphasis) == 1 and count_spans(loaded, Strong) == 3
+
+
+def test_fanficfare_html_notes_with_links_or_without_a_block_quote_are_kept() -> None:
+    from fanbind.text.readers.read import read_markup
+
+    page = FFF_HTML.read_text(encoding="utf-8")
+    page = page.replace(
+        "<b>Author's Note:</b><blockquote", "<b>Author's Note:</b><ul class=\"associations\">"
+        "<li>Inspired by <a href=\"https://example.org/works/1\">Salt</a></li></ul><blockquote")
+    page = page.replace(
+        "<b>Notes for the Chapter:</b><blockquote class=\"userstuff\"><p>Next: the grafting "
+        "knife.</p></blockquote>", "<b>Notes for the Chapter: </b><br/>Next: the <i>grafting</i> "
+        "knife.<br/>And the ladder.<hr/>")
+    story = read_markup(page, "html", file="f.html")
+    assert texts(story.notes) == ["Inspired by Salt", "Written for a prompt about patience."]
+    assert texts(story.chapters[0].end_notes) == ["Next: the grafting knife.\nAnd the ladder."]
+
+
 @pytest.mark.parametrize(("path", "emphasis", "strong"), [
     (FFF_HTML, 3, 1),  # every, sixty-one, the two runs of the ledger's margin; stiff
     (FFF_TXT, 1, 1),   # html2text's _in his teeth_ and **bora**

@@ -11,7 +11,12 @@ a ``file0001.xhtml`` of the EPUB, a tab-indented line in TXT); FanFicFare's AO3
 adapter puts a chapter's notes in ``div.fff_chapter_notes`` (``fff_head_notes``
 before the text, ``fff_foot_notes`` after), each a bold label and a block quote, and
 the work's own notes as an "Author's Note" before the first chapter and after the
-last. The TXT's chapters are html2text's Markdown, read by the Markdown reader.
+last (with AO3's "Inspired by" links as a list before the quote); other adapters
+write a label, a line break and the note, with no quote. The TXT's chapters are
+html2text's Markdown, read by the Markdown reader: its labels come bold, unbolded
+or bold with their space inside the marks (``**Notes: **``, as the html2text that
+FanFicFare bundles writes any bold or italic run ending in a space), which is
+tightened before CommonMark reads it, or the marks would be set as characters.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from lxml import etree
 from fanbind.model import Block, Chapter, Heading, Origin, Paragraph, plain_text
 from fanbind.settings.vocab import CATEGORY_WORDS, fold
 from fanbind.text.readers.html import (
+    FILE_ATTR,
+    LINE_ATTR,
     Flow,
     classes,
     flow,
@@ -228,17 +235,109 @@ class _Notes:
     flows: list[Flow] = field(default_factory=list)
 
 
-def _note_pairs(elements: list[etree._Element]) -> Iterator[tuple[str, etree._Element]]:
-    """(label, its blockquote) for each bold note label followed by a block quote."""
-    for index, element in enumerate(elements):
-        if local(element) not in ("b", "strong", "p"):
-            continue
-        kind = _NOTE_LABELS.get(_label(text_of(element)))
-        if kind is None or not text_of(element).rstrip().endswith(":"):
-            continue
-        following = elements[index + 1] if index + 1 < len(elements) else None
-        if following is not None and local(following) == "blockquote":
-            yield kind, following
+def _label_kind(element: etree._Element) -> str | None:
+    """The note a label element (``<b>Notes for the Chapter:</b>``, its Markdown
+    paragraph, or the same words unbolded) starts, else None."""
+    if local(element) not in ("b", "strong", "p"):
+        return None
+    text = text_of(element)
+    return _NOTE_LABELS.get(_label(text)) if text.rstrip().endswith(":") else None
+
+
+def _label_then_break(paragraph: etree._Element) -> str | None:
+    """A paragraph whose first line is a note label, the note after it (html2text's
+    ``**Author's note:**`` + line break + the note, which adapters without a block
+    quote produce; the break may be a hard one or, once trailing spaces are
+    trimmed, a plain newline): the label is taken out, its kind returned."""
+    if local(paragraph) != "p":
+        return None
+    head = paragraph.text or ""
+    children = list(paragraph)
+    newline = ""
+    if children and local(children[0]) in ("b", "strong") and not head.strip():
+        label, after, taken = text_of(children[0]), children[0].tail or "", [children[0]]
+        following = children[1] if len(children) > 1 else None
+    else:
+        label, newline, after = head.partition("\n")
+        taken, following = [], children[0] if children else None
+    label = label.strip()
+    kind = _NOTE_LABELS.get(_label(label)) if label.endswith(":") else None
+    if kind is None:
+        return None
+    if newline:  # "Label:" and the note on the lines after it
+        rest = after
+    elif "\n" in after and not after.split("\n", 1)[0].strip():
+        rest = after.split("\n", 1)[1]
+    elif not after.strip() and following is not None and local(following) == "br":
+        rest = following.tail or ""
+        taken.append(following)
+    else:
+        return None
+    if not rest.strip() and len(paragraph) == len(taken):
+        return None  # a label alone: its note, if any, is what follows
+    for element in taken:
+        paragraph.remove(element)
+    paragraph.text = rest
+    return kind
+
+
+def _note_at(elements: list[etree._Element],
+             index: int) -> tuple[str, list[etree._Element], int] | None:
+    """The note that starts at ``elements[index]``: (its kind, the elements that
+    hold it, how many elements it spans with its label), or None.
+
+    A label is followed by its block quote, with the links AO3 lists beside a
+    work's notes (a ``ul``: "Inspired by …") between them; or a paragraph is a
+    label, a line break and the note.
+    """
+    element = elements[index]
+    kind = _label_kind(element)
+    if kind is not None:
+        after = index + 1
+        while after < len(elements) and local(elements[after]) in ("ul", "ol"):
+            after += 1
+        if after < len(elements) and local(elements[after]) == "blockquote":
+            return kind, elements[index + 1:after + 1], after + 1 - index
+        return None
+    kind = _label_then_break(element)
+    return (kind, [element], 1) if kind is not None else None
+
+
+def _notes_div(element: etree._Element) -> Iterator[tuple[str, list[etree._Element]]]:
+    """Each note in a ``div.fff_chapter_notes``: (kind, its elements). Everything in
+    the div is a note: what follows a label up to the next one is that label's (a
+    block quote, or loose text and line breaks as some adapters write it; a rule
+    between notes is left out), and anything before the first label is the
+    chapter's notes. Each note's content is moved into one wrapper, so loose text
+    and inline elements stay one paragraph."""
+    kind = "notes"
+    held = _wrapper(element, element.text)
+    for child in list(element):
+        label = _label_kind(child) if isinstance(child.tag, str) else None
+        if label is not None:
+            if (held.text or "").strip() or len(held):
+                yield kind, [held]
+            kind, held = label, _wrapper(child, child.tail)
+        elif local(child) == "hr":
+            if child.tail and len(held):
+                held[-1].tail = (held[-1].tail or "") + child.tail
+            elif child.tail:
+                held.text = (held.text or "") + child.tail
+        else:
+            held.append(child)
+    if (held.text or "").strip() or len(held):
+        yield kind, [held]
+
+
+def _wrapper(near: etree._Element, text: str | None) -> etree._Element:
+    """A ``div`` for one note's content that keeps ``near``'s file and line."""
+    div = etree.Element("div")
+    div.text = text
+    if inside := source_file(near, ""):
+        div.set(FILE_ATTR, inside)
+    if line := source_line(near):
+        div.set(LINE_ATTR, str(line))
+    return div
 
 
 def _chapter(found: _Chapter, file: str, notes: _Notes, *, first: bool,
@@ -247,29 +346,29 @@ def _chapter(found: _Chapter, file: str, notes: _Notes, *, first: bool,
     blocks: list[Block] = []
     seen_text = False
     elements = found.parts
-    skip: set[int] = set()
-    for index, element in enumerate(elements):
-        if index in skip:
-            continue
+    index = 0
+    while index < len(elements):
+        element = elements[index]
         kinds = classes(element)
         if "fff_chapter_notes" in kinds:
             foot = "fff_foot_notes" in kinds or ("fff_head_notes" not in kinds and seen_text)
-            inner = [child for child in element if isinstance(child.tag, str)]
-            for kind, quote in _note_pairs(inner):
-                _file_note(kind, quote, foot=foot, first=first, last=last, file=file,
+            for kind, held in _notes_div(element):
+                _file_note(kind, held, foot=foot, first=first, last=last, file=file,
                            own=own, notes=notes)
+            index += 1
             continue
-        pairs = list(_note_pairs(elements[index:index + 2]))
-        if pairs:  # a label and its quote loose in the text (the TXT's Markdown)
-            kind, quote = pairs[0]
-            _file_note(kind, quote, foot=seen_text, first=first, last=last, file=file,
+        note = _note_at(elements, index)
+        if note is not None:  # a label and its note loose in the text (the TXT's Markdown)
+            kind, held, span = note
+            _file_note(kind, held, foot=seen_text, first=first, last=last, file=file,
                        own=own, notes=notes)
-            skip.add(index + 1)
+            index += span
             continue
         part = flow([element], file=file)
         notes.flows.append(part)
         blocks.extend(part.blocks)
         seen_text = seen_text or any(isinstance(b, Paragraph) for b in part.blocks)
+        index += 1
     if blocks and isinstance(blocks[0], Heading) and found.title is not None and plain_text(
             blocks[0].inlines).strip() == found.title:
         blocks = blocks[1:]
@@ -278,9 +377,10 @@ def _chapter(found: _Chapter, file: str, notes: _Notes, *, first: bool,
                    end_notes=own.get("end_notes", ()))
 
 
-def _file_note(kind: str, quote: etree._Element, *, foot: bool, first: bool, last: bool,
-               file: str, own: dict[str, tuple[Paragraph, ...]], notes: _Notes) -> None:
-    found = flow([quote], file=file)
+def _file_note(kind: str, held: list[etree._Element], *, foot: bool, first: bool,
+               last: bool, file: str, own: dict[str, tuple[Paragraph, ...]],
+               notes: _Notes) -> None:
+    found = flow(held, file=file)
     notes.flows.append(found)
     texts = paragraphs(found.blocks)
     if kind == "work" and not foot and first:
@@ -482,13 +582,37 @@ def read_fanficfare_text(text: str, *, file: str) -> ParsedStory:
             chunk.pop()
         # Blank lines stand for the lines before the chunk, so the Markdown's
         # source lines are the file's.
-        tree = markdown_tree("\n" * (at + 1) + "\n".join(chunk))
+        tree = markdown_tree("\n" * (at + 1) + _tight_marks("\n".join(chunk)))
         body = tree.find("body")
         parts = [child for child in (body if body is not None else tree)
                  if isinstance(child.tag, str)]
         chapters.append(_Chapter(heading, Origin(file, at + 1), parts))
     return _assemble(title, title_at + 1, _unique(found), summary, chapters, file=file,
                      model="FanFicFare text", skipped=[], notes=_Notes())
+
+
+#: A bold or italic run with its own edge spaces inside its marks (``**Notes: **``,
+#: ``_no _and``): the html2text FanFicFare bundles (2016) writes them so, and
+#: CommonMark then reads the marks as characters. Only ``**`` and ``_``, which is
+#: what it writes (a lone ``*`` is as likely to be a multiplication sign).
+_LOOSE_MARKS = (
+    re.compile(r"(?<!\*)(\*\*)([ \t]*)([^\s*](?:[^*\n]*[^\s*])?)([ \t]*)\*\*(?!\*)"),
+    re.compile(r"(?<![\w_])(_)([ \t]*)([^\s_](?:[^_\n]*[^\s_])?)([ \t]*)_(?!_)"),
+)
+
+
+def _tighten(match: re.Match[str]) -> str:
+    mark, before, inner, after = match.groups()
+    if not before and not after:
+        return match.group(0)
+    return f"{before}{mark}{inner}{mark}{after}"
+
+
+def _tight_marks(markdown: str) -> str:
+    for _ in range(2):  # twice: a run inside another (**_both _**) frees the outer one
+        for pattern in _LOOSE_MARKS:
+            markdown = pattern.sub(_tighten, markdown)
+    return markdown
 
 
 def _txt_chapters(lines: list[str], start: int) -> list[tuple[int, str]]:
