@@ -50,7 +50,7 @@ from fanbind.render import (
     set_language,
     sub,
 )
-from fanbind.resources import FONT_FILES, FONTS_DIR, STYLES_DIR
+from fanbind.resources import BOLD_FONT_FILES, FONT_FILES, FONTS_DIR, STYLES_DIR
 
 if TYPE_CHECKING:
     from fanbind.cover import CoverImage  # the cover module imports Pillow when it draws
@@ -68,6 +68,8 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 #: The @font-face rules for ``embed_fonts: true``, kept apart from epub.css so a
 #: book without embedded fonts names no font at all.
 EPUB_FONTS_CSS = STYLES_DIR / "epub-fonts.css"
+#: The bold faces' rules, added to it when the book's text has bold.
+EPUB_BOLD_FONTS_CSS = STYLES_DIR / "epub-fonts-bold.css"
 
 #: EPUB 2 ``guide`` reference types, by document role (Kindle reads the guide).
 GUIDE_TYPES = {"cover": "cover", "titlepage": "title-page", "copyright": "copyright-page",
@@ -426,9 +428,16 @@ def write_epub(
                   page_source=(page_source or print_edition(anthology)) if pages else None)
 
     book.add_item(_Item("css", EPUB_CSS_HREF, "text/css", stylesheet))
+    contents = [(doc, doc.to_bytes()) for doc in epub_docs]
     if embed:
-        book.add_item(_Item("fonts-css", FONTS_CSS_HREF, "text/css", EPUB_FONTS_CSS.read_bytes()))
-        for index, name in enumerate(FONT_FILES, start=1):
+        # The bold faces (900 kB) travel only in a book whose text has bold.
+        bold = any(b"<strong" in content for _, content in contents)
+        fonts_css = EPUB_FONTS_CSS.read_bytes()
+        if bold:
+            fonts_css += EPUB_BOLD_FONTS_CSS.read_bytes()
+        book.add_item(_Item("fonts-css", FONTS_CSS_HREF, "text/css", fonts_css))
+        names = FONT_FILES if bold else tuple(n for n in FONT_FILES if n not in BOLD_FONT_FILES)
+        for index, name in enumerate(names, start=1):
             book.add_item(_Item(f"font-{index}", f"fonts/{name}", "font/otf",
                                 (FONTS_DIR / name).read_bytes()))
     if cover is not None:
@@ -436,8 +445,8 @@ def write_epub(
                             properties=["cover-image"]))
 
     items = []
-    for doc in epub_docs:
-        item = _Item(doc.id, doc.filename, XHTML_MEDIA_TYPE, doc.to_bytes())
+    for doc, content in contents:
+        item = _Item(doc.id, doc.filename, XHTML_MEDIA_TYPE, content)
         book.add_item(item)
         items.append(item)
     book.add_item(_Item("nav", "nav.xhtml", XHTML_MEDIA_TYPE,
