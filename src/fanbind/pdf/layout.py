@@ -13,6 +13,10 @@ Layout passes. The inside margin depends on the page count (the gutter table in
 an estimate from the word count; if the real count falls in another row of the
 table, the book is laid out again with that row (rare: the gutter moves the text
 block outward and keeps its width unless the outer margin would get too thin).
+The makeup by spread can add pages after that check, so the count is checked
+again at the end: with the same text block one more layout moves the margins
+(the lines and pages stay); with another (a narrow trim whose outer margin is
+at its least) the book is laid out afresh with the final count's gutter, once.
 WeasyPrint cannot limit consecutive hyphenated lines (it has no
 ``hyphenate-limit-lines``), so after layout fanbind looks for paragraphs with
 three or more hyphenated lines in a row and lays the book out once more with
@@ -250,11 +254,14 @@ def lay_out(
     extra_stylesheets: tuple[Path, ...] = (),
     created: dt.datetime,
     part: PartOptions | None = None,
+    pages: int | None = None,
 ) -> Layout:
     """Lay the book out (the passes described at the top of this module), write nothing.
 
     ``part``: the documents are one part of a book laid out in parts
-    (:mod:`fanbind.pdf.parts`), to be laid out as the options say.
+    (:mod:`fanbind.pdf.parts`), to be laid out as the options say. ``pages``: the
+    page count whose gutter the book takes (the count a first attempt ended on,
+    after its makeup); None: estimated, and settled after layout.
     """
     clock = start_timing()  # for the benchmarks: fanbind.timings
     config = anthology.meta.print
@@ -298,7 +305,7 @@ def lay_out(
 
         first_guess = page_geometry(config, pages=1)
         estimate = estimate_pages([s.words for s in anthology.stories], first_guess)
-        geometry = page_geometry(config, pages=part.book_pages if part else estimate)
+        geometry = page_geometry(config, pages=part.book_pages if part else pages or estimate)
         passes = 0
         tried: set[int] = set()
         while True:
@@ -306,7 +313,7 @@ def lay_out(
             document, rendered = render(geometry)
             count = _padded_count(len(rendered.pages), config.page_multiple)
             band = gutter_band(count)
-            if band == geometry.band or not geometry.mirrored or part:
+            if band == geometry.band or not geometry.mirrored or part or pages:
                 break
             if band in tried and band < geometry.band:
                 break  # the count flips between two rows: keep the wider gutter
@@ -339,6 +346,22 @@ def lay_out(
             passes += 1
             document, rendered = render(geometry)
 
+        # The makeup may move the count into another row of the gutter table (shortened
+        # pages push lines on: a count near a row's end). With the same text block
+        # the pages do not move: one more layout gives them that row's margins.
+        # Another text block (a narrow trim at a wide gutter): the cuts no longer fit
+        # the lines, and the book is laid out afresh with that count's gutter, once.
+        count = _padded_count(len(rendered.pages), config.page_multiple)
+        final = page_geometry(config, pages=count)
+        again = None
+        if final.band != geometry.band and geometry.mirrored and part is None:
+            if same_text_block(final, geometry):
+                geometry = final
+                passes += 1
+                document, rendered = render(geometry)
+            elif pages is None:
+                again = count
+
         padded = _padded_count(len(rendered.pages), config.page_multiple) - len(rendered.pages)
         if part is not None:
             padded = part.blank_pages  # the joined book is padded as a whole
@@ -354,8 +377,19 @@ def lay_out(
         keep_words()
         end_run()
     record_timing("layout", clock, pages=len(rendered.pages), passes=passes, part=part is not None)
+    if again is not None:
+        _release_fonts(fonts)
+        fresh = lay_out(anthology, documents, project_dir=project_dir,
+                        extra_stylesheets=extra_stylesheets, created=created, pages=again)
+        return replace(fresh, passes=fresh.passes + passes)
     return Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,
                   captured.messages, fonts, folios, side_free=side_free)
+
+
+def same_text_block(one: Geometry, other: Geometry) -> bool:
+    """Whether two geometries differ only in where the text block sits across the
+    page (the gutter row): then WeasyPrint breaks the same lines and pages."""
+    return replace(one, inner=other.inner, outer=other.outer, band=other.band) == other
 
 
 def html_source(root: etree._Element) -> str:
