@@ -108,13 +108,18 @@ def _found_fields(preface: etree._Element) -> list[FoundField]:
     for label, dd in _tags(preface):
         found += tag_fields(label, _values(dd), text_of(dd), _line(dd))
     for p in preface.iter("p"):
-        if "message" in classes(p):
+        # calibre renames classes in AO3's EPUB: the notice is also known by its words
+        if "message" in classes(p) or "posted originally" in text_of(p).lower():
             for a in p.iter("a"):
                 href = a.get("href") or ""
                 if "/works/" in href:
                     found.append(("source", href.strip(), _line(a)))
                     break
     byline = next((el for el in preface.iter("div") if "byline" in classes(el)), None)
+    if byline is None:  # classes renamed (AO3's EPUB): the "by …" line under the title
+        title = next(preface.iter("h1"), None)
+        after = title.getnext() if title is not None else None
+        byline = after if after is not None and text_of(after).startswith("by ") else None
     if byline is not None:
         authors = tuple(text_of(a) for a in byline.iter("a") if text_of(a))
         if not authors:
@@ -150,6 +155,17 @@ def _chapter_parts(container: etree._Element) -> Iterator[etree._Element]:
             yield child
 
 
+def _is_chapter_meta(part: etree._Element) -> bool:
+    """A chapter's ``div.meta.group``: its title ``h2`` and notes. In AO3's EPUB calibre
+    has renamed the classes, so it is also known as a div that opens with an ``h2``."""
+    if "meta" in classes(part):
+        return part.find(".//h2") is not None
+    if "userstuff" in classes(part):
+        return False
+    first = next((child for child in part if isinstance(child.tag, str)), None)
+    return first is not None and local(first) == "h2"
+
+
 def _chapters(container: etree._Element, file: str,
               flows: list[Flow]) -> tuple[Chapter, ...]:
     chapters: list[Chapter] = []
@@ -168,8 +184,8 @@ def _chapters(container: etree._Element, file: str,
 
     for part in _chapter_parts(container):
         kinds = classes(part)
-        if local(part) == "div" and "meta" in kinds and not (
-                part.get("id") or "").startswith("endnotes") and part.find(".//h2") is not None:
+        end_notes = (part.get("id") or "").startswith("endnotes")
+        if local(part) == "div" and not end_notes and _is_chapter_meta(part):
             finish()
             started, blocks, notes = True, [], {}
             heading = part.find(".//h2")
@@ -177,7 +193,7 @@ def _chapters(container: etree._Element, file: str,
             title = text_of(heading) or None
             origin = origin_of(heading, file)
             _notes_after(_descendants_in_order(part), file, notes, flows)
-        elif local(part) == "div" and "meta" in kinds:  # a chapter's end notes
+        elif local(part) == "div" and ("meta" in kinds or end_notes):  # a chapter's end notes
             _notes_after(_descendants_in_order(part), file, notes, flows)
         elif "endnote-link" in kinds or (local(part) in ("h2", "h3") and not blocks):
             continue

@@ -13,6 +13,7 @@ join back into the shape of its HTML download.
 from __future__ import annotations
 
 import posixpath
+import re
 import zipfile
 from io import BytesIO
 from urllib.parse import unquote
@@ -148,6 +149,7 @@ def epub_tree(data: bytes, *, file: str, max_bytes: int) -> EpubText:
     joined = etree.Element("html")
     body = etree.SubElement(joined, "body")
     diagnostics: list[Diagnostic] = []
+    sheets: dict[str, _Rules] = {}
     for name in names:
         if name in ("nav.xhtml",) or name.endswith("/nav.xhtml"):
             continue
@@ -156,11 +158,15 @@ def epub_tree(data: bytes, *, file: str, max_bytes: int) -> EpubText:
         diagnostics.extend(decoded.diagnostics)
         page, problems = parse_html_checked(decoded.text, file=inside)
         diagnostics.extend(problems)
+        _inline_class_styles(page, _class_rules(page, name, archive, sheets))
         page_body = page.find("body")
         into = body
         kind = (page_body.get("class") or "") if page_body is not None else ""
         if kind.startswith("fff_"):  # FanFicFare marks its title page and chapters so
             into = etree.SubElement(body, "div", {"class": kind, FILE_ATTR: inside})
+        if page_body is not None and (page_body.text or "").strip():
+            loose = etree.SubElement(into, "p", {FILE_ATTR: inside})  # text right in <body>
+            loose.text = page_body.text
         for child in list(page_body if page_body is not None else page):
             if isinstance(child.tag, str):  # its lines are its document's: say which
                 child.set(FILE_ATTR, inside)
@@ -169,18 +175,111 @@ def epub_tree(data: bytes, *, file: str, max_bytes: int) -> EpubText:
     return joined, tuple(diagnostics)
 
 
-def _ao3_shape(body: etree._Element) -> None:
-    """AO3's EPUB has ``div#preface`` and ``div#afterword`` but no ``div#chapters``:
-    wrap what lies between them in one, as its HTML download has it."""
-    ids = {child.get("id"): child for child in body if isinstance(child.tag, str)}
-    if "preface" not in ids or "chapters" in ids:
+#: Declarations by (tag or None, class) from a stylesheet's simple ``tag.class`` rules.
+_Rules = dict[tuple[str | None, str], str]
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_CLASS_SELECTOR = re.compile(r"\s*([a-zA-Z][\w-]*)?\.([\w-]+)\s*")
+
+
+def _parse_rules(css: str) -> _Rules:
+    rules: _Rules = {}
+    for selectors, declarations in _CSS_RULE.findall(_CSS_COMMENT.sub("", css)):
+        for selector in selectors.split(","):
+            match = _CLASS_SELECTOR.fullmatch(selector)
+            if match:
+                key = (match.group(1).lower() if match.group(1) else None, match.group(2))
+                rules[key] = rules.get(key, "") + declarations.strip() + ";"
+    return rules
+
+
+def _class_rules(page: etree._Element, name: str, archive: _Archive,
+                 sheets: dict[str, _Rules]) -> _Rules:
+    """The class rules of the stylesheets ``page`` links from inside the EPUB (each
+    read once) and of its own ``<style>`` elements. Nothing outside is fetched."""
+    rules: _Rules = {}
+    for link in page.iter("link"):
+        href = (link.get("href") or "").split("#")[0]
+        if "stylesheet" not in (link.get("rel") or "").lower() or not href or "//" in href:
+            continue
+        sheet = posixpath.normpath(posixpath.join(posixpath.dirname(name), unquote(href)))
+        if sheet not in sheets:
+            css = archive.read(sheet) if sheet in archive.names else b""
+            sheets[sheet] = _parse_rules(css.decode("utf-8", "replace"))
+        rules.update(sheets[sheet])
+    for style in page.iter("style"):
+        rules.update(_parse_rules(style.text or ""))
+    return rules
+
+
+def _inline_class_styles(page: etree._Element, rules: _Rules) -> None:
+    """Each element's class rules copied into its ``style``, so the HTML reader sees
+    the emphasis and centring they give.
+
+    calibre, which makes AO3's EPUB, turns ``<u>`` and ``<span style=…>`` into
+    ``<span class="calibre9">`` with the style in its stylesheet, and the centred
+    paragraph of a scene break likewise; read by tag alone, those runs would be
+    lost. Links are left alone (their underline is the link's, not the author's).
+    """
+    if not rules:
         return
-    wrapper = etree.Element("div", id="chapters")
-    for child in list(body):
-        if child.get("id") in ("preface", "afterword") or not isinstance(child.tag, str):
+    for element in page.iter():
+        if not isinstance(element.tag, str) or local(element) == "a":
+            continue
+        names = (element.get("class") or "").split()
+        if not names:
+            continue
+        tag = local(element)
+        found = "".join(rules.get((tag, n), "") + rules.get((None, n), "") for n in names)
+        if found:
+            element.set("style", found + (element.get("style") or ""))
+
+
+def _ao3_shape(body: etree._Element) -> None:
+    """AO3's EPUB joined back into the shape of its HTML download: one ``div#preface``,
+    one ``div#chapters`` holding every chapter, one ``div#afterword``.
+
+    AO3 makes its EPUB with calibre, which splits the download before each heading
+    and copies the split element's ancestors into each part: the preface comes in
+    two documents, and each chapter in its own ``div#chapters`` (or, split by older
+    versions, loose between the preface and the afterword). Same-id wrappers are
+    merged in reading order; loose parts go into the chapters.
+    """
+    tops = [child for child in body if isinstance(child.tag, str)]
+    if not any(child.get("id") == "preface" for child in tops):
+        return
+    first: dict[str, etree._Element] = {}
+    chapters: etree._Element | None = None
+    for child in tops:
+        key = child.get("id") or ""
+        if key in ("preface", "afterword"):
+            if key in first:
+                _merge(child, into=first[key])
+            else:
+                first[key] = child
             continue
         if local(child) == "div" and "toc" in classes(child):
             continue
-        wrapper.append(child)
-    preface = ids["preface"]
-    preface.addnext(wrapper)
+        if chapters is None:
+            if key == "chapters":
+                chapters = child
+                continue
+            chapters = etree.Element("div", id="chapters")
+            child.addprevious(chapters)
+        if key == "chapters":
+            _merge(child, into=chapters)
+        else:
+            chapters.append(child)
+
+
+def _merge(wrapper: etree._Element, *, into: etree._Element) -> None:
+    """Move ``wrapper``'s children to the end of ``into`` and drop it; each child keeps
+    the name of the document it came from."""
+    inside = wrapper.get(FILE_ATTR)
+    for child in list(wrapper):
+        if isinstance(child.tag, str) and inside and not child.get(FILE_ATTR):
+            child.set(FILE_ATTR, inside)
+        into.append(child)
+    parent = wrapper.getparent()
+    if parent is not None:
+        parent.remove(wrapper)
