@@ -246,6 +246,18 @@ def test_a_chinese_work_of_fourteen_chapters() -> None:
                            for s in b.inlines), Emphasis) == ["周远"]
 
 
+def test_a_japanese_one_shot_keeps_its_ruby_readings_in_parentheses() -> None:
+    # AO3 allows <ruby>; a reading without <rp> would otherwise run into its base.
+    story = parsed(DATA / "ao3-ja.html")
+    assert story.title == "灯台守の冬" and ("language", "ja", 28) in story.found
+    text = [plain_text(b.inlines) for b in story.chapters[0].blocks if isinstance(b, Paragraph)]
+    assert text[:2] == ["その冬、灯台（とうだい）の階段は百二十段あった。",
+                        "「寒くないか」と兄（あに）は言った。"]
+    latin = read_markup("<p><ruby>Tokyo<rt>east capital</rt></ruby> at dusk.</p>", "html",
+                        file="r.html")
+    assert plain_text(latin.chapters[0].blocks[0].inlines) == "Tokyo(east capital) at dusk."
+
+
 # ------------------------------------------------------------------ other HTML pages
 
 

@@ -321,6 +321,14 @@ class _Walker:
             if _REMOTE.match(src) and src not in self.out.skipped:
                 self.out.skipped.append(src)
             self.images += 1
+        elif tag == "rt" and not _after_rp(element):
+            # A ruby's reading with no <rp> around it: set after its base in
+            # parentheses, as a reader without ruby shows it (兄（あに）, not 兄あに).
+            self._mark_line(element)
+            wide = any(ord(char) > 0x2E7F for char in (element.text or "")[:1])
+            self.tokens.append((_TEXT, "\uff08" if wide else "("))
+            self._content(element)
+            self.tokens.append((_TEXT, "\uff09" if wide else ")"))
         elif tag == "hr":
             self.close()
             self.out.blocks.append(SceneBreak(origin_of(element, self.out.file)))
@@ -415,6 +423,11 @@ def origin_of(element: etree._Element, file: str) -> Origin | None:
     """Where ``element`` is in the user's files (None when the parser gave no line)."""
     line = source_line(element)
     return Origin(source_file(element, file), line) if line else None
+
+
+def _after_rp(element: etree._Element) -> bool:
+    previous = element.getprevious()
+    return previous is not None and local(previous) == "rp"
 
 
 def _is_ornament(text: str, *, centred: bool) -> bool:
