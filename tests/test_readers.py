@@ -258,6 +258,26 @@ def test_a_japanese_one_shot_keeps_its_ruby_readings_in_parentheses() -> None:
     assert plain_text(latin.chapters[0].blocks[0].inlines) == "Tokyo(east capital) at dusk."
 
 
+def test_a_whole_page_paste_of_a_work_gives_its_download_s_title_metadata_and_words() -> None:
+    # The paste is ao3-ru.html's work as a browser copies AO3's page: labels and values
+    # on two lines, the byline without "by", a chapter's "Chapter by …" line.
+    from test_harvest import load as load_bare
+
+    paste, _ = load_bare(DATA / "ao3-ru-paste.txt")
+    download, _ = load_bare(DATA / "ao3-ru.html")
+    assert paste.story.title == download.story.title
+    assert paste.story.meta.model_dump(exclude={"file", "source"}) == (
+        download.story.meta.model_dump(exclude={"file", "source"}))
+    assert [ch.title for ch in paste.story.chapters] == [
+        ch.title for ch in download.story.chapters]
+
+    def words(loaded) -> list[str]:
+        return [word for ch in loaded.story.chapters for b in ch.blocks
+                if isinstance(b, Paragraph) for word in re.findall(r"\w+", plain_text(b.inlines))]
+
+    assert words(paste) == words(download)
+
+
 # ------------------------------------------------------------------ other HTML pages
 
 

@@ -216,6 +216,17 @@ AO3_RULES: tuple[StructureRule, ...] = (
         Action.SEE_END,
     ),
     StructureRule(
+        "ao3-chapter-byline",
+        "AO3 names a chapter's creators under its title when they differ from the work's "
+        "('Chapter by A, B'): a header line, not the chapter's text.",
+        # Up to three words a name, names joined by commas or "and"/"&", no sentence end.
+        _rx(r"(?-i:Chapter) by\s+[^\s,.!?…;:]+(?:\s+[^\s,.!?…;:]+){0,2}"
+            r"(?:(?:\s*,\s*|\s+(?:and|&)\s+)[^\s,.!?…;:]+(?:\s+[^\s,.!?…;:]+){0,2})*"),
+        _ex("Chapter by veresk, osoka", "Chapter by Wren Alder and Fen Marsh",
+            "Chapter by orphan_account"),
+        ("Chapter by chapter, the story grew.", "chapter by chapter", "Chapter by the sea."),
+    ),
+    StructureRule(
         "ao3-posted-originally",
         "AO3's download banner names the archive, not the story.",
         _rx(r"posted originally on the archive of our own(?:\s+at\s+\S.*)?\.?"),
