@@ -491,6 +491,17 @@ def test_ao3s_own_epub_made_by_calibre_reads_like_its_html_download(name: str) -
     assert not [d for d in found if d.code in ("FB243",)]
 
 
+def test_fb242_names_the_document_of_a_split_preface_that_states_each_field() -> None:
+    # calibre split AO3's preface: the tags are in one document, title and byline in
+    # the next; each set-aside names its own, with that document's line.
+    _, diagnostics = load(CALIBRE / "ao3-ru.epub", title="Mine", rating="Explicit")
+    aside = {d.message.split("`")[1]: (d.file, d.line) for d in diagnostics
+             if d.code == "FB242"}
+    inner = "ao3-ru.epub \u203a ao3-ru_split_00{}.html".format
+    assert aside == {"title": (inner(1), 12), "authors": (inner(1), 13),
+                     "rating": (inner(0), 21)}
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     ({"META-INF/encryption.xml": b"<encryption/>"}, "encrypted or DRM-protected"),
     ({"../evil.txt": b"x"}, "outside itself"),

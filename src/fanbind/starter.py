@@ -168,7 +168,8 @@ def _entry(path: Path, project: Path) -> tuple[ParsedStory, list[str]]:
     found = {field: line for field, _, line in parsed.found}
     place = _place(parsed, path)
 
-    def origin(line: int | None, inside: str | None = parsed.stated_in) -> str:
+    def origin(line: int | None, field: str = "", inside: str | None = None) -> str:
+        inside = inside or parsed.inside(field)
         # An EPUB's lines are those of a document inside it: named with its line.
         if inside and INSIDE in inside:
             at = f", {inside.split(INSIDE, 1)[1]} line {line}" if line else ""
@@ -180,13 +181,13 @@ def _entry(path: Path, project: Path) -> tuple[ParsedStory, list[str]]:
              and not found and loaded.source_text else loaded.story.words)
     lines = [f"  - file: {_scalar(str(relative))}"]
     if parsed.title:
-        lines.append(f"    title: {_scalar(parsed.title)}   # {origin(parsed.title_line)}; "
-                     f"{words:,} words")
+        at_title = origin(parsed.title_line, "title")
+        lines.append(f"    title: {_scalar(parsed.title)}   # {at_title}; {words:,} words")
     else:
         lines.append(f'    # title: ""   # no title line found: fill one in ({words:,} words)')
     if meta.authors:
         lines.append(f"    authors: {_yaml_value(meta.authors)}   "
-                     f"# {origin(found.get('authors'))}")
+                     f"# {origin(found.get('authors'), 'authors')}")
     else:
         lines.append(f"    authors: [Anonymous]   # {path.name} names no author: fill one in")
     if not found:
@@ -195,14 +196,14 @@ def _entry(path: Path, project: Path) -> tuple[ParsedStory, list[str]]:
     for field in _FOUND_ORDER:
         value = getattr(meta, field)
         if field in found and value not in (None, ()):
-            lines.append(f"    {field}: {_yaml_value(value)}   # {origin(found[field])}")
+            lines.append(f"    {field}: {_yaml_value(value)}   # {origin(found[field], field)}")
     if parsed.summary:
         summary = "\n\n".join(item if isinstance(item, str) else plain_text(item.inlines)
                                for item in parsed.summary)
         first = parsed.summary[0]
         at = None if isinstance(first, str) else first.origin
         lines.append(f"    summary: {_scalar(summary)}   "
-                     f"# {origin(at.line if at else None, at.file if at else None)}")
+                     f"# {origin(at.line if at else None, inside=at.file if at else None)}")
     return parsed, lines
 
 

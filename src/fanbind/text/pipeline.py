@@ -260,9 +260,9 @@ def _with_found(meta: StoryConfig, parsed: ParsedStory, file: str,
     Where both give a field, metadata.yaml wins and FB242 names what was set aside;
     a value the schema refuses (an unknown rating) is set aside the same way.
     """
-    inside = parsed.stated_in
+    inside = parsed.inside
     if parsed.title and meta.title and parsed.found and parsed.title != meta.title:
-        aside.append(("title", parsed.title, parsed.title_line, inside))
+        aside.append(("title", parsed.title, parsed.title_line, inside("title")))
     fields: dict[str, object] = meta.model_dump()
     updates: dict[str, object] = {}
     for field, value, line in parsed.found:
@@ -276,13 +276,14 @@ def _with_found(meta: StoryConfig, parsed: ParsedStory, file: str,
                                                       field: value})
             except ValidationError:
                 diagnostics.extend([Diagnostic.create(
-                    "FB242", inside or file, line, f"the file's `{field}` ({_shown(value)}) is "
-                    "not a value metadata.yaml accepts: set aside", with_hint=False, field=field,
+                    "FB242", inside(field) or file, line,
+                    f"the file's `{field}` ({_shown(value)}) is not a value metadata.yaml "
+                    "accepts: set aside", with_hint=False, field=field,
                     where="")])
                 continue
             updates[field] = getattr(checked, field)
         elif field not in updates and _normal(given) != _normal(value):
-            aside.append((field, _shown(value), line, inside))
+            aside.append((field, _shown(value), line, inside(field)))
     return meta.model_copy(update=updates) if updates else meta
 
 

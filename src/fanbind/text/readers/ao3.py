@@ -103,17 +103,28 @@ def _values(dd: etree._Element) -> tuple[str, ...]:
     return tuple(value for value in values if value)
 
 
-def _found_fields(preface: etree._Element) -> list[FoundField]:
+def _found_fields(preface: etree._Element, file: str,
+                  docs: dict[str, str]) -> list[FoundField]:
+    """The fields the preface states; ``docs`` gets each one's document where it is
+    one inside ``file`` (calibre splits AO3's preface in two)."""
     found: list[FoundField] = []
+
+    def add(items: list[FoundField], element: etree._Element) -> None:
+        inside = source_file(element, file)
+        for item in items:
+            found.append(item)
+            if inside != file:
+                docs.setdefault(item[0], inside)
+
     for label, dd in _tags(preface):
-        found += tag_fields(label, _values(dd), text_of(dd), _line(dd))
+        add(tag_fields(label, _values(dd), text_of(dd), _line(dd)), dd)
     for p in preface.iter("p"):
         # calibre renames classes in AO3's EPUB: the notice is also known by its words
         if "message" in classes(p) or "posted originally" in text_of(p).lower():
             for a in p.iter("a"):
                 href = a.get("href") or ""
                 if "/works/" in href:
-                    found.append(("source", href.strip(), _line(a)))
+                    add([("source", href.strip(), _line(a))], a)
                     break
     byline = next((el for el in preface.iter("div") if "byline" in classes(el)), None)
     if byline is None:  # classes renamed (AO3's EPUB): the "by …" line under the title
@@ -125,20 +136,16 @@ def _found_fields(preface: etree._Element) -> list[FoundField]:
         if not authors:
             authors = split_names(text_of(byline))
         if authors:
-            found.append(("authors", authors, _line(byline)))
+            add([("authors", authors, _line(byline))], byline)
     return found
 
 
-def _title(preface: etree._Element | None, root: etree._Element) -> tuple[str | None, int | None]:
-    if preface is not None:
-        for h1 in preface.iter("h1"):
-            title = text_of(h1)
-            if title:
-                return title, _line(h1)
-    for element in root.iter("h1"):
-        title = text_of(element)
+def _title(preface: etree._Element | None,
+           root: etree._Element) -> tuple[str | None, etree._Element | None]:
+    for h1 in (*(preface.iter("h1") if preface is not None else ()), *root.iter("h1")):
+        title = text_of(h1)
         if title:
-            return title, _line(element)
+            return title, h1
     return None, None
 
 
@@ -213,25 +220,26 @@ def read_ao3(root: etree._Element, *, file: str) -> ParsedStory:
     flows: list[Flow] = []
     work_notes: dict[str, tuple[Paragraph, ...]] = {}
     found: list[FoundField] = []
+    docs: dict[str, str] = {}
     if preface is not None:
-        found = _found_fields(preface)
+        found = _found_fields(preface, file, docs)
         _notes_after(_descendants_in_order(preface), file, work_notes, flows)
     end: dict[str, tuple[Paragraph, ...]] = {}
     if afterword is not None:
         _notes_after(_descendants_in_order(afterword), file, end, flows)
-    title, title_line = _title(preface, root)
+    title, heading = _title(preface, root)
+    if heading is not None and source_file(heading, file) != file:
+        docs["title"] = source_file(heading, file)
     chapters = _chapters(container, file, flows) if container is not None else ()
-    # The title, byline and tags are the preface's (one document of an EPUB).
-    anchor = preface if preface is not None else next(root.iter("h1"), None)
-    stated_in = source_file(anchor, file) if anchor is not None else file
     skipped = remote_stylesheets(root)
     for each in flows:
         skipped += [src for src in each.skipped if src not in skipped]
     return ParsedStory(
-        title=title, title_line=title_line, chapters=chapters,
+        title=title, title_line=_line(heading) if heading is not None else None,
+        chapters=chapters,
         summary=work_notes.get("summary", ()), notes=work_notes.get("notes", ()),
         end_notes=end.get("end_notes", ()) or end.get("notes", ()),
         paragraph_model="html (AO3 download)", dropped=(),
         diagnostics=tuple(skipped_warning(skipped, file)), found=tuple(found),
-        stated_in=stated_in if stated_in != file else None,
+        stated_in=tuple(docs.items()),
     )

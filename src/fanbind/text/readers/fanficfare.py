@@ -446,7 +446,9 @@ def _assemble(title: str | None, title_line: int | None, found: list[FoundField]
         title=title, title_line=title_line, chapters=made, summary=summary,
         notes=tuple(notes.work_notes), end_notes=tuple(notes.work_end_notes),
         paragraph_model=model, dropped=(), diagnostics=tuple(skipped_warning(skipped, file)),
-        found=tuple(found), stated_in=stated_in if stated_in != file else None)
+        found=tuple(found), stated_in=tuple(
+            (field, stated_in) for field in ("title", *(f for f, _, _ in found))
+        ) if stated_in and stated_in != file else ())
 
 
 def read_fanficfare(root: etree._Element, *, file: str) -> ParsedStory:

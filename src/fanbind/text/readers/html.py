@@ -544,7 +544,8 @@ def read_page(root: etree._Element, *, file: str) -> ParsedStory:
         title=title, title_line=title_line, chapters=chapters, summary=(), notes=(),
         end_notes=(), paragraph_model="html", dropped=(),
         diagnostics=tuple(skipped_warning(skipped, file)), found=tuple(stated),
-        stated_in=stated_in,
+        stated_in=tuple((field, stated_in) for field in ("title", *(f for f, _, _ in stated))
+                        ) if stated_in else (),
     )
 
 

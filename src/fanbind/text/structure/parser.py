@@ -76,8 +76,9 @@ class ParsedStory:
     ``summary``, ``notes`` and ``end_notes`` are plain text from a text file and
     paragraphs, emphasis kept, from HTML. ``found`` is metadata the file states
     (an AO3 download's tags): ``(field, value, line)`` with StoryConfig's field names.
-    ``stated_in`` names the document inside the file whose lines ``title_line`` and
-    ``found`` give (an EPUB's preface or title page); None when it is the file itself.
+    ``stated_in`` pairs a field of ``found`` (or "title") with the document inside the
+    file whose line it gives (an EPUB's preface or title page); a field not listed is
+    stated in the file itself.
     """
 
     title: str | None
@@ -90,7 +91,11 @@ class ParsedStory:
     dropped: tuple[DroppedLine, ...]
     diagnostics: tuple[Diagnostic, ...]
     found: tuple[FoundField, ...] = ()
-    stated_in: str | None = None
+    stated_in: tuple[tuple[str, str], ...] = ()
+
+    def inside(self, field: str) -> str | None:
+        """The document inside the file that states ``field``, if it is not the file."""
+        return dict(self.stated_in).get(field)
 
 
 # ------------------------------------------------------------------ constants
