@@ -491,6 +491,19 @@ def test_ao3s_own_epub_made_by_calibre_reads_like_its_html_download(name: str) -
     assert not [d for d in found if d.code in ("FB243",)]
 
 
+@pytest.mark.parametrize("path", [DATA / "ao3-ru.html", CALIBRE / "ao3-ru.epub",
+                                  DATA / "ao3-ru-paste.txt"])
+def test_related_works_stay_with_the_work_s_notes(path: Path) -> None:
+    # "Inspired by …" under the work's notes; "Works inspired by this one" after its
+    # end notes (a paste cannot tell the last chapter's end notes from the work's).
+    loaded, _ = load(path)
+    notes = [plain_text(p.inlines) for p in loaded.story.notes]
+    assert notes[-1] == "Inspired by [Restricted Work] by kalina (Log in to access.)"
+    end = [plain_text(p.inlines) for p in (*loaded.story.end_notes,
+                                           *loaded.story.chapters[-1].end_notes)]
+    assert end[-2:] == ["Works inspired by this one:", "Маяк зимой by tisa"]
+
+
 def test_fb242_names_the_document_of_a_split_preface_that_states_each_field() -> None:
     # calibre split AO3's preface: the tags are in one document, title and byline in
     # the next; each set-aside names its own, with that document's line.

@@ -83,6 +83,19 @@ def _notes_after(elements: list[etree._Element], file: str,
         into[target] = into.get(target, ()) + paragraphs(found.blocks)
 
 
+def _related(part: etree._Element, tag: str, file: str,
+             into: dict[str, tuple[Paragraph, ...]], target: str, flows: list[Flow]) -> None:
+    """Each ``tag`` list of related works in ``part`` (none inside a note's quote) as
+    paragraphs after the ``target`` notes."""
+    for element in part.iter(tag):
+        if any(local(up) == "blockquote" for up in element.iterancestors()):
+            continue
+        found = flow([element], file=file)
+        flows.append(found)
+        if texts := paragraphs(found.blocks):
+            into[target] = into.get(target, ()) + texts
+
+
 def _descendants_in_order(element: etree._Element) -> list[etree._Element]:
     return [el for el in element.iter() if isinstance(el.tag, str) and el is not element]
 
@@ -227,6 +240,13 @@ def read_ao3(root: etree._Element, *, file: str) -> ParsedStory:
     end: dict[str, tuple[Paragraph, ...]] = {}
     if afterword is not None:
         _notes_after(_descendants_in_order(afterword), file, end, flows)
+    # The works this one is related to ("Inspired by …", "Translation of …") under the
+    # work's notes, and those inspired by it in the afterword: AO3's page shows them
+    # with the notes, and a paste keeps them there; dropped, they would be lost unsaid.
+    if preface is not None:
+        _related(preface, "ul", file, work_notes, "notes", flows)
+    if afterword is not None:
+        _related(afterword, "dl", file, end, "end_notes", flows)
     title, heading = _title(preface, root)
     if heading is not None and source_file(heading, file) != file:
         docs["title"] = source_file(heading, file)
