@@ -211,8 +211,8 @@ def epub_page_list(path: Path) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def chaptered_with_end_notes(root: Path, **extra: Any) -> Path:
-    """One story of three chapters and end notes, the end notes opening a verso, and a
-    second story after it (the layout of issue 16 item 1)."""
+    """One story of three chapters and end notes, and a second story after it (the
+    layout of issue 16 item 1, where the end notes then opened a verso)."""
     return write_book(root, [
         {"text": story_text(3, 8), "end_notes": "The end notes.\n\nA second note."},
         {"text": story_text(0, 5, start=3)}], **extra)
@@ -221,20 +221,59 @@ def chaptered_with_end_notes(root: Path, **extra: Any) -> Path:
 @pytest.mark.parametrize("display", ["shown", "end"])
 def test_end_notes_on_a_verso_do_not_restart_the_folios(tmp_path: Path, display: str) -> None:
     """Before: the End Notes page printed 1, the next story opened on 2, the contents
-    and the warnings link followed, and the page list disagreed with the folios."""
+    and the warnings link followed, and the page list disagreed with the folios.
+    (The end notes, then a page group of their own on a verso, now run on after the
+    last chapter: :func:`test_end_notes_run_on_after_the_chapters`.)"""
     root = chaptered_with_end_notes(tmp_path, warnings_display=display)
     build(root, formats=("pdf", "epub"), cache=False, jobs=1)
     book = read_book(root / "dist" / "folio-test.pdf")
     end_notes = book.dests["story-001-end-notes-title"]
-    assert end_notes % 2 == 1, "the end notes should begin on a verso (an even folio)"
     folios = check_folios(book)
     assert folios.label(end_notes) != "1"
     assert folios.label(book.dests["story-002-title"]) == \
         str(book.dests["story-002-title"] - book.dests["story-001-title"] + 1)
     assert check_references(book, folios) >= (4 if display == "end" else 3)
     markers = epub_page_list(root / "dist" / "folio-test.epub")
-    assert [label for label, ids in markers if "story-001-end-notes-title" in ids] == \
-        [folios.label(end_notes)]
+    # The end notes run on (no marker names them): the page they are on is listed.
+    assert folios.label(end_notes) in [label for label, _ in markers]
+
+
+def test_end_notes_run_on_after_the_chapters(tmp_path: Path) -> None:
+    """A story's end notes after its chapters are set like its paratext notes, on the
+    last chapter's pages: before, their own page name started a page group (a new page,
+    set as an opening: sunk, no running head, the folio centred)."""
+    root = chaptered_with_end_notes(tmp_path)
+    build(root, formats=("pdf",), cache=False, jobs=1)
+    path = root / "dist" / "folio-test.pdf"
+    book = read_book(path)
+    index = book.dests["story-001-end-notes-title"]
+    last_chapter_words = " ".join(story_text(3, 8).split()[-3:])
+    assert last_chapter_words in " ".join(book.texts[index].split()), \
+        "the end notes start a page of their own"
+    geo = geometry.page_geometry(geometry.PrintConfig(), pages=len(book.texts))
+    document = pdfium.PdfDocument(str(path))
+    try:
+        page = document[index]
+        width, height = page.get_width(), page.get_height()
+        text = page.get_textpage()
+        head = text.get_text_bounded(bottom=height - geo.top + 0.5)
+        boxes = [text.get_charbox(i) for i in range(text.count_chars())
+                 if not text.get_text_range(i, 1).isspace()]
+        found = text.search("The end notes.", match_case=True).get_next()
+        assert found is not None
+        note_top = text.get_charbox(found[0])[3]
+        # The heading: the line right above the first note.
+        above = [box for box in boxes if note_top < box[1] < note_top + 2 * geo.line]
+        heading_left = min(box[0] for box in above)
+    finally:
+        document.close()
+    assert head.strip(), "no running head over the end notes"
+    folio = [box for box in boxes if box[3] < geo.bottom]
+    recto = index % 2 == 0
+    assert folio and (min(b[0] for b in folio) > width / 2 + 20 if recto
+                      else max(b[2] for b in folio) < width / 2 - 20), "the folio is centred"
+    left = geo.inner if recto else geo.outer
+    assert abs(heading_left - left) < 3, "the End Notes heading is not set at the left edge"
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
