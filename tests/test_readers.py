@@ -528,6 +528,32 @@ def test_hostile_epubs_are_refused_with_a_reason(tmp_path: Path, extra: dict[str
     assert caught.value.exit_code == 4
 
 
+_ENCRYPTION = ('<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
+               'xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData>'
+               '<enc:EncryptionMethod Algorithm="{}"/><enc:CipherData>'
+               '<enc:CipherReference URI="{}"/></enc:CipherData></enc:EncryptedData>'
+               '</encryption>')
+
+
+@pytest.mark.parametrize(("algorithm", "target", "refused"), [
+    ("http://www.idpf.org/2008/embedding", "OEBPS/fonts/Serif.otf", False),
+    ("http://ns.adobe.com/pdf/enc#RC", "OEBPS/fonts/Serif.ttf", False),
+    ("http://www.w3.org/2001/04/xmlenc#aes128-cbc", "OEBPS/a.xhtml", True),
+    ("http://www.idpf.org/2008/embedding", "OEBPS/a.xhtml", True),
+])
+def test_only_font_obfuscation_is_let_through_of_encryption_xml(
+        tmp_path: Path, algorithm: str, target: str, refused: bool) -> None:
+    encryption = _ENCRYPTION.format(algorithm, target).encode()
+    epub = make_epub(tmp_path / "e.epub", {"a.xhtml": xhtml("<p>Plain text here.</p>")},
+                     extra={"META-INF/encryption.xml": encryption})
+    if refused:
+        with pytest.raises(StoryFileError, match="encrypted or DRM-protected"):
+            load(epub)
+    else:
+        loaded, _ = load(epub)
+        assert plain_text(loaded.story.chapters[0].blocks[0].inlines) == "Plain text here."
+
+
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
     bomb = "<p>" + "a" * (3 * 1024 * 1024) + "</p>"
     epub = make_epub(tmp_path / "bomb.epub", {"a.xhtml": xhtml(bomb)})

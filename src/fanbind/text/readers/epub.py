@@ -4,7 +4,8 @@ An EPUB is a zip from the internet, so it is opened with bounds before anything
 is decompressed: at most :data:`MAX_MEMBERS` files, at most the story size limit
 uncompressed in all (each member read no further than that, whatever its header
 claims), no absolute or ``../`` names. An EPUB with ``META-INF/encryption.xml``
-is encrypted or DRM-protected: refused, saying so. The spine's XHTML documents
+is encrypted or DRM-protected: refused, saying so (unless all it does is obfuscate
+embedded fonts, which leaves the text plain). The spine's XHTML documents
 are decoded like story files and their bodies joined in reading order; AO3's
 EPUB splits its download into a preface, the chapters and an afterword, which
 join back into the shape of its HTML download.
@@ -33,6 +34,10 @@ _OPF_NS = "http://www.idpf.org/2007/opf"
 _DC_NS = "http://purl.org/dc/elements/1.1/"
 _CONTAINER_NS = "urn:oasis:names:tc:opendocument:xmlns:container"
 _XHTML_TYPES = frozenset({"application/xhtml+xml", "text/html"})
+#: Font obfuscation, not DRM: IDPF's and Adobe's algorithms, applied to font files only.
+_FONT_MANGLING = frozenset({"http://www.idpf.org/2008/embedding",
+                            "http://ns.adobe.com/pdf/enc#RC"})
+_FONT_FILES = (".otf", ".ttf", ".woff", ".woff2")
 
 EpubText = tuple[etree._Element, tuple[Diagnostic, ...]]
 
@@ -69,10 +74,22 @@ class _Archive:
                           "raise `limits:` → `max_story_mb` in metadata.yaml if this really "
                           "is one story")
         self.names = {info.filename for info in infos}
-        if "META-INF/encryption.xml" in self.names:
+        if "META-INF/encryption.xml" in self.names and not self._fonts_only():
             raise _refuse("is encrypted or DRM-protected (it has META-INF/encryption.xml): "
                           "fanbind cannot read it", file,
                           "use a DRM-free copy, such as the work's own download from the archive")
+
+    def _fonts_only(self) -> bool:
+        """Whether encryption.xml only obfuscates embedded fonts (the IDPF and Adobe
+        font mangling many EPUB tools apply): the text is plain, and fonts are not read."""
+        root = _xml(self.read("META-INF/encryption.xml"), "META-INF/encryption.xml",
+                    self.file)
+        methods = [el.get("Algorithm") or "" for el in root.iter()
+                   if isinstance(el.tag, str) and el.tag.endswith("EncryptionMethod")]
+        targets = [el.get("URI") or "" for el in root.iter()
+                   if isinstance(el.tag, str) and el.tag.endswith("CipherReference")]
+        return bool(methods) and all(m in _FONT_MANGLING for m in methods) and all(
+            t.lower().endswith(_FONT_FILES) for t in targets)
 
     def read(self, name: str) -> bytes:
         if name not in self.names:
