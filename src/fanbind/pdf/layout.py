@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import gc
 import logging
 import re
 import shutil
@@ -60,6 +61,7 @@ from fanbind.pdf.fonts import pin_font_clock
 from fanbind.pdf.geometry import Geometry, estimate_pages, gutter_band, page_geometry
 from fanbind.pdf.kept_words import KeptWordsPyphen
 from fanbind.pdf.libraries import quick_library_search
+from fanbind.pdf.line_memo import LineMemo
 from fanbind.pdf.linebreaks import book_rules, shortest_hyphenated, tie_breaks
 from fanbind.pdf.pod import finish_book
 from fanbind.pdf.result import BLOCK_ID, FolioPlan, PageMap, PdfResult, fill_page_ids
@@ -70,6 +72,8 @@ from fanbind.timings import start as start_timing
 
 with quick_library_search():  # 0.3 s less per import: see fanbind.pdf.libraries
     import weasyprint.layout as weasyprint_layout
+    import weasyprint.layout.inline as weasyprint_inline
+    import weasyprint.layout.preferred as weasyprint_preferred
     from weasyprint import CSS, DEFAULT_OPTIONS, HTML
     from weasyprint import Document as RenderedDocument
     from weasyprint.css.counters import CounterStyle
@@ -105,6 +109,13 @@ MAX_LADDER = 2
 #: apply the plan, one more only where the plan did not come out as modelled.
 MAX_MAKEUP_PASSES = 2
 _HYPHENS = ("\u2010", "-", "\u00ad")
+#: Python's garbage collector during a layout run (default: 700, 10, 10). A layout
+#: makes millions of objects that live on (every page's boxes), and by default a
+#: full collection runs whenever the long-lived objects grow by a quarter, walking
+#: every box each time: about 20 full collections, 7–8 s of a 150,000-word story's
+#: 47 s. Young garbage is still collected; a finished pass's boxes (cycles of some
+#: 660,000 objects on that story) are collected once, when the next pass starts.
+GC_THRESHOLDS = (50_000, 50, 1_000)
 #: Per page box (by ``id``): what WeasyPrint's margin-box step got for that page
 #: (layout context, page box, counter state, page number), kept by
 #: :func:`deferred_folios` for drawing the margin boxes later.
@@ -170,6 +181,10 @@ class Layout:
     #: The makeup by spread would make the same breaks were the pages on the other
     #: sides: a part inside a story may then be moved across (pdf/in_parts.py).
     side_free: bool = True
+    #: Lines WeasyPrint broke with Pango in this run, and lines the passes after
+    #: the first took from the memo instead (:mod:`fanbind.pdf.line_memo`).
+    lines_made: int = 0
+    lines_reused: int = 0
 
     @property
     def root_classes(self) -> list[str]:
@@ -246,6 +261,35 @@ def _keep_words(words: frozenset[str]) -> Callable[[], None]:
     return restore
 
 
+def _memoise_lines() -> tuple[LineMemo, Callable[[], None]]:
+    """Break each line once for the whole run (:mod:`fanbind.pdf.line_memo`).
+
+    Puts the memo in place of the ``split_first_line`` and ``create_layout``
+    that WeasyPrint's inline layout and intrinsic widths call; returns it and the
+    function that gives WeasyPrint its own back.
+    """
+    memo = LineMemo(weasyprint_inline.split_first_line, weasyprint_inline.create_layout)
+    originals = (weasyprint_inline.split_first_line, weasyprint_inline.create_layout,
+                 weasyprint_preferred.split_first_line)
+    weasyprint_inline.split_first_line = memo.split_first_line
+    weasyprint_inline.create_layout = memo.create_layout
+    weasyprint_preferred.split_first_line = memo.split_first_line
+
+    def restore() -> None:
+        (weasyprint_inline.split_first_line, weasyprint_inline.create_layout,
+         weasyprint_preferred.split_first_line) = originals
+
+    return memo, restore
+
+
+def _fewer_collections() -> Callable[[], None]:
+    """Collect garbage as :data:`GC_THRESHOLDS` says for a run; returns the function
+    that puts the thresholds back."""
+    before = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    return lambda: gc.set_threshold(*before)
+
+
 def lay_out(
     anthology: Anthology,
     documents: list[Document],
@@ -255,6 +299,7 @@ def lay_out(
     created: dt.datetime,
     part: PartOptions | None = None,
     pages: int | None = None,
+    reuse_lines: bool = True,
 ) -> Layout:
     """Lay the book out (the passes described at the top of this module), write nothing.
 
@@ -262,6 +307,9 @@ def lay_out(
     (:mod:`fanbind.pdf.parts`), to be laid out as the options say. ``pages``: the
     page count whose gutter the book takes (the count a first attempt ended on,
     after its makeup); None: estimated, and settled after layout.
+    ``reuse_lines``: the passes after the first take the lines they share with it
+    from a memo (:mod:`fanbind.pdf.line_memo`); False breaks every line afresh in
+    every pass (the tests compare the two).
     """
     clock = start_timing()  # for the benchmarks: fanbind.timings
     config = anthology.meta.print
@@ -281,6 +329,8 @@ def lay_out(
     fonts = FontConfiguration()
     captured, end_run = _start_run()
     keep_words = _keep_words(rules.never)
+    memo, forget_lines = _memoise_lines() if reuse_lines else (None, lambda: None)
+    collect_as_before = _fewer_collections()
     try:
         design = [CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts)]
         user = [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts)
@@ -293,7 +343,17 @@ def lay_out(
         first_anchor = first_folio_anchor(anthology) if part is None or part.first_story \
             else None
 
+        document: HTML | None = None
+        rendered: RenderedDocument | None = None
+
         def render(geometry: Geometry) -> tuple[HTML, RenderedDocument]:
+            nonlocal document, rendered
+            # The last layout's pages go before the next is made: a book's boxes
+            # are the largest thing in the process, and every collection of
+            # Python's garbage collector walks them.
+            if rendered is not None:
+                document = rendered = None
+                gc.collect()  # its boxes' cycles (GC_THRESHOLDS)
             source = html_source(html_root)
             document = HTML(string=source, base_url=project_dir.as_uri() + "/",
                             url_fetcher=fetcher)
@@ -374,16 +434,23 @@ def lay_out(
         _release_fonts(fonts)
         raise
     finally:
+        collect_as_before()
+        forget_lines()
         keep_words()
         end_run()
     record_timing("layout", clock, pages=len(rendered.pages), passes=passes, part=part is not None)
     if again is not None:
         _release_fonts(fonts)
+        document = rendered = None  # not held while the book is laid out afresh
+        gc.collect()
         fresh = lay_out(anthology, documents, project_dir=project_dir,
-                        extra_stylesheets=extra_stylesheets, created=created, pages=again)
+                        extra_stylesheets=extra_stylesheets, created=created, pages=again,
+                        reuse_lines=reuse_lines)
         return replace(fresh, passes=fresh.passes + passes)
     return Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,
-                  captured.messages, fonts, folios, side_free=side_free)
+                  captured.messages, fonts, folios, side_free=side_free,
+                  lines_made=memo.made if memo else 0,
+                  lines_reused=memo.reused if memo else 0)
 
 
 def same_text_block(one: Geometry, other: Geometry) -> bool:

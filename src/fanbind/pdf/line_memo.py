@@ -1,0 +1,122 @@
+"""Lines broken once per layout run: WeasyPrint's first-line splits, remembered.
+
+:func:`fanbind.pdf.layout.lay_out` lays a book out two or three times (the
+gutter row, hyphen ladders, the makeup by spread), and every time WeasyPrint
+breaks every line again with Pango (``split_first_line``: a Pango layout of the
+rest of the text box, shaped, measured, hyphenated) — a third or more of a
+layout's CPU. The passes after the first break the same text in the same style
+at the same width: the makeup's cuts keep the lines a paragraph had (WeasyPrint
+breaks lines first-fit, :mod:`fanbind.pdf.makeup`), and a ``no-hyphens``
+paragraph changes its own style, so only its lines miss. :class:`LineMemo`
+remembers each split for the whole run and hands back the same answer.
+
+What a split depends on, and so the key: the text; the computed values WeasyPrint's
+line breaker and font code read (:data:`STYLE_PROPERTIES`, checked against
+WeasyPrint's source by tests/test_line_memo.py); the font configuration; the
+width and the other arguments. Besides the style it reads only the layout
+context's hyphenation dictionaries, made from the language and the
+``hyphenate-limit-chars`` values in the key (and from ``pyphen`` as
+:mod:`fanbind.pdf.kept_words` sets it for the run: one memo serves one run).
+
+WeasyPrint's answer carries a Pango layout already *deactivated* (its Pango
+objects dropped; a text box makes them again when drawn), so it is a small
+Python object: each answer is a shallow copy, as a box may change its own
+(``text-overflow`` rewrites its text when drawn).
+
+Nothing here imports WeasyPrint (pdf/layout.py is its only importer): layout.py
+puts :meth:`LineMemo.split_first_line` and :meth:`LineMemo.create_layout` in place
+of WeasyPrint's own for the run (``layout._memoised_lines``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any
+
+#: Every computed value WeasyPrint 70 reads while splitting a line
+#: (``weasyprint/text/line_break.py`` and ``text/fonts.py``): fonts, features,
+#: spacing, wrapping, hyphenation, language, direction.
+STYLE_PROPERTIES = (
+    "direction", "font_family", "font_feature_settings", "font_kerning",
+    "font_language_override", "font_size", "font_stretch", "font_style",
+    "font_variant_alternates", "font_variant_caps", "font_variant_east_asian",
+    "font_variant_ligatures", "font_variant_numeric", "font_variant_position",
+    "font_variation_settings", "font_weight", "hyphenate_character",
+    "hyphenate_limit_chars", "hyphenate_limit_zone", "hyphens", "lang",
+    "letter_spacing", "line_height", "overflow_wrap", "tab_size",
+    "text_decoration_line", "white_space", "word_break", "word_spacing",
+)
+
+
+_read_style = itemgetter(*STYLE_PROPERTIES)  # one C call for the lot
+
+
+class _Unkeyable(Exception):
+    """A style the memo cannot vouch for (a value computed from others: ``calc()``)."""
+
+
+def _style_key(style: Any) -> tuple[Any, ...]:
+    zone = style["hyphenate_limit_zone"]
+    if zone is not None and getattr(zone, "unit", None) is None:
+        raise _Unkeyable  # a math function: resolved against other values
+    return id(style.font_config), _read_style(style)
+
+
+class LineMemo:
+    """WeasyPrint's ``split_first_line`` and ``create_layout``, each answer kept.
+
+    ``made``: splits WeasyPrint computed; ``reused``: splits answered from
+    the memo (the benchmarks and tests read them).
+    """
+
+    def __init__(self, split_first_line: Callable[..., Any],
+                 create_layout: Callable[..., Any]) -> None:
+        self._split = split_first_line
+        self._create = create_layout
+        self._lines: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._layouts: dict[tuple[Any, ...], Any] = {}
+        self.made = 0
+        self.reused = 0
+
+    def split_first_line(self, text: str, style: Any, context: Any, max_width: float | None,
+                         justification_spacing: float, is_line_start: bool = True,
+                         minimum: bool = False) -> tuple[Any, ...]:
+        """WeasyPrint's ``split_first_line``, the same arguments giving the same answer."""
+        try:
+            key = (text, _style_key(style), max_width, justification_spacing,
+                   is_line_start, minimum)
+            known = self._lines.get(key)
+        except (_Unkeyable, TypeError):  # TypeError: a value that cannot be hashed
+            return self._split(text, style, context, max_width, justification_spacing,
+                               is_line_start, minimum)
+        if known is not None:
+            self.reused += 1
+            return (copy.copy(known[0]), *known[1:])
+        self.made += 1
+        answer = self._split(text, style, context, max_width, justification_spacing,
+                             is_line_start, minimum)
+        self._lines[key] = (copy.copy(answer[0]), *answer[1:])
+        return answer
+
+    def create_layout(self, text: str, style: Any, context: Any, max_width: float | None,
+                      justification_spacing: float) -> Any:
+        """WeasyPrint's ``create_layout`` where a justified text box makes the layout it
+        is drawn with: that box deactivates it at once, so what is kept is the
+        deactivated layout; the copy handed back has its Pango attributes set to
+        None for that ``deactivate()`` to drop."""
+        try:
+            key = (text, _style_key(style), max_width, justification_spacing)
+            known = self._layouts.get(key)
+        except (_Unkeyable, TypeError):
+            return self._create(text, style, context, max_width, justification_spacing)
+        if known is None:
+            layout = self._create(text, style, context, max_width, justification_spacing)
+            known = copy.copy(layout)
+            known.deactivate()
+            self._layouts[key] = known
+            return layout
+        again = copy.copy(known)
+        again.layout = again.language = again.style = None
+        return again

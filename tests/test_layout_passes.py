@@ -1,0 +1,210 @@
+"""The print layout's passes after the first, made cheap (issue 15).
+
+:func:`fanbind.pdf.layout.lay_out` lays a book out two or three times (gutter row,
+hyphen ladders, makeup by spread). The passes after the first take their lines
+from a memo (:mod:`fanbind.pdf.line_memo`), each pass's pages are dropped before
+the next is made, and the garbage collector does not walk the boxes over and over.
+
+The WeasyPrint internals the memo stands in for are read from WeasyPrint's
+source: every computed value its line breaker reads is in the memo's key, the
+functions have the arguments the memo passes on, and the modules that call them
+still look them up by name (a new WeasyPrint that reads one more property fails
+here, not in a book). The memo itself is tested on stand-in functions. One small
+book (the sample's first and last stories, 25 pages) is laid out twice, with and
+without the memo: the makeup pass takes most of its lines from the first pass,
+the PDFs are byte for byte the same, the first pass's pages are gone when the
+second starts, and the only full collections are the one between the passes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import inspect
+import re
+import shutil
+import weakref
+from collections import namedtuple
+from pathlib import Path
+from typing import Any
+
+import pytest
+import weasyprint
+import yaml
+from weasyprint.layout import inline, preferred
+from weasyprint.text import fonts, line_break
+
+from fanbind.build import load_book, open_project
+from fanbind.pdf import layout as pdf
+from fanbind.pdf.line_memo import STYLE_PROPERTIES, LineMemo
+from fanbind.render import render_book
+
+ROOT = Path(__file__).resolve().parent.parent
+WHEN = dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.UTC)
+
+
+# ---------------------------------------------------------------------- WeasyPrint's internals
+
+
+def test_every_value_weasyprint_reads_to_break_a_line_is_in_the_key():
+    read = set()
+    for module in (line_break, fonts):
+        read |= set(re.findall(r"style\[['\"](\w+)['\"]\]", inspect.getsource(module)))
+    assert read, "WeasyPrint's line breaker no longer reads style['…']: read it again"
+    assert read <= set(STYLE_PROPERTIES), sorted(read - set(STYLE_PROPERTIES))
+    # Besides the style, the line breaker reads only the context's dictionaries.
+    assert set(re.findall(r"context\.(\w+)", inspect.getsource(line_break))) == {"dictionaries"}
+
+
+def test_the_functions_the_memo_stands_in_for_are_where_it_puts_itself():
+    def arguments(function: Any) -> list[str]:
+        return list(inspect.signature(function).parameters)
+
+    assert arguments(line_break.split_first_line) == [
+        "text", "style", "context", "max_width", "justification_spacing",
+        "is_line_start", "minimum"]
+    assert arguments(line_break.create_layout) == [
+        "text", "style", "context", "max_width", "justification_spacing"]
+    assert arguments(LineMemo.split_first_line)[1:] == arguments(line_break.split_first_line)
+    assert arguments(LineMemo.create_layout)[1:] == arguments(line_break.create_layout)
+    # Looked up as module globals at call time, so replacing them takes effect.
+    assert inline.split_first_line is line_break.split_first_line
+    assert inline.create_layout is line_break.create_layout
+    assert preferred.split_first_line is line_break.split_first_line
+    assert "split_first_line(" in inspect.getsource(inline.split_text_box)
+    # A split's layout comes back deactivated (a plain object to copy); a justified
+    # box deactivates the layout create_layout gives it at once.
+    assert "layout.deactivate()" in inspect.getsource(line_break.first_line_metrics)
+    justify = inspect.getsource(inline.add_word_spacing)
+    assert re.search(r"create_layout\([^)]*\)\s*layout\.deactivate\(\)", justify)
+
+
+# ---------------------------------------------------------------------- the memo alone
+
+
+_Dimension = namedtuple("_Dimension", "value unit")  # as WeasyPrint's: hashable
+
+
+class _Style(dict):
+    font_config = object()
+
+
+def _style(**values: Any) -> _Style:
+    style = _Style.fromkeys(STYLE_PROPERTIES, "normal")
+    style.update({"hyphenate_limit_zone": _Dimension(0, "px"), **values})
+    return style
+
+
+class _Layout:
+    def __init__(self, text: str) -> None:
+        self.text, self.layout, self.language, self.style = text, "pango", "en", "style"
+
+    def deactivate(self) -> None:
+        del self.layout, self.language, self.style
+
+
+def test_the_same_split_is_made_once_and_handed_out_as_copies():
+    made: list[str] = []
+
+    def split(text, style, context, max_width, spacing, is_line_start=True, minimum=False):
+        made.append(text)
+        layout = _Layout(text[:5])
+        layout.deactivate()
+        return layout, 5, 6, 30.0, 12.0, 9.0
+
+    memo = LineMemo(split, lambda *args: None)
+    first = memo.split_first_line("Hello world", _style(), None, 100.0, 0)
+    again = memo.split_first_line("Hello world", _style(), None, 100.0, 0)
+    assert made == ["Hello world"] and (memo.made, memo.reused) == (1, 1)
+    assert again[1:] == first[1:] and again[0].text == "Hello"
+    assert again[0] is not first[0]  # a box may change its own layout
+    # Anything in the key that differs is split again.
+    memo.split_first_line("Hello world", _style(hyphens="manual"), None, 100.0, 0)
+    memo.split_first_line("Hello world", _style(), None, 90.0, 0)
+    memo.split_first_line("Hello world", _style(), None, 100.0, 0, minimum=True)
+    assert len(made) == 4
+    # A value computed from others (calc()) is not vouched for: split every time.
+    computed = _style(hyphenate_limit_zone=("calc", "1em + 2px"))
+    memo.split_first_line("Hello world", computed, None, 100.0, 0)
+    memo.split_first_line("Hello world", computed, None, 100.0, 0)
+    assert len(made) == 6 and memo.reused == 1
+
+
+def test_a_justified_boxs_layout_is_made_once_and_can_be_deactivated_by_it():
+    made: list[str] = []
+
+    def create(text, style, context, max_width, spacing):
+        made.append(text)
+        return _Layout(text)
+
+    memo = LineMemo(lambda *args: None, create)
+    for _ in range(3):
+        layout = memo.create_layout("two words", _style(), None, None, 1.5)
+        layout.deactivate()  # as add_word_spacing does
+        assert layout.text == "two words" and not hasattr(layout, "layout")
+    assert made == ["two words"]
+
+
+# ---------------------------------------------------------------------- a book
+
+
+@pytest.fixture(scope="module")
+def two_stories(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("line-memo")
+    meta = yaml.safe_load((ROOT / "metadata.yaml").read_text(encoding="utf-8"))
+    meta["stories"] = [meta["stories"][0], meta["stories"][-1]]
+    (root / "seeds").mkdir()
+    for story in meta["stories"]:
+        shutil.copy(ROOT / story["file"], root / story["file"])
+    (root / "metadata.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True),
+                                        encoding="utf-8")
+    return root
+
+
+def test_the_makeup_pass_reuses_the_first_pass_lines_and_the_pdf_is_the_same(
+        two_stories: Path, monkeypatch: pytest.MonkeyPatch):
+    book = load_book(open_project(two_stories))
+    documents = render_book(book.anthology, stylesheets=("css/epub.css",))
+    alive: list[weakref.ref[Any]] = []
+    render = weasyprint.HTML.render
+
+    def watched(self: Any, *args: Any, **kwargs: Any) -> Any:
+        gc.collect()
+        # The layout before this one is gone: its pages are not held while the
+        # next are made (memory, and the garbage collector's walks).
+        assert all(ref() is None for ref in alive)
+        # Collections are rare while a book is laid out (lay_out's GC_THRESHOLDS).
+        assert gc.get_threshold() == pdf.GC_THRESHOLDS != (700, 10, 10)
+        rendered = render(self, *args, **kwargs)
+        alive.append(weakref.ref(rendered))
+        return rendered
+
+    monkeypatch.setattr(weasyprint.HTML, "render", watched)
+    full: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(1)
+
+    before = gc.get_threshold()
+    gc.callbacks.append(count)
+    try:
+        layout = pdf.lay_out(book.anthology, documents, project_dir=two_stories,
+                             created=WHEN)
+    finally:
+        gc.callbacks.remove(count)
+    assert layout.passes == 2 and len(alive) == 2
+    # Two from the watcher above; one between the passes; none on the way.
+    assert len(full) == 3
+    assert gc.get_threshold() == before
+    alive.clear()
+    # Most of the second pass's lines come from the first: all but those of the
+    # paragraphs the makeup cut in two, whose first piece is shorter text.
+    assert layout.lines_reused > layout.lines_made / 3
+    fresh = pdf.lay_out(book.anthology, documents, project_dir=two_stories, created=WHEN,
+                        reuse_lines=False)
+    assert (fresh.lines_made, fresh.lines_reused) == (0, 0)
+    memoised = pdf.write_layout(layout, two_stories / "memo.pdf")
+    pdf.write_layout(fresh, two_stories / "fresh.pdf")
+    assert memoised.pages > 20
+    assert (two_stories / "memo.pdf").read_bytes() == (two_stories / "fresh.pdf").read_bytes()
