@@ -204,7 +204,16 @@ def test_the_makeup_pass_reuses_the_first_pass_lines_and_the_pdf_is_the_same(
     fresh = pdf.lay_out(book.anthology, documents, project_dir=two_stories, created=WHEN,
                         reuse_lines=False)
     assert (fresh.lines_made, fresh.lines_reused) == (0, 0)
+    write = weasyprint.Document.write_pdf
+    thresholds: list[tuple[int, ...]] = []
+
+    def writing(self: Any, *args: Any, **kwargs: Any) -> Any:
+        thresholds.append(gc.get_threshold())
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.Document, "write_pdf", writing)
     memoised = pdf.write_layout(layout, two_stories / "memo.pdf")
+    assert thresholds == [pdf.GC_THRESHOLDS]  # the write walks the boxes as layout does
     pdf.write_layout(fresh, two_stories / "fresh.pdf")
     assert memoised.pages > 20
     assert (two_stories / "memo.pdf").read_bytes() == (two_stories / "fresh.pdf").read_bytes()

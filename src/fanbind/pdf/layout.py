@@ -805,6 +805,7 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
                          hint="use one of " + ", ".join(PDF_VARIANTS))
     clock = start_timing()
     captured, end_run = _start_run()
+    collect_as_before = _fewer_collections()  # the write walks every box too
     try:
         layout.rendered.write_pdf(target, pdf_variant=pdf_variant, pdf_identifier=True,
                                   finisher=_page_labels(layout.folios))
@@ -813,6 +814,7 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
         raise BuildError(f"could not write the PDF: {exc.strerror or exc}",
                          file=str(target)) from exc
     finally:
+        collect_as_before()
         end_run()
         _release_fonts(layout.fonts)  # nothing reads them after the write
     record_timing("write", clock, pages=len(layout.rendered.pages))
