@@ -278,6 +278,32 @@ def test_a_whole_page_paste_of_a_work_gives_its_download_s_title_metadata_and_wo
     assert words(paste) == words(download)
 
 
+@pytest.mark.parametrize(("page", "download"), [
+    ("ao3-ru-page.html", "ao3-ru.html"), ("ao3-ja-page.html", "ao3-ja.html")])
+def test_ao3_s_work_page_saved_from_a_browser_reads_like_its_download(
+        page: str, download: str) -> None:
+    # The whole page: the archive's header and menus, the work, kudos, comments, footer.
+    from test_harvest import load as load_bare
+
+    saved, found = load_bare(DATA / page)
+    made, _ = load_bare(DATA / download)
+    assert saved.story.title == made.story.title
+    assert saved.story.meta.model_dump(exclude={"file"}) == (
+        made.story.meta.model_dump(exclude={"file"}))
+    assert _same_text(saved.story, made.story)
+    for part in ("summary", "notes", "end_notes"):
+        assert [plain_text(p.inlines) for p in getattr(saved.story, part)] == [
+            plain_text(p.inlines) for p in getattr(made.story, part)], part
+    text = " ".join(plain_text(b.inlines) for ch in saved.story.chapters for b in ch.blocks
+                    if isinstance(b, Paragraph | Heading))
+    for chrome in ("Archive of Our Own", "Chapter Text", "Work Text", "kudos", "Comments",
+                   "Footer", "Прекрасно"):
+        assert chrome not in text
+    assert "FB243" not in {d.code for d in found}  # AO3's repeated id="work" is no problem
+    chapters = saved.story.chapters
+    assert all(ch.origin is not None for ch in chapters if ch.title)
+
+
 # ------------------------------------------------------------------ other HTML pages
 
 

@@ -29,6 +29,7 @@ from fanbind.text.readers.html import (
     remote_stylesheets,
     skipped_warning,
     source_file,
+    source_line,
     text_of,
     tidy_breaks,
 )
@@ -63,7 +64,7 @@ def _label(element: etree._Element) -> str:
 
 
 def _line(element: etree._Element) -> int | None:
-    return element.sourceline or None
+    return source_line(element)
 
 
 def _notes_after(elements: list[etree._Element], file: str,
@@ -88,8 +89,8 @@ def _related(part: etree._Element, tag: str, file: str,
     """Each ``tag`` list of related works in ``part`` (none inside a note's quote) as
     paragraphs after the ``target`` notes."""
     for element in part.iter(tag):
-        if any(local(up) == "blockquote" for up in element.iterancestors()):
-            continue
+        if any(local(up) in ("blockquote", "dl") for up in element.iterancestors()):
+            continue  # a note's own list, or the tag list's (a saved page's ul.commas)
         found = flow([element], file=file)
         flows.append(found)
         if texts := paragraphs(found.blocks):

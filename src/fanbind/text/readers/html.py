@@ -122,8 +122,11 @@ def parse_html_checked(text: str, *, file: str | None) -> tuple[etree._Element,
     root = lxml_html.document_fromstring(text or "<p></p>", parser=parser)
     if file is None:
         return root, []
+    # An unknown tag, or an id used twice (AO3's own page repeats id="work"), does
+    # not change what is read: not worth a warning.
     problems = [entry for entry in parser.error_log
-                if entry.type_name != "HTML_UNKNOWN_TAG"]
+                if entry.type_name not in ("HTML_UNKNOWN_TAG", "XML_DTD_ID_REDEFINED")
+                and "already defined" not in entry.message]
     if not problems:
         return root, []
     shown = "; ".join(f"line {entry.line}: {entry.message.strip()}"

@@ -7,6 +7,7 @@ from dataclasses import replace
 from lxml import etree
 
 from fanbind.text.readers.ao3 import is_ao3, read_ao3
+from fanbind.text.readers.ao3_page import as_download, is_ao3_page
 from fanbind.text.readers.detect import StoryFormat
 from fanbind.text.readers.fanficfare import is_fanficfare, read_fanficfare
 from fanbind.text.readers.html import parse_html_checked, read_page
@@ -18,7 +19,10 @@ __all__ = ["read_markup", "read_tree"]
 
 def read_tree(root: etree._Element, *, file: str) -> ParsedStory:
     """An HTML tree as a story: AO3's and FanFicFare's downloads by their structure,
-    any other page generically."""
+    any other page generically (AO3's work page saved from a browser is first put
+    in its download's shape)."""
+    if is_ao3_page(root):
+        root = as_download(root)
     if is_ao3(root):
         return read_ao3(root, file=file)
     if is_fanficfare(root):
