@@ -16,7 +16,7 @@ import pytest
 from tests.test_pdf import Built, build_pdf, write_project
 
 from fanbind.pdf import layout as pdf
-from fanbind.pdf.result import BLOCK_ID
+from fanbind.pdf.result import BLOCK_ID, element_id
 
 
 def characters_per_line(built: Built) -> float:
@@ -24,7 +24,7 @@ def characters_per_line(built: Built) -> float:
             for page in built.layout.rendered.pages for line in pdf._iter_lines(page._page_box)]
     full = [len(text) for (element, text), (following, _) in itertools.pairwise(rows)
             if element is not None and element is following and element.tag == "p"
-            and BLOCK_ID.match(element.get("id") or "")]
+            and BLOCK_ID.match(element_id(element) or "")]
     assert len(full) > 100, len(full)
     return sum(full) / len(full)
 

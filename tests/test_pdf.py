@@ -28,12 +28,14 @@ import pytest
 import yaml
 from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont
+from lxml import etree
 from weasyprint.formatting_structure import boxes
 
 from fanbind.build import load_book, open_project
 from fanbind.pdf import geometry
 from fanbind.pdf import layout as pdf
 from fanbind.pdf.folios import roman
+from fanbind.pdf.result import BLOCK_ID, element_id
 from fanbind.render import render_book
 from fanbind.units import TRIMS
 
@@ -470,6 +472,48 @@ def test_layout_page_map_matches_the_written_pdf(book: Built) -> None:
     assert again == book.result.page_map
 
 
+def test_paragraph_ids_are_no_named_destinations(sample) -> None:
+    # The page map reads the paragraphs' ids from the layout; in the PDF they would
+    # be destinations nothing links to (the joined book drops them too).
+    names = set(sample[0].named_destinations)
+    assert not {name for name in names if BLOCK_ID.match(name)}
+    assert {"contents", "story-001", "story-001-title", "story-005-title"} <= names
+
+
+def test_story_paragraphs_share_their_computed_style(book: Built) -> None:
+    # WeasyPrint shares a computed style only between elements without declarations
+    # of their own, which an ``id`` is: laid out under an id, every paragraph had
+    # every property computed anew (pdf/result.py's BLOCK_ATTRIBUTE).
+    root = book.layout.rendered._html.etree_element
+    parent_of = {child: parent for parent in root.iter() for child in parent}
+    styles, parents, seen = set(), set(), set()
+    for page in book.layout.rendered.pages:
+        for box in page._page_box.descendants():
+            element = box.element
+            if not isinstance(box, boxes.BlockBox) or box.element_tag != "p" or element in seen \
+                    or element.get("class") or element.get("style") \
+                    or not BLOCK_ID.match(element_id(element) or ""):
+                continue
+            seen.add(element)  # a paragraph's first box: a split one's rest has a copy
+            styles.add(id(box.style))
+            parents.add(parent_of[element])
+    assert len(seen) > 40
+    assert len(styles) <= len(parents)
+
+
+def test_html_source_hands_over_unlinked_paragraph_ids() -> None:
+    root = etree.fromstring(
+        '<html xmlns="http://www.w3.org/1999/xhtml"><body>'
+        '<p id="story-1-b1" class="first">One.</p><p id="story-1-b2">Two.</p>'
+        '<p><a href="#story-1-b2">back</a></p><section id="story-1"/></body></html>')
+    before = etree.tostring(root)
+    source = pdf.html_source(root)
+    assert etree.tostring(root) == before  # the print tree is left as it was
+    assert '<p data-fb-block="story-1-b1" class="first">' in source
+    assert '<p id="story-1-b2">' in source  # a link names it: a destination still
+    assert '<section id="story-1">' in source
+
+
 def test_scene_breaks_are_printed_and_never_at_a_page_edge(book: Built) -> None:
     pages = read_pages(book.path, book.layout.geometry)
     breaks = sum(1 for doc in book.documents if "pdf" in doc.formats
@@ -487,8 +531,8 @@ def test_widows_and_orphans_are_at_least_two_lines(book: Built) -> None:
     for number, page in enumerate(book.layout.rendered.pages):
         for line in pdf._iter_lines(page._page_box):
             element = line.element
-            if element is not None and element.tag == "p" and element.get("id"):
-                pages_of.setdefault(element.get("id"), []).append(number)
+            if element is not None and element.tag == "p" and element_id(element):
+                pages_of.setdefault(element_id(element), []).append(number)
     split = 0
     for block, numbers in pages_of.items():
         for page in set(numbers):
@@ -506,9 +550,9 @@ def test_story_text_sits_on_the_baseline_grid(book: Built) -> None:
         for box in pdf._iter_lines(page._page_box):
             element = box.element  # paragraphs; the ornament is centred between two lines
             if element is not None and element.tag == "p" and \
-                    re.fullmatch(r"story-\d+-b\d+", element.get("id") or ""):
+                    re.fullmatch(r"story-\d+-b\d+", element_id(element) or ""):
                 offset = (box.position_y - top) / line
-                assert offset == pytest.approx(round(offset), abs=0.01), element.get("id")
+                assert offset == pytest.approx(round(offset), abs=0.01), element_id(element)
                 checked += 1
     assert checked > 300
 
@@ -547,7 +591,7 @@ def test_hyphenation_follows_the_story_language(book: Built) -> None:
             head = re.findall(r"\w+", text)[-1]
             tail = re.findall(r"\w+", pdf._line_text(following))[0]
             word = head + tail
-            is_german = (line.element.get("id") or "").startswith(german_story)
+            is_german = (element_id(line.element) or "").startswith(german_story)
             dictionary = german if is_german else english
             assert len(head) in dictionary.positions(word), (word, head, is_german)
             checked += is_german

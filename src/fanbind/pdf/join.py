@@ -349,8 +349,9 @@ def _copy_destinations(out: pikepdf.Pdf, sources: Sequence[tuple[pikepdf.Pdf, Ma
     Those of the sections, titles and chapters, and whatever a link points at;
     not the paragraphs' (30,000 at 200 stories, 150,000 at 1,000: a quarter of the
     join's memory, as qpdf holds the whole book while it writes it). Every
-    paragraph has an id, for the EPUB's page list, so WeasyPrint makes each a
-    named destination, but nothing links to them. Written as one flat, sorted
+    paragraph has an id, for the EPUB's page list; a part is laid out with only
+    the linked ones as ids (:func:`fanbind.pdf.layout.html_source`), and this
+    keeps it so whatever a part holds. Written as one flat, sorted
     ``/Names`` array, as WeasyPrint writes them (inserting them one by one into a
     pikepdf name tree takes seconds).
     """

@@ -64,7 +64,15 @@ from fanbind.pdf.libraries import quick_library_search
 from fanbind.pdf.line_memo import LineMemo
 from fanbind.pdf.linebreaks import book_rules, shortest_hyphenated, tie_breaks
 from fanbind.pdf.pod import finish_book
-from fanbind.pdf.result import BLOCK_ID, FolioPlan, PageMap, PdfResult, fill_page_ids
+from fanbind.pdf.result import (
+    BLOCK_ATTRIBUTE,
+    BLOCK_ID,
+    FolioPlan,
+    PageMap,
+    PdfResult,
+    element_id,
+    fill_page_ids,
+)
 from fanbind.render import Document
 from fanbind.resources import PRINT_CSS, STYLES_DIR
 from fanbind.timings import record as record_timing
@@ -467,8 +475,28 @@ def html_source(root: etree._Element) -> str:
     XHTML ``br`` comes out as ``<br></br>``, and an HTML5 parser reads ``</br>``
     as a second ``<br>`` -- every verse line in a block quote was followed by a
     blank line in the PDF. (``</hr>``, ``</img>`` are ignored by the parser.)
+
+    A story paragraph's id that no link names is handed over as
+    :data:`BLOCK_ATTRIBUTE` (read back with :func:`element_id`): as an ``id`` it
+    costs a style of its own per paragraph and a named destination nothing uses.
+    ``root`` is left as it was.
     """
-    return _BR_PAIR.sub(r"<br\1>", etree.tostring(root, encoding="unicode", method="html"))
+    hrefs = (link.get("href") or "" for link in root.iter(xhtml("a")))
+    linked = {href[1:] for href in hrefs if href.startswith("#")}
+    renamed = [(element, list(element.attrib.items())) for element in root.iter(etree.Element)
+               if BLOCK_ID.match(element.get("id") or "") and element.get("id") not in linked]
+    for element, attributes in renamed:
+        element.attrib.clear()  # set again in order: the attribute keeps its place
+        for name, value in attributes:
+            element.set(BLOCK_ATTRIBUTE if name == "id" else name, value)
+    try:
+        source = etree.tostring(root, encoding="unicode", method="html")
+    finally:
+        for element, attributes in renamed:
+            element.attrib.clear()
+            for name, value in attributes:
+                element.set(name, value)
+    return _BR_PAIR.sub(r"<br\1>", source)
 
 
 _BR_PAIR = re.compile(r"<br(\s[^>]*)?></br>")
@@ -530,14 +558,13 @@ def _ladder_paragraphs(rendered: RenderedDocument) -> set[str]:
     run_id, run = None, 0
     for page in rendered.pages:
         for line in _iter_lines(page._page_box):
-            element = line.element
-            element_id = element.get("id") if element is not None else None
-            if element_id != run_id:
-                run_id, run = element_id, 0
+            block = element_id(line.element)
+            if block != run_id:
+                run_id, run = block, 0
             if _line_text(line).rstrip().endswith(_HYPHENS):
                 run += 1
-                if run > MAX_LADDER and element_id and BLOCK_ID.match(element_id):
-                    found.add(element_id)
+                if run > MAX_LADDER and block and BLOCK_ID.match(block):
+                    found.add(block)
             else:
                 run = 0
     return found
@@ -702,7 +729,7 @@ def _cut_after(line: _Line, chars: int, block_chars: int) -> makeup.Cut | None:
     that does not end in a hyphen, whose text the lines account for exactly."""
     box = line.chain[-1]
     element = box.element
-    block_id = element.get("id") if element is not None else None
+    block_id = element_id(element)
     if box.element_tag != "p" or not block_id or not BLOCK_ID.match(block_id) \
             or line.text.rstrip().endswith(_HYPHENS):
         return None
@@ -735,7 +762,7 @@ def _page_map(document: HTML, rendered: RenderedDocument, folios: Folios) -> Pag
     section_of: dict[Any, str | None] = {}  # front-matter element → its section's id
     for index, element in enumerate(document.etree_element.iter()):
         order[element] = index
-        ids.append(element.get("id"))
+        ids.append(element_id(element))
         if "frontmatter" in (element.get("class") or "").split():
             for section in element:
                 for inner in section.iter():

@@ -16,6 +16,19 @@ PageMap = tuple[tuple[str, str], ...]
 #: A story paragraph's id (``story-3-b17``, given by :mod:`fanbind.render`): what the
 #: page map names, and what no link points at.
 BLOCK_ID = re.compile(r"^story-\d+-b\d+$")
+#: The attribute a story paragraph's id is laid out under (:func:`fanbind.pdf.layout.html_source`).
+#: WeasyPrint turns every ``id`` into a declaration of the element's own, and an element
+#: with declarations of its own shares no computed style with its siblings: as ``id``\ s,
+#: the paragraphs' ids made WeasyPrint compute every property of every paragraph, and of
+#: every line and word box in it, again (a sixth of a layout's work on the sample book).
+BLOCK_ATTRIBUTE = "data-fb-block"
+
+
+def element_id(element: Any) -> str | None:
+    """The id of an element of a laid-out tree: its ``id``, or its block id."""
+    if element is None:
+        return None
+    return element.get("id") or element.get(BLOCK_ATTRIBUTE)
 
 
 @dataclass(frozen=True)
