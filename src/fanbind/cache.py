@@ -250,6 +250,11 @@ class ProjectCache:
         self.hits += 1
         return value
 
+    def has(self, namespace: str, key: str) -> bool:
+        """Whether an entry is stored under ``key`` (unread: it may still be damaged)."""
+        return self.enabled and self._namespace_folder(namespace) is not None and \
+            self._path(namespace, key).is_file()
+
     def put(self, namespace: str, key: str, value: object) -> None:
         """Store ``value``; a cache that cannot be written is only slower, never an error."""
         if not self.enabled:

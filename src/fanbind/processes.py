@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from fanbind.interrupts import worker_signals
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
 
 
 def default_jobs() -> int:
@@ -30,14 +31,29 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def process_pool(jobs: int) -> ProcessPoolExecutor:
-    import multiprocessing
+def process_pool(jobs: int, setup: Callable[..., None] | None = None,
+                 *args: object) -> ProcessPoolExecutor:
+    """``jobs`` workers; each calls ``setup(*args)`` when it starts (after
+    :func:`~fanbind.interrupts.worker_signals`)."""
     from concurrent.futures import ProcessPoolExecutor
 
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context(),
+                               initializer=_start_worker, initargs=(os.getpid(), setup, args))
+
+
+def pool_context() -> BaseContext:
+    """How workers are started: forked where the platform can."""
+    import multiprocessing  # deferred: only a build with workers needs it
+
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                               initializer=worker_signals, initargs=(os.getpid(),))
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+def _start_worker(parent: int, setup: Callable[..., None] | None,
+                  args: tuple[object, ...]) -> None:
+    worker_signals(parent)
+    if setup is not None:
+        setup(*args)
 
 
 @contextlib.contextmanager

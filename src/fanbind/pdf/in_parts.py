@@ -20,11 +20,11 @@ from fanbind.cache import ProjectCache, make_key
 from fanbind.model import Anthology
 from fanbind.pdf.geometry import estimate_pages, gutter_band, page_geometry
 from fanbind.pdf.join import JoinedPart, JoinOptions, JoinPlan, join
+from fanbind.pdf.landing import Parts
 from fanbind.pdf.matter import Matter, lay_out_front_and_back
 from fanbind.pdf.parts import (
     BOOK_NAMESPACE,
     MIN_PART_WORDS,
-    PART_NAMESPACE,
     STAMP_NAMESPACE,
     Digests,
     Job,
@@ -35,9 +35,7 @@ from fanbind.pdf.parts import (
     Setup,
     carried_strings,
     dependencies,
-    dependencies_match,
     page_references_resolve,
-    part_key,
     plan_parts,
     positions,
     seams_are_breaks,
@@ -46,13 +44,7 @@ from fanbind.pdf.parts import (
     uses_page_total,
 )
 from fanbind.pdf.result import PdfResult
-from fanbind.pdf.workers import (
-    BodyTask,
-    PdfWorkers,
-    StampTask,
-    lay_out_body_part,
-    stamp_body_part,
-)
+from fanbind.pdf.workers import PdfWorkers, StampTask, stamp_body_part
 from fanbind.processes import default_jobs
 from fanbind.render import Document
 
@@ -150,57 +142,30 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
     geometry = page_geometry(job.anthology.meta.print, pages=book_pages)
     geometry_css = geometry.css()
     digests = Digests()
-    # Every part is first laid out starting where its story asks (a part inside a
-    # story: on a recto); one that lands on the other side is moved across by the
-    # join when only the margins differ between the sides, else laid out again.
+    # Each piece of a long story is made up for the side it lands on, known once the
+    # pieces before it are planned (pdf/landing.py); laid out starting on a recto,
+    # it is moved across by the join when only the margins differ between the sides.
     movable = sides_differ_only_in_margins(geometry, job.setup.extra_stylesheets)
-    laid_left = [False] * len(job.parts)
-    bodies: dict[int, PartResult] = {}
-    missing: list[int] = []
+    laying = Parts(job, workers, book_pages, geometry_css, movable, cache, digests)
+    laying.lay_out(report)
+    missing = sorted(laying.laid_out)
     relaid: list[int] = []
-    rounds = 0
-    while True:
-        wanted = [i for i in range(len(job.parts)) if i not in bodies]
-        keys = {i: part_key(job, job.parts[i], geometry_css, laid_left[i])
-                if cache is not None else "" for i in wanted}
-        for index in wanted:
-            entry = cache.get(PART_NAMESPACE, keys[index]) if cache is not None else None
-            if isinstance(entry, dict) and dependencies_match(entry, digests):
-                result: PartResult = entry["result"]
-                result.file = folder / f"part-{index:05d}.pdf"
-                result.file.write_bytes(entry["pdf"])
-                bodies[index] = result
-        todo = [i for i in wanted if i not in bodies]
-        if todo and report:
-            report(f"laying out {len(todo)} of {len(job.parts)} story parts on {workers.jobs} "
-                   "cores" if len(todo) > 1 else f"laying out 1 of {len(job.parts)} story parts")
-        tasks = [BodyTask.of(job, index, book_pages, laid_left[index]) for index in todo]
-        for index, result in zip(todo, workers.map(lay_out_body_part, tasks), strict=True):
-            bodies[index] = result
-            if cache is not None:
-                assert result.file is not None
-                entry = {"pdf": result.file.read_bytes(), "result": result,
-                         "dependencies": dependencies(result.fetched, result.refused,
-                                                      job.setup.project_dir, digests)}
-                cache.put(PART_NAMESPACE, keys[index], entry)
-        (relaid if rounds else missing).extend(todo)
-        ordered = [bodies[i] for i in range(len(job.parts))]
-        free = [part.continues for part in job.parts]
+    free = [part.continues for part in job.parts]
+    for round_ in range(4):
+        ordered = [laying.results[i] for i in range(len(job.parts))]
         sides = [b.start_left for b in ordered]
         starts, _ = positions([b.pages for b in ordered], sides, sides[0], free)
-        # A part whose makeup by spread depends on its side is laid out again too.
-        wrong = [i for i in range(len(job.parts))
-                 if free[i] and (starts[i] % 2 == 0) != ordered[i].start_left
+        # A part laid out with another page count than planned moves the sides of the
+        # parts after it in its story: those whose makeup differs by side are laid
+        # out again (a few rounds at most; what is still wrong then is moved across).
+        lands = [starts[i] % 2 == 0 for i in range(len(ordered))]
+        wrong = [i for i in range(len(ordered))
+                 if free[i] and lands[i] != ordered[i].planned_left
                  and not (movable and ordered[i].side_free)]
-        # Laying a part out again can change its page count only through CSS that
-        # differs between the sides, and with it the sides of the parts after it:
-        # a few rounds settle it; what is still on the wrong side then is moved.
-        if not wrong or rounds == 3:
+        if not wrong or round_ == 3:
             break
-        rounds += 1
-        for index in wrong:  # laid out again, on the side it lands on
-            laid_left[index] = not ordered[index].start_left
-            del bodies[index]
+        laying.relay(wrong, {i: lands[i] for i in wrong})
+        relaid += wrong
     flipped = [free[i] and (starts[i] % 2 == 0) != ordered[i].start_left
                for i in range(len(ordered))]
     first_title = starts[0] + ordered[0].opening
@@ -209,8 +174,8 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
     offsets = [0] + [start - first_title for start in starts[1:]]
     carried = [c if part.continues else () for c, part in
                zip(carried_strings([b.folios for b in ordered]), job.parts, strict=True)]
-    keys = {i: part_key(job, job.parts[i], geometry_css, ordered[i].start_left)
-            if cache is not None else "" for i in range(len(ordered))}
+    keys = {i: laying.key(i, ordered[i].planned_left) if cache is not None else ""
+            for i in range(len(ordered))}
 
     matter = lay_out_front_and_back(job, parts, ordered, starts, book_pages,
                                     geometry_css=geometry_css, cache=cache, digests=digests,
@@ -265,7 +230,11 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
     return replace(joined, parts=len(ordered), parts_laid_out=tuple(missing),
                    parts_stamped=tuple(unstamped), matter_laid_out=matter.laid_out,
                    parts_relaid=tuple(relaid), parts_flipped=tuple(
-                       i for i, flip in enumerate(flipped) if flip))
+                       i for i, flip in enumerate(flipped) if flip),
+                   parts_sided=tuple(i for i, body in enumerate(ordered)
+                                     if job.parts[i].span and not body.side_free),
+                   parts_passes=tuple(body.passes if i in laying.laid_out else 0
+                                      for i, body in enumerate(ordered)))
 
 
 def _join_plan(bodies: list[PartResult], matter: Matter, target: Path, *,

@@ -36,7 +36,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import pydyf
@@ -46,6 +46,7 @@ from fanbind.errors import BuildError
 from fanbind.model import Anthology
 from fanbind.pdf import makeup
 from fanbind.pdf.arrange import (
+    START_LEFT_CLASS,
     PartOptions,
     add_class,
     add_dates,
@@ -193,6 +194,9 @@ class Layout:
     #: the first took from the memo instead (:mod:`fanbind.pdf.line_memo`).
     lines_made: int = 0
     lines_reused: int = 0
+    #: The side the makeup was planned for the first page to land on (a verso: True);
+    #: a part moved across by the join was laid out on the other (:class:`Landing`).
+    planned_left: bool = False
 
     @property
     def root_classes(self) -> list[str]:
@@ -298,6 +302,28 @@ def _fewer_collections() -> Callable[[], None]:
     return lambda: gc.set_threshold(*before)
 
 
+class Landing(Protocol):
+    """How a part of a long story learns, between its first layout and its makeup,
+    which side its first page lands on (:mod:`fanbind.pdf.landing`).
+
+    A part inside a story starts on whatever side the parts before it leave, known
+    once they are made up; its lines are the same on either side (the text block
+    keeps its width), so its first layout need not wait, only its makeup plan.
+    """
+
+    #: The two sides differ only in their margins: a part laid out on one side and
+    #: planned for the other is moved across by the join. Else it is laid out again
+    #: on the side it lands on (its second layout; its first one's rows are planned).
+    movable: bool
+
+    def lands_left(self, laid_left: bool) -> bool:
+        """Whether the part's first page lands on a verso (may wait for the parts
+        before it to be planned); ``laid_left``: the side it was laid out on."""
+
+    def planned(self, pages: int, lands_left: bool) -> None:
+        """The part's page count as planned, before its second layout."""
+
+
 def lay_out(
     anthology: Anthology,
     documents: list[Document],
@@ -308,6 +334,7 @@ def lay_out(
     part: PartOptions | None = None,
     pages: int | None = None,
     reuse_lines: bool = True,
+    landing: Landing | None = None,
 ) -> Layout:
     """Lay the book out (the passes described at the top of this module), write nothing.
 
@@ -318,6 +345,7 @@ def lay_out(
     ``reuse_lines``: the passes after the first take the lines they share with it
     from a memo (:mod:`fanbind.pdf.line_memo`); False breaks every line afresh in
     every pass (the tests compare the two).
+    ``landing``: the makeup is planned for the side the part lands on, as it says.
     """
     clock = start_timing()  # for the benchmarks: fanbind.timings
     config = anthology.meta.print
@@ -403,13 +431,28 @@ def lay_out(
         remaining = len(_ladder_paragraphs(rendered))
 
         side_free = True
+        planned_left = laid_left = START_LEFT_CLASS in (html_root.get("class") or "").split()
+        flip = False  # planned for the other side than laid out on: the join moves it
         for round_ in range(MAX_MAKEUP_PASSES):
             flows = makeup_flows(rendered, geometry)
-            cuts = makeup.plan_book(flows)
+            other = [replace(f, first_verso=not f.first_verso) for f in flows]
+            relay = False  # laid out again on the other side (its rows are the same)
+            if round_ == 0 and landing is not None:
+                planned_left = landing.lands_left(laid_left)
+                if planned_left != laid_left and landing.movable:
+                    flip = True
+                elif planned_left != laid_left:
+                    relay = True
+                    classes = (html_root.get("class") or "").split()
+                    html_root.set("class", " ".join(
+                        [*classes, START_LEFT_CLASS] if planned_left else
+                        [c for c in classes if c != START_LEFT_CLASS]))
+            cuts, gained = makeup.plan_pages(other if flip or relay else flows)
             if round_ == 0 and part is not None:
-                side_free = cuts == makeup.plan_book(
-                    [replace(f, first_verso=not f.first_verso) for f in flows])
-            if not cuts or not makeup.apply_cuts(html_root, cuts):
+                side_free = cuts == makeup.plan_book(flows if flip or relay else other)
+            if round_ == 0 and landing is not None:
+                landing.planned(len(rendered.pages) + gained, planned_left)
+            if not (cuts and makeup.apply_cuts(html_root, cuts)) and not relay:
                 break
             passes += 1
             document, rendered = render(geometry)
@@ -458,7 +501,8 @@ def lay_out(
     return Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,
                   captured.messages, fonts, folios, side_free=side_free,
                   lines_made=memo.made if memo else 0,
-                  lines_reused=memo.reused if memo else 0)
+                  lines_reused=memo.reused if memo else 0,
+                  planned_left=planned_left)
 
 
 def same_text_block(one: Geometry, other: Geometry) -> bool:

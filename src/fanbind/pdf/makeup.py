@@ -300,7 +300,16 @@ def plan_flow(flow: Flow, *, min_last: int = MIN_LAST_LINES) -> FlowPlan:
 def plan_book(flows: Sequence[Flow], *, min_last: int = MIN_LAST_LINES) -> list[Cut]:
     """The cuts for a book's flows, in order: a flow that follows another is planned
     on the side it will land on once the pages before it are made up."""
+    return plan_pages(flows, min_last=min_last)[0]
+
+
+def plan_pages(flows: Sequence[Flow], *, min_last: int = MIN_LAST_LINES
+               ) -> tuple[list[Cut], int]:
+    """:func:`plan_book`'s cuts, and the pages the flows gain (or lose) by them: a part
+    of a book laid out in parts tells its made-up length before its second layout
+    (the side the parts after it land on follows from it: pdf/in_parts.py)."""
     cuts: list[Cut] = []
+    gained = 0
     shift = 0  # pages gained (or lost) by the flows before, since the last story opening
     for flow in flows:
         if not flow.follows:
@@ -309,8 +318,9 @@ def plan_book(flows: Sequence[Flow], *, min_last: int = MIN_LAST_LINES) -> list[
             flow = replace(flow, first_verso=not flow.first_verso)
         plan = plan_flow(flow, min_last=min_last)
         shift += len(plan.starts) - len(flow.starts)
+        gained += len(plan.starts) - len(flow.starts)
         cuts += plan.cuts(flow)
-    return cuts
+    return cuts, gained
 
 
 def _is_verso(flow: Flow, page: int) -> bool:

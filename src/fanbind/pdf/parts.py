@@ -55,7 +55,7 @@ STORIES_PER_PART = 2
 #: because a file's modification time moved.
 PART_CREATED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 #: Bumped when what a cached part holds changes shape.
-PART_FORMAT = 3
+PART_FORMAT = 4
 #: With ``jobs`` left to the default, a book is laid out in parts only from this
 #: size on. Below it, starting workers and joining costs more than the second core
 #: saves, and the one-piece layout has two refinements the parts lack: the gutter
@@ -118,6 +118,10 @@ class PartResult:
     stamp: Path | None = None  # the part's margin boxes, laid over its pages
     drawn: tuple[bool, ...] = ()  # per page: whether the stamp has anything on it
     side_free: bool = True  # its makeup is the same on either side (pdf/makeup.py)
+    #: The side its makeup was planned for its first page to land on: a piece of a
+    #: long story laid out on the other side is moved across by the join.
+    planned_left: bool = False
+    passes: int = 0  # WeasyPrint renders of its layout (laid out by this build)
 
 
 class NotStampable(Exception):
@@ -449,17 +453,19 @@ def uses_page_total(extra_stylesheets: Sequence[Path]) -> bool:
                                   unreadable=True)
 
 
-def part_key(job: Job, part: Part, book_pages_css: str, start_left: bool = False) -> str:
+def part_key(job: Job, part: Part, book_pages_css: str, start_left: bool = False,
+             lands_left: bool | None = None) -> str:
     """Everything a story part's layout reads, hashed (see docs/pdf-in-parts.md).
 
     ``book_pages_css`` is the page geometry stylesheet (it carries the gutter
     row, which depends on the book's page count); ``start_left`` the side a
-    part inside a story was laid out starting on. The stylesheet *files*
+    part inside a story was laid out starting on, ``lands_left`` the side its
+    makeup was planned for. The stylesheet *files*
     are read here; what they fetch (fonts, images, ``@import``) is checked
     against the digests stored with the entry (:func:`dependencies_match`).
     """
     return layout_key(job, "pdf-part", part.documents, part.stories, book_pages_css,
-                      0 in part.stories, part.span, start_left, span=part.span,
+                      0 in part.stories, part.span, start_left, lands_left, span=part.span,
                       words=part.span is None)
 
 

@@ -66,11 +66,17 @@ class PdfResult:
     parts_laid_out: tuple[int, ...] = ()
     parts_stamped: tuple[int, ...] = ()
     matter_laid_out: tuple[str, ...] = ()
-    #: Parts inside a story that landed on the other side than they were laid out
-    #: on: laid out again (``parts_relaid``) or moved across by the join
-    #: (``parts_flipped``). See docs/pdf-in-parts.md.
+    #: Parts inside a story moved across by the join (laid out starting on a recto,
+    #: landed on a verso), and those laid out again because they landed on another
+    #: side than planned (a part before them came out longer or shorter than its
+    #: plan). See docs/pdf-in-parts.md.
     parts_relaid: tuple[int, ...] = ()
     parts_flipped: tuple[int, ...] = ()
+    #: Pieces of a long story whose makeup by spread differs with the side they
+    #: start on (each is planned for the side it lands on), and the renders each
+    #: part laid out by this build took, by part (0: from the cache).
+    parts_sided: tuple[int, ...] = ()
+    parts_passes: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

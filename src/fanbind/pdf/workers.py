@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fanbind.model import Anthology
 from fanbind.pdf.arrange import START_LEFT_CLASS, PartOptions
@@ -29,11 +29,12 @@ from fanbind.pdf.parts import (
     Setup,
 )
 from fanbind.pdf.result import BLOCK_ID, FolioPlan
-from fanbind.processes import default_jobs, process_pool, stop_pool
+from fanbind.processes import default_jobs, pool_context, process_pool, stop_pool
 from fanbind.render import Document
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.connection import Connection
 
     from fanbind.pdf.layout import Layout, MarginRecords
 
@@ -52,9 +53,13 @@ class BodyTask:
     first_story: bool
     setup: Setup
     start_left: bool = False  # a part inside a story: laid out starting on a verso
+    #: A piece of a long story: the side it lands on and its planned length go
+    #: through :class:`SideLanding` (None: a part of whole stories).
+    landing: SideLanding | None = None
 
     @classmethod
-    def of(cls, job: Job, index: int, book_pages: int, start_left: bool = False) -> BodyTask:
+    def of(cls, job: Job, index: int, book_pages: int, start_left: bool = False,
+           landing: SideLanding | None = None) -> BodyTask:
         """The task of part ``index``; only a part inside a story (``continues``)
         can be asked to start on a verso, the others start where their story asks."""
         part = job.parts[index]
@@ -64,7 +69,36 @@ class BodyTask:
         meta = job.anthology.meta.model_copy(update={"stories": [s.meta for s in stories]})
         return cls(index, book_pages, replace(job.anthology, meta=meta, stories=stories),
                    job.part_documents(part), 0 in part.stories, job.setup,
-                   start_left and part.continues)
+                   start_left and part.continues, landing)
+
+
+@dataclass(frozen=True)
+class SideLanding:
+    """A piece of a long story's :class:`fanbind.pdf.layout.Landing`: the building
+    process answers through ``channel`` — the worker's end of a pipe (the
+    coordinator's end is in :mod:`fanbind.pdf.in_parts`), or with one job an
+    object in the building process with the same ``send``/``recv``.
+
+    The worker sends ``(pages, lands_left)`` once the part is planned; a part
+    starting inside its story (``free``) whose side is not ``known`` yet receives
+    its side (a bool) first, as soon as the parts before it are planned.
+    """
+
+    free: bool
+    movable: bool
+    known: bool | None = None
+    channel: Any = None
+
+    def lands_left(self, laid_left: bool) -> bool:
+        if not self.free:
+            return laid_left  # it starts where its story asks, as laid out
+        if self.known is not None:
+            return self.known
+        return bool(self.channel.recv())
+
+    def planned(self, pages: int, lands_left: bool) -> None:
+        if self.channel is not None:
+            self.channel.send((pages, lands_left))
 
 
 @dataclass(frozen=True)
@@ -84,17 +118,18 @@ class StampTask:
 
 
 def lay_out_part(setup: Setup, anthology: Anthology, documents: list[Document],
-                 options: PartOptions, *, defer: bool, created: dt.datetime
-                 ) -> tuple[Layout, MarginRecords]:
+                 options: PartOptions, *, defer: bool, created: dt.datetime,
+                 landing: SideLanding | None = None) -> tuple[Layout, MarginRecords]:
     """Lay out one part; with ``defer``, its margin boxes are left to be drawn later
-    (:func:`fanbind.pdf.layout.deferred_folios`) and their records returned."""
+    (:func:`fanbind.pdf.layout.deferred_folios`) and their records returned;
+    ``landing``: a piece of a long story, planned for the side it lands on."""
     from fanbind.pdf import layout as pdf  # deferred: see the module docstring
 
     if defer:
         with pdf.deferred_folios() as records:
             layout = pdf.lay_out(anthology, documents, project_dir=setup.project_dir,
                                  extra_stylesheets=setup.extra_stylesheets, created=created,
-                                 part=options)
+                                 part=options, landing=landing)
         return layout, records
     layout = pdf.lay_out(anthology, documents, project_dir=setup.project_dir,
                          extra_stylesheets=setup.extra_stylesheets, created=created,
@@ -120,20 +155,22 @@ def lay_out_body_part(task: BodyTask) -> PartResult:
     options = PartOptions(task.book_pages, first_story=task.first_story,
                           start_left=task.start_left)
     layout, records = lay_out_part(task.setup, anthology, task.documents, options, defer=True,
-                                   created=PART_CREATED)
+                                   created=PART_CREATED, landing=task.landing)
     rendered = layout.rendered
     plan = pdf.folio_plan(rendered, records)
     if plan is None:
         raise NotStampable(f"part {task.index}")
     targets = anchors(layout)
     first_title = f"{anthology.stories[0].id}-title"
-    target = task.setup.folder / f"part-{task.index:05d}{'-left' if task.start_left else ''}.pdf"
+    laid_left = START_LEFT_CLASS in layout.root_classes
+    sides = f"{'-left' if laid_left else ''}{'-for-left' if layout.planned_left else ''}"
+    target = task.setup.folder / f"part-{task.index:05d}{sides}.pdf"
     result = pdf.write_layout(layout, target)
-    return PartResult(target, len(rendered.pages), START_LEFT_CLASS in layout.root_classes,
-                      targets.get(first_title, 0),
+    return PartResult(target, len(rendered.pages), laid_left, targets.get(first_title, 0),
                       tuple(page_id for page_id, _ in layout.page_map), targets,
                       result.warnings, result.refused, result.fetched, plan,
-                      side_free=layout.side_free)
+                      side_free=layout.side_free, planned_left=layout.planned_left,
+                      passes=layout.passes)
 
 
 def stamp_body_part(task: StampTask) -> tuple[Path, tuple[str, ...], tuple[bool, ...]]:
@@ -148,6 +185,50 @@ def stamp_body_part(task: StampTask) -> tuple[Path, tuple[str, ...], tuple[bool,
         geometry_css=task.geometry_css, part_css=setup.part_css, carried=task.carried,
         flip=task.flip)
     return target, warnings, drawn
+
+
+#: In a worker: its end of the pool's lines (:meth:`PdfWorkers.start`): the shared
+#: line to the building process and its lock, this worker's own line back, its slot.
+_LINES: tuple[Connection, Any, Connection, int] | None = None
+
+
+def _take_lines(messages: Connection, lock: Any, answers: list[Connection], slots: Any) -> None:
+    """A worker's start: claim a slot, and with it a line for the answers."""
+    global _LINES
+    with slots.get_lock():
+        slot = slots.value
+        slots.value += 1
+    _LINES = (messages, lock, answers[slot], slot)
+
+
+@dataclass(frozen=True)
+class PoolChannel:
+    """A piece's channel to the building process from a worker (see :class:`SideLanding`).
+
+    Every message goes up the pool's one shared line as ``(build, part, slot,
+    payload)``: the planned ``(pages, lands_left)`` with no slot, or a request for
+    the side with the worker's slot, answered on that worker's own line (None:
+    the build stopped).
+    """
+
+    build: int
+    index: int
+
+    def send(self, message: tuple[int, bool]) -> None:
+        assert _LINES is not None  # in a worker of PdfWorkers
+        messages, lock, _, _ = _LINES
+        with lock:
+            messages.send((self.build, self.index, None, message))
+
+    def recv(self) -> bool:
+        assert _LINES is not None
+        messages, lock, answers, slot = _LINES
+        with lock:
+            messages.send((self.build, self.index, slot, None))
+        side = answers.recv()
+        if side is None:
+            raise RuntimeError("the build stopped")
+        return bool(side)
 
 
 class PdfWorkers:
@@ -168,13 +249,27 @@ class PdfWorkers:
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self.pool: ProcessPoolExecutor | None = None
+        #: The building process's ends of the lines to the workers (:class:`PoolChannel`).
+        self.messages: Connection | None = None
+        self._answers: list[Connection] = []
 
     def start(self) -> PdfWorkers:
-        """Fork the workers now (a pool with the fork method starts them all at once)."""
+        """Fork the workers now (a pool with the fork method starts them all at once),
+        with the lines a piece of a long story asks its side on."""
         if self.pool is None and self.jobs > 1:
-            self.pool = process_pool(self.jobs)
+            context = pool_context()
+            self.messages, up = context.Pipe(duplex=False)
+            lines = [context.Pipe(duplex=False) for _ in range(self.jobs)]
+            self._answers = [send for _, send in lines]
+            self.pool = process_pool(self.jobs, _take_lines, up, context.Lock(),
+                                     [receive for receive, _ in lines],
+                                     context.Value("i", 0))
             self.pool.submit(os.getpid).result()
         return self
+
+    def answer(self, slot: int, side: bool | None) -> None:
+        """Tell the worker in ``slot`` the side it asked for (None: stop waiting)."""
+        self._answers[slot].send(side)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -196,6 +291,12 @@ class PdfWorkers:
             self.stop()
         else:
             self.close()
+
+    def submit(self, function: Callable[[Task], Outcome], task: Task) -> Future[Outcome]:
+        """Run ``task`` on a worker (started now if need be)."""
+        pool = self.start().pool
+        assert pool is not None  # started: jobs > 1
+        return pool.submit(function, task)
 
     def map(self, function: Callable[[Task], Outcome], tasks: Sequence[Task]
             ) -> list[Outcome]:

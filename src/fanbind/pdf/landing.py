@@ -1,0 +1,268 @@
+"""A book's story parts laid out on the workers, each made up for the side it lands on.
+
+A piece of a long story that starts at a chapter seam follows on whichever side
+the pieces before it leave (``docs/pdf-in-parts.md``), and its makeup by spread
+(:mod:`fanbind.pdf.makeup`) depends on that side. Its *lines* do not: the text
+block has the same width on both sides. So a worker lays a piece out once
+(:func:`fanbind.pdf.workers.lay_out_body_part`), reads its flows, and only then
+needs the side, which is known as soon as the pieces before it are *planned*
+(a plan gives each flow's page count before the second layout). The pieces
+before it started earlier, so the wait is short; the worker then plans on the
+real side and does the second layout itself, in the same process.
+
+:class:`Parts` hands the parts out in book order and is the other end of each
+piece's channel: it hears each piece's planned page count and tells each piece
+waiting for its side the side it lands on. With a :class:`~fanbind.cache.ProjectCache`
+a piece is cached by the side it was planned for, and a cached piece whose side
+is not known yet waits (in this process) for the pieces before it to be planned,
+so an edit in one chapter lays out only its piece when its page count keeps its
+parity (and the pieces after it when it does not, unless their plans are the
+same on either side and they can be moved across).
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from typing import Any
+
+from fanbind.cache import ProjectCache
+from fanbind.pdf.parts import (
+    PART_NAMESPACE,
+    Digests,
+    Job,
+    PartResult,
+    Reporter,
+    dependencies,
+    dependencies_match,
+    part_key,
+)
+from fanbind.pdf.workers import (
+    BodyTask,
+    PdfWorkers,
+    PoolChannel,
+    SideLanding,
+    lay_out_body_part,
+)
+
+#: Tells one build's messages from another's on the workers' shared line.
+_BUILDS = itertools.count()
+
+
+@dataclass
+class _Here:
+    """The channel of a piece laid out in this process (one job): answered at once,
+    as every part before it is done by then."""
+
+    parts: Parts
+    index: int
+
+    def recv(self) -> bool:
+        side = self.parts.lands_left(self.index)
+        assert side is not None  # the parts before it were laid out first
+        return side
+
+    def send(self, message: tuple[int, bool]) -> None:
+        self.parts.planned(self.index, *message)
+
+
+@dataclass
+class Parts:
+    """The story parts of one layout of the book (one gutter row), laid out or cached.
+
+    ``results`` holds each part's :class:`PartResult` once known; ``laid_out``
+    the parts this build laid out, in the order they finished.
+    """
+
+    job: Job
+    workers: PdfWorkers
+    book_pages: int
+    geometry_css: str
+    movable: bool  # the sides differ only in their margins: see parts.sides_differ_only_in_margins
+    cache: ProjectCache | None = None
+    digests: Digests = field(default_factory=Digests)
+    results: dict[int, PartResult] = field(default_factory=dict)
+    laid_out: list[int] = field(default_factory=list)
+    #: Per part: its page count (planned, then as laid out) and the side it lands on.
+    counts: dict[int, tuple[int, bool]] = field(default_factory=dict)
+    _keys: dict[tuple[int, bool | None], str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        parts = self.job.parts
+        self.free = [part.continues for part in parts]
+        # Per part: the first part of its story (the part itself unless it continues one).
+        self.story_start: list[int] = []
+        for index, part in enumerate(parts):
+            self.story_start.append(self.story_start[-1] if part.continues else index)
+
+    # ------------------------------------------------------------------ sides
+
+    def lands_left(self, index: int) -> bool | None:
+        """Whether a part starting inside its story lands on a verso; None while a
+        part before it in the story is not planned yet."""
+        first = self.story_start[index]
+        if first not in self.counts:
+            return None
+        left = self.counts[first][1]
+        for before in range(first, index):
+            if before not in self.counts:
+                return None
+            left ^= self.counts[before][0] % 2 == 1
+        return left
+
+    def planned(self, index: int, pages: int, lands_left: bool) -> None:
+        if index not in self.results:  # a count as laid out wins over the plan
+            self.counts[index] = (pages, lands_left)
+
+    def laid_left(self, index: int, lands_left: bool | None) -> bool:
+        """The side a part is laid out starting on: a piece inside its story on a
+        recto when it can be moved across (so a cached layout serves either
+        side), else on the side it lands on."""
+        return bool(lands_left) and self.free[index] and not self.movable
+
+    # ------------------------------------------------------------------ the cache
+
+    def key(self, index: int, lands_left: bool | None) -> str:
+        side = lands_left if self.free[index] else None
+        if (index, side) not in self._keys:
+            self._keys[index, side] = part_key(self.job, self.job.parts[index],
+                                               self.geometry_css,
+                                               self.laid_left(index, side), side)
+        return self._keys[index, side]
+
+    def _entry(self, index: int, lands_left: bool | None) -> Any:
+        if self.cache is None:
+            return None
+        entry = self.cache.get(PART_NAMESPACE, self.key(index, lands_left))
+        return entry if isinstance(entry, dict) and dependencies_match(entry, self.digests) \
+            else None
+
+    def _cached(self, index: int, lands_left: bool | None) -> PartResult | None:
+        """The part from the cache, planned for ``lands_left`` — or for the other
+        side when its plan is the same on both and the join can move it across."""
+        entry = self._entry(index, lands_left)
+        if entry is None and self.free[index] and self.movable:
+            other = self._entry(index, not lands_left)
+            if other is not None and other["result"].side_free:
+                entry = other
+        if entry is None:
+            return None
+        result: PartResult = entry["result"]
+        result.file = self.job.setup.folder / f"part-{index:05d}.pdf"
+        result.file.write_bytes(entry["pdf"])
+        return result
+
+    def _unknown(self, index: int) -> bool:
+        """No layout of the part is cached, for either side."""
+        if self.cache is None:
+            return True
+        sides = (None,) if not self.free[index] else (False, True)
+        return not any(self.cache.has(PART_NAMESPACE, self.key(index, side)) for side in sides)
+
+    def _take(self, index: int, result: PartResult, *, laid: bool) -> None:
+        self.results[index] = result
+        lands = self.lands_left(index) if self.free[index] else result.start_left
+        self.counts[index] = (result.pages, result.planned_left if lands is None else lands)
+        if not laid:
+            return
+        self.laid_out.append(index)
+        if self.cache is not None:
+            assert result.file is not None
+            entry = {"pdf": result.file.read_bytes(), "result": result,
+                     "dependencies": dependencies(result.fetched, result.refused,
+                                                  self.job.setup.project_dir, self.digests)}
+            side = result.planned_left if self.free[index] else None
+            self.cache.put(PART_NAMESPACE, self.key(index, side), entry)
+
+    # ------------------------------------------------------------------ laying out
+
+    def lay_out(self, report: Reporter | None = None) -> None:
+        """Every part, from the cache or laid out, in book order (see the module docstring)."""
+        parts = self.job.parts
+        running: dict[int, Future[PartResult]] = {}
+        asking: dict[int, int] = {}  # piece → the slot of the worker waiting for its side
+        woken, wake = multiprocessing.Pipe(duplex=False)
+        wake_lock = threading.Lock()
+        build = next(_BUILDS)
+
+        def done(index: int) -> None:
+            with wake_lock:  # the executor's thread, or this one for a finished future
+                wake.send(index)
+
+        following = 0  # the next part to take from the cache or hand out
+        try:
+            while True:
+                while following < len(parts):
+                    index = following
+                    lands = self.lands_left(index) if self.free[index] else None
+                    if not self.free[index] or lands is not None:
+                        hit = self._cached(index, lands)
+                        if hit is not None:
+                            self._take(index, hit, laid=False)
+                            following += 1
+                            continue
+                    elif not self._unknown(index):
+                        break  # which layout is wanted is known once the parts before are planned
+                    if report and not self.laid_out and not running:
+                        wanted = 1 + sum(map(self._unknown, range(index + 1, len(parts))))
+                        report(f"laying out {wanted} of {len(parts)} story parts on "
+                               f"{self.workers.jobs} cores" if wanted > 1 else
+                               f"laying out 1 of {len(parts)} story parts")
+                    # In this process with one job, or for the one part to lay out (no
+                    # workers to start); a piece waiting for its side needs the workers.
+                    here = self.workers.jobs == 1 or (
+                        self.workers.pool is None and not running
+                        and (lands is not None or not self.free[index])
+                        and not any(map(self._unknown, range(index + 1, len(parts)))))
+                    landing = None
+                    if parts[index].span is not None:
+                        channel = _Here(self, index) if here else PoolChannel(build, index)
+                        landing = SideLanding(self.free[index], self.movable, lands, channel)
+                    task = BodyTask.of(self.job, index, self.book_pages,
+                                       self.laid_left(index, lands), landing)
+                    following += 1
+                    if here:
+                        self._take(index, lay_out_body_part(task), laid=True)
+                        continue
+                    running[index] = self.workers.submit(lay_out_body_part, task)
+                    running[index].add_done_callback(lambda _, index=index: done(index))
+                if not running:
+                    assert following == len(parts)  # a part waits only for a running one
+                    return
+                messages = self.workers.messages
+                assert messages is not None  # started by submit()
+                for ready in wait([woken, messages]):
+                    if ready is woken:
+                        index = woken.recv()
+                        self._take(index, running.pop(index).result(), laid=True)
+                        continue
+                    sender, index, slot, payload = messages.recv()
+                    if sender != build:
+                        continue  # from a build that stopped
+                    if slot is None:
+                        self.planned(index, *payload)
+                    else:
+                        asking[index] = slot
+                for index, slot in sorted(asking.items()):
+                    side = self.lands_left(index)
+                    if side is not None:
+                        self.workers.answer(slot, side)
+                        del asking[index]
+        finally:
+            for slot in asking.values():  # the build stopped: no worker waits for it
+                self.workers.answer(slot, None)
+            woken.close()
+            wake.close()
+
+    def relay(self, indexes: list[int], sides: dict[int, bool]) -> None:
+        """Lay ``indexes`` out again, each made up for the side in ``sides`` (a part
+        whose page count came out otherwise than planned moved those after it)."""
+        tasks = [BodyTask.of(self.job, i, self.book_pages, self.laid_left(i, sides[i]),
+                             SideLanding(True, self.movable, sides[i])) for i in indexes]
+        for index, result in zip(indexes, self.workers.map(lay_out_body_part, tasks),
+                                 strict=True):
+            self._take(index, result, laid=True)
