@@ -191,7 +191,8 @@ class Parts:
 
         def done(index: int) -> None:
             with wake_lock:  # the executor's thread, or this one for a finished future
-                wake.send(index)
+                if not wake.closed:  # closed: the build stopped, the future was cancelled
+                    wake.send(index)
 
         following = 0  # the next part to take from the cache or hand out
         try:
@@ -255,8 +256,9 @@ class Parts:
         finally:
             for slot in asking.values():  # the build stopped: no worker waits for it
                 self.workers.answer(slot, None)
+            with wake_lock:
+                wake.close()
             woken.close()
-            wake.close()
 
     def relay(self, indexes: list[int], sides: dict[int, bool]) -> None:
         """Lay ``indexes`` out again, each made up for the side in ``sides`` (a part
