@@ -217,3 +217,20 @@ def test_the_makeup_pass_reuses_the_first_pass_lines_and_the_pdf_is_the_same(
     pdf.write_layout(fresh, two_stories / "fresh.pdf")
     assert memoised.pages > 20
     assert (two_stories / "memo.pdf").read_bytes() == (two_stories / "fresh.pdf").read_bytes()
+    # Handed the first run's memo, a run on the same documents breaks no line itself
+    # (a part laid out again on its other side); the book is the same.
+    alive.clear()  # the runs before are still held here
+    again = pdf.lay_out(book.anthology, documents, project_dir=two_stories, created=WHEN,
+                        lines=layout.lines)
+    assert again.lines is layout.lines
+    assert (again.lines_made, again.passes) == (0, 2) and again.lines_reused > 1000
+    pdf.write_layout(again, two_stories / "again.pdf")
+    assert (two_stories / "again.pdf").read_bytes() == (two_stories / "fresh.pdf").read_bytes()
+    # Another stylesheet (other fonts, perhaps): a memo of its own, even where the
+    # lines would come out the same.
+    css = two_stories / "book.css"
+    css.write_text("p { outline-color: black }", encoding="utf-8")
+    alive.clear()
+    other = pdf.lay_out(book.anthology, documents, project_dir=two_stories, created=WHEN,
+                        extra_stylesheets=(css,), lines=layout.lines)
+    assert other.lines is not layout.lines and other.lines_made == layout.lines_made

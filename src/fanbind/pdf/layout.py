@@ -197,6 +197,9 @@ class Layout:
     #: The side the makeup was planned for the first page to land on (a verso: True);
     #: a part moved across by the join was laid out on the other (:class:`Landing`).
     planned_left: bool = False
+    #: The memo itself: ``lay_out(..., lines=layout.lines)`` lays the same documents
+    #: out again (another side, another page count) reusing these lines.
+    lines: LineMemo | None = None
 
     @property
     def root_classes(self) -> list[str]:
@@ -273,14 +276,13 @@ def _keep_words(words: frozenset[str]) -> Callable[[], None]:
     return restore
 
 
-def _memoise_lines() -> tuple[LineMemo, Callable[[], None]]:
+def _memoise_lines(memo: LineMemo) -> Callable[[], None]:
     """Break each line once for the whole run (:mod:`fanbind.pdf.line_memo`).
 
-    Puts the memo in place of the ``split_first_line`` and ``create_layout``
-    that WeasyPrint's inline layout and intrinsic widths call; returns it and the
+    Puts ``memo`` in place of the ``split_first_line`` and ``create_layout``
+    that WeasyPrint's inline layout and intrinsic widths call; returns the
     function that gives WeasyPrint its own back.
     """
-    memo = LineMemo(weasyprint_inline.split_first_line, weasyprint_inline.create_layout)
     originals = (weasyprint_inline.split_first_line, weasyprint_inline.create_layout,
                  weasyprint_preferred.split_first_line)
     weasyprint_inline.split_first_line = memo.split_first_line
@@ -291,7 +293,7 @@ def _memoise_lines() -> tuple[LineMemo, Callable[[], None]]:
         (weasyprint_inline.split_first_line, weasyprint_inline.create_layout,
          weasyprint_preferred.split_first_line) = originals
 
-    return memo, restore
+    return restore
 
 
 def _fewer_collections() -> Callable[[], None]:
@@ -335,6 +337,7 @@ def lay_out(
     pages: int | None = None,
     reuse_lines: bool = True,
     landing: Landing | None = None,
+    lines: LineMemo | None = None,
 ) -> Layout:
     """Lay the book out (the passes described at the top of this module), write nothing.
 
@@ -344,7 +347,9 @@ def lay_out(
     after its makeup); None: estimated, and settled after layout.
     ``reuse_lines``: the passes after the first take the lines they share with it
     from a memo (:mod:`fanbind.pdf.line_memo`); False breaks every line afresh in
-    every pass (the tests compare the two).
+    every pass (the tests compare the two). ``lines``: the memo of an earlier run on
+    the same documents (:attr:`Layout.lines`, e.g. a part laid out again on its
+    other side), used when that run had the same stylesheets and kept words.
     ``landing``: the makeup is planned for the side the part lands on, as it says.
     """
     clock = start_timing()  # for the benchmarks: fanbind.timings
@@ -365,7 +370,13 @@ def lay_out(
     fonts = FontConfiguration()
     captured, end_run = _start_run()
     keep_words = _keep_words(rules.never)
-    memo, forget_lines = _memoise_lines() if reuse_lines else (None, lambda: None)
+    memo = None
+    if reuse_lines:
+        scope = (PRINT_CSS, extra_stylesheets, part.css if part else None, rules.never)
+        memo = lines if lines is not None and lines.scope == scope else LineMemo(
+            weasyprint_inline.split_first_line, weasyprint_inline.create_layout, scope)
+    made, reused = (memo.made, memo.reused) if memo else (0, 0)
+    forget_lines = _memoise_lines(memo) if memo else lambda: None
     collect_as_before = _fewer_collections()
     try:
         design = [CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts)]
@@ -496,12 +507,12 @@ def lay_out(
         gc.collect()
         fresh = lay_out(anthology, documents, project_dir=project_dir,
                         extra_stylesheets=extra_stylesheets, created=created, pages=again,
-                        reuse_lines=reuse_lines)
+                        reuse_lines=reuse_lines, lines=memo)
         return replace(fresh, passes=fresh.passes + passes)
     return Layout(rendered, geometry, page_map, passes, padded, remaining, fetcher,
                   captured.messages, fonts, folios, side_free=side_free,
-                  lines_made=memo.made if memo else 0,
-                  lines_reused=memo.reused if memo else 0,
+                  lines_made=memo.made - made if memo else 0,
+                  lines_reused=memo.reused - reused if memo else 0, lines=memo,
                   planned_left=planned_left)
 
 

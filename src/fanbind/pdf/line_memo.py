@@ -12,11 +12,13 @@ remembers each split for the whole run and hands back the same answer.
 
 What a split depends on, and so the key: the text; the computed values WeasyPrint's
 line breaker and font code read (:data:`STYLE_PROPERTIES`, checked against
-WeasyPrint's source by tests/test_line_memo.py); the font configuration; the
-width and the other arguments. Besides the style it reads only the layout
-context's hyphenation dictionaries, made from the language and the
-``hyphenate-limit-chars`` values in the key (and from ``pyphen`` as
-:mod:`fanbind.pdf.kept_words` sets it for the run: one memo serves one run).
+WeasyPrint's source by tests/test_layout_passes.py); the width and the other
+arguments. Besides the style it reads the fonts (the run's font configuration,
+made from the stylesheets) and the layout context's hyphenation dictionaries,
+made from the language and the ``hyphenate-limit-chars`` values in the key and
+from ``pyphen`` as :mod:`fanbind.pdf.kept_words` sets it for the run: those are
+the memo's :attr:`LineMemo.scope`, the same for every pass of a run, and checked
+when a run is handed the memo of another (a part laid out again on its other side).
 
 WeasyPrint's answer carries a Pango layout already *deactivated* (its Pango
 objects dropped; a text box makes them again when drawn), so it is a small
@@ -31,7 +33,7 @@ of WeasyPrint's own for the run (``layout._memoised_lines``).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from operator import itemgetter
 from typing import Any
 
@@ -61,7 +63,7 @@ def _style_key(style: Any) -> tuple[Any, ...]:
     zone = style["hyphenate_limit_zone"]
     if zone is not None and getattr(zone, "unit", None) is None:
         raise _Unkeyable  # a math function: resolved against other values
-    return id(style.font_config), _read_style(style)
+    return _read_style(style)
 
 
 class LineMemo:
@@ -72,7 +74,11 @@ class LineMemo:
     """
 
     def __init__(self, split_first_line: Callable[..., Any],
-                 create_layout: Callable[..., Any]) -> None:
+                 create_layout: Callable[..., Any], scope: Hashable = None) -> None:
+        #: What the answers hold for besides their key: the stylesheets (and so
+        #: the fonts) and the words kept whole. A memo serves a later run only
+        #: within the same scope (fanbind.pdf.layout.lay_out's ``lines``).
+        self.scope = scope
         self._split = split_first_line
         self._create = create_layout
         self._lines: dict[tuple[Any, ...], tuple[Any, ...]] = {}
