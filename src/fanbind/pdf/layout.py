@@ -60,6 +60,7 @@ from fanbind.pdf.arrange import (
 from fanbind.pdf.folios import Folios, first_folio_anchor
 from fanbind.pdf.fonts import pin_font_clock
 from fanbind.pdf.geometry import Geometry, estimate_pages, gutter_band, page_geometry
+from fanbind.pdf.html_parser import mend_pattern_cache
 from fanbind.pdf.kept_words import KeptWordsPyphen
 from fanbind.pdf.libraries import quick_library_search
 from fanbind.pdf.line_memo import LineMemo
@@ -102,6 +103,8 @@ with quick_library_search():  # 0.3 s less per import: see fanbind.pdf.libraries
     from weasyprint.text import line_break as weasyprint_line_break
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+mend_pattern_cache()  # two thirds of each HTML parse: see fanbind.pdf.html_parser
 
 MIME_TYPES = {
     ".css": "text/css", ".otf": "font/otf", ".ttf": "font/ttf", ".woff": "font/woff",
