@@ -2,17 +2,18 @@
 
 EB Garamond 12 by Georg Duffner, the book's face, has a bold of 127 glyphs (no
 curly quotes, no accents), so fanbind's bold comes from Octavio Pardo's EB
-Garamond (Copyright 2017 The EB Garamond Project Authors, SIL OFL 1.1), drawn
-from the same Garamond sources at the same scale (x-height 400/1000) and
-published as a variable font with a weight axis (400–800). This script makes
+Garamond (Copyright 2017 The EB Garamond Project Authors, SIL OFL 1.1), the
+continuation of Duffner's work at the same scale (x-height 400/1000), published
+as a variable font with a weight axis (400–800). This script makes
 two static faces from it, once, for the package to ship:
 
 1. an instance at ``--weight`` (fontTools.varLib.instancer);
-2. cut down to the characters the bundled roman (or italic) has, with every
-   OpenType feature kept (small caps, old-style figures, ligatures, kerning);
+2. cut down to the characters the bundled roman (or italic) has and the
+   OpenType features fanbind's styles use (:data:`FEATURES`);
 3. its vertical metrics set to those of the EB Garamond 12 face it stands beside
    (the variable font's ascender is 1007/1000 against 710: in a line of fixed
-   height a run of bold would push the line box down by 0.14 em, off the grid);
+   height a run of bold would push the line box down by 0.14 em, off the grid),
+   and its spaces to that face's widths (:func:`_fit_spaces`);
 4. its TrueType outlines redrawn as CFF (cubic) outlines and subroutinised, so
    that WeasyPrint embeds it as it embeds the other faces (``/FontFile3``) and
    :mod:`fanbind.pdf.fonts` shares one copy of it in a book joined from parts.
@@ -44,7 +45,7 @@ from fontTools.varLib import instancer
 
 FONTS = Path(__file__).resolve().parent.parent / "src" / "fanbind" / "styles" / "fonts"
 
-#: (variable source's style, the EB Garamond 12 face it stands beside, output stem).
+#: Per style of the variable source: the EB Garamond 12 face it stands beside, the output stem.
 FACES = {
     "roman": ("EBGaramond12-Regular.otf", "EBGaramond-Bold"),
     "italic": ("EBGaramond12-Italic.otf", "EBGaramond-BoldItalic"),
@@ -75,7 +76,7 @@ def make_face(variable: Path, beside: Path, stem: str, weight: int, style: str) 
         _fit_metrics(font, companion["hhea"], companion["OS/2"])
         _subset(font, characters)
         _fit_spaces(font, companion)
-    _to_cff(font, stem, style)
+    _to_cff(font, stem, style, weight)
     cffsubr.subroutinize(font)
     out = io.BytesIO()
     font.save(out)
@@ -131,7 +132,7 @@ def _fit_metrics(font: TTFont, hhea: object, os2: object) -> None:
         setattr(font["OS/2"], name, getattr(os2, name))
 
 
-def _to_cff(font: TTFont, stem: str, style: str) -> None:
+def _to_cff(font: TTFont, stem: str, style: str, weight: int) -> None:
     """Replace ``glyf`` by ``CFF `` (quadratic splines joined into cubic curves)."""
     glyphs = font.getGlyphSet()
     order = font.getGlyphOrder()
@@ -167,7 +168,7 @@ def _to_cff(font: TTFont, stem: str, style: str) -> None:
                           (6, stem)):
         names.setName(value, number, 3, 1, 0x409)
     os2 = font["OS/2"]
-    os2.usWeightClass = 700
+    os2.usWeightClass = weight
     os2.fsSelection = (os2.fsSelection & ~0b1100001) | 0b100000 | (1 if style == "italic"
                                                                       else 0)
     font["head"].macStyle = 0b11 if style == "italic" else 0b01
