@@ -28,7 +28,8 @@ def element_id(element: Any) -> str | None:
     """The id of an element of a laid-out tree: its ``id``, or its block id."""
     if element is None:
         return None
-    return element.get("id") or element.get(BLOCK_ATTRIBUTE)
+    name = element.get("id") or element.get(BLOCK_ATTRIBUTE)
+    return str(name) if name else None
 
 
 @dataclass(frozen=True)
