@@ -228,3 +228,27 @@ def test_a_chapter_after_a_flow_that_gained_a_page_is_planned_on_its_new_side():
     cuts = makeup.plan_book([gained, chapter])
     assert cuts == plan_flow(gained).cuts(gained) + plan_flow(flipped).cuts(flipped)
     assert plan_flow(flipped).cuts(flipped) != plan_flow(chapter).cuts(chapter)
+
+
+def test_a_chapter_that_balances_only_on_its_own_side_is_kept_there():
+    """Chapter A's best plan gains a page (7 → 8), which would move chapter B to the
+    other side, where B cannot be balanced (a spread a line out); A has a clean plan
+    of 9 pages, and B balances on the side it was laid out on: the book takes those
+    two (before, A's best and B a line out). Found by a seeded search over two-line
+    paragraphs, the kind of text that left a spread a line out in the 150,000-word
+    story."""
+    a = laid_out(paragraph_rows([3, 2, 2, 1, 2, 2, 2, 3, 2, 2, 2, 2, 2, 4, 4, 1, 2, 2, 3, 1, 4,
+                                 2, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2, 2, 2, 1, 2, 1, 2, 2, 2,
+                                 3, 2, 3]), 14)
+    laid = laid_out(paragraph_rows([3, 3, 3, 2, 2, 2, 2, 3, 2, 2, 3, 2, 3, 3, 2, 2, 2, 1, 2, 4,
+                                    2, 2, 2, 1, 2, 2, 2, 3, 1, 2, 4, 3, 4, 4, 2, 2, 2, 4, 2, 2,
+                                    2, 2, 2, 4]), 14, first_verso=True)
+    b = Flow(laid.rows, laid.starts, True, 14, follows=True)
+    best = plan_flow(a)
+    assert (len(a.starts), len(best.starts)) == (7, 8) and best.clean
+    moved = plan_flow(Flow(b.rows, b.starts, False, 14, follows=True))
+    assert not moved.clean  # B on the side A's best plan would push it to
+    other, own = plan_flow(a, parity=1), plan_flow(b)
+    assert len(other.starts) == 9 and other.clean and own.clean
+    assert all(verso == recto for verso, recto in spreads(b, own.starts))
+    assert makeup.plan_book([a, b]) == other.cuts(a) + own.cuts(b)

@@ -37,8 +37,10 @@ is the same in one piece or in parts.
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from lxml import etree
 
@@ -119,9 +121,19 @@ class FlowPlan:
     starts: list[int]
     forced: list[int] = field(default_factory=list)
     modelled: bool = True
+    #: Full spreads left unequal, and a last page left short (1), by the plan.
+    faults: int = 0
+    #: What the search scored it (lines left short, squared, and the faults' costs).
+    cost: float = 0.0
 
     def cuts(self, flow: Flow) -> list[Cut]:
         return [cut for i in self.forced if (cut := flow.rows[i].cut) is not None]
+
+    @property
+    def clean(self) -> bool:
+        """Planned (the model reproduced the flow), every spread balanced and no
+        short last page."""
+        return self.modelled and not self.faults
 
 
 def depth(rows: Sequence[Row], start: int, end: int) -> float:
@@ -212,8 +224,22 @@ class _Pages:
         return None
 
 
-def plan_flow(flow: Flow, *, min_last: int = MIN_LAST_LINES) -> FlowPlan:
-    """The makeup of one flow (see the module docstring).
+def plan_flow(flow: Flow, *, min_last: int = MIN_LAST_LINES,
+              parity: int | None = None) -> FlowPlan:
+    """The makeup of one flow (see the module docstring and :func:`flow_plans`).
+
+    ``parity``: the best plan whose page count is even (0) or odd (1), when there
+    is one (else the best plan).
+    """
+    plans = flow_plans(flow, min_last=min_last)
+    if parity is not None:
+        return next((plan for plan in plans if len(plan.starts) % 2 == parity), plans[0])
+    return plans[0]
+
+
+def flow_plans(flow: Flow, *, min_last: int = MIN_LAST_LINES) -> list[FlowPlan]:
+    """The best makeup of one flow, then the best with a page count of the other
+    parity, when the search found one (one search gives both).
 
     A shortest-path search over page breaks: a state is the first row of a page
     and that page's index in the flow; a step lays out one page (an opening, or
@@ -229,9 +255,9 @@ def plan_flow(flow: Flow, *, min_last: int = MIN_LAST_LINES) -> FlowPlan:
     forced break when the model cannot reproduce the flow as laid out.
     """
     if not flow.rows:
-        return FlowPlan([0])
+        return [FlowPlan([0])]
     if tuple(paginate(flow)) != flow.starts:
-        return FlowPlan(list(flow.starts), modelled=False)
+        return [FlowPlan(list(flow.starts), modelled=False)]
     pages = _Pages(flow)
     n, capacity = pages.n, pages.capacity
 
@@ -282,24 +308,50 @@ def plan_flow(flow: Flow, *, min_last: int = MIN_LAST_LINES) -> FlowPlan:
                                                      if unequal > EPSILON else 0.0)
                     reach((page + 2, stop), step, key, (end, stop))
     if not finals:
-        return FlowPlan(list(flow.starts), modelled=False)
-    _, key = min(finals)
+        return [FlowPlan(list(flow.starts), modelled=False)]
+    finals.sort()
+    chosen = [finals[0]]  # the best; then the best of the other parity (a final's
+    # state is its last page's index: the page count less one)
+    chosen += [final for final in finals if (final[1][0] - finals[0][1][0]) % 2][:1]
+    return [_plan_of(flow, pages, best, key, cost, min_last) for cost, key in chosen]
+
+
+def _plan_of(flow: Flow, pages: _Pages, best: dict[tuple[int, int], Any], key: tuple[int, int],
+             cost: float, min_last: int) -> FlowPlan:
+    """The plan the search reached ``key`` by."""
+    n = pages.n
     chain: list[int] = []
-    state: State | None = key
+    state: tuple[int, int] | None = key
     while state is not None:
         _, previous, starts = best[state]
         chain[:0] = starts
         state = previous
-    plan = FlowPlan([0, *chain])
-    for before, start in zip(plan.starts, plan.starts[1:], strict=False):
+    plan = FlowPlan([0, *chain], cost=cost)
+    for before, start in itertools.pairwise(plan.starts):
         if start != pages.natural(before):
             plan.forced.append(start)
+    depths = [pages.depth(start, end) for start, end in itertools.pairwise([*plan.starts, n])]
+    plan.faults = sum(1 for page in range(1, len(depths) - 2) if _is_verso(flow, page)
+                      and abs(depths[page] - depths[page + 1]) > EPSILON)
+    plan.faults += len(depths) > 1 and depths[-1] < min_last - EPSILON
     return plan
 
 
 def plan_book(flows: Sequence[Flow], *, min_last: int = MIN_LAST_LINES) -> list[Cut]:
     """The cuts for a book's flows, in order: a flow that follows another is planned
-    on the side it will land on once the pages before it are made up."""
+    on the side it will land on once the pages before it are made up.
+
+    Which side that is depends on the pages the flows before it gain, so each
+    story's chain of flows is planned together: for each flow, the best plan and
+    the best with a page count of the other parity (from one search per side),
+    over the two sides the flows before can leave it on. The chain takes the
+    fewest unequal spreads and short last pages, then the fewest flows not on
+    their own best plan, then the least cost: a chapter that balances only on one
+    side is kept there when a chapter before it can gain a page more or less
+    cleanly (the 150,000-word story kept a spread a line out otherwise). Each
+    flow is searched once, or twice (once a side) in a story where the best plans
+    leave a fault.
+    """
     return plan_pages(flows, min_last=min_last)[0]
 
 
@@ -310,17 +362,56 @@ def plan_pages(flows: Sequence[Flow], *, min_last: int = MIN_LAST_LINES
     (the side the parts after it land on follows from it: pdf/in_parts.py)."""
     cuts: list[Cut] = []
     gained = 0
-    shift = 0  # pages gained (or lost) by the flows before, since the last story opening
-    for flow in flows:
-        if not flow.follows:
-            shift = 0
-        elif shift % 2:
-            flow = replace(flow, first_verso=not flow.first_verso)
-        plan = plan_flow(flow, min_last=min_last)
-        shift += len(plan.starts) - len(flow.starts)
-        gained += len(plan.starts) - len(flow.starts)
-        cuts += plan.cuts(flow)
+    chain: list[Flow] = []
+    for flow in [*flows, None]:
+        if chain and (flow is None or not flow.follows):
+            chosen = _plan_chain(chain, min_last)
+            cuts += [cut for landed, plan in chosen for cut in plan.cuts(landed)]
+            gained += sum(len(plan.starts) - len(landed.starts) for landed, plan in chosen)
+            chain = []
+        if flow is not None:
+            chain.append(flow)
     return cuts, gained
+
+
+def _plan_chain(chain: Sequence[Flow], min_last: int) -> list[tuple[Flow, FlowPlan]]:
+    """Plan a story's flows together (see :func:`plan_book`): each flow on the side it
+    lands on, and its plan."""
+    searched: dict[tuple[int, bool], tuple[Flow, list[FlowPlan]]] = {}
+
+    def plans(index: int, flipped: bool) -> tuple[Flow, list[FlowPlan]]:
+        if (index, flipped) not in searched:
+            flow = chain[index]
+            landed = replace(flow, first_verso=not flow.first_verso) if flipped else flow
+            searched[index, flipped] = landed, flow_plans(landed, min_last=min_last)
+        return searched[index, flipped]
+
+    # Each flow's best plan on the side the flows before leave it: enough, and one
+    # search a flow, when nothing is left unequal or short.
+    greedy: list[tuple[Flow, FlowPlan]] = []
+    gained = 0
+    for index, flow in enumerate(chain):
+        landed, (plan, *_) = plans(index, flow.follows and gained % 2 == 1)
+        greedy.append((landed, plan))
+        gained += len(plan.starts) - len(flow.starts)
+    if not any(plan.faults for _, plan in greedy):
+        return greedy
+
+    Score = tuple[int, int, float]  # faults, flows off their best plan, cost
+    # By the parity of the pages gained so far: the best score and its choices.
+    states: dict[int, tuple[Score, list[tuple[Flow, FlowPlan]]]] = {0: ((0, 0, 0.0), [])}
+    for index, flow in enumerate(chain):
+        reached: dict[int, tuple[Score, list[tuple[Flow, FlowPlan]]]] = {}
+        for gained, (score, chosen) in sorted(states.items()):
+            landed, options = plans(index, flow.follows and gained == 1)
+            for rank, plan in enumerate(options):
+                after = (gained + len(plan.starts) - len(flow.starts)) % 2
+                new = (score[0] + plan.faults, score[1] + rank, score[2] + plan.cost)
+                if after not in reached or new < reached[after][0]:
+                    reached[after] = (new, [*chosen, (landed, plan)])
+        states = reached
+    _, chosen = min(states.values(), key=lambda state: state[0])
+    return chosen
 
 
 def _is_verso(flow: Flow, page: int) -> bool:
