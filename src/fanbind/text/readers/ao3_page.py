@@ -105,8 +105,9 @@ def as_download(root: etree._Element) -> etree._Element:
     children = _by_id(skin, "children")
     if children is not None and children.find(".//li") is not None:
         listed = etree.SubElement(afterword, "dl")
-        etree.SubElement(listed, "dt").text = text_of(children.find("h3")) if children.find(
-            "h3") is not None else "Works inspired by this one:"
+        label = children.find("h3")
+        etree.SubElement(listed, "dt").text = (
+            text_of(label) if label is not None else "Works inspired by this one:")
         for item in children.iter("li"):
             item.tag = "dd"
             listed.append(item)
