@@ -69,12 +69,18 @@ PARALLEL_MIN_STORIES = 10
 #: part much smaller than its share leaves the cores idle while the longest runs.
 #: A story is cut only when it is at least 1.5 such parts long.
 MIN_PART_WORDS = 20_000
-#: …and never larger than this, whatever the book's length: a worker's memory
-#: grows with its part (WeasyPrint keeps every page's boxes until it writes), so
-#: the part, not the book, bounds it. 75,000 words are about 230 pages and a
-#: worker of about 300 MB; the 600,000-word story's four parts of 460 pages
-#: peaked at 443 MB.
-MAX_PART_WORDS = 75_000
+#: …and never larger than this, whatever the book's length. A rebuild after an
+#: edit in one chapter lays out the part holding it, on one core, while the full
+#: build shares its parts between the cores: the part must be about a tenth of
+#: the book for that rebuild to cost under 15 % of the full build. 300,000 words
+#: (2 cores, CPU at load 6-12): 4 parts of 75,000 words, full build 73 s,
+#: rebuild 18 s (25 %); 8 of 37,500: 81 s and 14 s (17 %); 10 of 30,000: 86 s
+#: and 9.6 s (11 %; wall 13 %); 15 of 20,000: 91 s and 8.9 s (10 %). Each part
+#: more costs about 1.5 s (WeasyPrint's start-up, two renders' fixed costs, its
+#: own font subsets, its folios). Memory follows the part too (WeasyPrint keeps
+#: every page's boxes until it writes): largest process 315 MB with 75,000-word
+#: parts, 217 MB with 30,000.
+MAX_PART_WORDS = 30_000
 #: The class of a story section in a part that starts after its opening (at a
 #: chapter seam): :attr:`PartOptions.css` takes away its page break, which the
 #: chapter it starts with makes anyway.
