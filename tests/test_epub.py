@@ -600,6 +600,10 @@ def test_opf_titles_creators_subjects(books):
     assert subjects.count("Original Work") == 1 and "original work" not in subjects
     assert subjects.count("Fluff & Angst") == 1 and "fluff & angst" not in subjects
     assert "<Hurt>/Comfort" in subjects and 'Quotes "inside" tags' in subjects
+    # AO3's whole tag list, rating and category first; this book keeps its
+    # archive warnings at the back (warnings_display: end), so not in the OPF either.
+    assert subjects[:2] == ["Teen And Up Audiences", "F/F"]
+    assert "Major Character Death" not in subjects
 
 
 def test_opf_other_metadata(books):

@@ -47,6 +47,8 @@ def test_epub_opf_metadata(sample_build):
     subjects = opf.xpath("//dc:subject/text()", namespaces=OPF_NS)
     assert "Naruto" in subjects and subjects.count("Naruto") == 1
     assert "Hatake Kakashi/Umino Iruka" in subjects
+    # the rest of AO3's tag list too: rating, warnings (shown in this book), category
+    assert {"Mature", "Explicit", "No Archive Warnings Apply", "M/M"} <= set(subjects)
     assert opf.xpath("//dc:language/text()", namespaces=OPF_NS) == ["en"]
     modified = opf.xpath("//opf:meta[@property='dcterms:modified']/text()", namespaces=OPF_NS)
     assert modified == ["2023-11-14T22:13:20Z"]  # SOURCE_DATE_EPOCH=1700000000

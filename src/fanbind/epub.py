@@ -336,10 +336,18 @@ def _add_metadata(book: epub.EpubBook, anthology: Anthology, *, modified_date: d
         # into "Last, First" would be wrong far more often than right.
         book.add_metadata(OPF, "meta", name, {"refines": f"#{uid}", "property": "file-as"})
 
+    # Every tag of AO3's list, in AO3's order, as library software files a work
+    # (AO3's own EPUBs list them so); archive warnings only where the book shows
+    # them: a reader who asked for them at the back or hidden should not meet
+    # them in a library's subject list.
     subjects: dict[str, str] = {}
+    show_warnings = meta.warnings_display == "shown"
     for story in anthology.stories:
         m = story.meta
-        for tag in (*m.fandoms, *m.relationships, *m.characters, *m.tags):
+        rating = (str(m.rating),) if m.rating else ()
+        warnings = m.warnings if show_warnings else ()
+        for tag in (*rating, *warnings, *map(str, m.categories), *m.fandoms,
+                    *m.relationships, *m.characters, *m.tags):
             subjects.setdefault(tag.casefold(), tag)
     for tag in subjects.values():
         book.add_metadata("DC", "subject", tag)
