@@ -22,6 +22,7 @@ same on either side and they can be moved across).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import multiprocessing
 import threading
@@ -189,7 +190,7 @@ class Parts:
         wake_lock = threading.Lock()
         build = next(_BUILDS)
 
-        def done(index: int) -> None:
+        def done(index: int, _: object) -> None:
             with wake_lock:  # the executor's thread, or this one for a finished future
                 if not wake.closed:  # closed: the build stopped, the future was cancelled
                     wake.send(index)
@@ -230,7 +231,7 @@ class Parts:
                         self._take(index, lay_out_body_part(task), laid=True)
                         continue
                     running[index] = self.workers.submit(lay_out_body_part, task)
-                    running[index].add_done_callback(lambda _, index=index: done(index))
+                    running[index].add_done_callback(functools.partial(done, index))
                 if not running:
                     assert following == len(parts)  # a part waits only for a running one
                     return

@@ -326,10 +326,11 @@ class Landing(Protocol):
     keeps its width), so its first layout need not wait, only its makeup plan.
     """
 
-    #: The two sides differ only in their margins: a part laid out on one side and
-    #: planned for the other is moved across by the join. Else it is laid out again
-    #: on the side it lands on (its second layout; its first one's rows are planned).
-    movable: bool
+    @property
+    def movable(self) -> bool:
+        """The two sides differ only in their margins: a part laid out on one side and
+        planned for the other is moved across by the join. Else it is laid out again
+        on the side it lands on (its second layout; its first one's rows are planned)."""
 
     def lands_left(self, laid_left: bool) -> bool:
         """Whether the part's first page lands on a verso (may wait for the parts
