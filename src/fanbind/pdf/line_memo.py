@@ -63,7 +63,8 @@ def _style_key(style: Any) -> tuple[Any, ...]:
     zone = style["hyphenate_limit_zone"]
     if zone is not None and getattr(zone, "unit", None) is None:
         raise _Unkeyable  # a math function: resolved against other values
-    return _read_style(style)
+    values: tuple[Any, ...] = _read_style(style)
+    return values
 
 
 class LineMemo:
@@ -95,14 +96,15 @@ class LineMemo:
                    is_line_start, minimum)
             known = self._lines.get(key)
         except (_Unkeyable, TypeError):  # TypeError: a value that cannot be hashed
-            return self._split(text, style, context, max_width, justification_spacing,
-                               is_line_start, minimum)
+            unkept: tuple[Any, ...] = self._split(text, style, context, max_width,
+                                                  justification_spacing, is_line_start, minimum)
+            return unkept
         if known is not None:
             self.reused += 1
             return (copy.copy(known[0]), *known[1:])
         self.made += 1
-        answer = self._split(text, style, context, max_width, justification_spacing,
-                             is_line_start, minimum)
+        answer: tuple[Any, ...] = self._split(text, style, context, max_width,
+                                              justification_spacing, is_line_start, minimum)
         self._lines[key] = (copy.copy(answer[0]), *answer[1:])
         return answer
 
