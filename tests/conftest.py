@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -78,6 +79,18 @@ def copy_sample(target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "metadata.yaml", target / "metadata.yaml")
     shutil.copytree(SEEDS, target / "seeds")
+    return target
+
+
+def copy_sample_stories(target: Path, picks: tuple[int, ...]) -> Path:
+    """A book of some of the sample's stories (indexes into its ``stories:``), same settings."""
+    meta = yaml.safe_load((REPO / "metadata.yaml").read_text(encoding="utf-8"))
+    meta["stories"] = [meta["stories"][i] for i in picks]
+    (target / "seeds").mkdir(parents=True)
+    for story in meta["stories"]:
+        shutil.copy(REPO / story["file"], target / story["file"])
+    (target / "metadata.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True),
+                                          encoding="utf-8")
     return target
 
 

@@ -22,7 +22,6 @@ import datetime as dt
 import gc
 import inspect
 import re
-import shutil
 import weakref
 from collections import namedtuple
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 
 import pytest
 import weasyprint
-import yaml
+from tests.conftest import copy_sample_stories
 from weasyprint.layout import inline, preferred
 from weasyprint.text import fonts, line_break
 
@@ -150,15 +149,7 @@ def test_a_justified_boxs_layout_is_made_once_and_can_be_deactivated_by_it():
 
 @pytest.fixture(scope="module")
 def two_stories(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("line-memo")
-    meta = yaml.safe_load((ROOT / "metadata.yaml").read_text(encoding="utf-8"))
-    meta["stories"] = [meta["stories"][0], meta["stories"][-1]]
-    (root / "seeds").mkdir()
-    for story in meta["stories"]:
-        shutil.copy(ROOT / story["file"], root / story["file"])
-    (root / "metadata.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True),
-                                        encoding="utf-8")
-    return root
+    return copy_sample_stories(tmp_path_factory.mktemp("line-memo"), (0, -1))
 
 
 def test_the_makeup_pass_reuses_the_first_pass_lines_and_the_pdf_is_the_same(

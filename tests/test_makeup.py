@@ -15,14 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from tests.conftest import copy_sample_stories
 
 from fanbind.build import load_book, open_project
 from fanbind.pdf import layout as pdf
@@ -185,15 +184,7 @@ def test_a_cut_after_a_whole_paragraph_only_ends_the_page_there():
 @pytest.fixture(scope="module")
 def two_stories(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample's first and last stories as a book of their own."""
-    root = tmp_path_factory.mktemp("makeup")
-    meta = yaml.safe_load((ROOT / "metadata.yaml").read_text(encoding="utf-8"))
-    meta["stories"] = [meta["stories"][0], meta["stories"][-1]]
-    (root / "seeds").mkdir()
-    for story in meta["stories"]:
-        shutil.copy(ROOT / story["file"], root / story["file"])
-    (root / "metadata.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True),
-                                        encoding="utf-8")
-    return root
+    return copy_sample_stories(tmp_path_factory.mktemp("makeup"), (0, -1))
 
 
 def test_a_book_has_no_unequal_spread_and_no_scrap_of_a_last_page(two_stories: Path):
