@@ -399,6 +399,20 @@ def test_sample_stories_never_end_with_a_lone_line(sample) -> None:
             assert len(pages[last].body) >= 2, (title, pages[last].body)
 
 
+def test_sample_paragraphs_never_break_after_one_word(sample) -> None:
+    """No line of running text holds a single word that its paragraph goes on from.
+
+    WeasyPrint found no break between a text and the span keeping a paragraph's
+    last word whole when that span began with a letter, and broke the line after
+    its first word instead: "Iruka’s" alone, then "form as if…" (five lines
+    of the sample; the span now takes the space before the word)."""
+    _, pages, _ = sample
+    lines = [line for page in pages if not is_paratext(page) for line in page.body]
+    alone = [(line, following) for line, following in itertools.pairwise(lines)
+             if " " not in line.strip() and following[:1].islower()]
+    assert alone == []
+
+
 # ---------------------------------------------------------------------- the fixture book
 
 

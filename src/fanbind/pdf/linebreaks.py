@@ -8,8 +8,8 @@ CSS has no property for them, so :func:`tie_breaks` marks the arranged HTML tree
 * a closed em dash is tied to the word before it (U+2060 WORD JOINER), so no
   line starts with "—and" and no paragraph ends on a line holding only "—”";
   the break after the dash stays allowed;
-* a paragraph's last word is wrapped in a ``hyphens: manual`` span, so the last
-  line is never a fragment ("stu-/dents?");
+* a paragraph's last word (with the space before it) is wrapped in a
+  ``hyphens: manual`` span, so the last line is never a fragment ("stu-/dents?");
 * a URL is wrapped in a ``hyphens: manual`` span with zero-width spaces after
   each "/" and before each ".", so it breaks only there, without a hyphen;
 * names (``never``, every story's characters and relationships) are kept whole
@@ -61,8 +61,12 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 _URL_TRAILING = ".,;:!?)]}'’”»…"
-#: The last word of a text: its letters and whatever punctuation follows.
-_LAST_WORD = re.compile(r"\S*\w\S*\s*$")
+#: The last word of a text: its letters and whatever punctuation follows, with the
+#: space before it. The space goes into the span: WeasyPrint 70 found no break
+#: between a text and a following span that begins with a letter when the span
+#: did not fit the line, and broke after the line's first word instead ("Iruka's"
+#: alone on a line, then "form as if…": five lines of the sample).
+_LAST_WORD = re.compile(r"\s*\S*\w\S*\s*$")
 #: A word from its first letter to its last: what WeasyPrint could hyphenate lies in it.
 _CORE = re.compile(r"\w(?:.*\w)?")
 #: Elements whose text is not set as prose (nothing to tie or wrap).
