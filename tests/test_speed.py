@@ -97,7 +97,8 @@ def test_a_last_word_too_short_to_hyphenate_gets_no_span(text: str, spanned: str
                                                          ) -> None:
     html = _paragraph(text)
     tie_breaks(html)
-    assert _spans(html) == ([spanned] if spanned else [])
+    # the span also holds the space before the word (linebreaks._LAST_WORD)
+    assert [span.lstrip() for span in _spans(html)] == ([spanned] if spanned else [])
     everything = _paragraph(text)
     tie_breaks(everything, shortest=1)  # a user stylesheet with its own limit: all spanned
     assert len(_spans(everything)) == 1
