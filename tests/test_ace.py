@@ -59,7 +59,10 @@ def run_ace(tools: tuple[list[str], str], book: Path, out: Path) -> dict:
     fail the assertions, never reach this retry.
     """
     command, browser = tools
-    env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser}
+    # Ace gives Chromium 5 s to start (its ACE_TIMEOUT_INITIAL); a cold Chromium in
+    # a fresh CI clone took longer ("Timed out after 5000 ms while waiting for the WS
+    # endpoint URL"), twice: a minute says nothing about the book either way.
+    env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser, "ACE_TIMEOUT_INITIAL": "60000"}
     logs = []
     for _attempt in range(2):
         shutil.rmtree(out, ignore_errors=True)
