@@ -72,6 +72,7 @@ from fanbind.pdf.arrange import (
 from fanbind.pdf.folios import Folios, first_folio_anchor
 from fanbind.pdf.fonts import pin_font_clock
 from fanbind.pdf.geometry import Geometry, estimate_pages, gutter_band, page_geometry
+from fanbind.pdf.hanging_space import hanging_trailing_space
 from fanbind.pdf.html_parser import mend_pattern_cache
 from fanbind.pdf.kept_words import KeptWordsPyphen
 from fanbind.pdf.libraries import quick_library_search
@@ -117,6 +118,12 @@ with quick_library_search():  # 0.3 s less per import: see fanbind.pdf.libraries
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 mend_pattern_cache()  # two thirds of each HTML parse: see fanbind.pdf.html_parser
+
+# Lines are not broken after their first word when a text fits but for its
+# trailing space (fanbind.pdf.hanging_space): every render this module makes.
+if not getattr(weasyprint_inline.split_first_line, "hangs_trailing_space", False):
+    weasyprint_inline.split_first_line = weasyprint_preferred.split_first_line = \
+        hanging_trailing_space(weasyprint_line_break.split_first_line)
 
 MIME_TYPES = {
     ".css": "text/css", ".otf": "font/otf", ".ttf": "font/ttf", ".woff": "font/woff",
