@@ -311,7 +311,8 @@ def build(
     as does the default for a book too small to gain from parts:
     :func:`fanbind.pdf.parts.parallel_pdf_wanted`).
     """
-    from fanbind.pdf.workers import early_pdf_workers  # the PDF stack: see the module docstring
+    from fanbind.pdf.parts import PART_NAMESPACE  # the PDF stack: see the module docstring
+    from fanbind.pdf.workers import early_pdf_workers
 
     started = time.perf_counter()
     project = open_project(project_dir, metadata).with_print_overrides(print_overrides)
@@ -323,7 +324,9 @@ def build(
         workers = None
         if "pdf" in formats and not project.config.print.pdf_variant:
             # Before the stories are read: see fanbind.pdf.workers.PdfWorkers.
-            workers = early_pdf_workers(len(project.config.stories), jobs)
+            # Nothing cached for the PDF: every part will be laid out.
+            cold = not ProjectCache(project.root, enabled=cache).holds(PART_NAMESPACE)
+            workers = early_pdf_workers(len(project.config.stories), jobs, cold=cold)
         try:
             return _build(project, started, out_dir=out_dir, formats=formats, strict=strict,
                           allow_outside=allow_outside, report=report, page_list=page_list,

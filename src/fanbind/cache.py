@@ -255,6 +255,14 @@ class ProjectCache:
         return self.enabled and self._namespace_folder(namespace) is not None and \
             self._path(namespace, key).is_file()
 
+    def holds(self, namespace: str) -> bool:
+        """Whether anything is stored in ``namespace`` (a cold build finds nothing)."""
+        folder = self._namespace_folder(namespace) if self.enabled else None
+        try:
+            return folder is not None and any(folder.iterdir())
+        except OSError:
+            return False
+
     def put(self, namespace: str, key: str, value: object) -> None:
         """Store ``value``; a cache that cannot be written is only slower, never an error."""
         if not self.enabled:

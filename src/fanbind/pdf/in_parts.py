@@ -177,42 +177,25 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
     keys = {i: laying.key(i, ordered[i].planned_left) if cache is not None else ""
             for i in range(len(ordered))}
 
+    # The folios depend on where each part starts, not on the front matter, so the
+    # workers draw them while this process lays out the front and back matter —
+    # unless a stylesheet prints the page total, known only after the matter.
+    page_total_used = uses_page_total(job.setup.extra_stylesheets)
+    stamping = None if page_total_used else \
+        _start_stamps(job, workers, ordered, keys, offsets, None, carried, flipped,
+                      geometry_css, cache, digests, report)
     matter = lay_out_front_and_back(job, parts, ordered, starts, book_pages,
                                     geometry_css=geometry_css, cache=cache, digests=digests,
                                     report=report)
     total = matter.total
     if not settled(total):
+        if stamping is not None:
+            stamping()  # the workers' files are in the build's folder: let them finish
         return total
-    page_total = total if uses_page_total(job.setup.extra_stylesheets) else None
-
-    # A part's folios are drawn from its layout: the same key and the same files read.
-    stamp_keys = [make_key("folios", keys[i],
-                           dependencies(ordered[i].fetched, ordered[i].refused,
-                                        job.setup.project_dir, digests),
-                           offsets[i], page_total, carried[i], flipped[i])
-                  if cache is not None else "" for i in range(len(ordered))]
-    for index, key in enumerate(stamp_keys):
-        entry = cache.get(STAMP_NAMESPACE, key) if cache is not None else None
-        if isinstance(entry, tuple) and len(entry) == 2:
-            flip = "-f" if flipped[index] else ""
-            stamp = folder / f"stamp-{index:05d}-{offsets[index]}{flip}.pdf"
-            stamp.write_bytes(entry[0])
-            ordered[index].stamp, ordered[index].drawn = stamp, entry[1]
-    unstamped = [i for i, body in enumerate(ordered) if body.stamp is None]
-    if unstamped and report:
-        report(f"numbering the pages of {len(unstamped)} story parts")
-    stamp_tasks = []
-    for i in unstamped:
-        folios = ordered[i].folios
-        assert folios is not None  # every laid-out story part has one (else NotStampable)
-        stamp_tasks.append(StampTask(i, folios, offsets[i], page_total, geometry_css,
-                                     job.setup, carried[i], flipped[i]))
-    stamped = workers.map(stamp_body_part, stamp_tasks)
-    for index, (path, warnings, drawn) in zip(unstamped, stamped, strict=True):
-        ordered[index].stamp, ordered[index].drawn = path, drawn
-        ordered[index].warnings = tuple(dict.fromkeys([*ordered[index].warnings, *warnings]))
-        if cache is not None:
-            cache.put(STAMP_NAMESPACE, stamp_keys[index], (path.read_bytes(), drawn))
+    if stamping is None:
+        stamping = _start_stamps(job, workers, ordered, keys, offsets, total, carried,
+                                 flipped, geometry_css, cache, digests, report)
+    unstamped = stamping()
     if report:
         report("joining the parts")
     # A flipped part's pages move by the difference of the side margins: a page laid
@@ -235,6 +218,53 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
                                      if job.parts[i].span and not body.side_free),
                    parts_passes=tuple(body.passes if i in laying.laid_out else 0
                                       for i, body in enumerate(ordered)))
+
+
+def _start_stamps(job: Job, workers: PdfWorkers, ordered: list[PartResult],
+                  keys: dict[int, str], offsets: list[int], page_total: int | None,
+                  carried: list[tuple[tuple[str, str], ...]], flipped: list[bool],
+                  geometry_css: str, cache: ProjectCache | None, digests: Digests,
+                  report: Reporter | None) -> Callable[[], list[int]]:
+    """Each story part's folios, from the cache or handed to the workers now.
+
+    Returns a function that waits for the drawn ones, puts them on their parts
+    (``stamp``, ``drawn``, warnings) and in the cache, and gives their indexes.
+    """
+    folder = job.setup.folder
+    # A part's folios are drawn from its layout: the same key and the same files read.
+    stamp_keys = [make_key("folios", keys[i],
+                           dependencies(ordered[i].fetched, ordered[i].refused,
+                                        job.setup.project_dir, digests),
+                           offsets[i], page_total, carried[i], flipped[i])
+                  if cache is not None else "" for i in range(len(ordered))]
+    for index, key in enumerate(stamp_keys):
+        entry = cache.get(STAMP_NAMESPACE, key) if cache is not None else None
+        if isinstance(entry, tuple) and len(entry) == 2:
+            flip = "-f" if flipped[index] else ""
+            stamp = folder / f"stamp-{index:05d}-{offsets[index]}{flip}.pdf"
+            stamp.write_bytes(entry[0])
+            ordered[index].stamp, ordered[index].drawn = stamp, entry[1]
+    unstamped = [i for i, body in enumerate(ordered) if body.stamp is None]
+    if unstamped and report:
+        report(f"numbering the pages of {len(unstamped)} story parts")
+    stamp_tasks = []
+    for i in unstamped:
+        folios = ordered[i].folios
+        assert folios is not None  # every laid-out story part has one (else NotStampable)
+        stamp_tasks.append(StampTask(i, folios, offsets[i], page_total, geometry_css,
+                                     job.setup, carried[i], flipped[i]))
+    stamped = workers.map_later(stamp_body_part, stamp_tasks)
+
+    def finish() -> list[int]:
+        for index, (path, warnings, drawn) in zip(unstamped, stamped(), strict=True):
+            ordered[index].stamp, ordered[index].drawn = path, drawn
+            ordered[index].warnings = tuple(dict.fromkeys([*ordered[index].warnings,
+                                                           *warnings]))
+            if cache is not None:
+                cache.put(STAMP_NAMESPACE, stamp_keys[index], (path.read_bytes(), drawn))
+        return unstamped
+
+    return finish
 
 
 def _join_plan(bodies: list[PartResult], matter: Matter, target: Path, *,

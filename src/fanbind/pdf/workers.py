@@ -308,12 +308,37 @@ class PdfWorkers:
         assert pool is not None  # started: jobs > 1
         return list(pool.map(function, tasks))
 
+    def map_later(self, function: Callable[[Task], Outcome], tasks: Sequence[Task]
+                  ) -> Callable[[], list[Outcome]]:
+        """:meth:`map`, handed to the workers now: the function returned waits for
+        the outcomes (this process can work meanwhile). With one job, or one task
+        and no worker started, the tasks run in this process when the outcomes are
+        asked for."""
+        if not tasks or self.jobs == 1 or (len(tasks) == 1 and self.pool is None):
+            return lambda: [function(task) for task in tasks]
+        pool = self.start().pool
+        assert pool is not None  # started: jobs > 1
+        futures = [pool.submit(function, task) for task in tasks]
+        return lambda: [future.result() for future in futures]
 
-def early_pdf_workers(stories: int, jobs: int | None) -> PdfWorkers | None:
+
+def early_pdf_workers(stories: int, jobs: int | None, *, cold: bool = False
+                      ) -> PdfWorkers | None:
     """Workers for a build about to read ``stories`` stories, when its PDF will
     likely be laid out in parts (:func:`fanbind.pdf.parts.parallel_pdf_wanted`
     needs the word count, not known yet; a book under the story threshold starts
-    its workers when it needs them)."""
+    its workers when it needs them).
+
+    ``cold``: nothing of the book's PDF is cached, so every part will be laid
+    out. Then :mod:`fanbind.pdf.layout` (WeasyPrint, about 0.5 s of CPU) is
+    imported here, once, before the fork: each worker would import it for its
+    first part, and this process again for the front and back matter, after
+    the last part — on the way to the finished book each time.
+    """
     wanted = jobs > 1 if jobs is not None else \
         default_jobs() > 1 and stories >= PARALLEL_MIN_STORIES
-    return PdfWorkers(jobs or default_jobs()).start() if wanted else None
+    if not wanted:
+        return None
+    if cold:
+        from fanbind.pdf import layout  # noqa: F401  (deferred: see the module docstring)
+    return PdfWorkers(jobs or default_jobs()).start()
