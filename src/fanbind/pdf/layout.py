@@ -78,6 +78,7 @@ from fanbind.pdf.kept_words import KeptWordsPyphen
 from fanbind.pdf.libraries import quick_library_search
 from fanbind.pdf.line_memo import LineMemo
 from fanbind.pdf.linebreaks import book_rules, shortest_hyphenated, tie_breaks
+from fanbind.pdf.percentages import PercentMemo
 from fanbind.pdf.pod import finish_book
 from fanbind.pdf.result import (
     BLOCK_ATTRIBUTE,
@@ -95,6 +96,7 @@ from fanbind.timings import start as start_timing
 
 with quick_library_search():  # 0.3 s less per import: see fanbind.pdf.libraries
     import weasyprint.layout as weasyprint_layout
+    import weasyprint.layout.block as weasyprint_block
     import weasyprint.layout.inline as weasyprint_inline
     import weasyprint.layout.preferred as weasyprint_preferred
     from weasyprint import CSS, DEFAULT_OPTIONS, HTML
@@ -318,6 +320,21 @@ def _memoise_lines(memo: LineMemo) -> Callable[[], None]:
     return restore
 
 
+def _remembered_percentages() -> Callable[[], None]:
+    """Work out a kind of box's used margins and sizes once for the run
+    (:mod:`fanbind.pdf.percentages`) in WeasyPrint's block and inline layout, where
+    nearly every box is; returns the function that gives WeasyPrint its own back."""
+    original = weasyprint_block.resolve_percentages
+    memo = PercentMemo(original, boxes.PageBox, boxes.Box)
+    weasyprint_block.resolve_percentages = memo.resolve_percentages
+    weasyprint_inline.resolve_percentages = memo.resolve_percentages
+
+    def restore() -> None:
+        weasyprint_block.resolve_percentages = weasyprint_inline.resolve_percentages = original
+
+    return restore
+
+
 def _fewer_collections() -> Callable[[], None]:
     """Collect garbage as :data:`GC_THRESHOLDS` says for a run; returns the function
     that puts the thresholds back."""
@@ -400,6 +417,7 @@ def lay_out(
             weasyprint_inline.split_first_line, weasyprint_inline.create_layout, scope)
     made, reused = (memo.made, memo.reused) if memo else (0, 0)
     forget_lines = _memoise_lines(memo) if memo else lambda: None
+    forget_percentages = _remembered_percentages()
     collect_as_before = _fewer_collections()
     try:
         design = [CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts)]
@@ -520,6 +538,7 @@ def lay_out(
         raise
     finally:
         collect_as_before()
+        forget_percentages()
         forget_lines()
         keep_words()
         end_run()
