@@ -40,6 +40,8 @@ from fanbind.text.lint.story import lint_book
 from fanbind.text.pipeline import LoadedStory, WrittenAt
 from fanbind.text.settings import TextSettings
 from fanbind.text.typography import typeset_text
+from fanbind.timings import record as record_timing
+from fanbind.timings import start as start_timing
 
 if TYPE_CHECKING:
     from fanbind.cover import CoverImage
@@ -315,6 +317,7 @@ def build(
     from fanbind.pdf.workers import early_pdf_workers
 
     started = time.perf_counter()
+    clock = start_timing()  # the whole build, for the benchmarks (fanbind.timings)
     project = open_project(project_dir, metadata).with_print_overrides(print_overrides)
     if ("imposed" in formats or "cover" in formats) and "pdf" not in formats:
         formats = (*formats, "pdf")
@@ -328,10 +331,12 @@ def build(
             cold = not ProjectCache(project.root, enabled=cache).holds(PART_NAMESPACE)
             workers = early_pdf_workers(len(project.config.stories), jobs, cold=cold)
         try:
-            return _build(project, started, out_dir=out_dir, formats=formats, strict=strict,
-                          allow_outside=allow_outside, report=report, page_list=page_list,
-                          diagnostics=diagnostics, cache=cache, jobs=jobs, workers=workers,
-                          page_layout=page_layout, join_options=join_options)
+            built = _build(project, started, out_dir=out_dir, formats=formats, strict=strict,
+                           allow_outside=allow_outside, report=report, page_list=page_list,
+                           diagnostics=diagnostics, cache=cache, jobs=jobs, workers=workers,
+                           page_layout=page_layout, join_options=join_options)
+            record_timing("build", clock)
+            return built
         except BaseException:
             if workers is not None:
                 workers.stop()  # an error or a signal: the parts being laid out are lost
@@ -350,8 +355,10 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
     out = project.output_folder(out_dir)  # before the stories: a refused dist/ fails fast
     store = ProjectCache(project.root, enabled=cache)
     used_namespaces = ["stories"]  # cache entries this build keeps; the rest are pruned
+    clock = start_timing()  # for the benchmarks: fanbind.timings
     book = load_book(project, allow_outside=allow_outside, report=report,
                      diagnostics=diagnostics, cache=store, jobs=jobs)
+    record_timing("read", clock, stories=len(book.stories))
     result = BuildResult(stories=len(book.anthology.stories), words=book.anthology.words,
                          diagnostics=book.diagnostics)
     result.timings["read"] = time.perf_counter() - started
@@ -375,11 +382,13 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
         cover = book_cover(project, book.anthology, allow_outside=allow_outside,
                            diagnostics=result.diagnostics, cache=store)
         used_namespaces.append("cover")
+    clock = start_timing()
     documents = render_book(book.anthology,
                             stylesheets=epub_stylesheets(project.config.embed_fonts),
                             cover_href=cover.file_name if cover else None,
                             cover_alt=cover.alt if cover else "",
                             date=project.config.date or when.date())
+    record_timing("render", clock, documents=len(documents))
     extra = (stylesheet_path,) if stylesheet_path else ()
 
     # The PDF comes first: its page layout gives the EPUB its page-list.

@@ -29,6 +29,8 @@ from fanbind.atomic import library_writer
 from fanbind.pdf.folios import Folios
 from fanbind.pdf.fonts import apply_shared_fonts, prepare_shared_fonts
 from fanbind.pdf.result import BLOCK_ID, PageMap, fill_page_ids
+from fanbind.timings import record as record_timing
+from fanbind.timings import start as start_timing
 
 try:
     import resource
@@ -175,6 +177,7 @@ def main(argv: Sequence[str]) -> int:
 
 def assemble(plan: JoinPlan) -> None:
     """Write the joined book to ``plan.target``."""
+    clock = start_timing()  # for the benchmarks: fanbind.timings
     _allow_open_files(2 * len(plan.bodies) + 16)  # qpdf reads the parts until it saves
 
     out = pikepdf.Pdf.new()
@@ -200,8 +203,10 @@ def assemble(plan: JoinPlan) -> None:
     if back is not None:
         pages[("back", 0)] = list(back.pages)
     # Each part embeds its own copy of the fonts: the book keeps one of each.
+    fonts_clock = start_timing()
     shared_fonts = prepare_shared_fonts([front, *body_pdfs, *stamp_pdfs,
                                          *([back] if back else [])]) if plan.share_fonts else {}
+    record_timing("fonts", fonts_clock, faces=len(shared_fonts))
     for count, (kind, part, local) in enumerate(plan.slots):
         if kind == "blank":
             out.pages.append(pages[("front", 0)][local])
@@ -243,6 +248,7 @@ def assemble(plan: JoinPlan) -> None:
         out.save(stream, deterministic_id=True)
     for source in opened:
         source.close()
+    record_timing("join", clock, pages=len(plan.slots))
 
 
 def page_labels(folios: Folios) -> pikepdf.Dictionary:
