@@ -28,7 +28,7 @@ from fanbind.errors import (
     InputFileError,
     MetadataError,
 )
-from fanbind.loading import StoryTask, load_stories
+from fanbind.loading import STORY_NAMESPACES, StoryTask, load_stories
 from fanbind.model import Anthology, Story
 from fanbind.project import Project, open_project, require_file, resolve_inside
 from fanbind.render import Document, epub_stylesheets, render_book
@@ -293,13 +293,16 @@ def build(
     jobs: int | None = None,
     page_layout: PageLayout = print_page_map,
     join_options: JoinOptions | None = None,
+    part_words: int | None = None,
 ) -> BuildResult:
     """Build the requested formats; every output is written atomically.
 
     The EPUB gets a page-list matching the PDF's pages whenever the PDF is built
     too; ``page_list`` asks for one in an EPUB-only build (the pages are laid
     out by ``page_layout``, not written). ``join_options`` tune the join of a PDF
-    laid out in parts (:class:`fanbind.pdf.join.JoinOptions`).
+    laid out in parts (:class:`fanbind.pdf.join.JoinOptions`); ``part_words``, the
+    least words of a part inside a long story (default
+    :data:`fanbind.pdf.parts.MIN_PART_WORDS`; tests cut small books).
 
     ``print_overrides`` replaces ``print:`` settings from metadata.yaml (the
     ``fanbind impose`` options).
@@ -334,7 +337,8 @@ def build(
             built = _build(project, started, out_dir=out_dir, formats=formats, strict=strict,
                            allow_outside=allow_outside, report=report, page_list=page_list,
                            diagnostics=diagnostics, cache=cache, jobs=jobs, workers=workers,
-                           page_layout=page_layout, join_options=join_options)
+                           page_layout=page_layout, join_options=join_options,
+                           part_words=part_words)
             record_timing("build", clock)
             return built
         except BaseException:
@@ -350,11 +354,11 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
            strict: bool, allow_outside: bool, report: Reporter | None, page_list: bool,
            diagnostics: Diagnostics | None, cache: bool, jobs: int | None,
            workers: PdfWorkers | None, page_layout: PageLayout,
-           join_options: JoinOptions | None) -> BuildResult:
+           join_options: JoinOptions | None, part_words: int | None = None) -> BuildResult:
     """:func:`build`, once the project is open (and the PDF's workers started)."""
     out = project.output_folder(out_dir)  # before the stories: a refused dist/ fails fast
     store = ProjectCache(project.root, enabled=cache)
-    used_namespaces = ["stories"]  # cache entries this build keeps; the rest are pruned
+    used_namespaces = [*STORY_NAMESPACES]  # cache entries this build keeps; the rest pruned
     clock = start_timing()  # for the benchmarks: fanbind.timings
     book = load_book(project, allow_outside=allow_outside, report=report,
                      diagnostics=diagnostics, cache=store, jobs=jobs)
@@ -448,7 +452,8 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
                     book.anthology, documents, temp, project_dir=project.root,
                     extra_stylesheets=extra, created=when, jobs=jobs, report=report, cache=store,
                     while_joining=(lambda joined: write_the_epub(joined.page_map))
-                    if epubs else None, workers=workers, join_options=join_options)
+                    if epubs else None, workers=workers, join_options=join_options,
+                    **({"part_words": part_words} if part_words else {}))
                 if pdf is not None:
                     used_namespaces.extend(PDF_NAMESPACES)
                     # Laid out in one piece, write_pdf finishes the file itself.

@@ -263,6 +263,12 @@ class ProjectCache:
         except OSError:
             return False
 
+    def keep(self, namespace: str, keys: Iterable[str]) -> None:
+        """Count ``keys`` as used by this build without reading them, so that
+        :meth:`prune` keeps them (the chapters of a story found whole in the cache)."""
+        if self.enabled:
+            self._used.setdefault(namespace, set()).update(keys)
+
     def put(self, namespace: str, key: str, value: object) -> None:
         """Store ``value``; a cache that cannot be written is only slower, never an error."""
         if not self.enabled:

@@ -207,9 +207,14 @@ class SharedFace:
     copies: int
 
 
+#: Cuts a font file down to some glyphs (:func:`subset_program`, or one that remembers).
+Subsetter = Callable[[Path, Sequence[int]], bytes]
+
+
 def prepare_shared_fonts(
     sources: Sequence[Pdf],
     faces: Sequence[tuple[Path, tuple[str, int, float]]] | None = None,
+    subset: Subsetter = subset_program,
 ) -> dict[int, SharedFace]:
     """Before the parts' pages are copied: find the copies of bundled faces in
     ``sources``, mark their descriptors (:data:`MARK`) and subset each face once.
@@ -218,7 +223,9 @@ def prepare_shared_fonts(
     the programs and subsetting (30 MB for a moment) do not add to the join's
     peak. Fonts that are not copies of a bundled face, or that carry a
     ``/CIDSet`` (a PDF/A book, whose set would have to list the shared
-    program's glyphs), are not marked.
+    program's glyphs), are not marked. ``subset`` makes each face's program
+    (:func:`subset_program`; the join passes one that keeps them in the project's
+    cache, as subsetting is most of a rebuild's join).
     """
 
     found = [_Face(path, identity) for path, identity in
@@ -253,7 +260,7 @@ def prepare_shared_fonts(
             continue
         face.glyphs.add(0)  # .notdef, which every subset keeps
         suffix = str(face.fonts[0][1].BaseFont).split("+", 1)[-1].lstrip("/")
-        shared[index] = SharedFace(subset_program(face.path, sorted(face.glyphs)),
+        shared[index] = SharedFace(subset(face.path, sorted(face.glyphs)),
                                    f"/{_tag(face)}+{suffix}", len(face.programs))
     return shared
 

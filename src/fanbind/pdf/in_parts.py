@@ -207,6 +207,8 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
     plan = _join_plan(ordered, matter, target, created=created,
                       share_fonts=join_options.share_fonts, shifts=shifts,
                       continues=[part.continues for part in job.parts])
+    if cache is not None and cache.enabled:  # the shared fonts kept (pdf/join.py)
+        plan = replace(plan, fonts_cache=cache.root)
     joined = _joined_result(ordered, matter, plan)
     join(plan, apart=matter.total > join_options.apart_pages, folder=folder,
          meanwhile=(lambda: while_joining(joined)) if while_joining is not None else None)

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import ValidationError
 
@@ -66,6 +67,21 @@ class WrittenAt:
         return dict(self.keys).get(field, field)
 
 
+class BlockTypesetter(Protocol):
+    """Typesets a chapter's blocks as :func:`fanbind.text.typography.typeset_blocks`
+    does, ``counts`` gaining the changes per rule: :func:`typeset_afresh`, or one that
+    remembers earlier builds' chapters (:class:`fanbind.loading.ChapterCache`)."""
+
+    def __call__(self, blocks: tuple[BlockT, ...], settings: TextSettings,
+                 counts: Counter[str]) -> tuple[BlockT, ...]: ...
+
+
+def typeset_afresh(blocks: tuple[BlockT, ...], settings: TextSettings,
+                   counts: Counter[str]) -> tuple[BlockT, ...]:
+    """The blocks typeset now (the :class:`BlockTypesetter` of a build without a cache)."""
+    return typeset_blocks(blocks, settings, counts=counts)
+
+
 def count_words(text: str) -> int:
     return len(WORD.findall(text))
 
@@ -91,11 +107,13 @@ def load_story(
     settings: TextSettings,
     diagnostics: Diagnostics,
     written: WrittenAt | None = None,
+    typeset: BlockTypesetter = typeset_afresh,
 ) -> LoadedStory:
     """Read, clean, parse and typeset one story file, in whatever format it is.
 
     The file may be at most ``settings.max_story_bytes`` long (the size is
     checked before anything is read, see :func:`fanbind.text.sources.read_story_bytes`).
+    ``typeset`` typesets each chapter (the build's may take it from the cache).
     An EPUB (``format: epub``, or a zip that says it is one) is read as a zip; any
     other file is decoded to text and its content chooses the reader.
     """
@@ -108,11 +126,11 @@ def load_story(
         parsed = read_tree(root, file=display_name)
         return _story_from_parsed(parsed, meta, "", "epub", index=index,
                                   display_name=display_name, settings=settings,
-                                  diagnostics=diagnostics, written=written)
+                                  diagnostics=diagnostics, written=written, typeset=typeset)
     decoded = decode_bytes(data, file=display_name, encoding=meta.encoding)
     return story_from_text(decoded, meta, index=index, display_name=display_name,
                            settings=settings, diagnostics=diagnostics, suffix=path.suffix,
-                           written=written)
+                           written=written, typeset=typeset)
 
 
 def story_from_text(
@@ -125,6 +143,7 @@ def story_from_text(
     diagnostics: Diagnostics,
     suffix: str = "",
     written: WrittenAt | None = None,
+    typeset: BlockTypesetter = typeset_afresh,
 ) -> LoadedStory:
     """Clean, parse and typeset decoded story text (the stages after reading).
 
@@ -146,7 +165,7 @@ def story_from_text(
         parsed = read_markup(text, story_format, file=display_name)
     return _story_from_parsed(parsed, meta, text, decoded.encoding, index=index,
                               display_name=display_name, settings=settings,
-                              diagnostics=diagnostics, written=written)
+                              diagnostics=diagnostics, written=written, typeset=typeset)
 
 
 def _story_from_parsed(
@@ -160,6 +179,7 @@ def _story_from_parsed(
     settings: TextSettings,
     diagnostics: Diagnostics,
     written: WrittenAt | None = None,
+    typeset: BlockTypesetter = typeset_afresh,
 ) -> LoadedStory:
     """Typeset what a reader found into a :class:`Story`, with the file's metadata
     filling what metadata.yaml leaves out."""
@@ -171,12 +191,12 @@ def _story_from_parsed(
     story_settings = settings.in_language(meta.language)
     counts: Counter[str] = Counter()
 
-    def typeset(blocks: tuple[BlockT, ...]) -> tuple[BlockT, ...]:
-        return typeset_blocks(blocks, story_settings, counts=counts)
+    def typeset_all(blocks: tuple[BlockT, ...]) -> tuple[BlockT, ...]:
+        return typeset(blocks, story_settings, counts) if blocks else blocks
 
     chapters = tuple(
-        Chapter(ch.title, typeset(ch.blocks), ch.origin, summary=typeset(ch.summary),
-                notes=typeset(ch.notes), end_notes=typeset(ch.end_notes))
+        Chapter(ch.title, typeset_all(ch.blocks), ch.origin, summary=typeset_all(ch.summary),
+                notes=typeset_all(ch.notes), end_notes=typeset_all(ch.end_notes))
         for ch in parsed.chapters
     )
     if not any(isinstance(b, Paragraph) for ch in chapters for b in ch.blocks):
@@ -202,7 +222,7 @@ def _story_from_parsed(
                           origin.line if origin else None,
                           origin.file if origin and origin.file != display_name else None))
         texts: list[str | Paragraph] = [*_split_meta_text(meta_text)] or list(found_texts)
-        return typeset(_paragraphs(texts))
+        return typeset_blocks(_paragraphs(texts), story_settings, counts=counts)
 
     story = Story(
         meta=meta,

@@ -1,0 +1,194 @@
+"""The rebuild after an edit in one chapter of a long story: the same books, less work.
+
+One small book (a chaptered story of about 2,000 words and a short one, about
+17 pages) is cut into parts inside its long story by lowering the part size
+through ``part_words``. It is built with the cache, one paragraph of its fourth
+chapter is changed, and it is built again; a third build of the edited project
+uses no cache at all. The rebuild must give that fresh build's EPUB and PDF
+byte for byte and its warnings (file, line, message) one for one, while it
+typesets only the changed chapter (the others come from the chapter cache),
+lays out only the changed part, and cuts no font again (the join's shared
+font programs come from the cache). The counts are read from the build's
+``FANBIND_TIMINGS`` steps (:mod:`fanbind.timings`), which the benchmarks read too.
+
+Cost: three builds of the small book with two workers (one module fixture).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from fanbind.build import build
+from fanbind.cache import ProjectCache
+from fanbind.diagnostics import Diagnostics
+from fanbind.loading import CHAPTER_NAMESPACE, ChapterCache
+from fanbind.settings.schema import StoryConfig
+from fanbind.text.pipeline import load_story
+from fanbind.text.settings import TextSettings
+from fanbind.timings import ENVIRONMENT, read
+
+pytestmark = pytest.mark.slow
+
+DATA = Path(__file__).parent / "data" / "pdf"
+EN = (DATA / "paragraphs-en.txt").read_text(encoding="utf-8").strip().split("\n\n")
+#: Paragraphs per chapter; small parts (PART_WORDS) put chapter 4 in a part of its own.
+CHAPTERS = (4, 8, 3, 12, 5, 7)
+PART_WORDS = 100
+EPOCH = "1700000000"
+#: A paragraph with a stray closing quote (FB304), so the warnings have lines to compare.
+STRAY = "He said it twice,” and left."
+
+
+def chaptered(edit: str = "") -> str:
+    """The long story; ``edit`` is appended to the second paragraph of chapter 4."""
+    out, k = [], 0
+    for number, count in enumerate(CHAPTERS, start=1):
+        paragraphs = [EN[(k + i) % len(EN)] for i in range(count)]
+        if number in (2, 5):
+            paragraphs.insert(1, STRAY)
+        if number == 4 and edit:
+            paragraphs[1] += edit
+        out.append(f"Chapter {number}: Part {number}\n\n" + "\n\n".join(paragraphs))
+        k += count
+    return "\n\n".join(out) + "\n"
+
+
+def make_book(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "long.txt").write_text(chaptered(), encoding="utf-8")
+    (root / "short.txt").write_text("\n\n".join(EN[:5]) + "\n", encoding="utf-8")
+    (root / "metadata.yaml").write_text(
+        "title: Test\nlanguage: en\nstories:\n"
+        "  - file: short.txt\n    title: Short\n    authors: [Bo]\n"
+        "  - file: long.txt\n    title: The Long One\n    authors: [Ada Lind]\n"
+        "    summary: a summary\n", encoding="utf-8")
+    return root
+
+
+def _build(root: Path, out: str, timings: Path, monkeypatch: pytest.MonkeyPatch, *,
+           cache: bool = True):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setenv(ENVIRONMENT, str(timings))
+    return build(root, out_dir=root / out, formats=("epub", "pdf"), jobs=2, cache=cache,
+                 part_words=PART_WORDS)
+
+
+def _step(timings: Path, name: str) -> dict[str, object]:
+    found = [step for step in read(timings) if step["step"] == name]
+    assert len(found) == 1, f"{name}: {len(found)} steps"
+    return found[0]
+
+
+def _warnings(result) -> list[tuple[str, str, int | None, str]]:
+    return [(d.code, d.file, d.line, d.message) for d in result.diagnostics]
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = make_book(tmp_path_factory.mktemp("rebuild") / "book")
+    folder = root.parent
+    with pytest.MonkeyPatch.context() as patch:
+        cold = _build(root, "cold", folder / "cold.jsonl", patch)
+        (root / "long.txt").write_text(chaptered(" Then he laughed."), encoding="utf-8")
+        again = _build(root, "dist", folder / "again.jsonl", patch)
+        fresh = _build(root, "fresh", folder / "fresh.jsonl", patch, cache=False)
+    return {"root": root, "folder": folder, "cold": cold, "again": again, "fresh": fresh}
+
+
+@pytest.mark.parametrize("suffix", [".epub", ".pdf"])
+def test_the_rebuild_is_the_fresh_build_byte_for_byte(builds: dict, suffix: str) -> None:
+    again = next(p for p in builds["again"].outputs if p.suffix == suffix)
+    fresh = next(p for p in builds["fresh"].outputs if p.suffix == suffix)
+    cold = next(p for p in builds["cold"].outputs if p.suffix == suffix)
+    assert again.read_bytes() == fresh.read_bytes()
+    assert cold.read_bytes() != fresh.read_bytes()  # the edit shows: the test can fail
+
+
+def test_the_rebuild_warns_as_the_fresh_build(builds: dict) -> None:
+    again, fresh = _warnings(builds["again"]), _warnings(builds["fresh"])
+    assert again == fresh
+    assert [w for w in again if w[0] == "FB304"], "the stray quotes are reported"
+
+
+def test_the_rebuild_typesets_one_chapter_and_lays_out_one_part(builds: dict) -> None:
+    folder = builds["folder"]
+    cold, again = _step(folder / "cold.jsonl", "stories"), \
+        _step(folder / "again.jsonl", "stories")
+    assert (cold["chapters_typeset"], cold["chapters_cached"]) == (len(CHAPTERS) + 1, 0)
+    # The long story is read again, its chapters but the fourth from the cache.
+    assert (again["cached"], again["chapters_typeset"], again["chapters_cached"]) == \
+        (1, 1, len(CHAPTERS) - 1)
+    pdf = builds["again"].pdf
+    assert pdf is not None and pdf.parts >= 4  # the story is in parts
+    assert len(pdf.parts_laid_out) == 1
+
+
+def test_the_join_cuts_no_font_again(builds: dict) -> None:
+    folder = builds["folder"]
+    cold, again = _step(folder / "cold.jsonl", "fonts"), _step(folder / "again.jsonl", "fonts")
+    assert cold["faces"] and (cold["made"], cold["cached"]) == (cold["faces"], 0)
+    assert (again["made"], again["cached"]) == (0, cold["faces"])
+    fresh = _step(folder / "fresh.jsonl", "fonts")
+    assert (fresh["made"], fresh["cached"]) == (cold["faces"], 0)  # no cache: cut afresh
+
+
+def test_the_cache_keeps_what_the_rebuild_used_only(builds: dict) -> None:
+    """The chapters of the story before the edit are pruned, the rebuild's are kept."""
+    kept = {p.name for p in (builds["root"] / ".fanbind-cache" / CHAPTER_NAMESPACE).iterdir()}
+    # Seven runs of blocks typeset over the two stories: six chapters and the short one.
+    assert len(kept) == len(CHAPTERS) + 1
+    fonts = list((builds["root"] / ".fanbind-cache" / "pdf-fonts").iterdir())
+    assert len(fonts) == _step(builds["folder"] / "again.jsonl", "fonts")["faces"]
+
+
+def test_a_chapter_from_the_cache_is_the_chapter_typeset_afresh(tmp_path: Path) -> None:
+    """Lines moved by a paragraph added above keep the typesetting and take the new lines."""
+    root = make_book(tmp_path / "book")
+    path, meta = root / "long.txt", StoryConfig(file="long.txt", authors=("A",))
+    settings = TextSettings()
+
+    def load(typeset: ChapterCache | None):
+        found = Diagnostics()
+        kwargs = {"typeset": typeset} if typeset is not None else {}
+        story = load_story(path, meta, index=0, display_name="long.txt", settings=settings,
+                           diagnostics=found, **kwargs)
+        return story, [(d.code, d.line, d.message) for d in found]
+
+    store = ProjectCache(root)
+    first = ChapterCache(store)
+    load(first)
+    assert (first.hits, first.misses) == (0, len(CHAPTERS))
+    # Two paragraphs more in chapter 1: every later chapter's lines move.
+    text = path.read_text(encoding="utf-8").replace(
+        "Chapter 2:", "A new “paragraph.\n\nAnd one more.\n\nChapter 2:", 1)
+    path.write_text(text, encoding="utf-8")
+    second = ChapterCache(store)
+    cached, found = load(second)
+    assert (second.hits, second.misses) == (len(CHAPTERS) - 1, 1)
+    afresh, found_afresh = load(None)
+    assert cached.story == afresh.story
+    assert cached.rule_counts == afresh.rule_counts and sum(cached.rule_counts.values()) > 0
+    assert found == found_afresh
+    lines = [b.origin.line for b in cached.story.chapters[3].blocks if b.origin]
+    assert lines == [b.origin.line for b in afresh.story.chapters[3].blocks if b.origin]
+
+
+def test_chapter_cache_counts_add_to_the_story_counts(tmp_path: Path) -> None:
+    """The rule counts of a chapter from the cache add up as a typeset one's do."""
+    root = make_book(tmp_path / "book")
+    store = ProjectCache(root)
+    settings = TextSettings()
+    story = load_story(root / "long.txt", StoryConfig(file="long.txt", authors=("A",)),
+                       index=0, display_name="long.txt", settings=settings,
+                       diagnostics=Diagnostics())
+    blocks = story.parsed.chapters[0].blocks
+    typeset = ChapterCache(store)
+    counts: Counter[str] = Counter({"earlier": 2})
+    typeset(blocks, settings, counts)
+    again: Counter[str] = Counter({"earlier": 2})
+    out = ChapterCache(store)(blocks, settings, again)
+    assert again == counts and len(counts) > 1
+    assert out == story.story.chapters[0].blocks
