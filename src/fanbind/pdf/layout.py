@@ -89,6 +89,7 @@ from fanbind.pdf.result import (
     element_id,
     fill_page_ids,
 )
+from fanbind.pdf.text_styles import TextStyleMemo
 from fanbind.render import Document
 from fanbind.resources import PRINT_CSS, STYLES_DIR
 from fanbind.timings import record as record_timing
@@ -320,17 +321,26 @@ def _memoise_lines(memo: LineMemo) -> Callable[[], None]:
     return restore
 
 
-def _remembered_percentages() -> Callable[[], None]:
-    """Work out a kind of box's used margins and sizes once for the run
-    (:mod:`fanbind.pdf.percentages`) in WeasyPrint's block and inline layout, where
-    nearly every box is; returns the function that gives WeasyPrint its own back."""
-    original = weasyprint_block.resolve_percentages
-    memo = PercentMemo(original, boxes.PageBox, boxes.Box)
-    weasyprint_block.resolve_percentages = memo.resolve_percentages
-    weasyprint_inline.resolve_percentages = memo.resolve_percentages
+def _remembered_styles() -> Callable[[], None]:
+    """Work out what a kind of box or a text style gives WeasyPrint once for the run:
+    used margins and sizes in the block and inline layout, where nearly every box is
+    (:mod:`fanbind.pdf.percentages`); the font description and strut of each text
+    style in the line breaker and inline layout
+    (:mod:`fanbind.pdf.text_styles`). Returns the function that gives WeasyPrint its
+    own back."""
+    originals = (weasyprint_block.resolve_percentages, weasyprint_line_break.get_font_description,
+                 weasyprint_inline.strut)
+    percentages = PercentMemo(originals[0], boxes.PageBox, boxes.Box)
+    text = TextStyleMemo(*originals[1:])
+    weasyprint_block.resolve_percentages = percentages.resolve_percentages
+    weasyprint_inline.resolve_percentages = percentages.resolve_percentages
+    weasyprint_line_break.get_font_description = text.get_font_description
+    weasyprint_inline.strut = text.strut
 
     def restore() -> None:
-        weasyprint_block.resolve_percentages = weasyprint_inline.resolve_percentages = original
+        weasyprint_block.resolve_percentages = weasyprint_inline.resolve_percentages = \
+            originals[0]
+        weasyprint_line_break.get_font_description, weasyprint_inline.strut = originals[1:]
 
     return restore
 
@@ -417,7 +427,7 @@ def lay_out(
             weasyprint_inline.split_first_line, weasyprint_inline.create_layout, scope)
     made, reused = (memo.made, memo.reused) if memo else (0, 0)
     forget_lines = _memoise_lines(memo) if memo else lambda: None
-    forget_percentages = _remembered_percentages()
+    forget_styles = _remembered_styles()
     collect_as_before = _fewer_collections()
     try:
         design = [CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts)]
@@ -538,7 +548,7 @@ def lay_out(
         raise
     finally:
         collect_as_before()
-        forget_percentages()
+        forget_styles()
         forget_lines()
         keep_words()
         end_run()
