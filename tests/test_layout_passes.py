@@ -37,6 +37,7 @@ from fanbind.build import load_book, open_project
 from fanbind.pdf import layout as pdf
 from fanbind.pdf.line_memo import STYLE_PROPERTIES, LineMemo
 from fanbind.render import render_book
+from fanbind.resources import PRINT_CSS, STYLES_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 WHEN = dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.UTC)
@@ -144,6 +145,51 @@ def test_a_justified_boxs_layout_is_made_once_and_can_be_deactivated_by_it():
         layout.deactivate()  # as add_word_spacing does
         assert layout.text == "two words" and not hasattr(layout, "layout")
     assert made == ["two words"]
+
+
+def test_a_justified_boxs_layout_made_without_pango_is_the_one_weasyprint_leaves(
+        monkeypatch: pytest.MonkeyPatch):
+    # Every justified text box of a page set in print.css: plain, italic, small
+    # capitals, and underlined words, whose deactivated layout keeps the font's
+    # decoration metrics (made by WeasyPrint).
+    asked: list[tuple[Any, ...]] = []
+    create = line_break.create_layout
+
+    def record(text: str, style: Any, context: Any, max_width: float | None,
+               justification_spacing: float) -> Any:
+        asked.append((text, style, context, max_width, justification_spacing))
+        return create(text, style, context, max_width, justification_spacing)
+
+    monkeypatch.setattr(inline, "create_layout", record)
+    words = " ".join(["a justified line of some length"] * 12)
+    html = (f"<p>{words}</p><p><em>{words}</em> {words}</p><p class=lead>{words}</p>"
+            f"<p>{words} <u>under a line</u> {words}</p>")
+    weasyprint.HTML(string=html, base_url=str(STYLES_DIR) + "/").render(
+        stylesheets=[weasyprint.CSS(filename=str(PRINT_CSS))])
+    assert len(asked) > 20
+    made: list[str] = []
+
+    def weasyprints(*args: Any) -> Any:
+        made.append(args[0])
+        return create(*args)
+
+    memo = LineMemo(lambda *args: None, weasyprints, layout_class=line_break.Layout)
+    for text, style, context, max_width, spacing in asked:
+        theirs = create(text, style, context, max_width, spacing)
+        theirs.deactivate()
+        ours = memo.create_layout(text, style, context, max_width, spacing)
+        ours.deactivate()  # as add_word_spacing does
+        assert type(ours) is type(theirs) and vars(ours) == vars(theirs), text
+        assert [type(v) for v in vars(ours).values()] == [type(v) for v in vars(theirs).values()]
+    decorated = [args[0] for args in asked if args[1]["text_decoration_line"] != "none"]
+    assert decorated and set(made) == set(decorated)  # the rest made without Pango
+    # A text holding a line break keeps it and one character more, as set_text does.
+    text, style, context, max_width, spacing = asked[0]
+    theirs = create("two\nlines here", style, context, max_width, spacing)
+    theirs.deactivate()
+    ours = memo.create_layout("two\nlines here", style, context, max_width, spacing)
+    assert vars(ours) == {**vars(theirs), "layout": None, "language": None, "style": None}
+    assert ours.text == "two\nl"
 
 
 # ---------------------------------------------------------------------- a book

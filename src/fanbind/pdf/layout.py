@@ -424,7 +424,8 @@ def lay_out(
     if reuse_lines:
         scope = (PRINT_CSS, extra_stylesheets, part.css if part else None, rules.never)
         memo = lines if lines is not None and lines.scope == scope else LineMemo(
-            weasyprint_inline.split_first_line, weasyprint_inline.create_layout, scope)
+            weasyprint_inline.split_first_line, weasyprint_inline.create_layout, scope,
+            layout_class=weasyprint_line_break.Layout)
     made, reused = (memo.made, memo.reused) if memo else (0, 0)
     forget_lines = _memoise_lines(memo) if memo else lambda: None
     forget_styles = _remembered_styles()
