@@ -11,11 +11,14 @@ lays out only the changed part, and cuts no font again (the join's shared
 font programs come from the cache). The counts are read from the build's
 ``FANBIND_TIMINGS`` steps (:mod:`fanbind.timings`), which the benchmarks read too.
 
-Cost: three builds of the small book with two workers (one module fixture).
+Cost: three builds of the small book with two workers (one module fixture), and a
+fourth from the cache with the join in a process of its own.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from fanbind.build import build
 from fanbind.cache import ProjectCache
 from fanbind.diagnostics import Diagnostics
 from fanbind.loading import CHAPTER_NAMESPACE, ChapterCache
+from fanbind.pdf.join import JoinOptions
 from fanbind.settings.schema import StoryConfig
 from fanbind.text.pipeline import load_story
 from fanbind.text.settings import TextSettings
@@ -192,3 +196,22 @@ def test_chapter_cache_counts_add_to_the_story_counts(tmp_path: Path) -> None:
     out = ChapterCache(store)(blocks, settings, again)
     assert again == counts and len(counts) > 1
     assert out == story.story.chapters[0].blocks
+
+
+def test_a_join_in_a_process_of_its_own_takes_the_fonts_from_the_cache(
+        builds: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The join apart (a big book's) reads and prunes the same cache: nothing cut again."""
+    root = tmp_path / "book"
+    shutil.copytree(builds["root"], root, ignore=shutil.ignore_patterns("cold", "fresh"))
+    timings = tmp_path / "apart.jsonl"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setenv(ENVIRONMENT, str(timings))
+    result = build(root, out_dir=root / "apart", formats=("pdf",), jobs=2,
+                   part_words=PART_WORDS, join_options=JoinOptions(apart_pages=0))
+    fonts = _step(timings, "fonts")
+    assert fonts["pid"] != os.getpid()  # joined in a process of its own
+    assert (fonts["made"], fonts["cached"]) == (0, fonts["faces"])
+    fresh = next(p for p in builds["fresh"].outputs if p.suffix == ".pdf")
+    assert next(p for p in result.outputs if p.suffix == ".pdf").read_bytes() == \
+        fresh.read_bytes()
+    assert len(list((root / ".fanbind-cache" / "pdf-fonts").iterdir())) == fonts["faces"]
