@@ -165,13 +165,12 @@ def test_every_box_of_a_render_gets_weasyprints_own_values(
         assert inline.resolve_percentages == installed
         memo = _Checked(percent.resolve_percentages, boxes.PageBox, boxes.Box)
         memos.append(memo)
-        monkeypatch.setattr(block, "resolve_percentages", memo.resolve_percentages)
-        monkeypatch.setattr(inline, "resolve_percentages", memo.resolve_percentages)
+        # Set by hand, not with monkeypatch: lay_out puts WeasyPrint's own back.
+        block.resolve_percentages = inline.resolve_percentages = memo.resolve_percentages
         try:
             return render(self, *args, **kwargs)
         finally:
-            monkeypatch.setattr(block, "resolve_percentages", installed)
-            monkeypatch.setattr(inline, "resolve_percentages", installed)
+            block.resolve_percentages = inline.resolve_percentages = installed
 
     monkeypatch.setattr(weasyprint.HTML, "render", checked)
     layout = pdf.lay_out(book.anthology, documents, project_dir=one_story, created=WHEN)

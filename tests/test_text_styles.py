@@ -125,13 +125,12 @@ def test_every_answer_of_a_render_is_weasyprints_own(
         assert all(isinstance(f.__self__, TextStyleMemo) for f in installed)
         memo = _Checked(fonts.get_font_description, line_break.strut)
         memos.append(memo)
-        monkeypatch.setattr(line_break, "get_font_description", memo.get_font_description)
-        monkeypatch.setattr(inline, "strut", memo.strut)
+        # Set by hand, not with monkeypatch: lay_out puts WeasyPrint's own back.
+        line_break.get_font_description, inline.strut = memo.get_font_description, memo.strut
         try:
             return render(self, *args, **kwargs)
         finally:
-            monkeypatch.setattr(line_break, "get_font_description", installed[0])
-            monkeypatch.setattr(inline, "strut", installed[1])
+            line_break.get_font_description, inline.strut = installed
 
     monkeypatch.setattr(weasyprint.HTML, "render", checked)
     layout = pdf.lay_out(book.anthology, documents, project_dir=one_story, created=WHEN)

@@ -78,6 +78,7 @@ from fanbind.pdf.kept_words import KeptWordsPyphen
 from fanbind.pdf.libraries import quick_library_search
 from fanbind.pdf.line_memo import LineMemo
 from fanbind.pdf.linebreaks import book_rules, shortest_hyphenated, tie_breaks
+from fanbind.pdf.page_styles import PageStyles
 from fanbind.pdf.percentages import PercentMemo
 from fanbind.pdf.pod import finish_book
 from fanbind.pdf.result import (
@@ -99,6 +100,7 @@ with quick_library_search():  # 0.3 s less per import: see fanbind.pdf.libraries
     import weasyprint.layout as weasyprint_layout
     import weasyprint.layout.block as weasyprint_block
     import weasyprint.layout.inline as weasyprint_inline
+    import weasyprint.layout.page as weasyprint_page
     import weasyprint.layout.preferred as weasyprint_preferred
     from weasyprint import CSS, DEFAULT_OPTIONS, HTML
     from weasyprint import Document as RenderedDocument
@@ -325,13 +327,16 @@ def _remembered_styles() -> Callable[[], None]:
     """Work out what a kind of box or a text style gives WeasyPrint once for the run:
     used margins and sizes in the block and inline layout, where nearly every box is
     (:mod:`fanbind.pdf.percentages`); the font description and strut of each text
-    style in the line breaker and inline layout
-    (:mod:`fanbind.pdf.text_styles`). Returns the function that gives WeasyPrint its
-    own back."""
+    style in the line breaker and inline layout (:mod:`fanbind.pdf.text_styles`);
+    the styles of a page and its margin boxes, per kind of page
+    (:mod:`fanbind.pdf.page_styles`). Returns the function that gives WeasyPrint
+    its own back."""
     originals = (weasyprint_block.resolve_percentages, weasyprint_line_break.get_font_description,
-                 weasyprint_inline.strut)
+                 weasyprint_inline.strut, weasyprint_page.set_page_type_computed_styles)
     percentages = PercentMemo(originals[0], boxes.PageBox, boxes.Box)
-    text = TextStyleMemo(*originals[1:])
+    text = TextStyleMemo(*originals[1:3])
+    pages = PageStyles(originals[3])
+    weasyprint_page.set_page_type_computed_styles = pages.set_page_type_computed_styles
     weasyprint_block.resolve_percentages = percentages.resolve_percentages
     weasyprint_inline.resolve_percentages = percentages.resolve_percentages
     weasyprint_line_break.get_font_description = text.get_font_description
@@ -340,7 +345,8 @@ def _remembered_styles() -> Callable[[], None]:
     def restore() -> None:
         weasyprint_block.resolve_percentages = weasyprint_inline.resolve_percentages = \
             originals[0]
-        weasyprint_line_break.get_font_description, weasyprint_inline.strut = originals[1:]
+        (weasyprint_line_break.get_font_description, weasyprint_inline.strut,
+         weasyprint_page.set_page_type_computed_styles) = originals[1:]
 
     return restore
 
