@@ -78,6 +78,7 @@ from fanbind.pdf.kept_words import KeptWordsPyphen
 from fanbind.pdf.libraries import quick_library_search
 from fanbind.pdf.line_memo import LineMemo
 from fanbind.pdf.linebreaks import book_rules, shortest_hyphenated, tie_breaks
+from fanbind.pdf.page_names import page_values
 from fanbind.pdf.page_styles import PageStyles
 from fanbind.pdf.percentages import PercentMemo
 from fanbind.pdf.pod import finish_book
@@ -329,14 +330,17 @@ def _remembered_styles() -> Callable[[], None]:
     (:mod:`fanbind.pdf.percentages`); the font description and strut of each text
     style in the line breaker and inline layout (:mod:`fanbind.pdf.text_styles`);
     the styles of a page and its margin boxes, per kind of page
-    (:mod:`fanbind.pdf.page_styles`). Returns the function that gives WeasyPrint
-    its own back."""
+    (:mod:`fanbind.pdf.page_styles`); and a box's page names read from its first
+    and last children only (:mod:`fanbind.pdf.page_names`). Returns the function
+    that gives WeasyPrint its own back."""
     originals = (weasyprint_block.resolve_percentages, weasyprint_line_break.get_font_description,
                  weasyprint_inline.strut, weasyprint_page.set_page_type_computed_styles)
     percentages = PercentMemo(originals[0], boxes.PageBox, boxes.Box)
     text = TextStyleMemo(*originals[1:3])
     pages = PageStyles(originals[3])
     weasyprint_page.set_page_type_computed_styles = pages.set_page_type_computed_styles
+    names = boxes.ParentBox.page_values
+    boxes.ParentBox.page_values = page_values
     weasyprint_block.resolve_percentages = percentages.resolve_percentages
     weasyprint_inline.resolve_percentages = percentages.resolve_percentages
     weasyprint_line_break.get_font_description = text.get_font_description
@@ -347,6 +351,7 @@ def _remembered_styles() -> Callable[[], None]:
             originals[0]
         (weasyprint_line_break.get_font_description, weasyprint_inline.strut,
          weasyprint_page.set_page_type_computed_styles) = originals[1:]
+        boxes.ParentBox.page_values = names
 
     return restore
 
