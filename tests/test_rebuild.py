@@ -17,18 +17,23 @@ fourth from the cache with the join in a process of its own.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from fontTools.pens.recordingPen import RecordingPen
+from fontTools.ttLib import TTFont
 
 from fanbind.build import build
 from fanbind.cache import ProjectCache
 from fanbind.diagnostics import Diagnostics
 from fanbind.loading import CHAPTER_NAMESPACE, ChapterCache
+from fanbind.pdf.fonts import fonttools_subset, harfbuzz_subset, subset_program, subsetter_version
 from fanbind.pdf.join import JoinOptions
+from fanbind.resources import FONTS_DIR
 from fanbind.settings.schema import StoryConfig
 from fanbind.text.pipeline import load_story
 from fanbind.text.settings import TextSettings
@@ -215,3 +220,34 @@ def test_a_join_in_a_process_of_its_own_takes_the_fonts_from_the_cache(
     assert next(p for p in result.outputs if p.suffix == ".pdf").read_bytes() == \
         fresh.read_bytes()
     assert len(list((root / ".fanbind-cache" / "pdf-fonts").iterdir())) == fonts["faces"]
+
+
+def _outlines(program: bytes, glyphs: list[int]) -> list[list[tuple]]:
+    with TTFont(io.BytesIO(program)) as font:
+        order, charstrings = font.getGlyphOrder(), font["CFF "].cff.topDictIndex[0].CharStrings
+        drawn = []
+        for glyph in glyphs:
+            pen = RecordingPen()
+            charstrings[order[glyph]].draw(pen)
+            drawn.append(pen.value)
+        return drawn
+
+
+def test_harfbuzz_cuts_the_shared_faces_as_fonttools_did() -> None:
+    """The same glyphs at the same ids, drawn the same, and the source's dates kept
+    (the book must not depend on the day): HarfBuzz's program stands in for fontTools'."""
+    path = FONTS_DIR / "EBGaramond12-Regular.otf"
+    glyphs = [0, 3, 17, 68, 250, 901]
+    made = harfbuzz_subset(path.read_bytes(), glyphs)
+    if made is None:
+        pytest.skip("no libharfbuzz-subset on this system: fontTools cuts the faces")
+    before = fonttools_subset(path, glyphs)
+    assert subset_program(path, glyphs) == made
+    assert subsetter_version().startswith("harfbuzz ")
+    assert _outlines(made, glyphs) == _outlines(before, glyphs)
+    assert all(_outlines(made, glyphs)[1:])  # real outlines, not empty glyphs
+    with TTFont(io.BytesIO(made)) as cut, TTFont(path) as source:
+        assert len(cut.getGlyphOrder()) == max(glyphs) + 1  # ids kept, nothing after
+        assert (cut["head"].created, cut["head"].modified) == \
+            (source["head"].created, source["head"].modified)
+        assert not {"GSUB", "GPOS"} & set(cut.keys())

@@ -12,9 +12,10 @@ This module imports no other stage of fanbind (only fonts, results, the cache
 and the atomic writer), so the join's own process stays small.
 
 Cutting the shared fonts down to the book's glyphs (:mod:`fanbind.pdf.fonts`) was
-most of a rebuild's join (0.8 of 1.2 s CPU for the 300,000-word story): the
-programs are kept in the project's cache (:class:`FontSubsets`), keyed by the
-font file and the glyphs, which an edit of a paragraph seldom changes.
+most of the join (0.8 of 1.1 s CPU for the 300,000-word story) when fontTools did
+it; HarfBuzz's subsetter, which WeasyPrint uses too, takes milliseconds. The
+programs are also kept in the project's cache (:class:`FontSubsets`), keyed by the
+font file, the glyphs and the subsetter, which an edit of a paragraph seldom changes.
 """
 
 from __future__ import annotations
@@ -31,9 +32,14 @@ from typing import Literal
 import pikepdf
 
 from fanbind.atomic import library_writer
-from fanbind.cache import ProjectCache, file_digest, library_version, make_key
+from fanbind.cache import ProjectCache, file_digest, make_key
 from fanbind.pdf.folios import Folios
-from fanbind.pdf.fonts import apply_shared_fonts, prepare_shared_fonts, subset_program
+from fanbind.pdf.fonts import (
+    apply_shared_fonts,
+    prepare_shared_fonts,
+    subset_program,
+    subsetter_version,
+)
 from fanbind.pdf.result import BLOCK_ID, PageMap, fill_page_ids
 from fanbind.timings import record as record_timing
 from fanbind.timings import start as start_timing
@@ -269,7 +275,7 @@ class FontSubsets:
     """The shared font programs (:func:`fanbind.pdf.fonts.subset_program`), kept in
     the cache of the project at ``project`` (None: made every time).
 
-    A program is a pure function of the font file, the glyphs and fontTools (it
+    A program is a pure function of the font file, the glyphs and the subsetter (it
     keeps the source's dates: :func:`fanbind.pdf.fonts.pin_font_clock`), which
     with fanbind's code make the key. The join may run in a process of its own,
     so it keeps its own tally (``made``, ``cached``) and prunes the namespace
@@ -285,8 +291,7 @@ class FontSubsets:
         if self.store is None or not self.store.enabled:
             self.made += 1
             return subset_program(path, glyphs)
-        key = make_key("font subset", file_digest(path), tuple(glyphs),
-                       library_version("fontTools", "fonttools"))
+        key = make_key("font subset", file_digest(path), tuple(glyphs), subsetter_version())
         hit = self.store.get(FONTS_NAMESPACE, key)
         if isinstance(hit, bytes):
             self.cached += 1
