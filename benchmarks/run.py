@@ -154,6 +154,25 @@ def floor(steps: list[dict], wall: float, cores: int) -> dict | None:
             "passes": sum(int(s.get("passes", 1)) for s in steps if s.get("step") == "layout")}
 
 
+#: Steps recorded inside others (their CPU is already counted there): the build
+#: holds everything, reading holds the stories, the join the fonts.
+NESTED_STEPS = ("build", "stories", "fonts")
+
+
+def step_cpu(steps: list[dict], total: float | None = None) -> dict[str, float]:
+    """CPU per recorded step of one build (every process), in the order first seen;
+    with ``total`` (the command's CPU) also ``rest``: what no step holds (start-up,
+    cutting the parts and making their keys, importing WeasyPrint, the cache)."""
+    found: dict[str, float] = {}
+    for step in steps:
+        name = str(step.get("step"))
+        found[name] = found.get(name, 0.0) + float(step["cpu"])
+    if total is not None:
+        found["rest"] = max(0.0, total - sum(cpu for name, cpu in found.items()
+                                             if name not in NESTED_STEPS))
+    return found
+
+
 def fanbind_pdf_row(corpus: Path, out: Path, jobs_args: list[str], row: dict) -> None:
     """A cold ``fanbind build -f pdf`` of ``corpus`` measured into ``row``: time and
     memory, the floor from the layout timings, and the page count."""
@@ -378,8 +397,11 @@ def run_story(name: str, *, jobs: int | None, do_pandoc: bool, do_rebuild: bool)
         clear_cache(corpus)
         row["full_build"] = asdict(measure(build, ROOT))
         target, old = change_one_chapter(corpus)
+        steps = out / "rebuild-timings.jsonl"
         try:
-            row["rebuild"] = asdict(measure(build, ROOT))
+            again = measure(build, ROOT, timings=steps)
+            row["rebuild"] = asdict(again)
+            row["rebuild_steps"] = step_cpu(read_timings(steps), again.cpu)
         finally:
             target.write_bytes(old)
     row["load_end"] = os.getloadavg()[0]
@@ -661,6 +683,10 @@ def write_report(rows: dict[str, dict], info: dict, *, jobs: int | None) -> str:
     if full and again:
         lines += ["", "PDF rebuild, 300,000-word story: full build "
                   f"{full.cell()}; after changing one paragraph of one chapter {again.cell()}."]
+        spent = story.get("rebuild_steps")
+        if spent:
+            lines[-1] += " The rebuild's CPU by step: " + ", ".join(
+                f"{name} {cpu:.2f} s" for name, cpu in spent.items() if name != "build") + "."
     lines += ["", "## Targets", "", "| target | measured | |", "|---|---|---|"]
     for name, shown, ok in targets(rows):
         lines.append(f"| {name} | {shown} | {_mark(ok)} |")

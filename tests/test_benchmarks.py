@@ -83,3 +83,15 @@ def test_timings_are_written_only_when_asked(tmp_path: Path,
     assert [s["step"] for s in steps] == ["layout", "write"]
     assert steps[0]["pages"] == 3 and steps[0]["end"] >= steps[0]["start"]
     assert steps[0]["cpu"] >= 0
+
+
+def test_step_cpu_sums_each_step_and_leaves_the_nested_ones_out_of_the_rest() -> None:
+    steps = [{"step": "build", "cpu": 7.0}, {"step": "read", "cpu": 0.5},
+             {"step": "stories", "cpu": 0.4}, {"step": "layout", "cpu": 3.0},
+             {"step": "layout", "cpu": 1.0}, {"step": "join", "cpu": 0.3},
+             {"step": "fonts", "cpu": 0.1}]
+    found = run.step_cpu(steps, total=8.0)
+    assert list(found) == ["build", "read", "stories", "layout", "join", "fonts", "rest"]
+    assert found["layout"] == pytest.approx(4.0)
+    assert found["rest"] == pytest.approx(8.0 - 0.5 - 4.0 - 0.3)
+    assert "rest" not in run.step_cpu(steps)
