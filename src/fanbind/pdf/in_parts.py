@@ -44,7 +44,8 @@ from fanbind.pdf.parts import (
     uses_page_total,
 )
 from fanbind.pdf.result import PdfResult
-from fanbind.pdf.workers import PdfWorkers, StampTask, stamp_body_part
+from fanbind.pdf.running import NoSeams, RowsTask, first_round_seam, plan_story, read_rows
+from fanbind.pdf.workers import BodyTask, PdfWorkers, StampTask, stamp_body_part
 from fanbind.processes import default_jobs
 from fanbind.render import Document
 
@@ -81,11 +82,37 @@ def write_parallel_pdf(
     """
     join_options = join_options or JoinOptions()
     jobs = jobs or default_jobs()
-    parts = plan_parts(anthology, documents, jobs, part_words=part_words,
-                       inside_stories=seams_are_breaks(extra_stylesheets))
-    if parts is None or not stampable_stylesheets(extra_stylesheets) \
-            or not page_references_resolve(parts, documents):
-        return None
+    for inside_text in (True, False):
+        parts = plan_parts(anthology, documents, jobs, part_words=part_words,
+                           inside_stories=seams_are_breaks(extra_stylesheets),
+                           inside_text=inside_text)
+        if parts is None or not stampable_stylesheets(extra_stylesheets) \
+                or not page_references_resolve(parts, documents):
+            return None
+        if inside_text and not any(part.running for part in parts):
+            inside_text = False
+        try:
+            return _write_parts(anthology, documents, parts, target, project_dir=project_dir,
+                                extra_stylesheets=extra_stylesheets, created=created,
+                                jobs=jobs, report=report, cache=cache,
+                                while_joining=while_joining, workers=workers,
+                                join_options=join_options)
+        except NoSeams:
+            if not inside_text:
+                raise
+            # A story without chapters whose planned pages start where no part
+            # can: laid out in one part (pdf/running.py).
+            continue
+    return None
+
+
+def _write_parts(anthology: Anthology, documents: list[Document], parts: list[Part],
+                 target: Path, *, project_dir: Path, extra_stylesheets: tuple[Path, ...],
+                 created: dt.datetime, jobs: int, report: Reporter | None,
+                 cache: ProjectCache | None,
+                 while_joining: Callable[[PdfResult], None] | None,
+                 workers: PdfWorkers | None, join_options: JoinOptions) -> PdfResult | None:
+    """:func:`write_parallel_pdf` for the book cut into ``parts``."""
     config = anthology.meta.print
     first_guess = page_geometry(config, pages=1)
     # The gutter depends on the page count, known only after layout: start from the
@@ -147,7 +174,12 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
     # it is moved across by the join when only the margins differ between the sides.
     movable = sides_differ_only_in_margins(geometry, job.setup.extra_stylesheets)
     laying = Parts(job, workers, book_pages, geometry_css, movable, cache, digests)
+    planned = _plan_stories(job, laying, workers, book_pages, report) \
+        if any(part.running for part in job.parts) else {}
     laying.lay_out(report)
+    for index, pages in planned.items():
+        if laying.results[index].pages != pages:  # the plan's model missed
+            raise NoSeams(f"part {index}: {laying.results[index].pages} pages, not {pages}")
     missing = sorted(laying.laid_out)
     relaid: list[int] = []
     free = [part.continues for part in job.parts]
@@ -267,6 +299,40 @@ def _start_stamps(job: Job, workers: PdfWorkers, ordered: list[PartResult],
         return unstamped
 
     return finish
+
+
+def _plan_stories(job: Job, laying: Parts, workers: PdfWorkers, book_pages: int,
+                  report: Reporter | None) -> dict[int, int]:
+    """Plan each story without chapters cut into parts as one (pdf/running.py): the
+    first render of every such part, on the workers, then the story's plan; each
+    part's seam goes to ``laying``, with its planned page count and side; returns
+    those page counts."""
+    running = [i for i, part in enumerate(job.parts) if part.running]
+    if report:
+        report(f"reading {len(running)} story parts on {workers.jobs} cores")
+    tasks = []
+    for index in running:
+        part = job.parts[index]
+        task = BodyTask.of(job, index, book_pages)
+        story = job.documents[part.documents[0]]
+        tasks.append(RowsTask(index, book_pages, task.anthology, task.documents,
+                              task.first_story, job.setup, first_round_seam(story)))
+    flows = dict(zip(running, workers.map(read_rows, tasks), strict=True))
+    by_story: dict[int, list[int]] = {}
+    for index in running:
+        by_story.setdefault(job.parts[index].stories[0], []).append(index)
+    planned = {}
+    for indexes in by_story.values():
+        part = job.parts[indexes[0]]
+        spans = [job.parts[i].span or (0, 0) for i in indexes]
+        plan = plan_story(job.documents[part.documents[0]], spans, [flows[i] for i in indexes])
+        first = flows[indexes[0]]
+        for k, index in enumerate(indexes):
+            left = plan.lands_left[k] if k else first.first_verso != (first.before % 2 == 0)
+            laying.seams[index] = (plan.seams[k], left)
+            laying.counts[index] = (plan.pages[k], left)
+            planned[index] = plan.pages[k]
+    return planned
 
 
 def _join_plan(bodies: list[PartResult], matter: Matter, target: Path, *,

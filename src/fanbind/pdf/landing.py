@@ -27,7 +27,7 @@ import itertools
 import multiprocessing
 import threading
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import wait
 from typing import Any
 
@@ -42,6 +42,7 @@ from fanbind.pdf.parts import (
     dependencies_match,
     part_key,
 )
+from fanbind.pdf.running import Seam, seam_key
 from fanbind.pdf.workers import (
     BodyTask,
     PdfWorkers,
@@ -91,6 +92,9 @@ class Parts:
     #: Per part: its page count (planned, then as laid out) and the side it lands on.
     counts: dict[int, tuple[int, bool]] = field(default_factory=dict)
     _keys: dict[tuple[int, bool | None], str] = field(default_factory=dict)
+    #: Parts of stories without chapters, made up with their whole story
+    #: (:mod:`fanbind.pdf.running`): each one's seam and the side it lands on.
+    seams: dict[int, tuple[Seam, bool]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         parts = self.job.parts
@@ -128,6 +132,12 @@ class Parts:
     # ------------------------------------------------------------------ the cache
 
     def key(self, index: int, lands_left: bool | None) -> str:
+        if index in self.seams:  # its documents, cut where the story's plan says
+            seam, left = self.seams[index]
+            if (index, left) not in self._keys:
+                self._keys[index, left] = seam_key(self.job, self.job.parts[index], seam,
+                                                   self.geometry_css, left)
+            return self._keys[index, left]
         side = lands_left if self.free[index] else None
         if (index, side) not in self._keys:
             self._keys[index, side] = part_key(self.job, self.job.parts[index],
@@ -221,11 +231,17 @@ class Parts:
                         and (lands is not None or not self.free[index])
                         and not any(map(self._unknown, range(index + 1, len(parts)))))
                     landing = None
-                    if parts[index].span is not None:
+                    if index in self.seams:
+                        seam, left = self.seams[index]
+                        task = BodyTask.of(self.job, index, self.book_pages, left, seam=seam,
+                                           documents=self.job.part_documents(
+                                               replace(parts[index], span=seam.span)))
+                    elif parts[index].span is not None:
                         channel = _Here(self, index) if here else PoolChannel(build, index)
                         landing = SideLanding(self.free[index], self.movable, lands, channel)
-                    task = BodyTask.of(self.job, index, self.book_pages,
-                                       self.laid_left(index, lands), landing)
+                    if index not in self.seams:
+                        task = BodyTask.of(self.job, index, self.book_pages,
+                                           self.laid_left(index, lands), landing)
                     following += 1
                     if here:
                         self._take(index, lay_out_body_part(task), laid=True)

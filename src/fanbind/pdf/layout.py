@@ -91,6 +91,7 @@ from fanbind.pdf.result import (
     element_id,
     fill_page_ids,
 )
+from fanbind.pdf.running import Edge, Place, RunningFlow
 from fanbind.pdf.text_styles import TextStyleMemo
 from fanbind.render import Document
 from fanbind.resources import PRINT_CSS, STYLES_DIR
@@ -387,6 +388,22 @@ class Landing(Protocol):
         """The part's page count as planned, before its second layout."""
 
 
+class Seam(Protocol):
+    """A part of a long story without chapters, made up with the whole story
+    (:mod:`fanbind.pdf.running`): its tree is cut by ``prepare`` before the
+    first render; ``rows_only``, the first round, renders (hyphen ladders mended)
+    and makes nothing up; else the one render is the part's made-up layout, of
+    which the first ``pages`` pages are kept (None: all)."""
+
+    @property
+    def rows_only(self) -> bool: ...
+
+    @property
+    def pages(self) -> int | None: ...
+
+    def prepare(self, html: etree._Element) -> None: ...
+
+
 def lay_out(
     anthology: Anthology,
     documents: list[Document],
@@ -399,6 +416,7 @@ def lay_out(
     reuse_lines: bool = True,
     landing: Landing | None = None,
     lines: LineMemo | None = None,
+    seam: Seam | None = None,
 ) -> Layout:
     """Lay the book out (the passes described at the top of this module), write nothing.
 
@@ -412,6 +430,7 @@ def lay_out(
     the same documents (:attr:`Layout.lines`, e.g. a part laid out again on its
     other side), used when that run had the same stylesheets and kept words.
     ``landing``: the makeup is planned for the side the part lands on, as it says.
+    ``seam``: a part of a long story planned as a whole (:class:`Seam`).
     """
     clock = start_timing()  # for the benchmarks: fanbind.timings
     config = anthology.meta.print
@@ -426,6 +445,8 @@ def lay_out(
     add_dates(html_root, created)
     if part is not None:
         prepare_part(html_root, part)
+    if seam is not None:
+        seam.prepare(html_root)
     one_link_per_entry(html_root)
     fetcher = ProjectFetcher([project_dir, STYLES_DIR])
     fonts = FontConfiguration()
@@ -495,7 +516,7 @@ def lay_out(
                 document, rendered = render(geometry)
                 break
 
-        ladders = _ladder_paragraphs(rendered)
+        ladders = _ladder_paragraphs(rendered) if seam is None or seam.rows_only else set()
         if ladders:
             for element in html_root.iter(xhtml("p")):
                 if element.get("id") in ladders:
@@ -507,7 +528,8 @@ def lay_out(
         side_free = True
         planned_left = laid_left = START_LEFT_CLASS in (html_root.get("class") or "").split()
         flip = False  # planned for the other side than laid out on: the join moves it
-        for round_ in range(MAX_MAKEUP_PASSES):
+        # A seam's makeup was planned with its whole story's (pdf/running.py).
+        for round_ in range(MAX_MAKEUP_PASSES if seam is None else 0):
             flows = makeup_flows(rendered, geometry)
             other = [replace(f, first_verso=not f.first_verso) for f in flows]
             relay = False  # laid out again on the other side (its rows are the same)
@@ -547,6 +569,10 @@ def lay_out(
             elif pages is None:
                 again = count
 
+        if seam is not None and seam.pages is not None:
+            kept = rendered.copy(rendered.pages[:seam.pages])  # the rest ran on
+            kept._html = rendered._html  # the tree its folio plan reads
+            rendered = kept
         padded = _padded_count(len(rendered.pages), config.page_multiple) - len(rendered.pages)
         if part is not None:
             padded = part.blank_pages  # the joined book is padded as a whole
@@ -780,6 +806,75 @@ def makeup_flows(rendered: RenderedDocument, geometry: Geometry) -> list[makeup.
                                      round(pages[0]._page_box.height / pitch, 3),
                                      follows=page_type.name == "chapter"))
     return flows
+
+
+def running_flow(rendered: RenderedDocument, geometry: Geometry, story: str
+                 ) -> RunningFlow | None:
+    """A part of a long story without chapters as :mod:`fanbind.pdf.running` plans it:
+    its one text flow's rows, each line's place in story section ``story``, and
+    the blocks its first and last lines start and end. None: not one flow."""
+    pitch = geometry.line * 4 / 3  # points → CSS pixels
+    flows = _flow_pages(rendered)
+    if len(flows) != 1:
+        return None
+    pages = flows[0]
+    lines = _flow_lines(pages)
+    if not lines:
+        return None
+    rows, starts = _flow_rows(lines, pitch)
+
+    def below(line: _Line) -> tuple[list[Any], list[Any]] | None:
+        """The line's chain split at the story section: (down to it, below it)."""
+        for at, box in enumerate(line.chain):
+            if element_id(box.element) == story:
+                return line.chain[:at + 1], line.chain[at + 1:]
+        return None
+
+    places: list[Place] = []
+    chars_in: dict[tuple[int, str], int] = defaultdict(int)
+    lines_of: dict[tuple[int, str], int] = defaultdict(int)
+    for line in lines:
+        lines_of[_key(line.chain[-1])] += _chars(line.text)
+    exact: dict[tuple[int, str], bool] = {}
+    for key, count in lines_of.items():
+        element = next(line.chain[-1].element for line in lines if _key(line.chain[-1]) == key)
+        exact[key] = count == sum(1 for text in element.itertext() for c in text
+                                  if not c.isspace())
+    previous_child = None
+    for line in lines:
+        block = line.chain[-1]
+        key = _key(block)
+        chars_in[key] += _chars(line.text)
+        split = below(line)
+        child = split[1][0] if split and split[1] else None
+        first = child is not None and (previous_child is None or child is not previous_child)
+        starting = split[1] if split and first else []
+        places.append(Place(
+            element_id(child.element) if child is not None else None,
+            element_id(block.element), chars_in[key], first,
+            child is block and block.element_tag == "p"
+            and bool(BLOCK_ID.match(element_id(block.element) or "")),
+            exact[key], line.text.rstrip().endswith(_HYPHENS),
+            all(_margin(b, "top") == 0 for b in starting)))
+        previous_child = child
+    head_split, tail_split = below(lines[0]), below(lines[-1])
+    if head_split is None or tail_split is None:
+        return None
+    around, opening = head_split
+    closing = tail_split[1]
+    head = Edge(lines[0].bottom - lines[0].top, tuple(_margin(b, "top") for b in opening),
+                any(b.style["break_before"] in _AVOID for b in opening),
+                any(b.style["break_before"] in _FORCED for b in opening),
+                all(b.style["break_inside"] not in _AVOID for b in around), len(opening))
+    tail = Edge(lines[-1].bottom - lines[-1].top, tuple(_margin(b, "bottom") for b in closing),
+                any(b.style["break_after"] in _AVOID for b in closing),
+                any(b.style["break_after"] in _FORCED for b in closing), True, len(closing))
+    ladders = frozenset(element_id(e) or "" for e in rendered._html.etree_element.iter()
+                        if "no-hyphens" in (e.get("class") or "").split()) - {""}
+    page_type = pages[0]._page_box.page_type
+    return RunningFlow(rows, starts, tuple(places), page_type.side == "left",
+                       round(pages[0]._page_box.height / pitch, 3), pitch,
+                       rendered.pages.index(pages[0]), head, tail, ladders)
 
 
 def _flow_rows(lines: list[_Line], pitch: float) -> tuple[tuple[makeup.Row, ...], tuple[int, ...]]:

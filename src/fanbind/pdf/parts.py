@@ -28,7 +28,7 @@ from fanbind.cache import file_digest, library_version, make_key, system_fonts_d
 from fanbind.model import Anthology
 from fanbind.pdf.arrange import PartOptions, has_class, part_of
 from fanbind.pdf.geometry import Geometry
-from fanbind.pdf.result import FolioPlan
+from fanbind.pdf.result import BLOCK_ID, FolioPlan
 from fanbind.pdf.stylesheets import any_stylesheet_matches
 from fanbind.print_services import ALL_EDGES
 from fanbind.processes import default_jobs
@@ -100,6 +100,9 @@ class Part:
     #: out (``start``, ``end``), cut at chapter seams (:func:`story_seams`); the
     #: others stay as empty, undisplayed stand-ins. None: whole stories.
     span: tuple[int, int] | None = None
+    #: Cut inside running text (a story without chapters, :func:`text_seams`): its
+    #: pages are planned with its whole story's (:mod:`fanbind.pdf.running`).
+    running: bool = False
 
     @property
     def continues(self) -> bool:
@@ -185,7 +188,7 @@ def parallel_pdf_wanted(anthology: Anthology, jobs: int | None) -> bool:
 
 def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *,
                part_words: int = MIN_PART_WORDS, max_part_words: int = MAX_PART_WORDS,
-               inside_stories: bool = True) -> list[Part] | None:
+               inside_stories: bool = True, inside_text: bool = True) -> list[Part] | None:
     """Cut the book into front, story groups and back; None when it cannot be cut.
 
     Groups hold :data:`STORIES_PER_PART` consecutive stories (fewer in a small
@@ -194,7 +197,8 @@ def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *
     at least 1.5 parts' worth of words (the book's words over two parts per
     worker, at least ``part_words`` and at most ``max_part_words``) is a run of
     parts of its own, cut at chapter seams (:func:`cut_story`) when
-    ``inside_stories``.
+    ``inside_stories``; one without chapters at scene breaks or paragraphs
+    (:func:`text_seams`) when ``inside_text`` too.
     """
     front = [i for i, d in enumerate(documents) if "pdf" in d.formats and d.matter == "front"]
     body = [i for i, d in enumerate(documents) if "pdf" in d.formats and d.matter == "body"]
@@ -216,13 +220,18 @@ def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *
         run.clear()
 
     for index, story in enumerate(anthology.stories):
-        spans = cut_story(documents[body[index]], story.words, target) \
-            if inside_stories and story.words >= 1.5 * target else []
+        document = documents[body[index]]
+        long = inside_stories and story.words >= 1.5 * target
+        spans = cut_story(document, story.words, target) if long else []
+        running = False
+        if long and len(spans) < 2 and inside_text and len(story_seams(document)) < 2:
+            spans = cut_story(document, story.words, target, text_seams(document))
+            running = True
         if len(spans) < 2:
             run.append(index)
             continue
         flush()
-        parts.extend(Part("body", (index,), (body[index],), span) for span in spans)
+        parts.extend(Part("body", (index,), (body[index],), span, running) for span in spans)
     flush()
     if len(parts) < 3:  # one story part: nothing to lay out side by side
         return None
@@ -263,10 +272,47 @@ def story_seams(document: Document) -> list[tuple[int, int]]:
     return seams
 
 
-def cut_story(document: Document, words: int, target: int) -> list[tuple[int, int]]:
+def text_seams(document: Document) -> list[tuple[int, int]]:
+    """Where a story without chapters may be cut (as :func:`story_seams` says it):
+    before a story paragraph directly in its section that follows another one or
+    a scene break. The one-piece layout has no page break there: such parts are
+    planned as one (:mod:`fanbind.pdf.running`). A seam after a scene break is
+    marked by a negative index (``-index``), which :func:`cut_story` prefers.
+    """
+    section = story_section(document)
+    if section is None:
+        return []
+    seams: list[tuple[int, int]] = [(0, 0)]
+    previous: etree._Element | None = None
+    for index, child in enumerate(section):
+        if previous is not None and _story_paragraph(child) and (
+                _story_paragraph(previous) or has_class(previous, "scene-break")):
+            seams.append((-index if has_class(previous, "scene-break") else index, 0))
+        words = len("".join(child.itertext()).split())
+        seams[-1] = (seams[-1][0], seams[-1][1] + words)
+        if isinstance(child.tag, str):
+            previous = child
+    return seams
+
+
+def _story_paragraph(element: etree._Element) -> bool:
+    return element.tag == f"{{{XHTML_NS}}}p" and bool(BLOCK_ID.match(element.get("id") or ""))
+
+
+#: A part cut at a scene break may be this much of a share longer or shorter than
+#: one cut at the paragraph nearest its share: the seam a reader would choose.
+SCENE_SLACK = 0.2
+
+
+def cut_story(document: Document, words: int, target: int,
+              seams: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
     """A long story's parts as spans of its section's children: about ``words /
-    target`` parts, cut at the seams nearest to equal shares of its words."""
-    seams = story_seams(document)
+    target`` parts, cut at the seams nearest to equal shares of its words (of
+    :func:`story_seams`, or ``seams``: then a scene break within
+    :data:`SCENE_SLACK` of a share is taken before the nearest paragraph)."""
+    seams = story_seams(document) if seams is None else seams
+    scenes = {j for j, (at, _) in enumerate(seams) if at < 0}
+    seams = [(abs(at), w) for at, w in seams]
     count = min(len(seams), max(1, round(words / max(1, target))))
     if count < 2:
         return []
@@ -278,7 +324,10 @@ def cut_story(document: Document, words: int, target: int) -> list[tuple[int, in
     for k in range(1, count):
         goal = total * k / count
         low, high = cuts[-1] + 1, len(seams) - (count - k)
-        cuts.append(min(range(low, high + 1), key=lambda j: (abs(before[j] - goal), j)))
+        near = [j for j in range(low, high + 1) if j in scenes
+                and abs(before[j] - goal) <= SCENE_SLACK * total / count]
+        cuts.append(min(near or range(low, high + 1),
+                        key=lambda j: (abs(before[j] - goal), j)))
     section = story_section(document)
     ends = [seams[j][0] for j in cuts[1:]] + [len(section) if section is not None else 0]
     return [(seams[j][0], end) for j, end in zip(cuts, ends, strict=True)]

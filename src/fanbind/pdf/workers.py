@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
     from fanbind.pdf.layout import Layout, MarginRecords
+    from fanbind.pdf.running import Seam
 
 Task = TypeVar("Task")
 Outcome = TypeVar("Outcome")
@@ -56,10 +57,14 @@ class BodyTask:
     #: A piece of a long story: the side it lands on and its planned length go
     #: through :class:`SideLanding` (None: a part of whole stories).
     landing: SideLanding | None = None
+    #: A part of a story without chapters, cut where its whole story's plan says
+    #: (:class:`fanbind.pdf.running.Seam`; its documents are cut for it).
+    seam: Seam | None = None
 
     @classmethod
     def of(cls, job: Job, index: int, book_pages: int, start_left: bool = False,
-           landing: SideLanding | None = None) -> BodyTask:
+           landing: SideLanding | None = None, seam: Seam | None = None,
+           documents: list[Document] | None = None) -> BodyTask:
         """The task of part ``index``; only a part inside a story (``continues``)
         can be asked to start on a verso, the others start where their story asks."""
         part = job.parts[index]
@@ -68,8 +73,8 @@ class BodyTask:
         # (the cache key leaves it out too), and a 1,000-story list is 450 KB a task.
         meta = job.anthology.meta.model_copy(update={"stories": [s.meta for s in stories]})
         return cls(index, book_pages, replace(job.anthology, meta=meta, stories=stories),
-                   job.part_documents(part), 0 in part.stories, job.setup,
-                   start_left and part.continues, landing)
+                   documents or job.part_documents(part), 0 in part.stories, job.setup,
+                   start_left and part.continues, landing, seam)
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,8 @@ class StampTask:
 
 def lay_out_part(setup: Setup, anthology: Anthology, documents: list[Document],
                  options: PartOptions, *, defer: bool, created: dt.datetime,
-                 landing: SideLanding | None = None) -> tuple[Layout, MarginRecords]:
+                 landing: SideLanding | None = None, seam: Seam | None = None
+                 ) -> tuple[Layout, MarginRecords]:
     """Lay out one part; with ``defer``, its margin boxes are left to be drawn later
     (:func:`fanbind.pdf.layout.deferred_folios`) and their records returned;
     ``landing``: a piece of a long story, planned for the side it lands on."""
@@ -129,7 +135,7 @@ def lay_out_part(setup: Setup, anthology: Anthology, documents: list[Document],
         with pdf.deferred_folios() as records:
             layout = pdf.lay_out(anthology, documents, project_dir=setup.project_dir,
                                  extra_stylesheets=setup.extra_stylesheets, created=created,
-                                 part=options, landing=landing)
+                                 part=options, landing=landing, seam=seam)
         return layout, records
     layout = pdf.lay_out(anthology, documents, project_dir=setup.project_dir,
                          extra_stylesheets=setup.extra_stylesheets, created=created,
@@ -155,11 +161,13 @@ def lay_out_body_part(task: BodyTask) -> PartResult:
     options = PartOptions(task.book_pages, first_story=task.first_story,
                           start_left=task.start_left)
     layout, records = lay_out_part(task.setup, anthology, task.documents, options, defer=True,
-                                   created=PART_CREATED, landing=task.landing)
+                                   created=PART_CREATED, landing=task.landing, seam=task.seam)
     rendered = layout.rendered
     plan = pdf.folio_plan(rendered, records)
     if plan is None:
         raise NotStampable(f"part {task.index}")
+    if task.seam is not None:
+        plan = task.seam.folio_plan(plan)
     targets = anchors(layout)
     first_title = f"{anthology.stories[0].id}-title"
     laid_left = START_LEFT_CLASS in layout.root_classes
