@@ -38,7 +38,11 @@ ROOT = HERE.parent
 CORPORA = HERE / "corpora"
 SIZES = (5, 50, 200, 1000)
 #: The single-story corpora: name → words.
-STORIES = {"story-150k": 150_000, "story-300k": 300_000, "story-600k": 600_000}
+STORIES = {"story-150k": 150_000, "story-300k": 300_000, "story-600k": 600_000,
+           "oneshot-150k": 150_000}
+#: Single-story corpora without chapters (a one-shot): the same text, a scene
+#: break where a chapter would start (laid out in parts at paragraph seams).
+ONESHOTS = ("oneshot-150k",)
 #: A chapter closes at the first paragraph end from this many words on.
 CHAPTER_WORDS = 5_000
 #: A word as the benchmark counts them (the same rule as ``run.words_in``).
@@ -151,8 +155,13 @@ def generate_story(name: str, target: Path | None = None) -> Path:
     lines = [title, ""]
     markdown = [f"# {title}", ""]
     for number, paragraphs in enumerate(chapters, 1):
-        lines += [f"Chapter {number}", ""]
-        markdown += [f"## Chapter {number}", ""]
+        if name in ONESHOTS:
+            if number > 1:
+                lines += ["* * *", ""]
+                markdown += ["* * *", ""]
+        else:
+            lines += [f"Chapter {number}", ""]
+            markdown += [f"## Chapter {number}", ""]
         for paragraph in paragraphs:
             lines += [paragraph, ""]
             markdown += [paragraph, ""]
@@ -160,7 +169,8 @@ def generate_story(name: str, target: Path | None = None) -> Path:
     (folder / "pandoc" / "0001.md").write_text("\n".join(markdown), encoding="utf-8")
     entry = {**seeds[0], "file": "stories/0001.txt", "title": title,
              "summary": f"The five sample stories, told over and over in {len(chapters)} "
-             "chapters: one long fic, as fanbinders bind them."}
+             + ("scenes: a one-shot." if name in ONESHOTS else
+                "chapters: one long fic, as fanbinders bind them.")}
     meta = {**book, "title": f"Bonds of the Leaf: {title}",
             "subtitle": f"One story of {words:,} words",
             "identifier": f"urn:uuid:00000000-0000-4000-8001-{words:012d}",

@@ -251,7 +251,9 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
                    parts_sided=tuple(i for i, body in enumerate(ordered)
                                      if job.parts[i].span and not body.side_free),
                    parts_passes=tuple(body.passes if i in laying.laid_out else 0
-                                      for i, body in enumerate(ordered)))
+                                      for i, body in enumerate(ordered)),
+                   parts_running=tuple((i, seam.split is not None, left)
+                                       for i, (seam, left) in sorted(laying.seams.items())))
 
 
 def _start_stamps(job: Job, workers: PdfWorkers, ordered: list[PartResult],

@@ -852,7 +852,7 @@ def running_flow(rendered: RenderedDocument, geometry: Geometry, story: str
         places.append(Place(
             element_id(child.element) if child is not None else None,
             element_id(block.element), chars_in[key], first,
-            child is block and block.element_tag == "p"
+            child is not None and child is block and block.element_tag == "p"
             and bool(BLOCK_ID.match(element_id(block.element) or "")),
             exact[key], line.text.rstrip().endswith(_HYPHENS),
             all(_margin(b, "top") == 0 for b in starting)))

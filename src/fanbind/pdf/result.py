@@ -78,6 +78,10 @@ class PdfResult:
     #: part laid out by this build took, by part (0: from the cache).
     parts_sided: tuple[int, ...] = ()
     parts_passes: tuple[int, ...] = ()
+    #: Parts of a story without chapters made up with the whole story
+    #: (:mod:`fanbind.pdf.running`): per part, (its index, it starts inside a
+    #: paragraph, its first page is a verso).
+    parts_running: tuple[tuple[int, bool, bool], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,9 @@ class Seam:
                 raise NoSeams(f"{block} cannot be split after {chars} characters")
             # The piece before is the part before's; the continuation takes its
             # place and its name (the page map names the page by it).
-            element.getparent().remove(element)
+            parent = element.getparent()
+            assert parent is not None  # an element inside the section
+            parent.remove(element)
             del continuation.attrib[makeup.CONTINUED_ATTRIBUTE]
             continuation.set("id", block)
             continuation.set("style", makeup.CONTINUED_STYLE)
@@ -247,7 +249,7 @@ def story_marks(document: Document) -> tuple[str, str | None, str | None, dict[s
     paragraphs = [p for p in section.iter(xhtml("p")) if BLOCK_ID.match(p.get("id") or "")]
     lead = next((c.get("id") for c in section if c.tag == xhtml("p")
                  and BLOCK_ID.match(c.get("id") or "")), None)
-    index = {c.get("id"): i for i, c in enumerate(section) if c.get("id")}
+    index = {c.get("id") or "": i for i, c in enumerate(section) if c.get("id")}
     return section.get("id") or "", lead, paragraphs[-1].get("id") if paragraphs else None, \
         index
 
@@ -283,11 +285,11 @@ def plan_story(document: Document, spans: Sequence[tuple[int, int]],
         rows.extend(flow.rows[1:])
         places.extend(flow.places)
     ladders = frozenset().union(*(f.ladders for f in flows))
-    flow = makeup.Flow(tuple(rows), (), first.first_verso, first.capacity)
-    flow = makeup.Flow(flow.rows, tuple(makeup.paginate(flow)), flow.first_verso,
-                       flow.capacity)
-    cuts, _ = makeup.plan_pages([flow])
-    starts = planned_starts(flow, cuts)
+    unpaged = makeup.Flow(tuple(rows), (), first.first_verso, first.capacity)
+    story_flow = makeup.Flow(unpaged.rows, tuple(makeup.paginate(unpaged)),
+                             first.first_verso, first.capacity)
+    cuts, _ = makeup.plan_pages([story_flow])
+    starts = planned_starts(story_flow, cuts)
     seams, part_spans, pages, sides = [], [], [], []
     part_starts = []
     for k, share in enumerate(shares):
