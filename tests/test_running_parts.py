@@ -27,7 +27,8 @@ from fanbind.pdf import makeup
 from fanbind.pdf.in_parts import write_parallel_pdf
 from fanbind.pdf.layout import write_pdf
 from fanbind.pdf.parts import cut_story, plan_parts, story_section, text_seams
-from fanbind.pdf.running import Edge, NoSeams, Place, RunningFlow, plan_story, planned_starts
+from fanbind.pdf.rows import Edge, Place, RunningFlow
+from fanbind.pdf.running import NoSeams, plan_story, planned_starts
 from fanbind.pdf.running import seam_row as make_seam_row
 from fanbind.pdf.volumes import VOLUMES_CSS, mark_volume, plan_volumes, split_anthology
 from fanbind.render import render_book

@@ -91,7 +91,7 @@ from fanbind.pdf.result import (
     element_id,
     fill_page_ids,
 )
-from fanbind.pdf.running import Edge, Place, RunningFlow
+from fanbind.pdf.rows import Edge, Place, RunningFlow
 from fanbind.pdf.text_styles import TextStyleMemo
 from fanbind.render import Document
 from fanbind.resources import PRINT_CSS, STYLES_DIR

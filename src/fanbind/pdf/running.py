@@ -50,6 +50,7 @@ from fanbind.pdf import makeup
 from fanbind.pdf.arrange import PartOptions, xhtml
 from fanbind.pdf.parts import PART_CREATED, Job, Part, Setup, layout_key, story_section
 from fanbind.pdf.result import BLOCK_ID, FolioPlan
+from fanbind.pdf.rows import Edge, Place, RunningFlow
 from fanbind.render import Document
 
 #: The named pages of a story's text (print.css): the page groups whose index a
@@ -59,49 +60,6 @@ FLOW_GROUPS = ("body", "story")
 
 class NoSeams(Exception):
     """A long story's parts cannot be cut where its planned pages start."""
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a row's line is in the story: what a cut at a page start needs."""
-
-    child: str | None  # the id of the story section's child holding the line
-    block: str | None  # the id of the line's own block
-    chars: int  # non-space characters of its block up to the line's end
-    first: bool  # the first line of the section's child
-    direct: bool  # its block is a story paragraph directly in the section
-    exact: bool  # the block's lines account for its text (it can be split by characters)
-    hyphenated: bool  # the line ends in a hyphen
-    flush: bool  # the blocks it starts have no top margin (dropped at a page top anyway)
-
-
-@dataclass(frozen=True)
-class Edge:
-    """The blocks below the story section that a part's first line starts (its
-    head) or its last line ends (its tail), as :func:`seam_row` joins them."""
-
-    line: float = 0.0  # the line's height (px)
-    margins: tuple[float, ...] = ()  # their top (head) or bottom (tail) margins (px)
-    avoid: bool = False  # break-before (head) or break-after (tail) avoid
-    forced: bool = False  # break-before (head) or break-after (tail) forced
-    keep: bool = True  # the blocks around them allow a break inside (head)
-    blocks: int = 0
-
-
-@dataclass(frozen=True)
-class RunningFlow:
-    """A part's text flow as its first render laid it out (:func:`read_rows`)."""
-
-    rows: tuple[makeup.Row, ...]
-    starts: tuple[int, ...]
-    places: tuple[Place, ...]
-    first_verso: bool
-    capacity: float
-    pitch: float
-    before: int  # pages of the part before its flow (part 0: paratext, blank)
-    head: Edge
-    tail: Edge
-    ladders: frozenset[str] = frozenset()
 
 
 def seam_row(tail: Edge, last: Place, head: Edge, first: makeup.Row, pitch: float
