@@ -3,7 +3,8 @@
 What is checked is the order of hand-offs (counted and recorded in the building
 process), never how long anything took: the benchmarks (``benchmarks/run.py``)
 give the times. The books are two of the sample's shortest stories (11 pages):
-two story parts, each laid out once.
+two story parts, each laid out once. And where a small book is worth laying
+out in parts on two cores: planned, not laid out.
 """
 
 from __future__ import annotations
@@ -20,6 +21,15 @@ import yaml
 from conftest import copy_sample_stories
 from fanbind.build import build
 from fanbind.pdf import in_parts
+from fanbind.pdf.parts import (
+    PARALLEL_MIN_STORIES,
+    PARALLEL_MIN_WORDS,
+    PARTS_MIN_SAVED_WORDS,
+    parallel_pdf_wanted,
+    parts_wanted,
+    plan_parts,
+    small_book_groups,
+)
 from fanbind.pdf.workers import PdfWorkers, stamp_body_part
 
 
@@ -78,7 +88,7 @@ def test_a_page_total_in_the_folios_waits_for_the_matter(
 _WORKERS = """
 import sys
 from fanbind.pdf.workers import early_pdf_workers
-workers = early_pdf_workers(1, 2, cold={cold})
+workers = early_pdf_workers([1], 2, cold={cold})
 here = 'weasyprint' in sys.modules
 there = workers.pool.submit(eval, "'weasyprint' in __import__('sys').modules").result()
 workers.close()
@@ -94,3 +104,52 @@ def test_a_cold_build_imports_weasyprint_once_before_the_workers_fork(cold: bool
     done = subprocess.run([sys.executable, "-c", _WORKERS.format(cold=cold)],
                           capture_output=True, text=True, check=True)
     assert done.stdout.split() == [str(cold), str(cold)]
+
+
+# ---------------------------------------------------------------- small books on two cores
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[Any]]:
+    from conftest import copy_sample
+    from fanbind.build import load_book, open_project
+    from fanbind.render import render_book
+
+    book = load_book(open_project(copy_sample(tmp_path_factory.mktemp("small") / "book")))
+    return book.anthology, render_book(book.anthology, stylesheets=("css/epub.css",))
+
+
+def test_a_small_book_is_shared_out_by_words() -> None:
+    # The sample's stories: the longest run of stories as short as can be.
+    words = [1_000, 1_400, 6_500, 10_300, 3_500]
+    assert small_book_groups(words, 2) == [range(0, 3), range(3, 5)]
+    assert small_book_groups(words, 3) == [range(0, 3), range(3, 4), range(4, 5)]
+    assert small_book_groups([9_000, 9_000], 4) == [range(0, 1), range(1, 2)]
+    # Not worth it: the second core would take fewer words than the fixed costs pay for.
+    assert small_book_groups([4_000, 4_100], 2) is None
+    assert small_book_groups([30_000, PARTS_MIN_SAVED_WORDS - 1], 2) is None
+    assert small_book_groups(words, 1) is None and small_book_groups([20_000], 2) is None
+    # Not small: the story and word thresholds cut as before.
+    assert small_book_groups([2_000] * PARALLEL_MIN_STORIES, 2) is None
+    assert small_book_groups([PARALLEL_MIN_WORDS // 2] * 2, 2) is None
+
+
+def test_the_sample_is_laid_out_in_two_parts_by_default_on_two_cores(sample) -> None:
+    anthology, documents = sample
+    assert parallel_pdf_wanted(anthology, None, cores=2)
+    assert not parallel_pdf_wanted(anthology, None, cores=1)
+    assert not parallel_pdf_wanted(anthology, 1, cores=2)
+    balanced = plan_parts(anthology, documents, 2, balance=True)
+    assert balanced is not None
+    assert [p.stories for p in balanced if p.kind == "body"] == [(0, 1, 2), (3, 4)]
+    assert [p.kind for p in balanced] == ["front", "body", "body", "back"]
+    # --jobs 2 keeps the parts that depend only on the story count (the cache's keys).
+    fixed = plan_parts(anthology, documents, 2)
+    assert fixed is not None and [p.stories for p in fixed if p.kind == "body"] == \
+        [(0,), (1,), (2,), (3,), (4,)]
+
+
+def test_the_workers_are_started_early_for_a_small_book_worth_parts() -> None:
+    """Before the stories are read, their files' sizes stand for their words."""
+    assert parts_wanted([1_000, 1_400, 6_500, 10_300, 3_500], None, cores=2)
+    assert not parts_wanted([1_000, 1_400], None, cores=2)

@@ -81,11 +81,12 @@ def write_parallel_pdf(
     inside a long story (:func:`fanbind.pdf.parts.plan_parts`).
     """
     join_options = join_options or JoinOptions()
+    balance = jobs is None  # a small book shares out by words by default
     jobs = jobs or default_jobs()
     for inside_text in (True, False):
         parts = plan_parts(anthology, documents, jobs, part_words=part_words,
                            inside_stories=seams_are_breaks(extra_stylesheets),
-                           inside_text=inside_text)
+                           inside_text=inside_text, balance=balance)
         if parts is None or not stampable_stylesheets(extra_stylesheets) \
                 or not page_references_resolve(parts, documents):
             return None

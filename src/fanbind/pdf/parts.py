@@ -63,6 +63,14 @@ PART_FORMAT = 4
 #: whole book in one pass. See benchmarks/RESULTS.md for the measurements.
 PARALLEL_MIN_WORDS = 60_000
 PARALLEL_MIN_STORIES = 10
+#: …and a smaller book of several stories is laid out in one part per core
+#: (:func:`small_book_groups`, stories kept whole, balanced by words) when the
+#: second core would take at least this many words off the longest part's
+#: share: about 30 pages, 1.5–2 s of layout on one core, against the fixed
+#: costs of parts (the front and back matter laid out on their own, the
+#: join, each part's style and font set-up: about 1.3 s). The 5-story sample
+#: (22,700 words) saves 9,600.
+PARTS_MIN_SAVED_WORDS = 8_000
 #: A long story is cut at chapter seams into parts of about the book's words over
 #: two parts per worker, but never smaller than this: each part pays WeasyPrint's
 #: start-up (stylesheets, fonts: about 0.3 s) and its own font subsets, and a
@@ -171,24 +179,70 @@ class Job:
         return [self.document(i, part.span) for i in part.documents]
 
 
-def parallel_pdf_wanted(anthology: Anthology, jobs: int | None) -> bool:
+def parallel_pdf_wanted(anthology: Anthology, jobs: int | None, *,
+                        cores: int | None = None) -> bool:
     """Whether to lay the PDF out in parts: ``--jobs N`` decides, else the book's size.
 
     ``jobs == 1`` is one piece, ``jobs > 1`` parts; ``None`` (the default) parts
-    only for a book of at least :data:`PARALLEL_MIN_STORIES` stories or
-    :data:`PARALLEL_MIN_WORDS` words, and only with more than one core.
+    only with more than one core (``cores``, default: this machine's), for a
+    book of at least :data:`PARALLEL_MIN_STORIES` stories or
+    :data:`PARALLEL_MIN_WORDS` words, or a smaller one whose stories share out
+    well between the cores (:func:`small_book_groups`).
     """
+    return parts_wanted([s.words for s in anthology.stories], jobs, cores=cores)
+
+
+def parts_wanted(words: Sequence[int], jobs: int | None, *, cores: int | None = None) -> bool:
+    """:func:`parallel_pdf_wanted` for a book of stories of ``words`` words (an
+    estimate will do: :func:`fanbind.pdf.workers.early_pdf_workers`)."""
     if jobs is not None:
         return jobs > 1
-    if default_jobs() < 2:
+    cores = cores or default_jobs()
+    if cores < 2:
         return False
-    return len(anthology.stories) >= PARALLEL_MIN_STORIES or \
-        sum(s.words for s in anthology.stories) >= PARALLEL_MIN_WORDS
+    return len(words) >= PARALLEL_MIN_STORIES or sum(words) >= PARALLEL_MIN_WORDS or \
+        small_book_groups(words, cores) is not None
+
+
+def small_book_groups(words: Sequence[int], cores: int) -> list[range] | None:
+    """A small book's stories in one run of consecutive stories per core, the
+    longest run as short as can be; None when that would not pay
+    (:data:`PARTS_MIN_SAVED_WORDS`) or the book is not small.
+
+    Unlike :data:`STORIES_PER_PART`, the cut points follow the words, so an
+    edit may move them and a rebuild lay out both parts again: for a book this
+    small, the cost of a cold build.
+    """
+    count = min(cores, len(words))
+    if count < 2 or len(words) >= PARALLEL_MIN_STORIES or sum(words) >= PARALLEL_MIN_WORDS:
+        return None
+    before = [0]
+    for w in words:
+        before.append(before[-1] + w)
+    # best[k][j]: the least longest run cutting the first j stories into k runs.
+    best = [[0] + [before[j] for j in range(1, len(words) + 1)]]
+    cut: list[list[int]] = [[0] * (len(words) + 1)]
+    for k in range(2, count + 1):
+        row, where = [0] * (len(words) + 1), [0] * (len(words) + 1)
+        for j in range(k, len(words) + 1):
+            row[j], where[j] = min((max(best[-1][i], before[j] - before[i]), i)
+                                   for i in range(k - 1, j))
+        best.append(row)
+        cut.append(where)
+    ends, j = [], len(words)
+    for k in range(count, 0, -1):
+        ends.append(j)
+        j = cut[k - 1][j] if k > 1 else 0
+    ends.reverse()
+    groups = [range(start, end) for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+    longest = max(before[g.stop] - before[g.start] for g in groups)
+    return groups if before[-1] - longest >= PARTS_MIN_SAVED_WORDS else None
 
 
 def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *,
                part_words: int = MIN_PART_WORDS, max_part_words: int = MAX_PART_WORDS,
-               inside_stories: bool = True, inside_text: bool = True) -> list[Part] | None:
+               inside_stories: bool = True, inside_text: bool = True,
+               balance: bool = False) -> list[Part] | None:
     """Cut the book into front, story groups and back; None when it cannot be cut.
 
     Groups hold :data:`STORIES_PER_PART` consecutive stories (fewer in a small
@@ -198,7 +252,9 @@ def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *
     worker, at least ``part_words`` and at most ``max_part_words``) is a run of
     parts of its own, cut at chapter seams (:func:`cut_story`) when
     ``inside_stories``; one without chapters at scene breaks or paragraphs
-    (:func:`text_seams`) when ``inside_text`` too.
+    (:func:`text_seams`) when ``inside_text`` too. With ``balance`` (``jobs``
+    left to the default), a small book whose stories share out well gets one
+    part per worker instead (:func:`small_book_groups`).
     """
     front = [i for i, d in enumerate(documents) if "pdf" in d.formats and d.matter == "front"]
     body = [i for i, d in enumerate(documents) if "pdf" in d.formats and d.matter == "body"]
@@ -211,6 +267,10 @@ def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *
     share = sum(s.words for s in anthology.stories) // (2 * max(1, jobs))
     target = max(part_words, min(max_part_words, share))
     parts = [Part("front", (), tuple(front))]
+    groups = small_book_groups([s.words for s in anthology.stories], jobs) if balance else None
+    if groups is not None and not any(s.words >= 1.5 * target for s in anthology.stories):
+        parts += [Part("body", tuple(g), tuple(body[i] for i in g)) for g in groups]
+        return [*parts, Part("back", (), tuple(back))] if back else parts
     run: list[int] = []
 
     def flush() -> None:

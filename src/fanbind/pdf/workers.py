@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from fanbind.model import Anthology
 from fanbind.pdf.arrange import START_LEFT_CLASS, PartOptions
 from fanbind.pdf.parts import (
-    PARALLEL_MIN_STORIES,
     PART_CREATED,
     Job,
     NotStampable,
     PartResult,
     Setup,
+    parts_wanted,
 )
 from fanbind.pdf.result import BLOCK_ID, FolioPlan
 from fanbind.processes import default_jobs, pool_context, process_pool, stop_pool
@@ -330,12 +330,11 @@ class PdfWorkers:
         return lambda: [future.result() for future in futures]
 
 
-def early_pdf_workers(stories: int, jobs: int | None, *, cold: bool = False
+def early_pdf_workers(words: Sequence[int], jobs: int | None, *, cold: bool = False
                       ) -> PdfWorkers | None:
-    """Workers for a build about to read ``stories`` stories, when its PDF will
-    likely be laid out in parts (:func:`fanbind.pdf.parts.parallel_pdf_wanted`
-    needs the word count, not known yet; a book under the story threshold starts
-    its workers when it needs them).
+    """Workers for a build about to read stories of about ``words`` words each
+    (their files' sizes tell, before they are read), when its PDF will likely be
+    laid out in parts (:func:`fanbind.pdf.parts.parts_wanted`).
 
     ``cold``: nothing of the book's PDF is cached, so every part will be laid
     out. Then :mod:`fanbind.pdf.layout` (WeasyPrint, about 0.5 s of CPU) is
@@ -343,9 +342,7 @@ def early_pdf_workers(stories: int, jobs: int | None, *, cold: bool = False
     first part, and this process again for the front and back matter, after
     the last part — on the way to the finished book each time.
     """
-    wanted = jobs > 1 if jobs is not None else \
-        default_jobs() > 1 and stories >= PARALLEL_MIN_STORIES
-    if not wanted:
+    if not parts_wanted(words, jobs):
         return None
     if cold:
         from fanbind.pdf import layout  # noqa: F401  (deferred: see the module docstring)
