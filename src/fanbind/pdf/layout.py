@@ -833,13 +833,13 @@ def running_flow(rendered: RenderedDocument, geometry: Geometry, story: str
     places: list[Place] = []
     chars_in: dict[tuple[int, str], int] = defaultdict(int)
     lines_of: dict[tuple[int, str], int] = defaultdict(int)
+    elements: dict[tuple[int, str], Any] = {}
     for line in lines:
         lines_of[_key(line.chain[-1])] += _chars(line.text)
-    exact: dict[tuple[int, str], bool] = {}
-    for key, count in lines_of.items():
-        element = next(line.chain[-1].element for line in lines if _key(line.chain[-1]) == key)
-        exact[key] = count == sum(1 for text in element.itertext() for c in text
-                                  if not c.isspace())
+        elements.setdefault(_key(line.chain[-1]), line.chain[-1].element)
+    exact = {key: count == sum(1 for text in elements[key].itertext() for c in text
+                               if not c.isspace())
+             for key, count in lines_of.items()}
     previous_child = None
     for line in lines:
         block = line.chain[-1]
