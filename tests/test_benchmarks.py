@@ -48,6 +48,20 @@ def test_generated_story_reads_as_one_story_of_its_chapters(tmp_path: Path) -> N
     assert [c.title for c in parsed.chapters] == [f"Chapter {n}" for n in range(1, 31)]
 
 
+def test_the_one_shot_is_the_same_text_in_scenes_without_chapters(tmp_path: Path) -> None:
+    """oneshot-150k: the 150k story's paragraphs, a scene break for each chapter seam,
+    no chapter heading (the story the PDF cuts inside its text: pdf/running.py)."""
+    folder = corpus.generate_story("oneshot-150k", tmp_path / "oneshot")
+    text = (folder / "stories" / "0001.txt").read_text(encoding="utf-8")
+    assert "\nChapter " not in text and text.count("\n* * *\n") == 29
+    assert (folder / "pandoc" / "0001.md").read_text(encoding="utf-8").count("\n* * *\n") == 29
+    title = text.splitlines()[0]
+    parsed = parse_story(text, file="0001.txt", metadata_title=title)
+    assert len(parsed.chapters) == 1
+    assert run.words_in(folder) >= 150_000
+    assert run._label("oneshot-150k") != run._label("story-150k")
+
+
 def test_floor_is_layout_cpu_over_cores_and_busy_cores_over_the_layout_span() -> None:
     steps = [
         {"step": "layout", "start": 10.0, "end": 14.0, "cpu": 3.8, "passes": 1},
