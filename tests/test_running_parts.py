@@ -154,6 +154,36 @@ def test_a_volume_cut_inside_its_text_gives_the_same_book(volumes: dict) -> None
     assert_same_book(volumes)
 
 
+def test_an_edit_in_one_part_reads_only_that_part_again(tmp_path: Path) -> None:
+    """A part's first round is cached by its own paragraphs: a word added to the
+    last part's text reads only that part again (the others' rows come from the
+    cache), and the book is still the one-piece layout of the edited text."""
+    from fanbind.cache import ProjectCache
+
+    root = make_book(tmp_path / "book")
+    cache = ProjectCache(root)
+
+    def lay_out(target: str) -> object:
+        book = load_book(open_project(root))
+        documents = render_book(book.anthology, stylesheets=("css/epub.css",))
+        return write_parallel_pdf(book.anthology, documents, root / target, project_dir=root,
+                                  created=WHEN, jobs=2, part_words=PART_WORDS, cache=cache)
+
+    first = lay_out("first.pdf")
+    assert first is not None and first.parts_read == (1, 2, 3, 4)
+    story = root / "long.txt"
+    last = EN[(PARAGRAPHS - 1) % len(EN)]
+    text = story.read_text(encoding="utf-8")
+    assert text.rstrip().endswith(last)
+    story.write_text(text.rstrip()[:-len(last)] + "Then, " + last + "\n", encoding="utf-8")
+    again = lay_out("again.pdf")
+    assert again is not None and again.parts_read == (4,)
+    assert 4 in again.parts_laid_out and len(again.parts_running) == 4
+    fresh = lay_out_both(root)
+    one = [page.extract_text() for page in PdfReader(fresh["one_file"]).pages]
+    assert [page.extract_text() for page in PdfReader(root / "again.pdf").pages] == one
+
+
 # ---------------------------------------------------------------------- the plan
 
 

@@ -25,6 +25,7 @@ from fanbind.pdf.matter import Matter, lay_out_front_and_back
 from fanbind.pdf.parts import (
     BOOK_NAMESPACE,
     MIN_PART_WORDS,
+    PART_NAMESPACE,
     STAMP_NAMESPACE,
     Digests,
     Job,
@@ -35,6 +36,7 @@ from fanbind.pdf.parts import (
     Setup,
     carried_strings,
     dependencies,
+    dependencies_match,
     page_references_resolve,
     plan_parts,
     positions,
@@ -44,7 +46,15 @@ from fanbind.pdf.parts import (
     uses_page_total,
 )
 from fanbind.pdf.result import PdfResult
-from fanbind.pdf.running import NoSeams, RowsTask, first_round_seam, plan_story, read_rows
+from fanbind.pdf.rows import RunningFlow
+from fanbind.pdf.running import (
+    NoSeams,
+    RowsTask,
+    first_round_seam,
+    plan_story,
+    read_rows,
+    rows_key,
+)
 from fanbind.pdf.workers import BodyTask, PdfWorkers, StampTask, stamp_body_part
 from fanbind.processes import default_jobs
 from fanbind.render import Document
@@ -254,7 +264,8 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
                    parts_passes=tuple(body.passes if i in laying.laid_out else 0
                                       for i, body in enumerate(ordered)),
                    parts_running=tuple((i, seam.split is not None, left)
-                                       for i, (seam, left) in sorted(laying.seams.items())))
+                                       for i, (seam, left) in sorted(laying.seams.items())),
+                   parts_read=tuple(sorted(laying.read)))
 
 
 def _start_stamps(job: Job, workers: PdfWorkers, ordered: list[PartResult],
@@ -311,16 +322,30 @@ def _plan_stories(job: Job, laying: Parts, workers: PdfWorkers, book_pages: int,
     part's seam goes to ``laying``, with its planned page count and side; returns
     those page counts."""
     running = [i for i, part in enumerate(job.parts) if part.running]
-    if report:
-        report(f"reading {len(running)} story parts on {workers.jobs} cores")
     tasks = []
+    flows: dict[int, RunningFlow] = {}
+    keys: dict[int, str] = {}
     for index in running:
         part = job.parts[index]
+        seam = first_round_seam(job.documents[part.documents[0]])
+        if laying.cache is not None:
+            keys[index] = rows_key(job, part, seam, laying.geometry_css)
+            entry = laying.cache.get(PART_NAMESPACE, keys[index])
+            if isinstance(entry, dict) and dependencies_match(entry, laying.digests):
+                flows[index] = entry["rows"]
+                continue
         task = BodyTask.of(job, index, book_pages)
-        story = job.documents[part.documents[0]]
         tasks.append(RowsTask(index, book_pages, task.anthology, task.documents,
-                              task.first_story, job.setup, first_round_seam(story)))
-    flows = dict(zip(running, workers.map(read_rows, tasks), strict=True))
+                              task.first_story, job.setup, seam))
+    if report and tasks:
+        report(f"reading {len(tasks)} story parts on {workers.jobs} cores")
+    for read, flow in zip(tasks, workers.map(read_rows, tasks), strict=True):
+        flows[read.index] = flow
+        laying.read.append(read.index)
+        if laying.cache is not None:
+            laying.cache.put(PART_NAMESPACE, keys[read.index], {
+                "rows": flow, "dependencies": dependencies(
+                    flow.fetched, flow.refused, job.setup.project_dir, laying.digests)})
     by_story: dict[int, list[int]] = {}
     for index in running:
         by_story.setdefault(job.parts[index].stories[0], []).append(index)

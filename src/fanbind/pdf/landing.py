@@ -95,6 +95,8 @@ class Parts:
     #: Parts of stories without chapters, made up with their whole story
     #: (:mod:`fanbind.pdf.running`): each one's seam and the side it lands on.
     seams: dict[int, tuple[Seam, bool]] = field(default_factory=dict)
+    #: Those whose first render (their rows) this build made; the rest were cached.
+    read: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         parts = self.job.parts

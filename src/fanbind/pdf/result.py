@@ -82,6 +82,8 @@ class PdfResult:
     #: (:mod:`fanbind.pdf.running`): per part, (its index, it starts inside a
     #: paragraph, its first page is a verso).
     parts_running: tuple[tuple[int, bool, bool], ...] = ()
+    #: ...and of those, the parts whose first render this build made (not cached).
+    parts_read: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

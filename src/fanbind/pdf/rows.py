@@ -51,3 +51,6 @@ class RunningFlow:
     head: Edge
     tail: Edge
     ladders: frozenset[str] = frozenset()
+    #: What the render fetched and was refused (a cached first round's dependencies).
+    fetched: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()

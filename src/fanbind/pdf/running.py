@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
@@ -179,7 +179,8 @@ def read_rows(task: RowsTask) -> RunningFlow:
         pdf._release_fonts(layout.fonts)
     if flow is None:
         raise NoSeams(f"part {task.index} has no single text flow")
-    return flow
+    return replace(flow, fetched=tuple(layout.fetcher.fetched),
+                   refused=tuple(layout.fetcher.refused))
 
 
 # ---------------------------------------------------------------------- the plan
@@ -305,6 +306,16 @@ def planned_starts(flow: makeup.Flow, cuts: Sequence[makeup.Cut]) -> list[int]:
         if following >= len(flow.rows):
             return starts
         starts.append(following)
+
+
+def rows_key(job: Job, part: Part, seam: Seam, book_pages_css: str) -> str:
+    """The cache key of a part's first round: its documents as cut at its share and
+    the marks its tree is given (:meth:`Seam.prepare`); an edit elsewhere in the
+    story keeps it, so a rebuild reads again only the part holding the edit."""
+    assert part.span is not None  # a part inside its story
+    return layout_key(job, "pdf-rows", part.documents, part.stories, book_pages_css,
+                      0 in part.stories, part.span, seam.story, seam.lead, seam.end,
+                      span=part.span, words=False)
 
 
 def seam_key(job: Job, part: Part, seam: Seam, book_pages_css: str, left: bool) -> str:
