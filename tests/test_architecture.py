@@ -32,7 +32,7 @@ PACKAGE = SRC / "fanbind"
 #: Third-party top-level packages and the modules allowed to import them.
 CONFINED = {
     "ebooklib": ("fanbind.epub",),
-    "weasyprint": ("fanbind.pdf.layout",),
+    "weasyprint": ("fanbind.pdf.layout", "fanbind.pdf.remake"),
     "pikepdf": ("fanbind.pdf.",),
 }
 

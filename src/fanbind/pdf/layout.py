@@ -68,7 +68,7 @@ from lxml import etree
 
 from fanbind.errors import BuildError
 from fanbind.model import Anthology
-from fanbind.pdf import makeup
+from fanbind.pdf import makeup, remake
 from fanbind.pdf.arrange import (
     START_LEFT_CLASS,
     PartOptions,
@@ -241,6 +241,10 @@ class Layout:
     #: The memo itself: ``lay_out(..., lines=layout.lines)`` lays the same documents
     #: out again (another side, another page count) reusing these lines.
     lines: LineMemo | None = None
+    #: Pages the makeup made from the first layout's boxes (:mod:`fanbind.pdf.remake`),
+    #: and why it laid the book out again instead (empty: it did not need to).
+    remade: int = 0
+    not_remade: str = ""
 
     @property
     def root_classes(self) -> list[str]:
@@ -429,6 +433,7 @@ def lay_out(
     landing: Landing | None = None,
     lines: LineMemo | None = None,
     seam: Seam | None = None,
+    reuse_boxes: bool = True,
 ) -> Layout:
     """Lay the book out (the passes described at the top of this module), write nothing.
 
@@ -443,6 +448,9 @@ def lay_out(
     other side), used when that run had the same stylesheets and kept words.
     ``landing``: the makeup is planned for the side the part lands on, as it says.
     ``seam``: a part of a long story planned as a whole (:class:`Seam`).
+    ``reuse_boxes``: the makeup's pages are made from the first layout's boxes
+    (:mod:`fanbind.pdf.remake`) where it can vouch for them; False lays the book
+    out again with the cuts (the tests compare the two).
     """
     clock = start_timing()  # for the benchmarks: fanbind.timings
     config = anthology.meta.print
@@ -488,22 +496,24 @@ def lay_out(
 
         document: HTML | None = None
         rendered: RenderedDocument | None = None
+        capture: remake.Capture | None = None  # the last render's layout context
 
         def render(geometry: Geometry) -> tuple[HTML, RenderedDocument]:
-            nonlocal document, rendered
+            nonlocal document, rendered, capture
             # The last layout's pages go before the next is made: a book's boxes
             # are the largest thing in the process, and every collection of
             # Python's garbage collector walks them.
             if rendered is not None:
-                document = rendered = None
+                document = rendered = capture = None
                 gc.collect()  # its boxes' cycles (GC_THRESHOLDS)
             source = html_source(html_root)
             document = HTML(string=source, base_url=project_dir.as_uri() + "/",
                             url_fetcher=fetcher)
             settings = CSS(string=geometry.css(), url_fetcher=fetcher, font_config=fonts)
-            with numbered_from(first_anchor):
+            with numbered_from(first_anchor), remake.captured_layout() as captured:
                 rendered = document.render(stylesheets=[*design, settings, *user],
                                            font_config=fonts)
+            capture = captured[-1] if captured and reuse_boxes else None
             return document, rendered
 
         first_guess = page_geometry(config, pages=1)
@@ -540,9 +550,11 @@ def lay_out(
         side_free = True
         planned_left = laid_left = START_LEFT_CLASS in (html_root.get("class") or "").split()
         flip = False  # planned for the other side than laid out on: the join moves it
+        remade, not_remade = 0, ""
         # A seam's makeup was planned with its whole story's (pdf/running.py).
         for round_ in range(MAX_MAKEUP_PASSES if seam is None else 0):
-            flows = makeup_flows(rendered, geometry)
+            reads = read_flows(rendered, geometry)
+            flows = [read.flow for read in reads]
             other = [replace(f, first_verso=not f.first_verso) for f in flows]
             relay = False  # laid out again on the other side (its rows are the same)
             if round_ == 0 and landing is not None:
@@ -555,13 +567,25 @@ def lay_out(
                     html_root.set("class", " ".join(
                         [*classes, START_LEFT_CLASS] if planned_left else
                         [c for c in classes if c != START_LEFT_CLASS]))
-            cuts, gained = makeup.plan_pages(other if flip or relay else flows)
+            chosen = makeup.plan_flows(other if flip or relay else flows)
+            cuts = [cut for landed, plan in chosen for cut in plan.cuts(landed)]
+            gained = sum(len(plan.starts) - len(landed.starts) for landed, plan in chosen)
             if round_ == 0 and part is not None:
                 side_free = cuts == makeup.plan_book(flows if flip or relay else other)
             if round_ == 0 and landing is not None:
                 landing.planned(len(rendered.pages) + gained, planned_left)
-            if not (cuts and makeup.apply_cuts(html_root, cuts)) and not relay:
+            applied = makeup.apply_cuts(html_root, cuts) if cuts else 0
+            if not applied and not relay:
                 break
+            if capture is not None and not relay and applied == len(cuts):
+                try:  # the planned pages from these boxes, without a second layout
+                    remade = remake.remake_pages(rendered, capture, reads,
+                                                 [plan for _, plan in chosen])
+                    break
+                except remake.NotRemade as why:
+                    not_remade = str(why)
+                finally:
+                    capture = None
             passes += 1
             document, rendered = render(geometry)
 
@@ -615,7 +639,7 @@ def lay_out(
                   captured.messages, fonts, folios, side_free=side_free,
                   lines_made=memo.made - made if memo else 0,
                   lines_reused=memo.reused - reused if memo else 0, lines=memo,
-                  planned_left=planned_left)
+                  planned_left=planned_left, remade=remade, not_remade=not_remade)
 
 
 def same_text_block(one: Geometry, other: Geometry) -> bool:
@@ -747,20 +771,21 @@ class _Line:
     text: str
     first_on_page: bool
     content_top: float
+    box: Any = None  # the line box itself
 
 
-def _flow_pages(rendered: RenderedDocument) -> list[list[Any]]:
-    """The pages of each story or chapter text flow, opening first."""
-    flows: list[list[Any]] = []
+def _flow_pages(rendered: RenderedDocument) -> list[list[int]]:
+    """The pages of each story or chapter text flow (their indexes), opening first."""
+    flows: list[list[int]] = []
     previous_in_flow = False
-    for page in rendered.pages:
+    for index, page in enumerate(rendered.pages):
         page_type = page._page_box.page_type
         in_flow = not page_type.blank and page_type.name in FLOW_PAGES
         opening = any(index == 0 for name, index in page_type.groups if name in FLOW_PAGES)
         if in_flow and (opening or not previous_in_flow):
             flows.append([])
         if in_flow:
-            flows[-1].append(page)
+            flows[-1].append(index)
         previous_in_flow = in_flow
     return flows
 
@@ -776,7 +801,7 @@ def _flow_lines(pages: list[Any]) -> list[_Line]:
             box, chain = stack.pop()
             if isinstance(box, boxes.LineBox):
                 lines.append(_Line(number, box.position_y, box.position_y + box.height, chain,
-                                   _line_text(box), first, content_top))
+                                   _line_text(box), first, content_top, box))
                 first = False
                 continue
             inner = chain if box is page_box else [*chain, box]
@@ -807,16 +832,25 @@ def _margin(box: Any, side: str) -> float:
 
 def makeup_flows(rendered: RenderedDocument, geometry: Geometry) -> list[makeup.Flow]:
     """Each story or chapter text flow of a layout as :mod:`fanbind.pdf.makeup` plans it."""
+    return [read.flow for read in read_flows(rendered, geometry)]
+
+
+def read_flows(rendered: RenderedDocument, geometry: Geometry) -> list[remake.ReadFlow]:
+    """Each text flow of a layout: as planned, its pages and its line boxes (for
+    :mod:`fanbind.pdf.remake`)."""
     pitch = geometry.line * 4 / 3  # points → CSS pixels
     flows = []
-    for pages in _flow_pages(rendered):
+    for indexes in _flow_pages(rendered):
+        pages = [rendered.pages[index] for index in indexes]
         lines = _flow_lines(pages)
         if lines:
             rows, starts = _flow_rows(lines, pitch)
             page_type = pages[0]._page_box.page_type
-            flows.append(makeup.Flow(rows, starts, page_type.side == "left",
-                                     round(pages[0]._page_box.height / pitch, 3),
-                                     follows=page_type.name == "chapter"))
+            flow = makeup.Flow(rows, starts, page_type.side == "left",
+                               round(pages[0]._page_box.height / pitch, 3),
+                               follows=page_type.name == "chapter")
+            flows.append(remake.ReadFlow(flow, tuple(indexes),
+                                         tuple((line.page, line.box) for line in lines)))
     return flows
 
 

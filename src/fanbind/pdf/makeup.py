@@ -360,18 +360,26 @@ def plan_pages(flows: Sequence[Flow], *, min_last: int = MIN_LAST_LINES
     """:func:`plan_book`'s cuts, and the pages the flows gain (or lose) by them: a part
     of a book laid out in parts tells its made-up length before its second layout
     (the side the parts after it land on follows from it: pdf/in_parts.py)."""
-    cuts: list[Cut] = []
-    gained = 0
+    chosen = plan_flows(flows, min_last=min_last)
+    cuts = [cut for landed, plan in chosen for cut in plan.cuts(landed)]
+    gained = sum(len(plan.starts) - len(landed.starts) for landed, plan in chosen)
+    return cuts, gained
+
+
+def plan_flows(flows: Sequence[Flow], *, min_last: int = MIN_LAST_LINES
+               ) -> list[tuple[Flow, FlowPlan]]:
+    """Each flow as planned (on the side it lands on) and its plan, in order: what
+    :func:`plan_pages` makes its cuts of, and what :mod:`fanbind.pdf.remake` makes
+    the pages of (the plan's page starts, without a second layout)."""
+    chosen: list[tuple[Flow, FlowPlan]] = []
     chain: list[Flow] = []
     for flow in [*flows, None]:
         if chain and (flow is None or not flow.follows):
-            chosen = _plan_chain(chain, min_last)
-            cuts += [cut for landed, plan in chosen for cut in plan.cuts(landed)]
-            gained += sum(len(plan.starts) - len(landed.starts) for landed, plan in chosen)
+            chosen += _plan_chain(chain, min_last)
             chain = []
         if flow is not None:
             chain.append(flow)
-    return cuts, gained
+    return chosen
 
 
 def _plan_chain(chain: Sequence[Flow], min_last: int) -> list[tuple[Flow, FlowPlan]]:
