@@ -230,8 +230,7 @@ class _FlowPages:
                 dy = top - (old_page.content_box_y() if low in self.old_starts
                             else first_line.position_y)
             else:
-                if abs(first_line.position_y - old_page.content_box_y()) > EPSILON:
-                    raise NotRemade("a segment's first line below its old page's top")
+                self._check_top(previous_chain, chain, first_line, old_page)
                 dy = previous_bottom + self._gap(previous_chain, chain) \
                     - first_line.position_y
             dx = x - old_page.content_box_x()
@@ -246,6 +245,21 @@ class _FlowPages:
         cut_end = end_row < self.rows and end_row not in self.old_starts
         self._fix_heights(merged, bottom, end_row, ends, cut_end, previous_chain)
         return merged
+
+    @staticmethod
+    def _check_top(ending_chain: list[Any], starting_chain: list[Any], line: Any,
+                   old_page: Any) -> None:
+        """A segment after the first starts at its old page's top: its first line is
+        there, under nothing but the top margins WeasyPrint kept there (of the blocks
+        starting with it; continued blocks have none)."""
+        common = 0
+        while common < min(len(ending_chain), len(starting_chain)) and \
+                _key(ending_chain[common]) == _key(starting_chain[common]):
+            common += 1
+        kept = [box.margin_top for box in starting_chain[common:]]
+        above = max([0.0, *kept]) + min([0.0, *kept])
+        if abs(line.position_y - old_page.content_box_y() - above) > EPSILON:
+            raise NotRemade("a segment's first line below its old page's top")
 
     @staticmethod
     def _gap(ending_chain: list[Any], starting_chain: list[Any]) -> float:
