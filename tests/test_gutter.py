@@ -105,13 +105,13 @@ def test_the_gutter_is_the_row_of_the_count_after_the_makeup(
     book = load_book(open_project(boundary))
     documents = render_book(book.anthology, stylesheets=("css/epub.css",))
     first: list[int] = []
-    flows = pdf.makeup_flows
+    flows = pdf.read_flows
 
     def counted(rendered, geometry):  # observes the count the makeup starts from
         first.append(len(rendered.pages))
         return flows(rendered, geometry)
 
-    monkeypatch.setattr(pdf, "makeup_flows", counted)
+    monkeypatch.setattr(pdf, "read_flows", counted)
     layout = pdf.lay_out(book.anthology, documents, project_dir=boundary, created=WHEN)
     result = pdf.write_layout(layout, boundary / "one.pdf")
     # The case: the first layout's count is in the first row, the made-up book's not.
