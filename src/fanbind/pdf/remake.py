@@ -53,6 +53,7 @@ from fanbind.pdf.libraries import quick_library_search
 with quick_library_search():
     import weasyprint.document as weasyprint_document
     import weasyprint.layout as weasyprint_layout
+    import weasyprint.layout.page as weasyprint_page
     from weasyprint.document import Page
     from weasyprint.formatting_structure import boxes
     from weasyprint.layout.background import layout_backgrounds
@@ -60,7 +61,6 @@ with quick_library_search():
         PageType,
         page_height,
         page_width,
-        set_page_type_computed_styles,
     )
     from weasyprint.layout.percent import resolve_percentages
 
@@ -482,7 +482,8 @@ def remake_pages(rendered: Any, capture: Capture, reads: Sequence[ReadFlow],
             page_type = old_type._replace(side="right" if right else "left", index=index)
             value = counters[spec.old] + index - spec.old
         if page_type not in computed:
-            set_page_type_computed_styles(page_type, html, style_for)
+            # Looked up at call time: layout.py may share styles per kind of page.
+            weasyprint_page.set_page_type_computed_styles(page_type, html, style_for)
             computed.add(page_type)
         page_box = _new_page_box(context, root_box, page_type)
         state = copy.deepcopy(context.page_maker[(spec.old or 0) + 1][3])
