@@ -21,7 +21,11 @@ WeasyPrint cannot limit consecutive hyphenated lines (it has no
 ``hyphenate-limit-lines``), so after layout fanbind looks for paragraphs with
 three or more hyphenated lines in a row and lays the book out once more with
 automatic hyphenation switched off in just those paragraphs. Then the makeup by
-spread (:mod:`fanbind.pdf.makeup`) lays it out once more with its page breaks.
+spread (:mod:`fanbind.pdf.makeup`) plans its page breaks, and the planned pages
+are made from the last layout's boxes (:mod:`fanbind.pdf.remake`: no second
+layout; a 96-page part of the 150,000-word story 4.9 → 2.9 s CPU), or, where that
+module cannot vouch for them (see its docstring), the book is laid out once more
+with the breaks.
 
 What the passes after the first cost. WeasyPrint lays each one out from scratch
 (parse, cascade, boxes, pages), but most of its lines are the first pass's: each

@@ -22,8 +22,10 @@ fanbind plans the makeup itself, between two layouts:
    break before the second; a break inside a paragraph splits it at that line
    into two elements (the first piece's last line justified, the continuation
    without an indent and starting a page). WeasyPrint breaks lines first-fit, so
-   the two pieces keep exactly the lines the paragraph had. The book is laid out
-   once more.
+   the two pieces keep exactly the lines the paragraph had. The planned pages are
+   then made from the first layout's boxes (:mod:`fanbind.pdf.remake`: the lines
+   moved to their new pages, no second layout), or, where that cannot vouch for
+   them, the book is laid out once more with the cuts.
 
 Why plan over lines rather than lay out and look again: each forced break moves
 every page after it, so fixing spreads one layout at a time would cost a layout
