@@ -590,6 +590,7 @@ def lay_out(
                     not_remade = str(why)
                 finally:
                     capture = None
+            reads = []  # the old pages' boxes are not held while the book is laid out again
             passes += 1
             document, rendered = render(geometry)
 

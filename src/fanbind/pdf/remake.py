@@ -41,6 +41,7 @@ and the boxes' ``copy``/``translate``.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import copy
 from collections.abc import Iterator, Sequence
@@ -197,6 +198,16 @@ class _FlowPages:
                 > EPSILON:
             raise NotRemade("a page break where the lines are not flush")
 
+    def row_of_anchor(self, name: str, old: int) -> int:
+        """The row of the first line of the box ``name`` anchors on old page ``old``."""
+        found = _anchored(self.roots[self.read.pages.index(old)], name)
+        while found is not None and not isinstance(found, boxes.LineBox):
+            found = next((c for c in found.children
+                          if isinstance(c, (boxes.LineBox, boxes.BlockBox))), None)
+        if found is None:
+            raise NotRemade(f"a page reference to a box without lines ({name})")
+        return self.row_of[id(found)]
+
     def segments(self, number: int) -> list[tuple[int, int, int]]:
         """(old page within the flow, first row, end row) of new page ``number``."""
         start = self.starts[number]
@@ -333,6 +344,18 @@ class _FlowPages:
             box.height = bottom - box.content_box_y()
 
 
+def _anchored(box: Any, name: str) -> Any | None:
+    """The first box under ``box`` (itself included) that anchors ``name``."""
+    if box.style["anchor"] == name:
+        return box
+    if isinstance(box, boxes.LineBox):  # an anchor inside a line: that line
+        return box if any(d.style["anchor"] == name for d in box.descendants()) else None
+    for child in box.children:
+        if (found := _anchored(child, name)) is not None:
+            return found
+    return None
+
+
 def _chain(root: Any, line: Any) -> list[Any]:
     """The block boxes from ``root`` down to the one holding ``line``."""
     chain = [root]
@@ -453,6 +476,9 @@ def remake_pages(rendered: Any, capture: Capture, reads: Sequence[ReadFlow],
     # Page counters: an old page keeps its counter moved by its shift; a flow's
     # pages count on from its opening.
     counters = [context.page_maker[i + 1][3][1].get("page", [0])[0] for i in range(len(pages))]
+    _check_targets(context, pages, specs, counters)
+    openings = {id(spec.flow): index for index, spec in enumerate(specs)
+                if spec.flow is not None and spec.number == 0}
     total = len(specs)
     new_pages = list(pages[:first_change])
     states = []
@@ -473,7 +499,7 @@ def remake_pages(rendered: Any, capture: Capture, reads: Sequence[ReadFlow],
             flow = spec.flow
             old_number = min(spec.number, len(flow.old) - 1)
             base = flow.old[old_number].page_type
-            opening = specs.index(spec) - spec.number
+            opening = openings[id(flow)]
             groups = tuple((name, at + max(0, spec.number - old_number))
                            for name, at in base.groups)
             page_type = PageType("right" if right else "left", False, base.name, index, groups)
@@ -502,8 +528,6 @@ def remake_pages(rendered: Any, capture: Capture, reads: Sequence[ReadFlow],
         page_box.fixed_boxes = [] if spec.flow or spec.blank else old_box.fixed_boxes
         page_boxes.append(page_box)
         states.append(state)
-
-    _check_targets(context, pages, specs, first_change, counters, page_boxes, total)
 
     # Named strings, as layout_document collects them, for the new page numbers.
     strings = context.string_set
@@ -589,13 +613,13 @@ def _blank_name(root_box: Any, maker: Any) -> str:
 
 
 def _check_targets(context: Any, pages: Sequence[Any], specs: Sequence[_Spec],
-                   first_change: int, counters: list[int], page_boxes: Sequence[Any],
-                   total: int) -> None:
-    """Page numbers printed by target counters (the contents) must not change."""
+                   counters: list[int]) -> None:
+    """Page numbers printed by target counters (the contents) must not change: checked
+    from the plan, before any page is made (a book laid out again loses nothing)."""
     collector = context.target_collector
     names: set[str] = set()
     for item in collector.counter_lookup_items.values():
-        if "pages" in item.missing_counters and total != len(pages):
+        if "pages" in item.missing_counters and len(specs) != len(pages):
             raise NotRemade("the page total is printed and changes")
         if item.missing_target_counters:
             # Keyed by None when the target comes from attr(): the targets looked up
@@ -604,29 +628,28 @@ def _check_targets(context: Any, pages: Sequence[Any], specs: Sequence[_Spec],
                          if target.parse_again_functions)
     if not names:
         return
-    old_page = {}
-    for index, page in enumerate(pages):
-        for name in page.anchors:
-            old_page.setdefault(name, counters[index])
-    new_page: dict[str, int] = {}
-    for index, page in enumerate(pages[:first_change]):
-        for name in page.anchors:
-            new_page.setdefault(name, counters[index])
-    for offset, box in enumerate(page_boxes):
-        spec = specs[first_change + offset]
-        number = first_change + offset
-        value = counters[spec.old] + number - spec.old if spec.old is not None else 0
-        for name in _anchors_of(box):
-            new_page.setdefault(name, value)
-    moved = sorted(name for name in names if old_page.get(name) != new_page.get(name))
-    if moved:
-        raise NotRemade(f"a page reference changes ({moved[0]})")
-
-
-def _anchors_of(box: Any) -> Iterator[str]:
-    if box.style["anchor"]:
-        yield box.style["anchor"]
-    for child in box.all_children():
-        yield from _anchors_of(child)
-
-
+    kept: dict[int, int] = {}  # old page → its new index
+    flows: dict[int, tuple[_FlowPages, int]] = {}  # old page → its flow, the flow's opening
+    for index, spec in enumerate(specs):
+        if spec.blank or spec.old is None:
+            continue
+        if spec.flow is None:
+            kept[spec.old] = index
+        elif spec.number == 0:
+            for old in spec.flow.read.pages:
+                flows[old] = spec.flow, index
+    for name in sorted(names):
+        old = next((index for index, page in enumerate(pages) if name in page.anchors), None)
+        if old is None:
+            continue
+        if old in kept:
+            new = counters[old] + kept[old] - old
+        elif old in flows:
+            flow, opening = flows[old]
+            first = flow.read.pages[0]
+            number = bisect.bisect_right(flow.starts, flow.row_of_anchor(name, old)) - 1
+            new = counters[first] + opening - first + number
+        else:
+            continue  # a blank page's
+        if new != counters[old]:
+            raise NotRemade(f"a page reference changes ({name})")
