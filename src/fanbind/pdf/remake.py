@@ -246,6 +246,7 @@ class _FlowPages:
                     - first_line.position_y
             dx = x - old_page.content_box_x()
             piece = _slice(self.roots[old], self.row_of, low, high)
+            assert piece is not None  # the segment has its rows' lines
             piece.translate(dx, dy)
             self._fix_tops(piece, top, index == 0, ends, high, end_row)
             merged = piece if merged is None else _merge(merged, piece, ends)
@@ -417,7 +418,7 @@ def _merge(one: Any, other: Any, ends: dict[int, float]) -> Any:
 class _Spec:
     """A page of the new sequence: an old page kept, a flow's new page, or a blank."""
 
-    old: int | None  # the old page it is, or takes its type and state from
+    old: int  # the old page it is, or takes its type and state from
     flow: _FlowPages | None = None
     number: int = 0  # within the flow
     blank: bool = False
@@ -494,7 +495,7 @@ def remake_pages(rendered: Any, capture: Capture, reads: Sequence[ReadFlow],
         if spec.blank:
             name = _blank_name(root_box, context.page_maker[spec.old])
             page_type = PageType("right" if right else "left", True, name, index, ())
-            value = (counters[spec.old] + index - spec.old) if spec.old is not None else 0
+            value = counters[spec.old] + index - spec.old
         elif spec.flow is not None:
             flow = spec.flow
             old_number = min(spec.number, len(flow.old) - 1)
@@ -512,7 +513,7 @@ def remake_pages(rendered: Any, capture: Capture, reads: Sequence[ReadFlow],
             weasyprint_page.set_page_type_computed_styles(page_type, html, style_for)
             computed.add(page_type)
         page_box = _new_page_box(context, root_box, page_type)
-        state = copy.deepcopy(context.page_maker[(spec.old or 0) + 1][3])
+        state = copy.deepcopy(context.page_maker[spec.old + 1][3])
         state[1]["page"] = [value]
         state[1]["pages"] = [total]
         if spec.blank:
@@ -609,7 +610,7 @@ def _blank_name(root_box: Any, maker: Any) -> str:
         if inner is None:
             break
         resume_at = inner
-    return parent.style["page"]
+    return str(parent.style["page"])
 
 
 def _check_targets(context: Any, pages: Sequence[Any], specs: Sequence[_Spec],
@@ -631,7 +632,7 @@ def _check_targets(context: Any, pages: Sequence[Any], specs: Sequence[_Spec],
     kept: dict[int, int] = {}  # old page → its new index
     flows: dict[int, tuple[_FlowPages, int]] = {}  # old page → its flow, the flow's opening
     for index, spec in enumerate(specs):
-        if spec.blank or spec.old is None:
+        if spec.blank:
             continue
         if spec.flow is None:
             kept[spec.old] = index
@@ -639,17 +640,17 @@ def _check_targets(context: Any, pages: Sequence[Any], specs: Sequence[_Spec],
             for old in spec.flow.read.pages:
                 flows[old] = spec.flow, index
     for name in sorted(names):
-        old = next((index for index, page in enumerate(pages) if name in page.anchors), None)
-        if old is None:
+        at = next((index for index, page in enumerate(pages) if name in page.anchors), None)
+        if at is None:
             continue
-        if old in kept:
-            new = counters[old] + kept[old] - old
-        elif old in flows:
-            flow, opening = flows[old]
+        if at in kept:
+            new = counters[at] + kept[at] - at
+        elif at in flows:
+            flow, opening = flows[at]
             first = flow.read.pages[0]
-            number = bisect.bisect_right(flow.starts, flow.row_of_anchor(name, old)) - 1
+            number = bisect.bisect_right(flow.starts, flow.row_of_anchor(name, at)) - 1
             new = counters[first] + opening - first + number
         else:
             continue  # a blank page's
-        if new != counters[old]:
+        if new != counters[at]:
             raise NotRemade(f"a page reference changes ({name})")
