@@ -868,7 +868,7 @@ def running_flow(rendered: RenderedDocument, geometry: Geometry, story: str
     flows = _flow_pages(rendered)
     if len(flows) != 1:
         return None
-    pages = flows[0]
+    pages = [rendered.pages[index] for index in flows[0]]
     lines = _flow_lines(pages)
     if not lines:
         return None
