@@ -218,3 +218,23 @@ def test_a_changed_page_reference_lays_the_book_out_again(tmp_path: Path):
     layout = pdf.lay_out(book.anthology, documents, project_dir=root, created=WHEN)
     assert layout.remade == 0 and layout.passes == 2
     assert layout.not_remade.startswith("a page reference changes")
+
+
+def test_a_box_tree_the_remake_did_not_foresee_is_laid_out_again(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    root = copy_sample_stories(tmp_path / "book", (0, -1))
+    book = load_book(open_project(root))
+    documents = render_book(book.anthology, stylesheets=("css/epub.css",))
+
+    def unforeseen(self: Any, number: int, page: Any) -> Any:
+        raise KeyError("a line outside its flow")
+
+    monkeypatch.setattr(remake._FlowPages, "make", unforeseen)
+    layout = pdf.lay_out(book.anthology, documents, project_dir=root, created=WHEN)
+    assert layout.remade == 0 and layout.passes == 2
+    assert layout.not_remade == "unexpected: KeyError('a line outside its flow')"
+    laid = pdf.lay_out(book.anthology, documents, project_dir=root, created=WHEN,
+                       reuse_boxes=False)
+    pdf.write_layout(layout, tmp_path / "remade.pdf")
+    pdf.write_layout(laid, tmp_path / "laid.pdf")
+    assert (tmp_path / "remade.pdf").read_bytes() == (tmp_path / "laid.pdf").read_bytes()
