@@ -28,7 +28,7 @@ import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader
 from tests.conftest import copy_sample_stories
-from tests.test_story_parts import make_book
+from tests.test_story_parts import make_book, outline_entries
 from weasyprint import document as weasyprint_document
 from weasyprint import layout as weasyprint_layout
 from weasyprint.formatting_structure import boxes
@@ -121,27 +121,12 @@ def _lay_out_both(root: Path, tmp: Path, *, part: bool = False, **options: Any
     return remade, laid, seen
 
 
-def _outline(reader: PdfReader) -> list[tuple[int, str, int, float, float]]:
-    found: list[tuple[int, str, int, float, float]] = []
-
-    def walk(items: list, depth: int) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item, depth + 1)
-            else:
-                found.append((depth, item.title, reader.get_destination_page_number(item),
-                              round(float(item.left), 2), round(float(item.top), 2)))
-
-    walk(reader.outline, 0)
-    return found
-
-
 def assert_same_pages(remade: Any, laid: Any, tmp: Path) -> None:
     one, other = PdfReader(tmp / "remade.pdf"), PdfReader(tmp / "laid.pdf")
     assert len(one.pages) == len(other.pages) == len(laid.rendered.pages)
     for number, (a, b) in enumerate(zip(one.pages, other.pages, strict=True), start=1):
         assert a.extract_text() == b.extract_text(), f"page {number} differs"
-    assert _outline(one) == _outline(other)
+    assert outline_entries(one) == outline_entries(other)
     assert internal_links(one) == internal_links(other)
     assert {n: (one.get_destination_page_number(d), round(float(d.left), 2),
                 round(float(d.top), 2)) for n, d in one.named_destinations.items()} == \

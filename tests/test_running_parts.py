@@ -25,14 +25,13 @@ from pypdf import PdfReader
 from fanbind.build import load_book, open_project
 from fanbind.pdf import makeup
 from fanbind.pdf.in_parts import write_parallel_pdf
-from fanbind.pdf.layout import write_pdf
 from fanbind.pdf.parts import cut_story, plan_parts, story_section, text_seams
 from fanbind.pdf.rows import Edge, Place, RunningFlow
 from fanbind.pdf.running import NoSeams, plan_story, planned_starts
 from fanbind.pdf.running import seam_row as make_seam_row
-from fanbind.pdf.volumes import VOLUMES_CSS, mark_volume, plan_volumes, split_anthology
 from fanbind.render import render_book
 from test_story_parts import EN, WHEN, assert_same_book
+from test_story_parts import lay_out_both as story_parts_lay_out_both
 
 #: Paragraphs of the story; a scene break before paragraph SCENE (near the end of
 #: the first part's share, so a seam is taken after it).
@@ -72,28 +71,7 @@ def make_book(root: Path, *, volumes: bool = False) -> Path:
 
 def lay_out_both(root: Path, *, jobs: int = 2, volume: int | None = None) -> dict:
     """The book (or that volume) in one piece and in parts, and its plan."""
-    book = load_book(open_project(root))
-    anthology, extra = book.anthology, ()
-    if volume is not None:
-        plan = plan_volumes([s.words for s in anthology.stories],
-                            anthology.meta.print.volumes)
-        assert plan is not None
-        anthology = split_anthology(book.anthology, plan)[volume - 1].anthology
-    documents = render_book(anthology, stylesheets=("css/epub.css",))
-    if volume is not None:
-        mark_volume(documents, split_anthology(book.anthology, plan)[volume - 1],
-                    book.anthology, plan)
-        extra = (VOLUMES_CSS,)
-    one = write_pdf(anthology, documents, root / "one.pdf", project_dir=root, created=WHEN,
-                    extra_stylesheets=extra)
-    joined = write_parallel_pdf(anthology, documents, root / "parts.pdf", project_dir=root,
-                                created=WHEN, jobs=jobs, part_words=PART_WORDS,
-                                extra_stylesheets=extra)
-    assert joined is not None
-    parts = plan_parts(anthology, documents, jobs, part_words=PART_WORDS)
-    assert parts is not None
-    return {"one": one, "joined": joined, "one_file": root / "one.pdf",
-            "joined_file": root / "parts.pdf", "plan": parts, "documents": documents}
+    return story_parts_lay_out_both(root, jobs=jobs, volume=volume, part_words=PART_WORDS)
 
 
 @pytest.fixture(scope="module")

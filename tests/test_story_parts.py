@@ -81,9 +81,10 @@ def make_book(root: Path, lengths: tuple[int, ...] = CHAPTERS, print_settings: s
     return root
 
 
-def lay_out_both(root: Path, *, jobs: int = 2, volume: int | None = None) -> dict:
+def lay_out_both(root: Path, *, jobs: int = 2, volume: int | None = None,
+                 part_words: int = PART_WORDS) -> dict:
     """The book (or with ``volume``, that volume of ``print: volumes``, as
-    :func:`fanbind.build.build_volumes` makes it) in one piece and in parts."""
+    :func:`fanbind.build.build_volumes` makes it) in one piece and in parts, and its plan."""
     book = load_book(open_project(root))
     anthology, extra = book.anthology, ()
     if volume is not None:
@@ -100,12 +101,13 @@ def lay_out_both(root: Path, *, jobs: int = 2, volume: int | None = None) -> dic
     one = write_pdf(anthology, documents, root / "one.pdf", project_dir=root, created=WHEN,
                     extra_stylesheets=extra)
     joined = write_parallel_pdf(anthology, documents, root / "parts.pdf", project_dir=root,
-                                created=WHEN, jobs=jobs, part_words=PART_WORDS,
+                                created=WHEN, jobs=jobs, part_words=part_words,
                                 extra_stylesheets=extra)
     assert joined is not None
-    parts = plan_parts(anthology, documents, jobs, part_words=PART_WORDS)
+    parts = plan_parts(anthology, documents, jobs, part_words=part_words)
+    assert parts is not None
     return {"one": one, "joined": joined, "one_file": root / "one.pdf",
-            "joined_file": root / "parts.pdf", "plan": parts}
+            "joined_file": root / "parts.pdf", "plan": parts, "documents": documents}
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +156,7 @@ def one_job(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return lay_out_both(make_book(tmp_path_factory.mktemp("one-job") / "book"), jobs=1)
 
 
-def _outline(reader: PdfReader) -> list[tuple[int, str, int, float, float]]:
+def outline_entries(reader: PdfReader) -> list[tuple[int, str, int, float, float]]:
     found: list[tuple[int, str, int, float, float]] = []
 
     def walk(items: list, depth: int) -> None:
@@ -180,7 +182,7 @@ def assert_same_book(made: dict) -> None:
     assert len(joined.pages) == len(one.pages) == made["joined"].pages
     for number, (a, b) in enumerate(zip(one.pages, joined.pages, strict=True), start=1):
         assert b.extract_text() == a.extract_text(), f"page {number} differs"
-    assert _outline(joined) == _outline(one)
+    assert outline_entries(joined) == outline_entries(one)
     assert internal_links(joined) == internal_links(one) and internal_links(one)
     kept = _destinations(joined)
     assert {n: d for n, d in _destinations(one).items() if n in kept} == kept
@@ -222,8 +224,8 @@ def test_a_part_whose_makeup_depends_on_its_side_is_laid_out_once_for_a_verso(
     assert all(1 <= passes <= 2 for passes in joined.parts_passes), joined.parts_passes
 
 
-def test_chapters_stay_under_their_story_in_the_outline(seams: dict) -> None:
-    outline = _outline(PdfReader(seams["joined_file"]))
+def test_chapters_stay_under_their_story_in_theoutline_entries(seams: dict) -> None:
+    outline = outline_entries(PdfReader(seams["joined_file"]))
     titles = [(depth, title) for depth, title, *_ in outline]
     assert (0, "The Long One") in titles
     start = titles.index((0, "The Long One"))

@@ -132,11 +132,8 @@ with quick_library_search():  # 0.3 s less per import: see fanbind.pdf.libraries
     from weasyprint.layout.page import (
         PageType,
         make_margin_boxes,
-        page_height,
-        page_width,
         set_page_type_computed_styles,
     )
-    from weasyprint.layout.percent import resolve_percentages
     from weasyprint.pdf.metadata import DocumentMetadata
     from weasyprint.text import line_break as weasyprint_line_break
     from weasyprint.text.fonts import FontConfiguration
@@ -1339,14 +1336,8 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
             if page_type not in styled:
                 set_page_type_computed_styles(page_type, html, context.style_for)
                 styled.add(page_type)
-            style = context.style_for(page_type)
-            style["overflow"] = plan.overflow
-            page = boxes.PageBox(page_type, style)
+            page = remake.new_page_box(context, page_type, plan.overflow)
             device_size = page.style["size"]
-            resolve_percentages(page, device_size)
-            page.position_x = page.position_y = 0
-            page_width(page, context, device_size[0])
-            page_height(page, context, device_size[1])
             if not page_boxes:
                 context.style_for.initial_page_sizes["box"] = device_size
                 context.style_for.initial_page_sizes["area"] = (page.width, page.height)

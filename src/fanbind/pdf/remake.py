@@ -512,7 +512,7 @@ def remake_pages(rendered: Any, capture: Capture, reads: Sequence[ReadFlow],
             # Looked up at call time: layout.py may share styles per kind of page.
             weasyprint_page.set_page_type_computed_styles(page_type, html, style_for)
             computed.add(page_type)
-        page_box = _new_page_box(context, root_box, page_type)
+        page_box = new_page_box(context, page_type, root_box.viewport_overflow)
         state = copy.deepcopy(context.page_maker[spec.old + 1][3])
         state[1]["page"] = [value]
         state[1]["pages"] = [total]
@@ -569,10 +569,11 @@ def _keys_in(pages: Sequence[Any]) -> set[tuple[int, str]]:
     return found
 
 
-def _new_page_box(context: Any, root_box: Any, page_type: Any) -> Any:
-    """A page box of ``page_type``, sized as WeasyPrint's ``make_page`` sizes it."""
+def new_page_box(context: Any, page_type: Any, overflow: str) -> Any:
+    """A page box of ``page_type``, sized as WeasyPrint's ``make_page`` sizes it
+    (also the folio stamp's pages: :func:`fanbind.pdf.layout.stamp_folios`)."""
     style = context.style_for(page_type)
-    style["overflow"] = root_box.viewport_overflow
+    style["overflow"] = overflow
     page = boxes.PageBox(page_type, style)
     device_size = page.style["size"]
     resolve_percentages(page, device_size)
