@@ -29,6 +29,7 @@ from fanbind.pdf.parts import (
     parts_wanted,
     plan_parts,
     small_book_groups,
+    small_book_share,
 )
 from fanbind.pdf.workers import PdfWorkers, stamp_body_part
 
@@ -153,3 +154,54 @@ def test_the_workers_are_started_early_for_a_small_book_worth_parts() -> None:
     """Before the stories are read, their files' sizes stand for their words."""
     assert parts_wanted([1_000, 1_400, 6_500, 10_300, 3_500], None, cores=2)
     assert not parts_wanted([1_000, 1_400], None, cores=2)
+    # One fic: worth cutting at its chapters when the second core takes enough.
+    assert parts_wanted([25_000], None, cores=2)
+    assert not parts_wanted([12_000], None, cores=2)
+    assert not parts_wanted([25_000], None, cores=1)
+
+
+def test_a_small_book_with_a_long_story_shares_out_by_chapters() -> None:
+    assert small_book_share([25_000], 2) == 12_500
+    assert small_book_share([20_000, 3_000], 2) == 11_500
+    assert small_book_share([25_000], 3) == 8_334
+    # Too short for the second core to pay, or no story long enough to cut.
+    assert small_book_share([2 * PARTS_MIN_SAVED_WORDS - 2], 2) is None
+    assert small_book_share([1_000, 1_400, 6_500, 10_300, 3_500], 2) is None
+    assert small_book_share([25_000], 1) is None and small_book_share([], 2) is None
+    # Not small: cut as any book is.
+    assert small_book_share([PARALLEL_MIN_WORDS], 2) is None
+    assert small_book_share([9_000] * PARALLEL_MIN_STORIES, 2) is None
+
+
+def _one_fic(root: Path, chapters: Sequence[int]) -> tuple[Any, list[Any]]:
+    """A one-story book of chapters of ``chapters`` paragraphs (about 34 words each)."""
+    from fanbind.build import load_book, open_project
+    from fanbind.render import render_book
+    from test_story_parts import chaptered
+
+    root.mkdir(parents=True)
+    (root / "fic.txt").write_text(chaptered(tuple(chapters)), encoding="utf-8")
+    (root / "metadata.yaml").write_text(
+        "title: One Fic\nlanguage: en\nstories:\n  - file: fic.txt\n    title: The Fic\n"
+        "    authors: [Ada]\n", encoding="utf-8")
+    book = load_book(open_project(root))
+    return book.anthology, render_book(book.anthology, stylesheets=("css/epub.css",))
+
+
+def test_one_fic_is_cut_at_the_chapter_nearest_its_middle(tmp_path: Path) -> None:
+    anthology, documents = _one_fic(tmp_path / "even", [120] * 5)  # ~20,000 words
+    assert plan_parts(anthology, documents, 2) is None  # under the long-story size
+    parts = plan_parts(anthology, documents, 2, balance=True)
+    assert parts is not None
+    body = [p for p in parts if p.kind == "body"]
+    assert [p.stories for p in body] == [(0,), (0,)]
+    assert body[0].span is not None and body[1].span is not None
+    assert body[0].span[1] == body[1].span[0] and not body[0].continues and body[1].continues
+    assert not any(p.running for p in body)  # chapter seams, never inside running text
+
+
+def test_one_fic_whose_chapters_fall_unevenly_stays_in_one_piece(tmp_path: Path) -> None:
+    # One chapter holds nearly every word: no cut leaves the second core enough.
+    anthology, documents = _one_fic(tmp_path / "uneven", [560, 20, 20])
+    assert small_book_share([anthology.stories[0].words], 2) is not None
+    assert plan_parts(anthology, documents, 2, balance=True) is None

@@ -201,7 +201,7 @@ def parts_wanted(words: Sequence[int], jobs: int | None, *, cores: int | None = 
     if cores < 2:
         return False
     return len(words) >= PARALLEL_MIN_STORIES or sum(words) >= PARALLEL_MIN_WORDS or \
-        small_book_groups(words, cores) is not None
+        small_book_groups(words, cores) is not None or small_book_share(words, cores) is not None
 
 
 def small_book_groups(words: Sequence[int], cores: int) -> list[range] | None:
@@ -239,6 +239,27 @@ def small_book_groups(words: Sequence[int], cores: int) -> list[range] | None:
     return groups if before[-1] - longest >= PARTS_MIN_SAVED_WORDS else None
 
 
+def small_book_share(words: Sequence[int], cores: int) -> int | None:
+    """The words per core of a small book whose stories could be cut at chapter
+    seams into one share per core, when that could pay (:data:`PARTS_MIN_SAVED_WORDS`);
+    None when the book is not small or too short.
+
+    :func:`small_book_groups` keeps stories whole, which does nothing for the
+    commonest small book: one fic of 20,000–60,000 words. Its chapters open on
+    a new page, so it can be cut there as a long story is (:func:`cut_story`);
+    whether the chapters fall well enough to pay is known only once the story is
+    read (:func:`plan_parts` checks the parts it makes).
+    """
+    total = sum(words)
+    if cores < 2 or not words or len(words) >= PARALLEL_MIN_STORIES \
+            or total >= PARALLEL_MIN_WORDS:
+        return None
+    share = -(-total // cores)
+    if total - share < PARTS_MIN_SAVED_WORDS or max(words) < 1.5 * share:
+        return None
+    return share
+
+
 def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *,
                part_words: int = MIN_PART_WORDS, max_part_words: int = MAX_PART_WORDS,
                inside_stories: bool = True, inside_text: bool = True,
@@ -267,10 +288,16 @@ def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *
     share = sum(s.words for s in anthology.stories) // (2 * max(1, jobs))
     target = max(part_words, min(max_part_words, share))
     parts = [Part("front", (), tuple(front))]
-    groups = small_book_groups([s.words for s in anthology.stories], jobs) if balance else None
-    if groups is not None and not any(s.words >= 1.5 * target for s in anthology.stories):
+    words = [s.words for s in anthology.stories]
+    groups = small_book_groups(words, jobs) if balance else None
+    if groups is not None and not any(w >= 1.5 * target for w in words):
         parts += [Part("body", tuple(g), tuple(body[i] for i in g)) for g in groups]
         return [*parts, Part("back", (), tuple(back))] if back else parts
+    small_share = small_book_share(words, jobs) if balance and groups is None else None
+    if small_share is not None:
+        # A small book cut at chapter seams into about one share per core; only
+        # chapters: a cut inside running text takes two renders (pdf/running.py).
+        target, inside_text = small_share, False
     run: list[int] = []
 
     def flush() -> None:
@@ -295,9 +322,21 @@ def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *
     flush()
     if len(parts) < 3:  # one story part: nothing to lay out side by side
         return None
+    if small_share is not None and sum(words) - max(
+            _part_words(p, anthology, documents) for p in parts[1:]) < PARTS_MIN_SAVED_WORDS:
+        return None  # the chapters fall too unevenly for the second core to pay
     if back:
         parts.append(Part("back", (), tuple(back)))
     return parts
+
+
+def _part_words(part: Part, anthology: Anthology, documents: Sequence[Document]) -> int:
+    """The words of a body part: its stories', or its span's chapters'."""
+    if part.span is None:
+        return sum(anthology.stories[i].words for i in part.stories)
+    seams = story_seams(documents[part.documents[0]])
+    start, end = part.span
+    return sum(w for at, w in seams if start <= at < end)
 
 
 def story_section(document: Document) -> etree._Element | None:
