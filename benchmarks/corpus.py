@@ -38,7 +38,7 @@ ROOT = HERE.parent
 CORPORA = HERE / "corpora"
 SIZES = (5, 50, 200, 1000)
 #: The single-story corpora: name → words.
-STORIES = {"story-150k": 150_000, "story-300k": 300_000, "story-600k": 600_000,
+STORIES = {"story-25k": 25_000, "story-150k": 150_000, "story-300k": 300_000, "story-600k": 600_000,
            "oneshot-150k": 150_000}
 #: Single-story corpora without chapters (a one-shot): the same text, a scene
 #: break where a chapter would start (laid out in parts at paragraph seams).
