@@ -261,8 +261,10 @@ class Parts:
                         self._take(index, running.pop(index).result(), laid=True)
                         continue
                     sender, index, slot, payload = messages.recv()
-                    if sender != build:
-                        continue  # from a build that stopped
+                    if sender != build:  # from a build that stopped: it waits for nothing
+                        if slot is not None:
+                            self.workers.answer(slot, None)
+                        continue
                     if slot is None:
                         self.planned(index, *payload)
                     else:
@@ -278,6 +280,13 @@ class Parts:
             with wake_lock:
                 wake.close()
             woken.close()
+            if any(not future.done() for future in running.values()):
+                # Stopped by an error (a part not stampable: the book is laid out in
+                # one piece): a piece still to ask for its side would wait for an
+                # answer forever, and closing the pool would wait for it. The parts
+                # still running are of no use: stop them (workers start again on
+                # demand).
+                self.workers.stop()
 
     def relay(self, indexes: list[int], sides: dict[int, bool]) -> None:
         """Lay ``indexes`` out again, each made up for the side in ``sides`` (a part
