@@ -87,9 +87,11 @@ from fanbind.pdf.arrange import (
     prepare_part,
     xhtml,
 )
+from fanbind.pdf.compressed_once import CompressedOnce
 from fanbind.pdf.folios import Folios, first_folio_anchor
 from fanbind.pdf.fonts import pin_font_clock
 from fanbind.pdf.geometry import Geometry, estimate_pages, gutter_band, page_geometry
+from fanbind.pdf.glyph_runs import GlyphWriter
 from fanbind.pdf.hanging_space import hanging_trailing_space
 from fanbind.pdf.html_parser import mend_pattern_cache
 from fanbind.pdf.kept_words import KeptWordsPyphen
@@ -117,6 +119,7 @@ from fanbind.timings import record as record_timing
 from fanbind.timings import start as start_timing
 
 with quick_library_search():  # 0.3 s less per import: see fanbind.pdf.libraries
+    import weasyprint.draw.text as weasyprint_draw_text
     import weasyprint.layout as weasyprint_layout
     import weasyprint.layout.block as weasyprint_block
     import weasyprint.layout.inline as weasyprint_inline
@@ -136,6 +139,7 @@ with quick_library_search():  # 0.3 s less per import: see fanbind.pdf.libraries
     )
     from weasyprint.pdf.metadata import DocumentMetadata
     from weasyprint.text import line_break as weasyprint_line_break
+    from weasyprint.text.ffi import FROM_UNITS, ffi, pango
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -374,6 +378,23 @@ def _remembered_styles() -> Callable[[], None]:
         boxes.ParentBox.page_values = names
 
     return restore
+
+
+def _quicker_writing() -> tuple[GlyphWriter, Callable[[], None]]:
+    """Write the PDF with less work and the same bytes: each line's glyphs by
+    :class:`fanbind.pdf.glyph_runs.GlyphWriter`, each stream compressed once
+    (:mod:`fanbind.pdf.compressed_once`). Returns the writer (its tallies) and the
+    function that gives WeasyPrint and pydyf their own back."""
+    glyphs = GlyphWriter(weasyprint_draw_text.draw_first_line, ffi, pango, FROM_UNITS)
+    original = weasyprint_draw_text.draw_first_line
+    weasyprint_draw_text.draw_first_line = glyphs.draw_first_line
+    streams_as_before = CompressedOnce(pydyf.PDF, pydyf.Stream).install()
+
+    def restore() -> None:
+        weasyprint_draw_text.draw_first_line = original
+        streams_as_before()
+
+    return glyphs, restore
 
 
 def _fewer_collections() -> Callable[[], None]:
@@ -1101,6 +1122,7 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
     clock = start_timing()
     captured, end_run = _start_run()
     collect_as_before = _fewer_collections()  # the write walks every box too
+    glyphs, write_as_before = _quicker_writing()
     try:
         layout.rendered.write_pdf(target, pdf_variant=pdf_variant, pdf_identifier=True,
                                   finisher=_page_labels(layout.folios))
@@ -1109,10 +1131,12 @@ def write_layout(layout: Layout, target: Path, *, pdf_variant: str | None = None
         raise BuildError(f"could not write the PDF: {exc.strerror or exc}",
                          file=str(target)) from exc
     finally:
+        write_as_before()
         collect_as_before()
         end_run()
         _release_fonts(layout.fonts)  # nothing reads them after the write
-    record_timing("write", clock, pages=len(layout.rendered.pages))
+    record_timing("write", clock, pages=len(layout.rendered.pages), lines=glyphs.fast,
+                  lines_by_weasyprint=glyphs.handed_back)
     warnings = tuple(dict.fromkeys([*layout.warnings, *captured.messages]))
     return PdfResult(len(layout.rendered.pages), tuple(layout.fetcher.refused), warnings,
                      page_map=layout.page_map, trim=layout.geometry.trim,
@@ -1362,7 +1386,11 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
             page_boxes.append(page)
         document = RenderedDocument([Page(box) for box in page_boxes], DocumentMetadata(),
                                     fetcher, fonts, {}, None)
-        document.write_pdf(target)
+        _, write_as_before = _quicker_writing()
+        try:
+            document.write_pdf(target)
+        finally:
+            write_as_before()
     finally:
         end_run()
         _release_fonts(fonts)
