@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from fanbind.pdf.result import PageMap, PdfResult
     from fanbind.pdf.volumes import VolumePlan
     from fanbind.pdf.workers import PdfWorkers
+    from fanbind.reading_ahead import ReadAhead
 
 FORMATS = ("epub", "pdf")
 #: Every format ``--format`` accepts; ``imposed`` (sheets for home binding) and ``cover``
@@ -84,31 +85,30 @@ class BuildResult:
 def load_book(project: Project, *, allow_outside: bool = False,
               report: Reporter | None = None,
               diagnostics: Diagnostics | None = None,
-              cache: ProjectCache | None = None, jobs: int | None = None) -> LoadedBook:
+              cache: ProjectCache | None = None, jobs: int | None = None,
+              ahead: ReadAhead | None = None) -> LoadedBook:
     """Read every story through the text stages into one :class:`Anthology`.
 
     Findings go to ``diagnostics`` when given, so a caller can still show the
     warnings gathered before a later story stops the build. ``cache`` keeps
     loaded stories between builds; ``jobs`` caps the worker processes.
+    ``ahead``: the stories already being read in a process of their own
+    (:mod:`fanbind.reading_ahead`), taken from there.
     """
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
     # Stories come from the cache or are loaded on several cores (fanbind.loading);
     # the result, the diagnostics and the first error are those of a serial load.
-    tasks: list[StoryTask] = []
-    path_error: FanbindError | None = None
-    for index, meta in enumerate(project.config.stories):
-        try:
-            path = resolve_inside(project, meta.file, what="story", allow_outside=allow_outside,
-                                  at=("stories", index, "file"))
-        except FanbindError as error:
-            path_error = error  # raised after the stories before it, as a serial load would
-            break
-        tasks.append(StoryTask(path, meta, index, project.display(path),
-                               written_at(project, index)))
+    tasks, path_error = story_tasks(project, allow_outside=allow_outside)
     lints: list[list[Diagnostic]] = []  # each story's lint findings, kept in the cache with it
-    loaded: list[LoadedStory] = load_stories(tasks, settings=TextSettings.from_book(project.config),
-                                             diagnostics=diagnostics, cache=cache, jobs=jobs,
-                                             report=report, lints=lints)
+    read = ahead.result(cache) if ahead is not None else None
+    if read is not None:
+        loaded = read.stories
+        diagnostics.extend(read.found)
+        lints = read.lints
+    else:
+        loaded = load_stories(tasks, settings=TextSettings.from_book(project.config),
+                              diagnostics=diagnostics, cache=cache, jobs=jobs, report=report,
+                              lints=lints)
     if path_error is not None:
         raise path_error
     for index, item in enumerate(loaded):
@@ -118,6 +118,22 @@ def load_book(project: Project, *, allow_outside: bool = False,
     stories = tuple(item.story for item in loaded)
     anthology = Anthology(with_verso_head(typeset_config(project.config), stories), stories)
     return LoadedBook(project, anthology, loaded, diagnostics)
+
+
+def story_tasks(project: Project, *, allow_outside: bool = False
+                ) -> tuple[list[StoryTask], FanbindError | None]:
+    """The stories to read, in order, up to the first whose path is refused, and
+    that refusal (raised once the stories before it are read, as a serial load would)."""
+    tasks: list[StoryTask] = []
+    for index, meta in enumerate(project.config.stories):
+        try:
+            path = resolve_inside(project, meta.file, what="story", allow_outside=allow_outside,
+                                  at=("stories", index, "file"))
+        except FanbindError as error:
+            return tasks, error
+        tasks.append(StoryTask(path, meta, index, project.display(path),
+                               written_at(project, index)))
+    return tasks, None
 
 
 def written_at(project: Project, index: int) -> WrittenAt:
@@ -316,7 +332,7 @@ def build(
     as does the default for a book too small to gain from parts:
     :func:`fanbind.pdf.parts.parallel_pdf_wanted`).
     """
-    from fanbind.pdf.parts import PART_NAMESPACE  # the PDF stack: see the module docstring
+    from fanbind.pdf.parts import PART_NAMESPACE, parts_wanted  # the PDF stack: see the docstring
     from fanbind.pdf.workers import early_pdf_workers
 
     started = time.perf_counter()
@@ -328,26 +344,51 @@ def build(
     # once the workers are gone, whatever stopped the build (fanbind.scratch).
     with build_temp_folder():
         workers = None
-        if "pdf" in formats and not project.config.print.pdf_variant:
-            # Before the stories are read: see fanbind.pdf.workers.PdfWorkers.
-            # Nothing cached for the PDF: every part will be laid out.
-            cold = not ProjectCache(project.root, enabled=cache).holds(PART_NAMESPACE)
-            workers = early_pdf_workers(_words_before_reading(project), jobs, cold=cold)
+        ahead = None
         try:
+            if "pdf" in formats and not project.config.print.pdf_variant:
+                # Before the stories are read: see fanbind.pdf.workers.PdfWorkers.
+                # Nothing cached for the PDF: every part will be laid out.
+                words = _words_before_reading(project)
+                cold = not ProjectCache(project.root, enabled=cache).holds(PART_NAMESPACE)
+                if cold and parts_wanted(words, jobs):
+                    # WeasyPrint is imported before the workers fork: the stories are
+                    # read meanwhile, in a process of their own (fanbind.reading_ahead).
+                    ahead = _read_ahead(project, allow_outside=allow_outside, cache=cache,
+                                        jobs=jobs)
+                workers = early_pdf_workers(words, jobs, cold=cold)
             built = _build(project, started, out_dir=out_dir, formats=formats, strict=strict,
                            allow_outside=allow_outside, report=report, page_list=page_list,
                            diagnostics=diagnostics, cache=cache, jobs=jobs, workers=workers,
                            page_layout=page_layout, join_options=join_options,
-                           part_words=part_words)
+                           part_words=part_words, ahead=ahead)
             record_timing("build", clock)
             return built
         except BaseException:
+            # An error or a signal: the parts being laid out (the stories being read) are lost.
+            if ahead is not None:
+                ahead.stop()
             if workers is not None:
-                workers.stop()  # an error or a signal: the parts being laid out are lost
+                workers.stop()
             raise
         finally:
+            if ahead is not None:
+                ahead.close()
             if workers is not None:
                 workers.close()
+
+
+def _read_ahead(project: Project, *, allow_outside: bool, cache: bool, jobs: int | None
+                ) -> ReadAhead | None:
+    """The stories being read in a process of their own (:mod:`fanbind.reading_ahead`);
+    None when a story's path is refused (the build reads them here and says so)."""
+    from fanbind.reading_ahead import ReadAhead  # only a build that imports WeasyPrint early
+
+    tasks, path_error = story_tasks(project, allow_outside=allow_outside)
+    if path_error is not None or not tasks:
+        return None
+    return ReadAhead(tasks, settings=TextSettings.from_book(project.config),
+                     cache=ProjectCache(project.root, enabled=cache), jobs=jobs)
 
 
 def _words_before_reading(project: Project) -> list[int]:
@@ -367,14 +408,15 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
            strict: bool, allow_outside: bool, report: Reporter | None, page_list: bool,
            diagnostics: Diagnostics | None, cache: bool, jobs: int | None,
            workers: PdfWorkers | None, page_layout: PageLayout,
-           join_options: JoinOptions | None, part_words: int | None = None) -> BuildResult:
+           join_options: JoinOptions | None, part_words: int | None = None,
+           ahead: ReadAhead | None = None) -> BuildResult:
     """:func:`build`, once the project is open (and the PDF's workers started)."""
     out = project.output_folder(out_dir)  # before the stories: a refused dist/ fails fast
     store = ProjectCache(project.root, enabled=cache)
     used_namespaces = [*STORY_NAMESPACES]  # cache entries this build keeps; the rest pruned
     clock = start_timing()  # for the benchmarks: fanbind.timings
     book = load_book(project, allow_outside=allow_outside, report=report,
-                     diagnostics=diagnostics, cache=store, jobs=jobs)
+                     diagnostics=diagnostics, cache=store, jobs=jobs, ahead=ahead)
     record_timing("read", clock, stories=len(book.stories))
     result = BuildResult(stories=len(book.anthology.stories), words=book.anthology.words,
                          diagnostics=book.diagnostics)

@@ -269,6 +269,11 @@ class ProjectCache:
         if self.enabled:
             self._used.setdefault(namespace, set()).update(keys)
 
+    def used(self, namespace: str) -> frozenset[str]:
+        """The keys of ``namespace`` this build asked for, kept or stored (what
+        :meth:`prune` keeps): a reader in another process hands them over."""
+        return frozenset(self._used.get(namespace, ()))
+
     def put(self, namespace: str, key: str, value: object) -> None:
         """Store ``value``; a cache that cannot be written is only slower, never an error."""
         if not self.enabled:
