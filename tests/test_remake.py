@@ -10,8 +10,9 @@ Every case asserts that the pages were remade (else it would compare a second
 layout with itself) and what made it a case: a split paragraph and a cut
 between paragraphs, a flow that gains a page so the next story's opening gets a
 blank page before it (and one where a blank page goes), chapters and end notes,
-a part that lands on a verso. Where a page reference (the contents) would
-change, the book is laid out again, and says so.
+a part that lands on a verso, a contents page whose page numbers the makeup
+moves (laid out again alone, as WeasyPrint's repagination does). Where that
+page would not end where it did, the book is laid out again, and says so.
 
 Cost: four books of 20–80 pages, each laid out twice (about 25 s of CPU in all).
 The WeasyPrint internals :mod:`fanbind.pdf.remake` relies on are pinned at the top.
@@ -31,6 +32,7 @@ from tests.conftest import copy_sample_stories
 from tests.test_story_parts import make_book, outline_entries
 from weasyprint import document as weasyprint_document
 from weasyprint import layout as weasyprint_layout
+from weasyprint.css.targets import TargetCollector
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import page as weasyprint_page
 
@@ -61,6 +63,15 @@ def test_the_weasyprint_internals_the_remake_reads_are_where_it_reads_them():
     assert "context.string_set[string_name][i+1].append(text)" in source
     assert "resume_at, next_page, right_page, page_state, _ = page_maker[index]" in \
         inspect.getsource(weasyprint_page.remake_page)
+    # A page printing target counters is laid out again as repagination does: its
+    # lookups parsed again with their own page's counters, its remake state reset,
+    # remake_page(index, …) returning the page without margin boxes.
+    assert "item.parse_again(item.cached_page_counter_values)" in inspect.getsource(
+        TargetCollector.cache_target_page_counters)
+    make_all = inspect.getsource(weasyprint_page.make_all_pages)
+    assert "remake_state['content_lookups'] = []" in make_all
+    assert "page, resume_at = remake_page(i, context, root_box, html)" in make_all
+    assert "root, footnote_area, note_area = page.children" in source
     assert weasyprint_page.PageType._fields == ("side", "blank", "name", "index", "groups")
     # A fragment broken at a page's foot loses its bottom decoration and reaches the
     # foot; one continued loses its top one; margins at an unforced break go.
@@ -194,15 +205,51 @@ def test_chapters_and_end_notes_as_a_part_on_either_side(tmp_path: Path, side: s
     assert_same_pages(remade, laid, tmp_path)
 
 
-def test_a_changed_page_reference_lays_the_book_out_again(tmp_path: Path):
-    # The whole sample in one piece: the fifth story moves by two pages, and the
-    # contents print its page number. The contents are not made again from boxes.
+def test_the_contents_get_the_page_numbers_the_makeup_moves(tmp_path: Path):
+    # The whole sample in one piece: the fifth story moves by two pages and the
+    # contents print its page number: the contents page is laid out again with the
+    # new numbers (as WeasyPrint's repagination does), the rest made from boxes.
+    root = copy_sample_stories(tmp_path / "book", (0, 1, 2, 3, 4))
+    numbers = []
+    real = remake._remake_referring_pages
+
+    def watch(context: Any, html: Any, root_box: Any, pages: Any, specs: Any,
+              moved: dict[str, int]) -> dict[int, Any]:
+        made = real(context, html, root_box, pages, specs, moved)
+        numbers.append((dict(moved), sorted(made)))
+        return made
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(remake, "_remake_referring_pages", watch)
+        remade, laid, _ = _lay_out_both(root, tmp_path)
+    assert remade.passes == 1 and remade.remade and not remade.not_remade
+    [(moved, pages)] = numbers
+    assert moved and len(pages) == 1  # the contents page
+    assert_same_pages(remade, laid, tmp_path)
+
+
+def test_a_page_reference_the_remake_cannot_make_lays_the_book_out_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # The contents page made again ends elsewhere (here: told so): laid out again.
     root = copy_sample_stories(tmp_path / "book", (0, 1, 2, 3, 4))
     book = load_book(open_project(root))
     documents = render_book(book.anthology, stylesheets=("css/epub.css",))
+    real, remake_pages = weasyprint_page.remake_page, remake.remake_pages
+
+    def ends_elsewhere(index: int, context: Any, *args: Any) -> Any:
+        made = real(index, context, *args)
+        context.page_maker[index + 1] = (None, *context.page_maker[index + 1][1:])
+        return made
+
+    def remake_with_it(*args: Any) -> int:  # only the remake's call, not the layout's
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(weasyprint_page, "remake_page", ends_elsewhere)
+            return remake_pages(*args)
+
+    monkeypatch.setattr(remake, "remake_pages", remake_with_it)
     layout = pdf.lay_out(book.anthology, documents, project_dir=root, created=WHEN)
     assert layout.remade == 0 and layout.passes == 2
-    assert layout.not_remade.startswith("a page reference changes")
+    assert layout.not_remade == "a page reference changes where its page ends"
 
 
 def test_a_box_tree_the_remake_did_not_foresee_is_laid_out_again(tmp_path: Path,

@@ -477,7 +477,9 @@ def remake_pages(rendered: Any, capture: Capture, reads: Sequence[ReadFlow],
     # Page counters: an old page keeps its counter moved by its shift; a flow's
     # pages count on from its opening.
     counters = [context.page_maker[i + 1][3][1].get("page", [0])[0] for i in range(len(pages))]
-    _check_targets(context, pages, specs, counters)
+    moved = _check_targets(context, pages, specs, counters)
+    referring = _remake_referring_pages(context, html, root_box, pages, specs, moved)
+    first_change = min([first_change, *referring])
     openings = {id(spec.flow): index for index, spec in enumerate(specs)
                 if spec.flow is not None and spec.number == 0}
     total = len(specs)
@@ -522,7 +524,8 @@ def remake_pages(rendered: Any, capture: Capture, reads: Sequence[ReadFlow],
             page_box.children = [spec.flow.make(spec.number, page_box)]
         else:
             dx = page_box.content_box_x() - old_box.content_box_x()
-            kept = [c for c in old_box.children if not isinstance(c, boxes.MarginBox)]
+            kept = [c for c in referring.get(spec.old, old_box).children
+                    if not isinstance(c, boxes.MarginBox)]
             for child in kept:
                 child.translate(dx, 0)
             page_box.children = kept
@@ -615,11 +618,13 @@ def _blank_name(root_box: Any, maker: Any) -> str:
 
 
 def _check_targets(context: Any, pages: Sequence[Any], specs: Sequence[_Spec],
-                   counters: list[int]) -> None:
-    """Page numbers printed by target counters (the contents) must not change: checked
-    from the plan, before any page is made (a book laid out again loses nothing)."""
+                   counters: list[int]) -> dict[str, int]:
+    """The page numbers printed by target counters (the contents) that the plan
+    changes: target name → its new page number. Worked out from the plan, before
+    any page is made (a book laid out again loses nothing)."""
     collector = context.target_collector
     names: set[str] = set()
+    moved: dict[str, int] = {}
     for item in collector.counter_lookup_items.values():
         if "pages" in item.missing_counters and len(specs) != len(pages):
             raise NotRemade("the page total is printed and changes")
@@ -629,7 +634,7 @@ def _check_targets(context: Any, pages: Sequence[Any], specs: Sequence[_Spec],
             names.update(name for name, target in collector.target_lookup_items.items()
                          if target.parse_again_functions)
     if not names:
-        return
+        return moved
     kept: dict[int, int] = {}  # old page → its new index
     flows: dict[int, tuple[_FlowPages, int]] = {}  # old page → its flow, the flow's opening
     for index, spec in enumerate(specs):
@@ -654,4 +659,60 @@ def _check_targets(context: Any, pages: Sequence[Any], specs: Sequence[_Spec],
         else:
             continue  # a blank page's
         if new != counters[at]:
-            raise NotRemade(f"a page reference changes ({name})")
+            moved[name] = new
+    return moved
+
+
+def _remake_referring_pages(context: Any, html: Any, root_box: Any, pages: Sequence[Any],
+                            specs: Sequence[_Spec], moved: dict[str, int]) -> dict[int, Any]:
+    """The pages that print target counters (the contents of a book laid out in
+    one piece), laid out again with the ``moved`` page numbers as WeasyPrint's own
+    repagination does (``remake_page``): old page index → its new page box, margin
+    boxes to come. Each must stay where it was (same index, so same side and
+    number) and end where it ended, else the pages after it would move too;
+    a page number printed by anything but ``content`` (a bookmark's label, a named
+    string) is left to the second layout too.
+
+    The lookups do not say which target they print (WeasyPrint keys a target
+    taken from ``attr(href)`` by None), so every page printing a target counter is
+    laid out again; a number that did not move comes out as it was.
+    """
+    if not moved:
+        return {}
+    collector = context.target_collector
+    referring: dict[int, list[Any]] = {}
+    for (_, token), item in collector.counter_lookup_items.items():
+        if not item.missing_target_counters:
+            continue
+        at = item.page_maker_index
+        if token != "content" or at is None:
+            raise NotRemade(f"a page reference changes ({min(moved)})")
+        referring.setdefault(at, []).append(item)
+    for at in referring:
+        spec = specs[at] if at < len(specs) else None
+        if spec is None or spec.old != at or spec.flow is not None or spec.blank:
+            raise NotRemade(f"a page reference changes on a page that moves ({min(moved)})")
+    if any(page._page_box.fixed_boxes for page in pages):
+        raise NotRemade("fixed boxes, laid out on every page")
+    for name, value in moved.items():
+        target = collector.target_lookup_items[name]
+        values = copy.deepcopy(target.cached_page_counter_values)
+        values["page"] = [value]
+        target.cached_page_counter_values = values
+    for items in referring.values():
+        for item in items:
+            item.parse_again(item.cached_page_counter_values)
+    made: dict[int, Any] = {}
+    for index in sorted(referring):
+        ended = context.page_maker[index + 1][:4]
+        context.page_maker[index][-1].update(
+            content_changed=False, pages_wanted=False, anchors=[], content_lookups=[])
+        page_box, _ = weasyprint_page.remake_page(index, context, root_box, html)
+        if context.page_maker[index + 1][:4] != ended:
+            raise NotRemade("a page reference changes where its page ends")
+        root, *areas = page_box.children
+        if any(area.children for area in areas):
+            raise NotRemade("footnotes on a page with a page reference")
+        page_box.children = [root]
+        made[index] = page_box
+    return made
