@@ -24,10 +24,10 @@ automatic hyphenation switched off in just those paragraphs. Then the makeup by
 spread (:mod:`fanbind.pdf.makeup`) plans its page breaks, and the planned pages
 are made from the last layout's boxes (:mod:`fanbind.pdf.remake`: no second
 layout; the 150,000-word story's five parts 17.2 → 10.9 s CPU, its build 27.8 →
-21.8 s CPU and 168 → 137 MB at most, the PDF byte for byte the same; load 2), or,
-where that module cannot vouch for them (see its docstring; the sample, whose
-contents print a page number the makeup moves), the book is laid out once more
-with the breaks.
+21.8 s CPU and 168 → 137 MB at most, the PDF byte for byte the same; load 2) —
+a contents page whose page numbers the makeup moves is laid out again alone —
+or, where that module cannot vouch for them (see its docstring), the book is
+laid out once more with the breaks.
 
 What the passes after the first cost. WeasyPrint lays each one out from scratch
 (parse, cascade, boxes, pages), but most of its lines are the first pass's: each

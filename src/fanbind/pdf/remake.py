@@ -23,13 +23,18 @@ first layout's page boxes instead of laying the book out again (which cost
   change on gets a new page type (side, index), new margin boxes (folios,
   running heads: the named strings are collected again, page by page, as
   WeasyPrint does) and a new :class:`weasyprint.document.Page` (links,
-  anchors, bookmarks gathered from the boxes).
+  anchors, bookmarks gathered from the boxes);
+* a page that prints target counters whose values the plan changes (the
+  contents of a book laid out in one piece, before its stories) is laid out
+  again alone with the new numbers, as WeasyPrint's repagination does
+  (``remake_page``), when it keeps its place and ends where it ended.
 
 Anything else is left to the second layout (:func:`remake_pages` says why):
 floats, absolutely placed boxes, footnotes or running elements in a flow,
 tables, a page break the model cannot vouch for, a gap between segments made of
-padding or a border, a target counter or total page count whose value changes
-(the contents' page numbers), a text block of another width on the other side.
+padding or a border, a page reference printed on a page that moves or by a
+bookmark label or named string, a total page count printed that changes, a
+text block of another width on the other side.
 
 WeasyPrint's internals used here (pinned by tests/test_remake.py): the layout
 context and box tree :func:`weasyprint.layout.layout_document` is called with
