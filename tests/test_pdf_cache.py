@@ -132,9 +132,10 @@ def test_story_text_edit_lays_out_that_part_only(project: Path) -> None:
     path.write_text("\n\n".join(blocks), encoding="utf-8")
     result = _build(project)
     assert result.pdf.parts_laid_out == (2,)
-    # One word moves no page: only that part gets new folios, and the front and back
-    # matter (which print the page numbers, never the word counts) come from the cache.
-    assert result.pdf.parts_stamped == (2,) and result.pdf.matter_laid_out == ()
+    # One word moves no page: no part gets new folios (the edited part's folio plan is
+    # the same: parts.stamp_basis), and the front and back matter (which print the
+    # page numbers, never the word counts) come from the cache.
+    assert result.pdf.parts_stamped == () and result.pdf.matter_laid_out == ()
     assert "truly" in "".join(_pages(_pdf(result)))
     _same_book(_pdf(result), _pdf(_build(project, "fresh", cache=False)))
 

@@ -116,6 +116,67 @@ def test_the_rebuild_is_the_fresh_build_byte_for_byte(builds: dict, suffix: str)
     assert cold.read_bytes() != fresh.read_bytes()  # the edit shows: the test can fail
 
 
+#: One-line paragraphs added to chapter 4 and the pages that adds to it (read from
+#: the page map below, so a change in the layout that makes a case another cannot go
+#: unseen): one page more moves every later chapter across a recto/verso boundary,
+#: two keep their sides. Short lines grow the chapter by pages while adding few
+#: words, which the story's cuts follow (parts.cut_story).
+GROWN = {"one page more": (30, 1), "two pages more": (60, 2)}
+#: The paragraph added.
+LINE = "Yes. No."
+
+
+def _folios(pdf) -> dict[str, int]:
+    """The folio of each chapter's first page, from the page map."""
+    return {page_id: int(label) for page_id, label in pdf.page_map
+            if page_id.endswith(("-ch4", "-ch5", "-ch6")) and label.isdigit()}
+
+
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The book built with the cache, then each :data:`GROWN` edit rebuilt from that
+    cache (a copy of the project each) and built afresh without one."""
+    folder = tmp_path_factory.mktemp("grown")
+    root = make_book(folder / "cold")
+    out: dict = {}
+    with pytest.MonkeyPatch.context() as patch:
+        out["cold"] = _build(root, "dist", folder / "cold.jsonl", patch)
+        for name, (count, _) in GROWN.items():
+            copy = folder / name.replace(" ", "-")
+            shutil.copytree(root, copy, ignore=shutil.ignore_patterns("dist"))
+            added = "".join("\n\n" + LINE for _ in range(count))
+            (copy / "long.txt").write_text(chaptered(added), encoding="utf-8")
+            out[name] = (_build(copy, "dist", folder / f"{name}.jsonl", patch),
+                         _build(copy, "fresh", folder / f"{name}-fresh.jsonl", patch,
+                                cache=False))
+    return out
+
+
+@pytest.mark.parametrize("name", list(GROWN))
+def test_a_rebuild_that_moves_pages_is_the_fresh_build(grown: dict, name: str) -> None:
+    """A chapter grows by one page (the chapters after it change sides) or two: the
+    rebuild is the fresh build byte for byte, lays out again only from the grown
+    chapter's part on (its part, and those whose cut moved with the story's words:
+    never one before it), and draws new folios only for the parts whose pages moved."""
+    again, fresh = grown[name]
+    for suffix in (".epub", ".pdf"):
+        rebuilt = next(p for p in again.outputs if p.suffix == suffix)
+        assert rebuilt.read_bytes() == next(p for p in fresh.outputs
+                                            if p.suffix == suffix).read_bytes(), suffix
+    before, after = _folios(grown["cold"].pdf), _folios(again.pdf)
+    pages = GROWN[name][1]
+    assert after["story-002-ch4"] == before["story-002-ch4"]
+    assert after["story-002-ch5"] - before["story-002-ch5"] == pages
+    assert after["story-002-ch6"] - before["story-002-ch6"] == pages
+    pdf = again.pdf
+    assert pdf is not None and pdf.parts >= 4
+    # Part 0 is the short story, the long one's pieces follow; chapter 4 is in the
+    # piece laid out first below, and nothing before it is laid out or numbered again.
+    grown_part = min(pdf.parts_laid_out)
+    assert grown_part >= 2 and set(pdf.parts_stamped) <= set(range(grown_part, pdf.parts))
+    assert pdf.parts_stamped, "the pages after the grown chapter moved: new folios"
+
+
 def test_the_rebuild_warns_as_the_fresh_build(builds: dict) -> None:
     again, fresh = _warnings(builds["again"]), _warnings(builds["fresh"])
     assert again == fresh
@@ -133,6 +194,9 @@ def test_the_rebuild_typesets_one_chapter_and_lays_out_one_part(builds: dict) ->
     pdf = builds["again"].pdf
     assert pdf is not None and pdf.parts >= 4  # the story is in parts
     assert len(pdf.parts_laid_out) == 1
+    # Its pages are the same: its folios (drawn from its folio plan, not its text)
+    # come from the cache, as every other part's do.
+    assert pdf.parts_stamped == ()
 
 
 def test_the_join_cuts_no_font_again(builds: dict) -> None:

@@ -42,6 +42,7 @@ from fanbind.pdf.parts import (
     positions,
     seams_are_breaks,
     sides_differ_only_in_margins,
+    stamp_basis,
     stampable_stylesheets,
     uses_page_total,
 )
@@ -217,7 +218,7 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
     offsets = [0] + [start - first_title for start in starts[1:]]
     carried = [c if part.continues else () for c, part in
                zip(carried_strings([b.folios for b in ordered]), job.parts, strict=True)]
-    keys = {i: laying.key(i, ordered[i].planned_left) if cache is not None else ""
+    keys = {i: stamp_basis(job, ordered[i].folios, geometry_css) if cache is not None else ""
             for i in range(len(ordered))}
 
     # The folios depend on where each part starts, not on the front matter, so the
@@ -279,7 +280,8 @@ def _start_stamps(job: Job, workers: PdfWorkers, ordered: list[PartResult],
     (``stamp``, ``drawn``, warnings) and in the cache, and gives their indexes.
     """
     folder = job.setup.folder
-    # A part's folios are drawn from its layout: the same key and the same files read.
+    # A part's folios are drawn from its folio plan (parts.stamp_basis) and the files
+    # its layout read.
     stamp_keys = [make_key("folios", keys[i],
                            dependencies(ordered[i].fetched, ordered[i].refused,
                                         job.setup.project_dir, digests),

@@ -623,6 +623,46 @@ def part_key(job: Job, part: Part, book_pages_css: str, start_left: bool = False
                       words=part.span is None)
 
 
+def stamp_basis(job: Job, folios: FolioPlan | None, book_pages_css: str) -> str:
+    """What a story part's folio stamp reads besides where the part lands, hashed.
+
+    The stamp (:func:`fanbind.pdf.layout.stamp_folios`) is drawn from the part's
+    folio plan (page types, counters, running heads), the page geometry, the
+    book's settings and the stylesheets, never from the part's text: keyed by
+    these instead of the part's layout key, an edit that keeps a part's pages
+    keeps its stamp, and a rebuild draws no folios for it (no WeasyPrint render,
+    nor WeasyPrint imported in a worker that had nothing else to lay out). The
+    caller adds the files the layout fetched, the offset and the rest of the
+    part's place in the book.
+    """
+    setup = job.setup
+    sheets = [(_in_project(path, setup.project_dir),
+               file_digest(path) if path.is_file() else "missing")
+              for path in setup.extra_stylesheets]
+    return make_key("folio plan", PART_FORMAT, _canonical(folios),
+                    job.anthology.meta.model_dump_json(exclude={"stories"}),
+                    book_pages_css, setup.part_css, sheets, renderer_versions())
+
+
+def _canonical(value: object) -> object:
+    """``value`` with every set and mapping in a fixed order, for a key.
+
+    A folio plan holds WeasyPrint's page states, whose counter scopes are sets:
+    their order (and so their repr) changes with the process's hash seed.
+    """
+    if isinstance(value, set | frozenset):
+        return ("set", tuple(sorted(repr(_canonical(item)) for item in value)))
+    if isinstance(value, dict):
+        return ("map", tuple(sorted((repr(_canonical(k)), _canonical(v))
+                                    for k, v in value.items())))
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_canonical(item) for item in value))
+    if isinstance(value, FolioPlan):
+        return ("plan", _canonical(value.pages), _canonical(value.strings),
+                _canonical(value.root), value.overflow)
+    return value
+
+
 def layout_key(job: Job, kind: str, documents: Sequence[int], stories: Sequence[int],
                book_pages_css: str, *options: object, words: bool = True,
                span: tuple[int, int] | None = None) -> str:
