@@ -31,6 +31,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from fanbind.build import load_book, open_project
 from fanbind.pdf import layout as pdf
+from fanbind.pdf.arrange import PartOptions
 from fanbind.pdf.compressed_once import CompressedOnce
 from fanbind.pdf.glyph_runs import GLYPH_INFO_FIELDS, GlyphWriter
 from fanbind.render import render_book
@@ -222,6 +223,31 @@ def test_a_book_is_written_as_weasyprint_writes_it(tmp_path: Path):
                            finisher=pdf._page_labels(own.folios))
     assert len(own.rendered.pages) > 5
     assert (tmp_path / "quicker.pdf").read_bytes() == (tmp_path / "own.pdf").read_bytes()
+
+
+def test_the_folio_stamp_is_the_same_with_its_memos_as_weasyprint_draws_it(tmp_path: Path):
+    # The stamp remembers lines, used sizes and text styles for its run and writes
+    # with the glyph writer: the same file as WeasyPrint's own, on both sides.
+    root = copy_sample_stories(tmp_path / "book", (0, 1))
+    book = load_book(open_project(root))
+    documents = [d for d in render_book(book.anthology, stylesheets=("css/epub.css",))
+                 if d.matter == "body"]
+    with pdf.deferred_folios() as records:
+        layout = pdf.lay_out(book.anthology, documents, project_dir=root, created=WHEN,
+                             part=PartOptions(60, first_story=True))
+    plan = pdf.folio_plan(layout.rendered, records)
+    assert plan is not None and len(plan.pages) > 5
+    for flip in (False, True):
+        written = []
+        for remember in (True, False):
+            target = tmp_path / f"stamp-{flip}-{remember}.pdf"
+            _, drawn = pdf.stamp_folios(plan, target, page_offset=7, page_total=99,
+                                        project_dir=root, extra_stylesheets=(),
+                                        geometry_css=layout.geometry.css(), flip=flip,
+                                        remember=remember)
+            assert sum(drawn) > 5
+            written.append(target.read_bytes())
+        assert written[0] == written[1]
 
 
 def test_the_writer_hands_back_what_it_cannot_read():

@@ -348,15 +348,17 @@ def _memoise_lines(memo: LineMemo) -> Callable[[], None]:
     return restore
 
 
-def _remembered_styles() -> Callable[[], None]:
+def _remembered_styles(margin_boxes: bool = False) -> Callable[[], None]:
     """Work out what a kind of box or a text style gives WeasyPrint once for the run:
     used margins and sizes in the block and inline layout, where nearly every box is
     (:mod:`fanbind.pdf.percentages`); the font description and strut of each text
     style in the line breaker and inline layout (:mod:`fanbind.pdf.text_styles`);
     the styles of a page and its margin boxes, per kind of page
     (:mod:`fanbind.pdf.page_styles`); and a box's page names read from its first
-    and last children only (:mod:`fanbind.pdf.page_names`). Returns the function
-    that gives WeasyPrint its own back."""
+    and last children only (:mod:`fanbind.pdf.page_names`). With ``margin_boxes``,
+    the used sizes of the sixteen margin boxes made for every page too (the folio
+    stamp: :func:`stamp_folios`). Returns the function that gives WeasyPrint its
+    own back."""
     originals = (weasyprint_block.resolve_percentages, weasyprint_line_break.get_font_description,
                  weasyprint_inline.strut, weasyprint_page.set_page_type_computed_styles)
     percentages = PercentMemo(originals[0], boxes.PageBox, boxes.Box)
@@ -367,12 +369,14 @@ def _remembered_styles() -> Callable[[], None]:
     boxes.ParentBox.page_values = page_values
     weasyprint_block.resolve_percentages = percentages.resolve_percentages
     weasyprint_inline.resolve_percentages = percentages.resolve_percentages
+    if margin_boxes:
+        weasyprint_page.resolve_percentages = percentages.resolve_percentages
     weasyprint_line_break.get_font_description = text.get_font_description
     weasyprint_inline.strut = text.strut
 
     def restore() -> None:
         weasyprint_block.resolve_percentages = weasyprint_inline.resolve_percentages = \
-            originals[0]
+            weasyprint_page.resolve_percentages = originals[0]
         (weasyprint_line_break.get_font_description, weasyprint_inline.strut,
          weasyprint_page.set_page_type_computed_styles) = originals[1:]
         boxes.ParentBox.page_values = names
@@ -1300,7 +1304,8 @@ def _page_rule_classes(style_for: Any) -> Callable[[Any], Any]:
 def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total: int | None,
                  project_dir: Path, extra_stylesheets: tuple[Path, ...], geometry_css: str,
                  part_css: str = "", carried: tuple[tuple[str, str], ...] = (),
-                 flip: bool = False) -> tuple[tuple[str, ...], tuple[bool, ...]]:
+                 flip: bool = False, remember: bool = True
+                 ) -> tuple[tuple[str, ...], tuple[bool, ...]]:
     """Write a PDF of the part's margin boxes only, one page per page of the part.
 
     The page counter is moved on by ``page_offset`` (as :func:`add_margin_boxes`
@@ -1313,11 +1318,20 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
     ``carried``: the named strings in force before the part's first page
     (:func:`fanbind.pdf.parts.carried_strings`); ``flip``: every page is drawn
     on the other side than it was laid out on (the join moves its text across).
+    ``remember``: lines, used sizes and text styles worked out once for the stamp,
+    glyphs written by :func:`_quicker_writing` (False: WeasyPrint's own, for the
+    tests to compare: the same bytes).
     """
     clock = start_timing()
     fetcher = ProjectFetcher([project_dir, STYLES_DIR])
     fonts = FontConfiguration()
     captured, end_run = _start_run()
+    # A part's running heads are a few strings on every page: each line broken
+    # once, each kind of box and text style worked out once, as in a layout run.
+    forget_lines = _memoise_lines(LineMemo(
+        weasyprint_inline.split_first_line, weasyprint_inline.create_layout,
+        layout_class=weasyprint_line_break.Layout)) if remember else lambda: None
+    forget_styles = _remembered_styles(margin_boxes=True) if remember else lambda: None
     try:
         stylesheets = [CSS(filename=str(PRINT_CSS), url_fetcher=fetcher, font_config=fonts),
                        CSS(string=geometry_css, url_fetcher=fetcher, font_config=fonts),
@@ -1386,12 +1400,14 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
             page_boxes.append(page)
         document = RenderedDocument([Page(box) for box in page_boxes], DocumentMetadata(),
                                     fetcher, fonts, {}, None)
-        _, write_as_before = _quicker_writing()
+        write_as_before = _quicker_writing()[1] if remember else lambda: None
         try:
             document.write_pdf(target)
         finally:
             write_as_before()
     finally:
+        forget_styles()
+        forget_lines()
         end_run()
         _release_fonts(fonts)
     record_timing("stamp", clock, pages=len(plan.pages))
