@@ -28,7 +28,6 @@ from fanbind.errors import (
     InputFileError,
     MetadataError,
 )
-from fanbind.loading import STORY_NAMESPACES, StoryTask, load_stories
 from fanbind.model import Anthology, Story
 from fanbind.project import Project, open_project, require_file, resolve_inside
 from fanbind.render import Document, epub_stylesheets, render_book
@@ -36,21 +35,20 @@ from fanbind.resources import EPUB_CSS
 from fanbind.scratch import build_temp_folder, remove_abandoned
 from fanbind.settings import AnthologyConfig, print_settings
 from fanbind.settings.schema import MAX_VOLUMES, StoryConfig
-from fanbind.text.lint.story import lint_book
-from fanbind.text.pipeline import LoadedStory, WrittenAt
 from fanbind.text.settings import TextSettings
-from fanbind.text.typography import typeset_text
 from fanbind.timings import record as record_timing
 from fanbind.timings import start as start_timing
 
 if TYPE_CHECKING:
     from fanbind.cover import CoverImage
+    from fanbind.loading import StoryTask
     from fanbind.pdf.impose import ImposeResult
     from fanbind.pdf.join import JoinOptions
     from fanbind.pdf.result import PageMap, PdfResult
     from fanbind.pdf.volumes import VolumePlan
     from fanbind.pdf.workers import PdfWorkers
-    from fanbind.reading_ahead import ReadAhead
+    from fanbind.reading_ahead import Read, ReadAhead
+    from fanbind.text.pipeline import LoadedStory, WrittenAt
 
 FORMATS = ("epub", "pdf")
 #: Every format ``--format`` accepts; ``imposed`` (sheets for home binding) and ``cover``
@@ -65,8 +63,17 @@ Reporter = Callable[[str], None]
 class LoadedBook:
     project: Project
     anthology: Anthology
+    #: What the text stages made of each story (empty when the book was read in
+    #: another process: :mod:`fanbind.reading_ahead`; the anthology has the stories).
     stories: list[LoadedStory]
     diagnostics: Diagnostics
+    #: The cache namespaces the stories were read from and into (kept by the build).
+    namespaces: tuple[str, ...] = ()
+
+
+#: The text stages (:mod:`fanbind.loading`, :mod:`fanbind.text.pipeline`, the lint,
+#: typography: 0.3 s to import) are imported where the stories are read: a build
+#: that reads them in a process of its own (fanbind.reading_ahead) never imports them.
 
 
 @dataclass
@@ -96,19 +103,21 @@ def load_book(project: Project, *, allow_outside: bool = False,
     (:mod:`fanbind.reading_ahead`), taken from there.
     """
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
+    read = ahead.result(cache) if ahead is not None else None
+    if read is not None:
+        diagnostics.extend(read.found)
+        return LoadedBook(project, read.anthology, [], diagnostics, tuple(read.used))
+    # The text stages: deferred (see above).
+    from fanbind.loading import STORY_NAMESPACES, load_stories
+    from fanbind.text.lint.story import lint_book
+
     # Stories come from the cache or are loaded on several cores (fanbind.loading);
     # the result, the diagnostics and the first error are those of a serial load.
     tasks, path_error = story_tasks(project, allow_outside=allow_outside)
     lints: list[list[Diagnostic]] = []  # each story's lint findings, kept in the cache with it
-    read = ahead.result(cache) if ahead is not None else None
-    if read is not None:
-        loaded = read.stories
-        diagnostics.extend(read.found)
-        lints = read.lints
-    else:
-        loaded = load_stories(tasks, settings=TextSettings.from_book(project.config),
-                              diagnostics=diagnostics, cache=cache, jobs=jobs, report=report,
-                              lints=lints)
+    loaded = load_stories(tasks, settings=TextSettings.from_book(project.config),
+                          diagnostics=diagnostics, cache=cache, jobs=jobs, report=report,
+                          lints=lints)
     if path_error is not None:
         raise path_error
     for index, item in enumerate(loaded):
@@ -117,13 +126,33 @@ def load_book(project: Project, *, allow_outside: bool = False,
     diagnostics.extend(lint_book(loaded, per_story=lints))
     stories = tuple(item.story for item in loaded)
     anthology = Anthology(with_verso_head(typeset_config(project.config), stories), stories)
-    return LoadedBook(project, anthology, loaded, diagnostics)
+    return LoadedBook(project, anthology, loaded, diagnostics, STORY_NAMESPACES)
+
+
+def read_in_reader(project: Project, *, allow_outside: bool, cache: bool,
+                   jobs: int | None) -> Read | None:
+    """:func:`load_book` as the reader of :mod:`fanbind.reading_ahead` runs it: the
+    book, its findings and the cache keys it used; None on an error (read again
+    and raised by the building process)."""
+    from fanbind.reading_ahead import Read  # in the reader only: see _read_ahead
+
+    store = ProjectCache(project.root, enabled=cache)
+    found = Diagnostics()
+    try:
+        book = load_book(project, allow_outside=allow_outside, diagnostics=found, cache=store,
+                         jobs=jobs)
+    except FanbindError:
+        return None
+    return Read(book.anthology, list(found),
+                {namespace: store.used(namespace) for namespace in book.namespaces})
 
 
 def story_tasks(project: Project, *, allow_outside: bool = False
                 ) -> tuple[list[StoryTask], FanbindError | None]:
     """The stories to read, in order, up to the first whose path is refused, and
     that refusal (raised once the stories before it are read, as a serial load would)."""
+    from fanbind.loading import StoryTask  # the text stages: deferred (see above)
+
     tasks: list[StoryTask] = []
     for index, meta in enumerate(project.config.stories):
         try:
@@ -138,6 +167,8 @@ def story_tasks(project: Project, *, allow_outside: bool = False
 
 def written_at(project: Project, index: int) -> WrittenAt:
     """Where metadata.yaml writes the fields of story ``index`` (for FB242)."""
+    from fanbind.text.pipeline import WrittenAt  # the text stages: deferred (see above)
+
     config = project.config
     lines = tuple((name, where[0]) for name in StoryConfig.model_fields
                   if (where := config.position("stories", index, name)) is not None)
@@ -157,6 +188,8 @@ def _no_authors(project: Project, index: int) -> MetadataError:
 
 def typeset_config(config: AnthologyConfig) -> AnthologyConfig:
     """The anthology's display texts (title, subtitle, description) with typography applied."""
+    from fanbind.text.typography import typeset_text  # the text stages: deferred (see above)
+
     settings = TextSettings.from_book(config)
 
     def fix(text: str | None) -> str | None:
@@ -379,16 +412,12 @@ def build(
 
 
 def _read_ahead(project: Project, *, allow_outside: bool, cache: bool, jobs: int | None
-                ) -> ReadAhead | None:
-    """The stories being read in a process of their own (:mod:`fanbind.reading_ahead`);
-    None when a story's path is refused (the build reads them here and says so)."""
+                ) -> ReadAhead:
+    """The book being read in a process of its own (:mod:`fanbind.reading_ahead`)."""
     from fanbind.reading_ahead import ReadAhead  # only a build that imports WeasyPrint early
 
-    tasks, path_error = story_tasks(project, allow_outside=allow_outside)
-    if path_error is not None or not tasks:
-        return None
-    return ReadAhead(tasks, settings=TextSettings.from_book(project.config),
-                     cache=ProjectCache(project.root, enabled=cache), jobs=jobs)
+    return ReadAhead(lambda: read_in_reader(project, allow_outside=allow_outside, cache=cache,
+                                            jobs=jobs))
 
 
 def _words_before_reading(project: Project) -> list[int]:
@@ -413,11 +442,12 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
     """:func:`build`, once the project is open (and the PDF's workers started)."""
     out = project.output_folder(out_dir)  # before the stories: a refused dist/ fails fast
     store = ProjectCache(project.root, enabled=cache)
-    used_namespaces = [*STORY_NAMESPACES]  # cache entries this build keeps; the rest pruned
+    used_namespaces: list[str] = []  # cache entries this build keeps; the rest pruned
     clock = start_timing()  # for the benchmarks: fanbind.timings
     book = load_book(project, allow_outside=allow_outside, report=report,
                      diagnostics=diagnostics, cache=store, jobs=jobs, ahead=ahead)
-    record_timing("read", clock, stories=len(book.stories))
+    used_namespaces += book.namespaces
+    record_timing("read", clock, stories=len(book.anthology.stories))
     result = BuildResult(stories=len(book.anthology.stories), words=book.anthology.words,
                          diagnostics=book.diagnostics)
     result.timings["read"] = time.perf_counter() - started
@@ -428,7 +458,8 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
     ensure_output_dir(out)
     remove_abandoned(out)  # books half-written by builds that were killed
     slug = slugify(project.config.title)
-    inputs = [project.metadata_path, *(project.root / s.story.meta.file for s in book.stories)]
+    inputs = [project.metadata_path,
+              *(project.root / story.meta.file for story in book.anthology.stories)]
     when = build_time(inputs)
     stylesheet_path = None
     if project.config.stylesheet:
