@@ -21,12 +21,12 @@ from fanbind.model import Anthology
 from fanbind.pdf.geometry import estimate_pages, gutter_band, page_geometry
 from fanbind.pdf.join import JoinedPart, JoinOptions, JoinPlan, join
 from fanbind.pdf.landing import Parts
-from fanbind.pdf.matter import Matter, lay_out_front_and_back
+from fanbind.pdf.matter import Matter
+from fanbind.pdf.numbering import Numbering, place
 from fanbind.pdf.parts import (
     BOOK_NAMESPACE,
     MIN_PART_WORDS,
     PART_NAMESPACE,
-    STAMP_NAMESPACE,
     Digests,
     Job,
     NotStampable,
@@ -34,17 +34,13 @@ from fanbind.pdf.parts import (
     PartResult,
     Reporter,
     Setup,
-    carried_strings,
     dependencies,
     dependencies_match,
     page_references_resolve,
     plan_parts,
-    positions,
     seams_are_breaks,
     sides_differ_only_in_margins,
-    stamp_basis,
     stampable_stylesheets,
-    uses_page_total,
 )
 from fanbind.pdf.result import PdfResult
 from fanbind.pdf.rows import RunningFlow
@@ -56,7 +52,7 @@ from fanbind.pdf.running import (
     read_rows,
     rows_key,
 )
-from fanbind.pdf.workers import BodyTask, PdfWorkers, StampTask, stamp_body_part
+from fanbind.pdf.workers import BodyTask, PdfWorkers
 from fanbind.processes import default_jobs
 from fanbind.render import Document
 
@@ -186,60 +182,37 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
     # it is moved across by the join when only the margins differ between the sides.
     movable = sides_differ_only_in_margins(geometry, job.setup.extra_stylesheets)
     laying = Parts(job, workers, book_pages, geometry_css, movable, cache, digests)
+    # The folios and the matter start as soon as what they print is known, beside
+    # the layouts (pdf/numbering.py).
+    numbering = Numbering(job, parts, workers, book_pages, geometry_css, movable, cache,
+                          digests, report, join_options.beside_layouts)
+    laying.on_known = numbering.heard
     planned = _plan_stories(job, laying, workers, book_pages, report) \
         if any(part.running for part in job.parts) else {}
     laying.lay_out(report)
     for index, pages in planned.items():
         if laying.results[index].pages != pages:  # the plan's model missed
+            numbering.settle()
             raise NoSeams(f"part {index}: {laying.results[index].pages} pages, not {pages}")
     missing = sorted(laying.laid_out)
     relaid: list[int] = []
-    free = [part.continues for part in job.parts]
     for round_ in range(4):
         ordered = [laying.results[i] for i in range(len(job.parts))]
-        sides = [b.start_left for b in ordered]
-        starts, _ = positions([b.pages for b in ordered], sides, sides[0], free)
         # A part laid out with another page count than planned moves the sides of the
         # parts after it in its story: those whose makeup differs by side are laid
         # out again (a few rounds at most; what is still wrong then is moved across).
-        lands = [starts[i] % 2 == 0 for i in range(len(ordered))]
-        wrong = [i for i in range(len(ordered))
-                 if free[i] and lands[i] != ordered[i].planned_left
-                 and not (movable and ordered[i].side_free)]
-        if not wrong or round_ == 3:
+        placed = place(ordered, job.parts, movable)
+        if not placed.wrong or round_ == 3:
             break
-        laying.relay(wrong, {i: lands[i] for i in wrong})
-        relaid += wrong
-    flipped = [free[i] and (starts[i] % 2 == 0) != ordered[i].start_left
-               for i in range(len(ordered))]
-    first_title = starts[0] + ordered[0].opening
-    # Folio on part i's page j (1-based) = position + j - first title page; the first
-    # part's own counter already restarts at its first story's opening.
-    offsets = [0] + [start - first_title for start in starts[1:]]
-    carried = [c if part.continues else () for c, part in
-               zip(carried_strings([b.folios for b in ordered]), job.parts, strict=True)]
-    keys = {i: stamp_basis(job, ordered[i].folios, geometry_css) if cache is not None else ""
-            for i in range(len(ordered))}
-
-    # The folios depend on where each part starts, not on the front matter, so the
-    # workers draw them while this process lays out the front and back matter —
-    # unless a stylesheet prints the page total, known only after the matter.
-    page_total_used = uses_page_total(job.setup.extra_stylesheets)
-    stamping = None if page_total_used else \
-        _start_stamps(job, workers, ordered, keys, offsets, None, carried, flipped,
-                      geometry_css, cache, digests, report)
-    matter = lay_out_front_and_back(job, parts, ordered, starts, book_pages,
-                                    geometry_css=geometry_css, cache=cache, digests=digests,
-                                    report=report)
+        laying.relay(placed.wrong, {i: placed.starts[i] % 2 == 0 for i in placed.wrong})
+        relaid += placed.wrong
+    flipped = placed.flipped
+    matter = numbering.front_and_back(ordered, placed)
     total = matter.total
     if not settled(total):
-        if stamping is not None:
-            stamping()  # the workers' files are in the build's folder: let them finish
+        numbering.settle()  # the workers' files are in the build's folder: let them finish
         return total
-    if stamping is None:
-        stamping = _start_stamps(job, workers, ordered, keys, offsets, total, carried,
-                                 flipped, geometry_css, cache, digests, report)
-    unstamped = stamping()
+    unstamped = numbering.stamps(ordered, placed, total, relaid)
     if report:
         report("joining the parts")
     # A flipped part's pages move by the difference of the side margins: a page laid
@@ -258,6 +231,8 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
          meanwhile=(lambda: while_joining(joined)) if while_joining is not None else None)
     return replace(joined, parts=len(ordered), parts_laid_out=tuple(missing),
                    parts_stamped=tuple(unstamped), matter_laid_out=matter.laid_out,
+                   stamped_early=tuple(numbering.stamped_early),
+                   matter_early=numbering.matter_early,
                    parts_relaid=tuple(relaid), parts_flipped=tuple(
                        i for i, flip in enumerate(flipped) if flip),
                    parts_sided=tuple(i for i, body in enumerate(ordered)
@@ -267,54 +242,6 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
                    parts_running=tuple((i, seam.split is not None, left)
                                        for i, (seam, left) in sorted(laying.seams.items())),
                    parts_read=tuple(sorted(laying.read)))
-
-
-def _start_stamps(job: Job, workers: PdfWorkers, ordered: list[PartResult],
-                  keys: dict[int, str], offsets: list[int], page_total: int | None,
-                  carried: list[tuple[tuple[str, str], ...]], flipped: list[bool],
-                  geometry_css: str, cache: ProjectCache | None, digests: Digests,
-                  report: Reporter | None) -> Callable[[], list[int]]:
-    """Each story part's folios, from the cache or handed to the workers now.
-
-    Returns a function that waits for the drawn ones, puts them on their parts
-    (``stamp``, ``drawn``, warnings) and in the cache, and gives their indexes.
-    """
-    folder = job.setup.folder
-    # A part's folios are drawn from its folio plan (parts.stamp_basis) and the files
-    # its layout read.
-    stamp_keys = [make_key("folios", keys[i],
-                           dependencies(ordered[i].fetched, ordered[i].refused,
-                                        job.setup.project_dir, digests),
-                           offsets[i], page_total, carried[i], flipped[i])
-                  if cache is not None else "" for i in range(len(ordered))]
-    for index, key in enumerate(stamp_keys):
-        entry = cache.get(STAMP_NAMESPACE, key) if cache is not None else None
-        if isinstance(entry, tuple) and len(entry) == 2:
-            flip = "-f" if flipped[index] else ""
-            stamp = folder / f"stamp-{index:05d}-{offsets[index]}{flip}.pdf"
-            stamp.write_bytes(entry[0])
-            ordered[index].stamp, ordered[index].drawn = stamp, entry[1]
-    unstamped = [i for i, body in enumerate(ordered) if body.stamp is None]
-    if unstamped and report:
-        report(f"numbering the pages of {len(unstamped)} story parts")
-    stamp_tasks = []
-    for i in unstamped:
-        folios = ordered[i].folios
-        assert folios is not None  # every laid-out story part has one (else NotStampable)
-        stamp_tasks.append(StampTask(i, folios, offsets[i], page_total, geometry_css,
-                                     job.setup, carried[i], flipped[i]))
-    stamped = workers.map_later(stamp_body_part, stamp_tasks)
-
-    def finish() -> list[int]:
-        for index, (path, warnings, drawn) in zip(unstamped, stamped(), strict=True):
-            ordered[index].stamp, ordered[index].drawn = path, drawn
-            ordered[index].warnings = tuple(dict.fromkeys([*ordered[index].warnings,
-                                                           *warnings]))
-            if cache is not None:
-                cache.put(STAMP_NAMESPACE, stamp_keys[index], (path.read_bytes(), drawn))
-        return unstamped
-
-    return finish
 
 
 def _plan_stories(job: Job, laying: Parts, workers: PdfWorkers, book_pages: int,

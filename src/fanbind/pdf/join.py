@@ -67,10 +67,15 @@ FONTS_NAMESPACE = "pdf-fonts"
 class JoinOptions:
     """How a book is joined: in a process of its own from ``apart_pages`` pages on
     (0: always), and with one copy of each bundled face (``share_fonts``; False
-    keeps every part's own subsets, as before sharing, for comparison)."""
+    keeps every part's own subsets, as before sharing, for comparison).
+    ``beside_layouts``: what the join takes besides the parts (their folios, the
+    front and back matter) is started as soon as what it prints is known
+    (:mod:`fanbind.pdf.numbering`); False waits for the last part, as before, for
+    comparison."""
 
     apart_pages: int = JOIN_APART_PAGES
     share_fonts: bool = True
+    beside_layouts: bool = True
 
 
 @dataclass(frozen=True)

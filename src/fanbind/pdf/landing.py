@@ -26,6 +26,7 @@ import functools
 import itertools
 import multiprocessing
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import wait
@@ -97,6 +98,13 @@ class Parts:
     seams: dict[int, tuple[Seam, bool]] = field(default_factory=dict)
     #: Those whose first render (their rows) this build made; the rest were cached.
     read: list[int] = field(default_factory=list)
+    #: Each part as soon as it is known: as laid out, before it is written (its
+    #: worker sends it: :attr:`BodyTask.early`), then as written or cached
+    #: (``results``). What its folios and the matter need is the same in both.
+    known: dict[int, PartResult] = field(default_factory=dict)
+    #: Called whenever a part becomes known (:mod:`fanbind.pdf.numbering` starts
+    #: the folios and the matter from there).
+    on_known: Callable[[Parts], None] | None = None
 
     def __post_init__(self) -> None:
         parts = self.job.parts
@@ -176,10 +184,16 @@ class Parts:
         sides = (None,) if not self.free[index] else (False, True)
         return not any(self.cache.has(PART_NAMESPACE, self.key(index, side)) for side in sides)
 
+    def _heard(self, index: int, result: PartResult) -> None:
+        self.known[index] = result
+        if self.on_known is not None:
+            self.on_known(self)
+
     def _take(self, index: int, result: PartResult, *, laid: bool) -> None:
         self.results[index] = result
         lands = self.lands_left(index) if self.free[index] else result.start_left
         self.counts[index] = (result.pages, result.planned_left if lands is None else lands)
+        self._heard(index, result)
         if not laid:
             return
         self.laid_out.append(index)
@@ -211,6 +225,10 @@ class Parts:
         try:
             while True:
                 while following < len(parts):
+                    if len(running) >= self.workers.jobs:
+                        # One part a worker: a part's folios (numbering.py), handed
+                        # out as soon as they can be drawn, go before the next part.
+                        break
                     index = following
                     lands = self.lands_left(index) if self.free[index] else None
                     if not self.free[index] or lands is not None:
@@ -248,6 +266,7 @@ class Parts:
                     if here:
                         self._take(index, lay_out_body_part(task), laid=True)
                         continue
+                    task = replace(task, early=PoolChannel(build, index))
                     running[index] = self.workers.submit(lay_out_body_part, task)
                     running[index].add_done_callback(functools.partial(done, index))
                 if not running:
@@ -265,7 +284,10 @@ class Parts:
                         if slot is not None:
                             self.workers.answer(slot, None)
                         continue
-                    if slot is None:
+                    if isinstance(payload, PartResult):
+                        if index not in self.results:  # laid out, being written
+                            self._heard(index, payload)
+                    elif slot is None:
                         self.planned(index, *payload)
                     else:
                         asking[index] = slot

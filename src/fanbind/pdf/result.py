@@ -67,6 +67,10 @@ class PdfResult:
     parts_laid_out: tuple[int, ...] = ()
     parts_stamped: tuple[int, ...] = ()
     matter_laid_out: tuple[str, ...] = ()
+    #: The stamps (folios) and whether the matter that served were started beside
+    #: the layouts, as soon as what they print was known (:mod:`fanbind.pdf.numbering`).
+    stamped_early: tuple[int, ...] = ()
+    matter_early: bool = False
     #: Parts inside a story moved across by the join (laid out starting on a recto,
     #: landed on a verso), and those laid out again because they landed on another
     #: side than planned (a part before them came out longer or shorter than its

@@ -60,6 +60,10 @@ class BodyTask:
     #: A part of a story without chapters, cut where its whole story's plan says
     #: (:class:`fanbind.pdf.running.Seam`; its documents are cut for it).
     seam: Seam | None = None
+    #: Hears the part's :class:`PartResult` as soon as it is laid out, before it is
+    #: written (its ``send``): its pages, anchors and folio plan are all that its
+    #: folios and the front matter need (:mod:`fanbind.pdf.numbering`).
+    early: Any = None
 
     @classmethod
     def of(cls, job: Job, index: int, book_pages: int, start_left: bool = False,
@@ -173,12 +177,17 @@ def lay_out_body_part(task: BodyTask) -> PartResult:
     laid_left = START_LEFT_CLASS in layout.root_classes
     sides = f"{'-left' if laid_left else ''}{'-for-left' if layout.planned_left else ''}"
     target = task.setup.folder / f"part-{task.index:05d}{sides}.pdf"
-    result = pdf.write_layout(layout, target)
-    return PartResult(target, len(rendered.pages), laid_left, targets.get(first_title, 0),
+    laid = PartResult(target, len(rendered.pages), laid_left, targets.get(first_title, 0),
                       tuple(page_id for page_id, _ in layout.page_map), targets,
-                      result.warnings, result.refused, result.fetched, plan,
+                      refused=tuple(layout.fetcher.refused),
+                      fetched=tuple(layout.fetcher.fetched), folios=plan,
                       side_free=layout.side_free, planned_left=layout.planned_left,
                       passes=layout.passes)
+    if task.early is not None:
+        task.early.send(laid)  # its folios can be drawn while it is written
+    result = pdf.write_layout(layout, target)
+    return replace(laid, warnings=result.warnings, refused=result.refused,
+                   fetched=result.fetched)
 
 
 def stamp_body_part(task: StampTask) -> tuple[Path, tuple[str, ...], tuple[bool, ...]]:
@@ -214,15 +223,16 @@ class PoolChannel:
     """A piece's channel to the building process from a worker (see :class:`SideLanding`).
 
     Every message goes up the pool's one shared line as ``(build, part, slot,
-    payload)``: the planned ``(pages, lands_left)`` with no slot, or a request for
-    the side with the worker's slot, answered on that worker's own line (None:
-    the build stopped).
+    payload)``: the planned ``(pages, lands_left)`` or the part as laid out (a
+    :class:`PartResult`, before it is written: :attr:`BodyTask.early`) with no
+    slot, or a request for the side with the worker's slot, answered on that
+    worker's own line (None: the build stopped).
     """
 
     build: int
     index: int
 
-    def send(self, message: tuple[int, bool]) -> None:
+    def send(self, message: tuple[int, bool] | PartResult) -> None:
         assert _LINES is not None  # in a worker of PdfWorkers
         messages, lock, _, _ = _LINES
         with lock:
