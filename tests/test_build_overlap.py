@@ -20,7 +20,7 @@ import yaml
 
 from conftest import copy_sample_stories
 from fanbind.build import build
-from fanbind.pdf import in_parts
+from fanbind.pdf import numbering
 from fanbind.pdf.parts import (
     PARALLEL_MIN_STORIES,
     PARALLEL_MIN_WORDS,
@@ -35,37 +35,39 @@ from fanbind.pdf.workers import PdfWorkers, stamp_body_part
 
 
 def _record_hand_offs(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Note when the folios go to the workers (how many, with which page total)
-    and when the front and back matter are laid out."""
+    """Note when each part's folios go to the workers (with which page total) and
+    when the front and back matter are laid out."""
     events: list[object] = []
-    real_matter = in_parts.lay_out_front_and_back
-    real_later = PdfWorkers.map_later
+    real_matter = numbering.lay_out_front_and_back
+    real_submit = PdfWorkers.submit
 
     def matter(*args: Any, **kwargs: Any) -> Any:
         events.append("matter")
         return real_matter(*args, **kwargs)
 
-    def later(self: PdfWorkers, function: Callable[[Any], Any], tasks: Sequence[Any]) -> Any:
+    def submit(self: PdfWorkers, function: Callable[[Any], Any], task: Any) -> Any:
         if function is stamp_body_part:
-            events.append(("folios", len(tasks), sorted({repr(t.total) for t in tasks})))
-        return real_later(self, function, tasks)
+            events.append(("folios", task.index, repr(task.total)))
+        return real_submit(self, function, task)
 
-    monkeypatch.setattr(in_parts, "lay_out_front_and_back", matter)
-    monkeypatch.setattr(PdfWorkers, "map_later", later)
+    monkeypatch.setattr(numbering, "lay_out_front_and_back", matter)
+    monkeypatch.setattr(PdfWorkers, "submit", submit)
     return events
 
 
 def test_the_workers_draw_the_folios_while_the_matter_is_laid_out(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A part's folios depend on where it starts, not on the front matter: they are
-    handed to the workers before this process lays out the contents (they waited
-    for it, one core idle, while the matter was laid out)."""
+    handed to the workers as soon as the parts before it are laid out, before this
+    process lays out the contents — which it does once the last part is laid out,
+    while that part is written (pdf/numbering.py)."""
     events = _record_hand_offs(monkeypatch)
     root = copy_sample_stories(tmp_path / "book", (0, 1))
     result = build(root, formats=("pdf",), jobs=2, cache=False)
     assert result.pdf is not None and result.pdf.parts == 2
-    assert events == [("folios", 2, ["None"]), "matter"]
-    assert result.pdf.parts_stamped == (0, 1)
+    assert events == [("folios", 0, "None"), ("folios", 1, "None"), "matter"]
+    assert result.pdf.parts_stamped == result.pdf.stamped_early == (0, 1)
+    assert result.pdf.matter_early
 
 
 def test_a_page_total_in_the_folios_waits_for_the_matter(
@@ -83,7 +85,9 @@ def test_a_page_total_in_the_folios_waits_for_the_matter(
                                         encoding="utf-8")
     result = build(root, formats=("pdf",), jobs=2, cache=False)
     assert result.pdf is not None and result.pdf.parts == 2
-    assert events == ["matter", ("folios", 2, [repr(result.pdf.pages)])]
+    total = repr(result.pdf.pages)
+    assert events == ["matter", ("folios", 0, total), ("folios", 1, total)]
+    assert result.pdf.stamped_early == (0, 1)
 
 
 _WORKERS = """

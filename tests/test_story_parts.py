@@ -249,10 +249,12 @@ def test_running_heads_carry_over_a_seam(seams: dict) -> None:
 
 def test_crop_marks_lay_a_part_out_on_the_side_it_lands_on(marks: dict) -> None:
     """Crop marks are drawn with the page, so a part cannot be moved across: a part
-    landing on a verso has its second layout there (two renders), planned for it."""
+    landing on a verso has its second layout there (two renders), planned for it —
+    or only one, on that side, when its side was known before it was handed out
+    (one part a worker: pdf/numbering.py; the parts before it were planned by then)."""
     joined = marks["joined"]
     assert not joined.parts_flipped and joined.parts_relaid == ()
-    assert joined.parts_sided and all(joined.parts_passes[i] == 2 for i in (2, 3)), \
+    assert joined.parts_sided and all(joined.parts_passes[i] in (1, 2) for i in (2, 3)), \
         joined.parts_passes
     assert_same_book(marks)
 
