@@ -1,10 +1,11 @@
 """A book's PDF laid out in parts on every core and joined: :func:`write_parallel_pdf`.
 
-The steps, in order: plan the parts (:mod:`fanbind.pdf.parts`), lay out the
-story parts that are not cached (:mod:`fanbind.pdf.workers`), lay out the front
-and back matter with the real page numbers (:mod:`fanbind.pdf.matter`), draw
-each story part's folios, and join (:mod:`fanbind.pdf.join`). Why each step is
-there: ``docs/pdf-in-parts.md``.
+The steps: plan the parts (:mod:`fanbind.pdf.parts`), lay out the story parts
+that are not cached (:mod:`fanbind.pdf.workers`, :mod:`fanbind.pdf.landing`),
+draw each story part's folios and lay out the front and back matter with the
+real page numbers (:mod:`fanbind.pdf.matter`) — both as soon as what they print
+is known, beside the layouts (:mod:`fanbind.pdf.numbering`) — and join
+(:mod:`fanbind.pdf.join`). Why each step is there: ``docs/pdf-in-parts.md``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The front and back matter of a book laid out in parts, and the order of its pages.
 
-They are laid out last, in the building process, once every story part's page
-count is known: the contents page prints the real page numbers through an
+They are laid out in the building process once every story part's page count
+is known (as soon as the last part is laid out: :mod:`fanbind.pdf.numbering`),
+so the contents page prints the real page numbers, through an
 invisible stand-in for each link target in another part (:func:`stubs`; see
 ``docs/pdf-in-parts.md``). :func:`lay_out_front_and_back` also decides where
 every page of the joined book comes from (:attr:`Matter.slots`).
