@@ -688,7 +688,9 @@ def write_report(rows: dict[str, dict], info: dict, *, jobs: int | None) -> str:
     full, again = _get(story, "full_build"), _get(story, "rebuild")
     if full and again:
         lines += ["", "PDF rebuild, 300,000-word story: full build "
-                  f"{full.cell()}; after changing one paragraph of one chapter {again.cell()}."]
+                  f"{full.cell()}; after changing one paragraph of one chapter {again.cell()} "
+                  f"= {100 * again.wall / full.wall:.0f} % of the full build's wall time "
+                  f"({100 * again.cpu / max(full.cpu, 1e-9):.0f} % of its CPU)."]
         spent = story.get("rebuild_steps")
         if spent:
             lines[-1] += " The rebuild's CPU by step: " + ", ".join(

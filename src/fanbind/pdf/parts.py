@@ -87,7 +87,10 @@ MIN_PART_WORDS = 20_000
 #: more costs about 1.5 s (WeasyPrint's start-up, two renders' fixed costs, its
 #: own font subsets, its folios). Memory follows the part too (WeasyPrint keeps
 #: every page's boxes until it writes): largest process 315 MB with 75,000-word
-#: parts, 217 MB with 30,000.
+#: parts, 217 MB with 30,000. Measured again in session 6 (full build, no cache,
+#: CPU at load 9-11): 10 parts 53.8 s, 30 of 10,000 words 67.5 s, 60 of one
+#: chapter 77.0 s — about 0.45 s a part more, so smaller parts do not pay for the
+#: smaller rebuild (docs/pdf-in-parts.md, "Incremental builds").
 MAX_PART_WORDS = 30_000
 #: The class of a story section in a part that starts after its opening (at a
 #: chapter seam): :attr:`PartOptions.css` takes away its page break, which the
