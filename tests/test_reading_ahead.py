@@ -9,6 +9,7 @@ what it stored. Only the order of work changes, so nothing here is timed.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,28 @@ def test_a_cold_pdf_build_in_parts_reads_ahead_and_keeps_the_stories_cached(
     store = ProjectCache(root)
     load_book(open_project(root), cache=store)
     assert (store.hits, store.misses) == (2, 0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_the_book_is_read_ahead_leaves_nothing(
+        tmp_path: Path, signum: int) -> None:
+    """Sent as soon as the build's first other process (the reader, forked before
+    WeasyPrint's import and the workers) is alive; whatever the build is doing
+    when it lands, it stops cleanly: one message, nothing written, no process left."""
+    from test_signals import Build, needs_proc
+
+    needs_proc()
+    project = copy_sample(tmp_path / "book")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    build = Build(project, temp, "--jobs", "2", "-f", "pdf")
+    build.wait_for(lambda: len(build.living()) >= 2, "the reader")
+    build.process.send_signal(signum)
+    returncode, out, err = build.finish()
+    assert returncode == 128 + signum, err
+    assert err.endswith("the build stopped and no partial file was left behind\n")
+    assert out == ""
+    assert not (project / "dist").exists() or list((project / "dist").iterdir()) == []
+    assert list(temp.iterdir()) == []
+    assert build.left_running() == []
