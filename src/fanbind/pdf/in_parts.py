@@ -20,6 +20,7 @@ from pathlib import Path
 from fanbind.cache import ProjectCache, make_key
 from fanbind.model import Anthology
 from fanbind.pdf.geometry import estimate_pages, gutter_band, page_geometry
+from fanbind.pdf.holding import HOLD_WORDS, Round, read_parts, run_on
 from fanbind.pdf.join import JoinedPart, JoinOptions, JoinPlan, join
 from fanbind.pdf.landing import Parts
 from fanbind.pdf.matter import Matter
@@ -48,9 +49,9 @@ from fanbind.pdf.rows import RunningFlow
 from fanbind.pdf.running import (
     NoSeams,
     RowsTask,
+    Seam,
     first_round_seam,
     plan_story,
-    read_rows,
     rows_key,
 )
 from fanbind.pdf.workers import BodyTask, PdfWorkers
@@ -73,6 +74,7 @@ def write_parallel_pdf(
     workers: PdfWorkers | None = None,
     join_options: JoinOptions | None = None,
     part_words: int = MIN_PART_WORDS,
+    hold_words: int = HOLD_WORDS,
 ) -> PdfResult | None:
     """Lay the book out in parts on ``jobs`` worker processes and join them into ``target``.
 
@@ -86,7 +88,9 @@ def write_parallel_pdf(
     meanwhile. An error it raises stops the join. ``workers`` are processes
     started earlier (:func:`fanbind.pdf.workers.early_pdf_workers`); without
     them, workers are forked here. ``part_words``: the least words of a part
-    inside a long story (:func:`fanbind.pdf.parts.plan_parts`).
+    inside a long story (:func:`fanbind.pdf.parts.plan_parts`). ``hold_words``: the
+    words of a story without chapters whose first renders a worker keeps to make
+    their pages from (:mod:`fanbind.pdf.holding`; 0: every part rendered twice).
     """
     join_options = join_options or JoinOptions()
     balance = jobs is None  # a small book shares out by words by default
@@ -105,7 +109,7 @@ def write_parallel_pdf(
                                 extra_stylesheets=extra_stylesheets, created=created,
                                 jobs=jobs, report=report, cache=cache,
                                 while_joining=while_joining, workers=workers,
-                                join_options=join_options)
+                                join_options=join_options, hold_words=hold_words)
         except NoSeams:
             if not inside_text:
                 raise
@@ -120,7 +124,8 @@ def _write_parts(anthology: Anthology, documents: list[Document], parts: list[Pa
                  created: dt.datetime, jobs: int, report: Reporter | None,
                  cache: ProjectCache | None,
                  while_joining: Callable[[PdfResult], None] | None,
-                 workers: PdfWorkers | None, join_options: JoinOptions) -> PdfResult | None:
+                 workers: PdfWorkers | None, join_options: JoinOptions,
+                 hold_words: int) -> PdfResult | None:
     """:func:`write_parallel_pdf` for the book cut into ``parts``."""
     config = anthology.meta.print
     first_guess = page_geometry(config, pages=1)
@@ -150,7 +155,7 @@ def _write_parts(anthology: Anthology, documents: list[Document], parts: list[Pa
                 outcome = _build_once(job, parts, workers, book_pages, created=created,
                                       cache=cache, report=report, target=target,
                                       settled=settled, while_joining=while_joining,
-                                      join_options=join_options)
+                                      join_options=join_options, hold_words=hold_words)
             except NotStampable:
                 return None
             if isinstance(outcome, int):  # the page count, in another gutter row
@@ -168,7 +173,7 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
                 created: dt.datetime, cache: ProjectCache | None, report: Reporter | None,
                 target: Path, settled: Callable[[int], bool],
                 while_joining: Callable[[PdfResult], None] | None,
-                join_options: JoinOptions) -> PdfResult | int:
+                join_options: JoinOptions, hold_words: int) -> PdfResult | int:
     """One layout of the whole book with the gutter of ``book_pages``; joined into ``target``.
 
     Returns the joined book's PdfResult, or only its page count when ``settled``
@@ -188,9 +193,18 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
     numbering = Numbering(job, parts, workers, book_pages, geometry_css, movable, cache,
                           digests, report, join_options.beside_layouts)
     laying.on_known = numbering.heard
-    planned = _plan_stories(job, laying, workers, book_pages, report) \
-        if any(part.running for part in job.parts) else {}
+    planned, first = _plan_stories(job, laying, workers, book_pages, report, hold_words) \
+        if any(part.running for part in job.parts) else ({}, Round({}, {}, {}))
     laying.lay_out(report)
+    again = []
+    for made in first.made():  # the parts made up from their first render's boxes
+        if made.result is None:
+            laying.not_remade[made.index] = made.not_remade
+            again.append(made.index)
+        else:
+            laying.remade.append(made.index)
+            laying.take(made.index, made.result)
+    laying.lay_out_seams(again)
     for index, pages in planned.items():
         if laying.results[index].pages != pages:  # the plan's model missed
             numbering.settle()
@@ -242,22 +256,26 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
                                       for i, body in enumerate(ordered)),
                    parts_running=tuple((i, seam.split is not None, left)
                                        for i, (seam, left) in sorted(laying.seams.items())),
-                   parts_read=tuple(sorted(laying.read)))
+                   parts_read=tuple(sorted(laying.read)),
+                   parts_remade=tuple(sorted(laying.remade)),
+                   parts_not_remade=tuple(sorted(laying.not_remade.items())))
 
 
 def _plan_stories(job: Job, laying: Parts, workers: PdfWorkers, book_pages: int,
-                  report: Reporter | None) -> dict[int, int]:
+                  report: Reporter | None, hold_words: int) -> tuple[dict[int, int], Round]:
     """Plan each story without chapters cut into parts as one (pdf/running.py): the
     first render of every such part, on the workers, then the story's plan; each
     part's seam goes to ``laying``, with its planned page count and side; returns
-    those page counts."""
+    those page counts, and the first round, whose held parts the workers make up
+    from their first render's boxes (pdf/holding.py: ``Round.made``)."""
     running = [i for i, part in enumerate(job.parts) if part.running]
-    tasks = []
     flows: dict[int, RunningFlow] = {}
     keys: dict[int, str] = {}
+    first = Round({}, {}, {})
     for index in running:
         part = job.parts[index]
-        seam = first_round_seam(job.documents[part.documents[0]])
+        document = job.documents[part.documents[0]]
+        seam = first_round_seam(document)
         if laying.cache is not None:
             keys[index] = rows_key(job, part, seam, laying.geometry_css)
             entry = laying.cache.get(PART_NAMESPACE, keys[index])
@@ -265,32 +283,47 @@ def _plan_stories(job: Job, laying: Parts, workers: PdfWorkers, book_pages: int,
                 flows[index] = entry["rows"]
                 continue
         task = BodyTask.of(job, index, book_pages)
-        tasks.append(RowsTask(index, book_pages, task.anthology, task.documents,
-                              task.first_story, job.setup, seam))
-    if report and tasks:
-        report(f"reading {len(tasks)} story parts on {workers.jobs} cores")
-    for read, flow in zip(tasks, workers.map(read_rows, tasks), strict=True):
-        flows[read.index] = flow
-        laying.read.append(read.index)
-        if laying.cache is not None:
-            laying.cache.put(PART_NAMESPACE, keys[read.index], {
-                "rows": flow, "dependencies": dependencies(
-                    flow.fetched, flow.refused, job.setup.project_dir, laying.digests)})
-    by_story: dict[int, list[int]] = {}
-    for index in running:
-        by_story.setdefault(job.parts[index].stories[0], []).append(index)
-    planned = {}
-    for indexes in by_story.values():
-        part = job.parts[indexes[0]]
-        spans = [job.parts[i].span or (0, 0) for i in indexes]
-        plan = plan_story(job.documents[part.documents[0]], spans, [flows[i] for i in indexes])
-        first = flows[indexes[0]]
-        for k, index in enumerate(indexes):
-            left = plan.lands_left[k] if k else first.first_verso != (first.before % 2 == 0)
-            laying.seams[index] = (plan.seams[k], left)
-            laying.counts[index] = (plan.pages[k], left)
-            planned[index] = plan.pages[k]
-    return planned
+        first.plain[index] = RowsTask(index, book_pages, task.anthology, task.documents,
+                                      task.first_story, job.setup, seam)
+        assert part.span is not None  # a part inside its story
+        end, until, first.words[index] = run_on(document, part.span)
+        longer = replace(part, span=(part.span[0], end))
+        first.held[index] = replace(first.plain[index], documents=job.part_documents(longer),
+                                    seam=replace(seam, hold=True, until=until))
+    if report and first.plain:
+        report(f"reading {len(first.plain)} story parts on {workers.jobs} cores")
+    planned: dict[int, int] = {}
+
+    def plan(read: dict[int, RunningFlow]) -> dict[int, tuple[Seam, bool]]:
+        for index, flow in read.items():
+            flows[index] = flow
+            laying.read.append(index)
+            if laying.cache is not None:
+                laying.cache.put(PART_NAMESPACE, keys[index], {
+                    "rows": flow, "dependencies": dependencies(
+                        flow.fetched, flow.refused, job.setup.project_dir, laying.digests)})
+        by_story: dict[int, list[int]] = {}
+        for index in running:
+            by_story.setdefault(job.parts[index].stories[0], []).append(index)
+        for indexes in by_story.values():
+            part = job.parts[indexes[0]]
+            spans = [job.parts[i].span or (0, 0) for i in indexes]
+            story = plan_story(job.documents[part.documents[0]], spans,
+                               [flows[i] for i in indexes])
+            head = flows[indexes[0]]
+            for k, index in enumerate(indexes):
+                left = story.lands_left[k] if k else head.first_verso != (head.before % 2 == 0)
+                laying.seams[index] = (story.seams[k], left)
+                laying.counts[index] = (story.pages[k], left)
+                planned[index] = story.pages[k]
+        return dict(laying.seams)
+
+    if first.plain:
+        read_parts(workers, first, plan, hold_words=hold_words)
+    else:
+        plan({})
+    laying.held = set(first.kept)
+    return planned, first
 
 
 def _join_plan(bodies: list[PartResult], matter: Matter, target: Path, *,

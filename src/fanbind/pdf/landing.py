@@ -105,6 +105,12 @@ class Parts:
     #: Called whenever a part becomes known (:mod:`fanbind.pdf.numbering` starts
     #: the folios and the matter from there).
     on_known: Callable[[Parts], None] | None = None
+    #: Those whose first render a worker kept, to make their pages from
+    #: (:mod:`fanbind.pdf.holding`): not laid out here; those it made, and why
+    #: it could not make the others (laid out again: :meth:`lay_out_seams`).
+    held: set[int] = field(default_factory=set)
+    remade: list[int] = field(default_factory=list)
+    not_remade: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         parts = self.job.parts
@@ -230,6 +236,9 @@ class Parts:
                         # out as soon as they can be drawn, go before the next part.
                         break
                     index = following
+                    if index in self.held:  # made up where its first render is kept
+                        following += 1
+                        continue
                     lands = self.lands_left(index) if self.free[index] else None
                     if not self.free[index] or lands is not None:
                         hit = self._cached(index, lands)
@@ -252,10 +261,7 @@ class Parts:
                         and not any(map(self._unknown, range(index + 1, len(parts)))))
                     landing = None
                     if index in self.seams:
-                        seam, left = self.seams[index]
-                        task = BodyTask.of(self.job, index, self.book_pages, left, seam=seam,
-                                           documents=self.job.part_documents(
-                                               replace(parts[index], span=seam.span)))
+                        task = self._seam_task(index)
                     elif parts[index].span is not None:
                         channel = _Here(self, index) if here else PoolChannel(build, index)
                         landing = SideLanding(self.free[index], self.movable, lands, channel)
@@ -309,6 +315,24 @@ class Parts:
                 # still running are of no use: stop them (workers start again on
                 # demand).
                 self.workers.stop()
+
+    def _seam_task(self, index: int) -> BodyTask:
+        """The second layout of a part of a story without chapters, cut at its seam."""
+        seam, left = self.seams[index]
+        return BodyTask.of(self.job, index, self.book_pages, left, seam=seam,
+                           documents=self.job.part_documents(
+                               replace(self.job.parts[index], span=seam.span)))
+
+    def take(self, index: int, result: PartResult) -> None:
+        """A part laid out elsewhere (made up from its first render's boxes)."""
+        self._take(index, result, laid=True)
+
+    def lay_out_seams(self, indexes: list[int]) -> None:
+        """Lay out parts of a story without chapters at their seams (a second layout)."""
+        tasks = [self._seam_task(i) for i in indexes]
+        for index, result in zip(indexes, self.workers.map(lay_out_body_part, tasks),
+                                 strict=True):
+            self._take(index, result, laid=True)
 
     def relay(self, indexes: list[int], sides: dict[int, bool]) -> None:
         """Lay ``indexes`` out again, each made up for the side in ``sides`` (a part

@@ -267,6 +267,9 @@ class Layout:
     #: and why it laid the book out again instead (empty: it did not need to).
     remade: int = 0
     not_remade: str = ""
+    #: A first round's render kept for its remake (:class:`Seam` ``hold``): the
+    #: document and WeasyPrint's layout context (:func:`remake_held`).
+    held: tuple[HTML, remake.Capture] | None = None
 
     @property
     def root_classes(self) -> list[str]:
@@ -460,6 +463,10 @@ class Seam(Protocol):
     @property
     def pages(self) -> int | None: ...
 
+    @property
+    def hold(self) -> bool:
+        """The first round's render is kept for :func:`remake_held` (no second layout)."""
+
     def prepare(self, html: etree._Element) -> None: ...
 
 
@@ -540,6 +547,7 @@ def lay_out(
         document: HTML | None = None
         rendered: RenderedDocument | None = None
         capture: remake.Capture | None = None  # the last render's layout context
+        hold = seam is not None and seam.rows_only and seam.hold
 
         def render(geometry: Geometry) -> tuple[HTML, RenderedDocument]:
             nonlocal document, rendered, capture
@@ -556,7 +564,7 @@ def lay_out(
             with numbered_from(first_anchor), remake.captured_layout() as captured:
                 rendered = document.render(stylesheets=[*design, settings, *user],
                                            font_config=fonts)
-            capture = captured[-1] if captured and reuse_boxes else None
+            capture = captured[-1] if captured and (reuse_boxes or hold) else None
             return document, rendered
 
         first_guess = page_geometry(config, pages=1)
@@ -687,7 +695,8 @@ def lay_out(
                   captured.messages, fonts, folios, side_free=side_free,
                   lines_made=memo.made - made if memo else 0,
                   lines_reused=memo.reused - reused if memo else 0, lines=memo,
-                  planned_left=planned_left, remade=remade, not_remade=not_remade)
+                  planned_left=planned_left, remade=remade, not_remade=not_remade,
+                  held=(document, capture) if hold and capture is not None else None)
 
 
 def same_text_block(one: Geometry, other: Geometry) -> bool:
@@ -902,20 +911,19 @@ def read_flows(rendered: RenderedDocument, geometry: Geometry) -> list[remake.Re
     return flows
 
 
-def running_flow(rendered: RenderedDocument, geometry: Geometry, story: str
-                 ) -> RunningFlow | None:
+def running_flow(rendered: RenderedDocument, geometry: Geometry, story: str,
+                 until: str | None = None) -> RunningFlow | None:
     """A part of a long story without chapters as :mod:`fanbind.pdf.running` plans it:
     its one text flow's rows, each line's place in story section ``story``, and
-    the blocks its first and last lines start and end. None: not one flow."""
+    the blocks its first and last lines start and end. None: not one flow.
+    ``until``: the rows stop before the section's child of that id (the text the
+    render ran on into, for its remake: :mod:`fanbind.pdf.holding`)."""
     pitch = geometry.line * 4 / 3  # points → CSS pixels
     flows = _flow_pages(rendered)
     if len(flows) != 1:
         return None
     pages = [rendered.pages[index] for index in flows[0]]
     lines = _flow_lines(pages)
-    if not lines:
-        return None
-    rows, starts = _flow_rows(lines, pitch)
 
     def below(line: _Line) -> tuple[list[Any], list[Any]] | None:
         """The line's chain split at the story section: (down to it, below it)."""
@@ -923,6 +931,16 @@ def running_flow(rendered: RenderedDocument, geometry: Geometry, story: str
             if element_id(box.element) == story:
                 return line.chain[:at + 1], line.chain[at + 1:]
         return None
+
+    if until is not None:
+        for at, line in enumerate(lines):
+            split = below(line)
+            if split and split[1] and element_id(split[1][0].element) == until:
+                lines = lines[:at]
+                break
+    if not lines:
+        return None
+    rows, starts = _flow_rows(lines, pitch)
 
     places: list[Place] = []
     chars_in: dict[tuple[int, str], int] = defaultdict(int)
@@ -969,6 +987,53 @@ def running_flow(rendered: RenderedDocument, geometry: Geometry, story: str
     return RunningFlow(rows, starts, tuple(places), page_type.side == "left",
                        round(pages[0]._page_box.height / pitch, 3), pitch,
                        rendered.pages.index(pages[0]), head, tail, ladders)
+
+
+class HeldSeam(Protocol):
+    """What :func:`remake_held` needs of a part's plan (:class:`fanbind.pdf.running.Seam`)."""
+
+    @property
+    def starts(self) -> tuple[int, ...]: ...
+
+    @property
+    def dropped(self) -> int: ...
+
+    @property
+    def pages(self) -> int | None: ...
+
+
+def remake_held(layout: Layout, seam: HeldSeam, *, first_right: bool,
+                first_anchor: str | None) -> Layout:
+    """A part's planned pages made from its first round's render (kept: ``layout.held``),
+    without a second layout: the render's one text flow is made up with the plan's
+    page starts (in the render's rows: ``seam.starts``, the last one the first of
+    the next part's pages, in the text the render ran on into), on the side the
+    plan says its first page lands (``first_right``, for the first page kept), and
+    the ``seam.dropped`` pages before its first page and those after its last are
+    left out. Raises :class:`~fanbind.pdf.remake.NotRemade` where the remake
+    cannot vouch for the pages (the caller lays the part out again)."""
+    assert layout.held is not None  # rendered with a holding seam
+    document, capture = layout.held
+    rendered = layout.rendered
+    reads = read_flows(rendered, layout.geometry)
+    if len(reads) != 1:
+        raise remake.NotRemade("not one text flow")
+    rows = len(reads[0].flow.rows)
+    starts = list(seam.starts)
+    if seam.pages is not None and starts[-1] >= rows:
+        if starts[-1] > rows:
+            raise remake.NotRemade("the render did not run on to the next part's first page")
+        starts.pop()  # the part's text ends the render's: nothing ran on
+    right = first_right == (seam.dropped % 2 == 0)  # the render's first page's side
+    remade = remake.remake_pages(rendered, capture, reads, [makeup.FlowPlan(starts)],
+                                 first_right=right)
+    end = None if seam.pages is None else seam.dropped + seam.pages
+    kept = rendered.copy(rendered.pages[seam.dropped:end])
+    kept._html = rendered._html  # the tree its folio plan reads
+    folios = Folios.find([tuple(page.anchors) for page in kept.pages], first_anchor)
+    folios = Folios(len(kept.pages), folios.first_body)
+    return replace(layout, rendered=kept, page_map=_page_map(document, kept, folios),
+                   folios=folios, remade=remade, held=None, planned_left=not first_right)
 
 
 def _flow_rows(lines: list[_Line], pitch: float) -> tuple[tuple[makeup.Row, ...], tuple[int, ...]]:

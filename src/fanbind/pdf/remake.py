@@ -430,9 +430,13 @@ class _Spec:
 
 
 def remake_pages(rendered: Any, capture: Capture, reads: Sequence[ReadFlow],
-                 plans: Sequence[makeup.FlowPlan]) -> int:
+                 plans: Sequence[makeup.FlowPlan], *, first_right: bool | None = None) -> int:
     """Replace ``rendered.pages`` by the pages the plans make; the pages remade.
 
+    ``first_right``: the new first page's side (None: the old first page's). A
+    part of a story without chapters is rendered starting on a recto and made up
+    for the side its planned pages land on (:mod:`fanbind.pdf.holding`); its
+    boxes move across as those of pages after a flow that changed parity do.
     Raises :class:`NotRemade` (``rendered`` untouched) for anything it does not
     make exactly as a second layout would.
     """
@@ -442,9 +446,11 @@ def remake_pages(rendered: Any, capture: Capture, reads: Sequence[ReadFlow],
         raise NotRemade("running elements")
     if len(context.page_maker) != len(pages) + 1:
         raise NotRemade("the layout context is not this layout's")
+    laid_right = context.page_maker[0][2]
+    first_right = laid_right if first_right is None else first_right
     changed = [(read, plan) for read, plan in zip(reads, plans, strict=True)
                if tuple(plan.starts) != read.flow.starts]
-    if not changed:
+    if not changed and first_right == laid_right:
         return 0
     flow_at: dict[int, _FlowPages] = {}
     in_changed: set[int] = set()
@@ -461,7 +467,6 @@ def remake_pages(rendered: Any, capture: Capture, reads: Sequence[ReadFlow],
 
     # The new sequence of pages, blank pages where a side is asked for.
     specs: list[_Spec] = []
-    first_right = context.page_maker[0][2]
     for index, page in enumerate(pages):
         if page._page_box.page_type.blank:
             continue  # put back below where a side asks for one
@@ -476,8 +481,8 @@ def remake_pages(rendered: Any, capture: Capture, reads: Sequence[ReadFlow],
             specs += [_Spec(index, flow, number) for number in range(len(flow.starts))]
         else:
             specs.append(_Spec(index))
-    first_change = next(i for i, spec in enumerate(specs)
-                        if spec.flow is not None or spec.old != i or spec.blank)
+    first_change = 0 if first_right != laid_right else next(
+        i for i, spec in enumerate(specs) if spec.flow is not None or spec.old != i or spec.blank)
 
     # Page counters: an old page keeps its counter moved by its shift; a flow's
     # pages count on from its opening.

@@ -86,8 +86,12 @@ class PdfResult:
     #: (:mod:`fanbind.pdf.running`): per part, (its index, it starts inside a
     #: paragraph, its first page is a verso).
     parts_running: tuple[tuple[int, bool, bool], ...] = ()
-    #: ...and of those, the parts whose first render this build made (not cached).
+    #: ...and of those, the parts whose first render this build made (not cached),
+    #: those whose pages were made from it (no second render: pdf/holding.py),
+    #: and why others that were held were laid out again.
     parts_read: tuple[int, ...] = ()
+    parts_remade: tuple[int, ...] = ()
+    parts_not_remade: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,15 @@ class Seam:
     rows_only: bool = False  # the first round: rows are read, nothing is made up
     #: The children of the story section the second layout holds (cut_document).
     span: tuple[int, int] | None = None
+    #: The first round's render is kept for its remake (:mod:`fanbind.pdf.holding`);
+    #: its rows stop before the child ``until`` (the text it ran on into).
+    hold: bool = False
+    until: str | None = None
+    #: The part's planned page starts in its first round's rows (its share's first
+    #: row is 0), and the first of the next part's pages last (the render ran on);
+    #: the pages before its first one (a page of the part before): dropped.
+    starts: tuple[int, ...] = ()
+    dropped: int = 0
 
     def prepare(self, html: etree._Element) -> None:
         """The arranged tree of the part as the one-piece layout has it, cut."""
@@ -285,8 +294,11 @@ def plan_story(document: Document, spans: Sequence[tuple[int, int]],
             kept: int | None = count
         else:
             end_child, kept = len(section), None
+        local = [s - shares[k] for s in starts[at:following + 1]]
+        dropped = 1 if local[0] > 0 else 0
         seams.append(Seam(story, lead, end, ladders, tuple(cuts), split, kept, at,
-                          span=(first_child, end_child)))
+                          span=(first_child, end_child), starts=(0,) * dropped + tuple(local),
+                          dropped=dropped))
         part_spans.append((first_child, end_child))
         pages.append(count)
         sides.append(first.first_verso == (at % 2 == 0))

@@ -259,6 +259,24 @@ class PoolChannel:
         return bool(side)
 
 
+def ask_building(build: int, index: int, payload: Any) -> Any:
+    """From a worker: ``payload`` up the pool's shared line, as :class:`PoolChannel`
+    sends, and the answer on this worker's own line (:meth:`PdfWorkers.answer`)."""
+    assert _LINES is not None  # in a worker of PdfWorkers
+    messages, lock, answers, slot = _LINES
+    with lock:
+        messages.send((build, index, slot, payload))
+    return answers.recv()
+
+
+def tell_building(build: int, index: int, payload: Any) -> None:
+    """From a worker: ``payload`` up the pool's shared line, no answer wanted."""
+    assert _LINES is not None  # in a worker of PdfWorkers
+    messages, lock, _, _ = _LINES
+    with lock:
+        messages.send((build, index, None, payload))
+
+
 class PdfWorkers:
     """The worker processes that lay out and number a book's story parts.
 
@@ -295,8 +313,9 @@ class PdfWorkers:
             self.pool.submit(os.getpid).result()
         return self
 
-    def answer(self, slot: int, side: bool | None) -> None:
-        """Tell the worker in ``slot`` the side it asked for (None: stop waiting)."""
+    def answer(self, slot: int, side: Any) -> None:
+        """Tell the worker in ``slot`` the side it asked for (None: stop waiting), or
+        what else it asked for (:func:`ask_building`)."""
         self._answers[slot].send(side)
 
     def close(self) -> None:
