@@ -26,6 +26,7 @@ from fanbind.build import load_book, open_project
 from fanbind.pdf import makeup
 from fanbind.pdf.in_parts import write_parallel_pdf
 from fanbind.pdf.parts import cut_story, plan_parts, story_section, text_seams
+from fanbind.pdf.result import PdfResult
 from fanbind.pdf.rows import Edge, Place, RunningFlow
 from fanbind.pdf.running import NoSeams, plan_story, planned_starts
 from fanbind.pdf.running import seam_row as make_seam_row
@@ -160,6 +161,46 @@ def test_an_edit_in_one_part_reads_only_that_part_again(tmp_path: Path) -> None:
     fresh = lay_out_both(root)
     one = [page.extract_text() for page in PdfReader(fresh["one_file"]).pages]
     assert [page.extract_text() for page in PdfReader(root / "again.pdf").pages] == one
+
+
+def test_each_part_is_rendered_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parts' first renders run on into the next part's text and are kept on the
+    workers, which make the planned pages from their boxes (pdf/holding.py): the
+    renders are counted from the layouts' own records (``FANBIND_TIMINGS``, written
+    by every process), not assumed. Kept renders within ``hold_words`` only: with
+    room for one part a worker, one or two parts are made up from their renders and
+    the others rendered again; with none, all four. The three books are the same, byte for
+    byte (the remake makes the pages a second layout makes)."""
+    from fanbind.timings import ENVIRONMENT, read
+
+    root = make_book(tmp_path / "book")
+    anthology, documents = _documents(root)
+    share = max(anthology.stories[1].words // 4 + 200, PART_WORDS)
+
+    def lay_out(hold_words: int) -> tuple[PdfResult, int, bytes]:
+        timings = tmp_path / f"timings-{hold_words}.jsonl"
+        monkeypatch.setenv(ENVIRONMENT, str(timings))
+        target = tmp_path / f"held-{hold_words}.pdf"
+        made = write_parallel_pdf(anthology, documents, target, project_dir=root,
+                                  created=WHEN, jobs=2, part_words=PART_WORDS,
+                                  hold_words=hold_words)
+        assert made is not None
+        renders = sum(int(str(event["passes"])) for event in read(timings)
+                      if event["step"] == "layout")
+        return made, renders, target.read_bytes()
+
+    held, held_renders, held_pdf = lay_out(100_000)
+    some, some_renders, some_pdf = lay_out(share)
+    none, none_renders, none_pdf = lay_out(0)
+    assert held.parts_remade == (1, 2, 3, 4) and held.parts_not_remade == ()
+    assert none.parts_remade == () and some.parts_not_remade == ()
+    # A worker holds one part: two if the second worker claimed one before the first
+    # finished its first render (the workers claim parts as they come free).
+    assert 1 <= len(some.parts_remade) <= 2
+    # Four second renders less; one less for each part made up from its render.
+    assert none_renders - held_renders == 4
+    assert none_renders - some_renders == len(some.parts_remade)
+    assert held_pdf == none_pdf and some_pdf == none_pdf
 
 
 # ---------------------------------------------------------------------- the plan

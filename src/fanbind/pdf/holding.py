@@ -126,8 +126,8 @@ def hold_lane(task: LaneTask, lane: _Lane | None = None) -> list[Made]:
                 flow = replace(flow, fetched=tuple(layout.fetcher.fetched),
                                refused=tuple(layout.fetcher.refused))
             lane.rows(rows.index, flow, keep)
-            if keep:
-                held[rows.index] = (rows, layout, records)
+            if keep:  # its line memo is not needed again: not held with the boxes
+                held[rows.index] = (rows, replace(layout, lines=None), records)
                 room -= words
             else:
                 pdf._release_fonts(layout.fonts)
