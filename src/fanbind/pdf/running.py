@@ -21,17 +21,20 @@ the one-piece layout by construction:
    plan's. This needs every part's rows: the second round waits for the last
    first render.
 3. **Cut.** A part's pages are the planned pages whose first row lies in its
-   share. Its second layout (:class:`Seam`, a :class:`fanbind.pdf.layout.Seam`)
-   starts at its first page's first row — a paragraph split there as
+   share. They are made from its first render's boxes where the worker kept it
+   (:mod:`fanbind.pdf.holding`: the render ran on into the next part's text;
+   :attr:`Seam.starts`, :attr:`Seam.dropped`); else its second layout
+   (:class:`Seam`, a :class:`fanbind.pdf.layout.Seam`) starts at its first
+   page's first row — a paragraph split there as
    :func:`fanbind.pdf.makeup.apply_cuts` splits one, the piece before it left
    out — with the plan's cuts applied, and runs on into the next part's share
    far enough for its last page to end as planned; the pages after that are
    dropped. Its first page lands on the side the plan says (it is laid out
    there), and its page types are those of its place in the story's page group.
 
-The plan (:func:`plan_story`, :class:`Seam`) is apart from how the second layout
-is made (:func:`fanbind.pdf.layout.lay_out` with ``seam``): a layout that moves
-the first render's lines instead of rendering again can take the same seams.
+The plan (:func:`plan_story`, :class:`Seam`) is apart from how the pages are
+made: from the first render's boxes (:func:`fanbind.pdf.layout.remake_held`) or
+by a second layout (:func:`fanbind.pdf.layout.lay_out` with ``seam``).
 What cannot be cut exactly (a page starting inside a block that is not a story
 paragraph of the section, a part with no page of its own) raises
 :class:`NoSeams`: the story is then laid out in one part.
