@@ -288,7 +288,8 @@ def _plan_stories(job: Job, laying: Parts, workers: PdfWorkers, book_pages: int,
         assert part.span is not None  # a part inside its story
         end, until, first.words[index] = run_on(document, part.span)
         longer = replace(part, span=(part.span[0], end))
-        first.held[index] = replace(first.plain[index], documents=job.part_documents(longer),
+        ran_on = BodyTask.of(job, index, book_pages, documents=job.part_documents(longer))
+        first.held[index] = replace(first.plain[index], documents=ran_on.documents,
                                     seam=replace(seam, hold=True, until=until))
     if report and first.plain:
         report(f"reading {len(first.plain)} story parts on {workers.jobs} cores")
