@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fanbind.pdf.arrange import START_LEFT_CLASS, PartOptions
+from fanbind.pdf.folios import first_folio_anchor
 from fanbind.pdf.parts import PART_CREATED, PartResult, story_section
 from fanbind.pdf.rows import RunningFlow
 from fanbind.pdf.running import NoSeams, RowsTask, Seam
@@ -157,7 +158,7 @@ def _made_up(rows: RowsTask, layout: Layout, kept: MarginRecords, seam: Seam, le
     from fanbind.pdf import remake
     from fanbind.pdf.workers import anchors
 
-    first_anchor = pdf.first_folio_anchor(rows.anthology) if rows.first_story else None
+    first_anchor = first_folio_anchor(rows.anthology) if rows.first_story else None
     if not seam.offset:  # the story's first part: on the side its story opens on, as laid
         left = START_LEFT_CLASS in layout.root_classes
     try:
