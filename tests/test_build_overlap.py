@@ -30,6 +30,7 @@ from fanbind.pdf.parts import (
     plan_parts,
     small_book_groups,
     small_book_share,
+    text_seams,
 )
 from fanbind.pdf.workers import PdfWorkers, stamp_body_part
 
@@ -178,13 +179,16 @@ def test_a_small_book_with_a_long_story_shares_out_by_chapters() -> None:
 
 
 def _one_fic(root: Path, chapters: Sequence[int]) -> tuple[Any, list[Any]]:
-    """A one-story book of chapters of ``chapters`` paragraphs (about 34 words each)."""
+    """A one-story book of chapters of ``chapters`` paragraphs (about 34 words each);
+    one chapter: paragraphs only, no chapter heading (a one-shot)."""
     from fanbind.build import load_book, open_project
     from fanbind.render import render_book
-    from test_story_parts import chaptered
+    from test_story_parts import EN, chaptered
 
     root.mkdir(parents=True)
-    (root / "fic.txt").write_text(chaptered(tuple(chapters)), encoding="utf-8")
+    text = chaptered(tuple(chapters)) if len(chapters) > 1 else \
+        "\n\n".join(EN[i % len(EN)] for i in range(chapters[0])) + "\n"
+    (root / "fic.txt").write_text(text, encoding="utf-8")
     (root / "metadata.yaml").write_text(
         "title: One Fic\nlanguage: en\nstories:\n  - file: fic.txt\n    title: The Fic\n"
         "    authors: [Ada]\n", encoding="utf-8")
@@ -201,7 +205,20 @@ def test_one_fic_is_cut_at_the_chapter_nearest_its_middle(tmp_path: Path) -> Non
     assert [p.stories for p in body] == [(0,), (0,)]
     assert body[0].span is not None and body[1].span is not None
     assert body[0].span[1] == body[1].span[0] and not body[0].continues and body[1].continues
-    assert not any(p.running for p in body)  # chapter seams, never inside running text
+    assert not any(p.running for p in body)  # chapter seams
+
+
+def test_a_one_shot_is_cut_inside_its_text_near_its_middle(tmp_path: Path) -> None:
+    anthology, documents = _one_fic(tmp_path / "one-shot", [600])  # ~20,000 words
+    parts = plan_parts(anthology, documents, 2, balance=True)
+    assert parts is not None
+    body = [p for p in parts if p.kind == "body"]
+    assert len(body) == 2 and all(p.running for p in body)
+    assert body[0].span is not None and body[1].span is not None
+    seams = dict((abs(at), w) for at, w in text_seams(documents[body[0].documents[0]]))
+    halves = [sum(w for at, w in seams.items() if start <= at < end)
+              for start, end in (body[0].span, body[1].span)]
+    assert abs(halves[0] - halves[1]) <= max(seams.values())  # a paragraph from the middle
 
 
 def test_one_fic_whose_chapters_fall_unevenly_stays_in_one_piece(tmp_path: Path) -> None:

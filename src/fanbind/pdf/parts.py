@@ -248,10 +248,11 @@ def small_book_share(words: Sequence[int], cores: int) -> int | None:
     None when the book is not small or too short.
 
     :func:`small_book_groups` keeps stories whole, which does nothing for the
-    commonest small book: one fic of 20,000–60,000 words. Its chapters open on
-    a new page, so it can be cut there as a long story is (:func:`cut_story`);
-    whether the chapters fall well enough to pay is known only once the story is
-    read (:func:`plan_parts` checks the parts it makes).
+    commonest small book: one fic of 20,000–60,000 words. It can be cut as a
+    long story is (:func:`cut_story`): at its chapters, which open on a new page,
+    or, without chapters, at scene breaks or paragraphs, each part rendered once
+    (:mod:`fanbind.pdf.running`); whether the seams fall well enough to pay is
+    known only once the story is read (:func:`plan_parts` checks the parts it makes).
     """
     total = sum(words)
     if cores < 2 or not words or len(words) >= PARALLEL_MIN_STORIES \
@@ -298,9 +299,9 @@ def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *
         return [*parts, Part("back", (), tuple(back))] if back else parts
     small_share = small_book_share(words, jobs) if balance and groups is None else None
     if small_share is not None:
-        # A small book cut at chapter seams into about one share per core; only
-        # chapters: a cut inside running text takes two renders (pdf/running.py).
-        target, inside_text = small_share, False
+        # A small book cut into about one share per core: at chapter seams, or in a
+        # story without chapters at scene breaks or paragraphs (pdf/running.py).
+        target = small_share
     run: list[int] = []
 
     def flush() -> None:
@@ -337,9 +338,10 @@ def _part_words(part: Part, anthology: Anthology, documents: Sequence[Document])
     """The words of a body part: its stories', or its span's chapters'."""
     if part.span is None:
         return sum(anthology.stories[i].words for i in part.stories)
-    seams = story_seams(documents[part.documents[0]])
+    document = documents[part.documents[0]]
+    seams = text_seams(document) if part.running else story_seams(document)
     start, end = part.span
-    return sum(w for at, w in seams if start <= at < end)
+    return sum(w for at, w in seams if start <= abs(at) < end)
 
 
 def story_section(document: Document) -> etree._Element | None:
