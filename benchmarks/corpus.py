@@ -39,10 +39,10 @@ CORPORA = HERE / "corpora"
 SIZES = (5, 50, 200, 1000)
 #: The single-story corpora: name → words.
 STORIES = {"story-25k": 25_000, "story-150k": 150_000, "story-300k": 300_000, "story-600k": 600_000,
-           "oneshot-150k": 150_000}
+           "oneshot-25k": 25_000, "oneshot-150k": 150_000}
 #: Single-story corpora without chapters (a one-shot): the same text, a scene
 #: break where a chapter would start (laid out in parts at paragraph seams).
-ONESHOTS = ("oneshot-150k",)
+ONESHOTS = ("oneshot-25k", "oneshot-150k")
 #: A chapter closes at the first paragraph end from this many words on.
 CHAPTER_WORDS = 5_000
 #: A word as the benchmark counts them (the same rule as ``run.words_in``).
