@@ -307,10 +307,20 @@ def _kept_label(text: str) -> str:
     return text if text.endswith(":") else f"{text}:"
 
 
+#: What parts a label's words: spaces, dashes (em, en, doubled hyphens) and a
+#: hyphen that is not inside a word.
+_LABEL_WORD_BREAKS = re.compile(r"(?:\s|[—–]|--|(?<!\w)-|-(?!\w))+")
+
+
 def _is_label(text: str) -> bool:
     """A POV or time-skip label: 1–3 words, capitalised, no sentence punctuation,
-    no quotes (apostrophes inside words are fine: "Iruka's POV")."""
-    words = text.split()
+    no quotes (apostrophes inside words are fine: "Iruka's POV").
+
+    A dash parts words as a space does, spaced or not, ASCII or typeset: the
+    typography stage closes ``Kakashi -- really`` up into ``Kakashi—really``, and
+    a label must read the same before and after it (a fic run through fanbind
+    twice keeps its paragraphs)."""
+    words = _LABEL_WORD_BREAKS.split(text.strip())
     if not 1 <= len(words) <= MAX_LABEL_WORDS or len(text) > MAX_LABEL:
         return False
     for k, char in enumerate(text):

@@ -680,7 +680,8 @@ LABEL_RULE = StructureRule(
     "A 1-3 word label at a chapter start or after a scene break (a POV name, a time "
     "skip) is a heading, not a paragraph.",
     None,
-    _ex("Kakashi", "Iruka's POV", "Three years later", "Present Day", "Konoha"),
+    _ex("Kakashi", "Iruka's POV", "Three years later", "Present Day", "Konoha",
+        "Konoha — Present Day", "Konoha--Present Day"),
     (
         "Heat. Oh hell.",
         "Tenzō sighed.",
@@ -691,6 +692,8 @@ LABEL_RULE = StructureRule(
         "yes",
         "No",
         "Four words are too many",
+        "Kakashi—really",
+        "Kakashi -- really",
     ),
 )
 
