@@ -61,7 +61,6 @@ class Styles:
     fetched: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
-    kept: bool = False
 
 
 def styles_key(project_dir: Path, design: Path, sheets: Iterable[Path], part_css: str
@@ -97,7 +96,6 @@ class StyleKeeper:
         self.forget()
         styles = parse()
         if key is not None:
-            styles.kept = True
             self._key, self._kept = key, styles
         return styles
 
