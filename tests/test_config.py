@@ -410,6 +410,9 @@ CASES: list[tuple[str, str, int, int | None, tuple[str, ...]]] = [
     ("deep-brackets", "a: " + "[" * 10_000, 1, 103, ("nested more than 100 levels",)),
     ("deep-braces", "{a: " * 5_000, 1, 398, ("nested more than 100 levels",)),
     ("surrogate", "title: \ud800\n", 1, 8, ("U+D800 (half of a broken surrogate pair)",)),
+    # NEL is a line break to YAML, not to an editor: the one line it shows, then the end.
+    ("unseen-breaks", "[{title: {? '\x85      ' : {? '\x85        ' : null}}}\n", 2, 1,
+     ("not closed",)),
 ]
 
 
@@ -420,6 +423,15 @@ def test_refusals(text: str, line: int, column: int | None, words: tuple[str, ..
     assert (error.line, error.column) == (line, column), str(error)
     assert_says(error, words)
     assert str(error).startswith(f"metadata.yaml:{line}")
+
+
+def test_line_breaks_no_editor_shows_read_as_spaces() -> None:
+    # Pasted from a web page or a word processor: the words stay apart, the lines
+    # a message would name are the editor's.
+    config = parse(BASE + '    summary: "one\u2028two\x85three\u2029four"\n')
+    assert config.stories[0].summary == "one two three four"
+    error = refusal("title: T\x85\x85\nstories: [\n")
+    assert error.line == 3, str(error)
 
 
 def test_python_tags_are_never_run(tmp_path: Path) -> None:

@@ -57,6 +57,13 @@ def load_config(path: Path, *, display_name: str | None = None,
     return parse_config(read_metadata(path, shown, limits), file=shown, limits=limits)
 
 
+#: Characters YAML takes for line breaks and editors do not show as ones (NEL; the
+#: line and paragraph separators pasted from web pages and word processors): read
+#: as the spaces they look like, so the line a message names is the editor's line
+#: and a summary pasted with one keeps its words apart.
+_UNSEEN_BREAKS = str.maketrans({"\x85": " ", "\u2028": " ", "\u2029": " "})
+
+
 def parse_config(text: str, *, file: str, limits: Limits | None = None) -> AnthologyConfig:
     """Validate metadata.yaml given as text; ``file`` names it in messages.
 
@@ -66,7 +73,8 @@ def parse_config(text: str, *, file: str, limits: Limits | None = None) -> Antho
     failure is a :class:`MetadataError`.
     """
     limits = limits if limits is not None else Limits()
-    text = text.removeprefix("\ufeff")  # before parsing, so error positions match the text
+    # Before parsing, so error positions match the text as an editor shows it.
+    text = text.removeprefix("\ufeff").translate(_UNSEEN_BREAKS)
     try:
         return _parse(text, file, limits)
     except MetadataError:
