@@ -72,9 +72,11 @@ PARALLEL_MIN_STORIES = 10
 #: (22,700 words) saves 9,600.
 PARTS_MIN_SAVED_WORDS = 8_000
 #: A long story is cut at chapter seams into parts of about the book's words over
-#: two parts per worker, but never smaller than this: each part pays WeasyPrint's
-#: start-up (stylesheets, fonts: about 0.3 s) and its own font subsets, and a
-#: part much smaller than its share leaves the cores idle while the longest runs.
+#: two parts per worker, but never smaller than this: each part pays a fixed cost
+#: (its task, cache key and folios, its font subsets: about 0.45 s of CPU measured
+#: in session 6, before a worker kept its parsed stylesheets and fonts for the
+#: build, pdf/kept_styles.py), and a part much smaller than its share leaves the
+#: cores idle while the longest runs.
 #: A story is cut only when it is at least 1.5 such parts long.
 MIN_PART_WORDS = 20_000
 #: …and never larger than this, whatever the book's length. A rebuild after an
