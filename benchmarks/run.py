@@ -200,7 +200,11 @@ def measure_pdf(commands: list[list[str]], cwd: Path, timings: Path) -> tuple[Me
 
 
 def fanbind(*args: str) -> list[str]:
-    exe = shutil.which("fanbind")
+    """The ``fanbind`` command installed beside this Python, as a user's shell finds it
+    in a virtual environment; not a version manager's shim (pyenv's is a bash script
+    running ``pyenv exec``: 0.2-0.35 s a command that is not fanbind's)."""
+    beside = Path(sys.executable).parent / "fanbind"
+    exe = str(beside) if beside.is_file() else shutil.which("fanbind")
     return [exe, *args] if exe else [sys.executable, "-m", "fanbind", *args]
 
 
