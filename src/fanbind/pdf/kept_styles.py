@@ -31,7 +31,6 @@ the caller says how to parse.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -39,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fanbind.cache import file_digest
 from fanbind.scratch import BUILD_FOLDER
 
 #: What a set of parsed stylesheets was made from (None: not to be kept).
@@ -74,7 +74,7 @@ def styles_key(project_dir: Path, design: Path, sheets: Iterable[Path], part_css
     digests = []
     for path in (design, *sheets):
         try:
-            digests.append((str(path), hashlib.sha256(path.read_bytes()).hexdigest()))
+            digests.append((str(path), file_digest(path)))
         except OSError:
             return None
     return (os.getpid(), folder, str(project_dir), tuple(digests), part_css)

@@ -245,8 +245,8 @@ def small_book_groups(words: Sequence[int], cores: int) -> list[range] | None:
 
 
 def small_book_share(words: Sequence[int], cores: int) -> int | None:
-    """The words per core of a small book whose stories could be cut at chapter
-    seams into one share per core, when that could pay (:data:`PARTS_MIN_SAVED_WORDS`);
+    """The words per core of a small book whose stories could be cut at their seams
+    into one share per core, when that could pay (:data:`PARTS_MIN_SAVED_WORDS`);
     None when the book is not small or too short.
 
     :func:`small_book_groups` keeps stories whole, which does nothing for the
@@ -330,14 +330,14 @@ def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *
         return None
     if small_share is not None and sum(words) - max(
             _part_words(p, anthology, documents) for p in parts[1:]) < PARTS_MIN_SAVED_WORDS:
-        return None  # the chapters fall too unevenly for the second core to pay
+        return None  # the seams fall too unevenly for the second core to pay
     if back:
         parts.append(Part("back", (), tuple(back)))
     return parts
 
 
 def _part_words(part: Part, anthology: Anthology, documents: Sequence[Document]) -> int:
-    """The words of a body part: its stories', or its span's chapters'."""
+    """The words of a body part: its stories', or those between its span's seams."""
     if part.span is None:
         return sum(anthology.stories[i].words for i in part.stories)
     document = documents[part.documents[0]]
