@@ -25,6 +25,7 @@ from fanbind.pdf.parts import (
     PARALLEL_MIN_STORIES,
     PARALLEL_MIN_WORDS,
     PARTS_MIN_SAVED_WORDS,
+    cut_story,
     parallel_pdf_wanted,
     parts_wanted,
     plan_parts,
@@ -178,16 +179,19 @@ def test_a_small_book_with_a_long_story_shares_out_by_chapters() -> None:
     assert small_book_share([9_000] * PARALLEL_MIN_STORIES, 2) is None
 
 
-def _one_fic(root: Path, chapters: Sequence[int]) -> tuple[Any, list[Any]]:
+def _one_fic(root: Path, chapters: Sequence[int], scenes: Sequence[int] = ()
+             ) -> tuple[Any, list[Any]]:
     """A one-story book of chapters of ``chapters`` paragraphs (about 34 words each);
-    one chapter: paragraphs only, no chapter heading (a one-shot)."""
+    one chapter: paragraphs only, no chapter heading (a one-shot), with a scene
+    break before each paragraph of ``scenes``."""
     from fanbind.build import load_book, open_project
     from fanbind.render import render_book
     from test_story_parts import EN, chaptered
 
     root.mkdir(parents=True)
-    text = chaptered(tuple(chapters)) if len(chapters) > 1 else \
-        "\n\n".join(EN[i % len(EN)] for i in range(chapters[0])) + "\n"
+    text = chaptered(tuple(chapters)) if len(chapters) > 1 else "\n\n".join(
+        ("* * *\n\n" if i in scenes else "") + EN[i % len(EN)]
+        for i in range(chapters[0])) + "\n"
     (root / "fic.txt").write_text(text, encoding="utf-8")
     (root / "metadata.yaml").write_text(
         "title: One Fic\nlanguage: en\nstories:\n  - file: fic.txt\n    title: The Fic\n"
@@ -219,6 +223,48 @@ def test_a_one_shot_is_cut_inside_its_text_near_its_middle(tmp_path: Path) -> No
     halves = [sum(w for at, w in seams.items() if start <= at < end)
               for start, end in (body[0].span, body[1].span)]
     assert abs(halves[0] - halves[1]) <= max(seams.values())  # a paragraph from the middle
+
+
+def _halves(parts: Sequence[Any], documents: Sequence[Any]) -> list[int]:
+    """The words of each of a one-shot's two parts."""
+    body = [p for p in parts if p.kind == "body"]
+    assert len(body) == 2 and all(p.running and p.span for p in body)
+    seams = dict((abs(at), w) for at, w in text_seams(documents[body[0].documents[0]]))
+    return [sum(w for at, w in seams.items() if start <= at < end)
+            for start, end in (body[0].span, body[1].span)]
+
+
+def test_a_small_one_shot_is_cut_for_balance_not_at_a_scene_break(tmp_path: Path) -> None:
+    """Each of a small book's two parts is a core's whole work: a scene break 5-10 %
+    of the book before its middle (within SCENE_SLACK of a share) is passed over
+    for the paragraph nearest the middle; a long story's parts still take it."""
+    anthology, documents = _one_fic(tmp_path / "scenes", [600], scenes=[252])
+    story = documents[next(i for i, d in enumerate(documents) if d.matter == "body")]
+    seams = text_seams(story)
+    scene = next(j for j, (at, _) in enumerate(seams) if at < 0)
+    before_scene = sum(w for _, w in seams[:scene])
+    total = sum(w for _, w in seams)
+    assert 0.4 * total < before_scene < 0.45 * total
+    parts = plan_parts(anthology, documents, 2, balance=True)
+    assert parts is not None
+    halves = _halves(parts, documents)
+    assert abs(halves[0] - halves[1]) <= max(w for _, w in seams)
+    # The same story cut as a long one (not a small book's shares): at the scene break.
+    spans = cut_story(story, total, total // 2, seams)
+    assert spans[1][0] == -seams[scene][0]
+
+
+def test_a_small_one_shot_leaves_its_first_part_the_run_on(tmp_path: Path) -> None:
+    """The first part's held render runs on into the second's text (pdf/holding.py):
+    its share is that many words shorter, so both render as many words."""
+    anthology, documents = _one_fic(tmp_path / "run-on", [600])
+    even = plan_parts(anthology, documents, 2, balance=True)
+    led = plan_parts(anthology, documents, 2, balance=True, run_on=1_200)
+    assert even is not None and led is not None
+    paragraph = max(w for _, w in text_seams(documents[even[1].documents[0]]))
+    first, second = _halves(led, documents)
+    assert abs(first + 1_200 - second) <= paragraph
+    assert abs(_halves(even, documents)[0] - first - 600) <= paragraph
 
 
 def test_one_fic_whose_chapters_fall_unevenly_stays_in_one_piece(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from fanbind.cache import ProjectCache, make_key
 from fanbind.model import Anthology
 from fanbind.pdf.geometry import estimate_pages, gutter_band, page_geometry
-from fanbind.pdf.holding import HOLD_WORDS, Round, read_parts, run_on
+from fanbind.pdf.holding import HOLD_WORDS, RUN_ON_WORDS, Round, read_parts, run_on
 from fanbind.pdf.join import JoinedPart, JoinOptions, JoinPlan, join
 from fanbind.pdf.landing import Parts
 from fanbind.pdf.matter import Matter
@@ -98,7 +98,8 @@ def write_parallel_pdf(
     for inside_text in (True, False):
         parts = plan_parts(anthology, documents, jobs, part_words=part_words,
                            inside_stories=seams_are_breaks(extra_stylesheets),
-                           inside_text=inside_text, balance=balance)
+                           inside_text=inside_text, balance=balance,
+                           run_on=RUN_ON_WORDS if hold_words else 0)
         if parts is None or not stampable_stylesheets(extra_stylesheets) \
                 or not page_references_resolve(parts, documents):
             return None

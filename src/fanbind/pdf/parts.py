@@ -269,7 +269,7 @@ def small_book_share(words: Sequence[int], cores: int) -> int | None:
 def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *,
                part_words: int = MIN_PART_WORDS, max_part_words: int = MAX_PART_WORDS,
                inside_stories: bool = True, inside_text: bool = True,
-               balance: bool = False) -> list[Part] | None:
+               balance: bool = False, run_on: int = 0) -> list[Part] | None:
     """Cut the book into front, story groups and back; None when it cannot be cut.
 
     Groups hold :data:`STORIES_PER_PART` consecutive stories (fewer in a small
@@ -281,7 +281,13 @@ def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *
     ``inside_stories``; one without chapters at scene breaks or paragraphs
     (:func:`text_seams`) when ``inside_text`` too. With ``balance`` (``jobs``
     left to the default), a small book whose stories share out well gets one
-    part per worker instead (:func:`small_book_groups`).
+    part per worker instead (:func:`small_book_groups`), or one whose long
+    story can be cut into one share per core (:func:`small_book_share`): there
+    the parts are cut for the longest to be as short as can be (a scene break
+    is preferred only within :data:`SMALL_BOOK_SCENE_SLACK`; the parts cut in
+    running text before the last are given ``run_on`` words fewer, the words
+    their held render runs on into the next part's, :mod:`fanbind.pdf.holding`,
+    which imports this module and so gives the figure).
     """
     front = [i for i, d in enumerate(documents) if "pdf" in d.formats and d.matter == "front"]
     body = [i for i, d in enumerate(documents) if "pdf" in d.formats and d.matter == "body"]
@@ -300,10 +306,12 @@ def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *
         parts += [Part("body", tuple(g), tuple(body[i] for i in g)) for g in groups]
         return [*parts, Part("back", (), tuple(back))] if back else parts
     small_share = small_book_share(words, jobs) if balance and groups is None else None
+    slack, lead = SCENE_SLACK, 0
     if small_share is not None:
         # A small book cut into about one share per core: at chapter seams, or in a
         # story without chapters at scene breaks or paragraphs (pdf/running.py).
-        target = small_share
+        # Each part is a core's whole work: cut for the same words laid out.
+        target, slack, lead = small_share, SMALL_BOOK_SCENE_SLACK, run_on
     run: list[int] = []
 
     def flush() -> None:
@@ -318,7 +326,8 @@ def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *
         spans = cut_story(document, story.words, target) if long else []
         running = False
         if long and len(spans) < 2 and inside_text and len(story_seams(document)) < 2:
-            spans = cut_story(document, story.words, target, text_seams(document))
+            spans = cut_story(document, story.words, target, text_seams(document),
+                              slack=slack, lead=lead)
             running = True
         if len(spans) < 2:
             run.append(index)
@@ -408,14 +417,28 @@ def _story_paragraph(element: etree._Element) -> bool:
 #: A part cut at a scene break may be this much of a share longer or shorter than
 #: one cut at the paragraph nearest its share: the seam a reader would choose.
 SCENE_SLACK = 0.2
+#: …but in a small book cut into one share per core (:func:`small_book_share`)
+#: each part is a core's whole work, so the longest part is the build's critical
+#: path: a part 20 % over its share costs 10 % more wall time. There a scene break
+#: is taken only within this much of a share (2 %: about a page of a 25,000-word
+#: one-shot's two parts). The 25,000-word one-shot of benchmarks/ (a scene break
+#: every 5,000 words) was cut at 10,026 and 14,995 words, 33 and 46 pages.
+SMALL_BOOK_SCENE_SLACK = 0.02
 
 
 def cut_story(document: Document, words: int, target: int,
-              seams: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+              seams: list[tuple[int, int]] | None = None, *,
+              slack: float = SCENE_SLACK, lead: int = 0) -> list[tuple[int, int]]:
     """A long story's parts as spans of its section's children: about ``words /
     target`` parts, cut at the seams nearest to equal shares of its words (of
-    :func:`story_seams`, or ``seams``: then a scene break within
-    :data:`SCENE_SLACK` of a share is taken before the nearest paragraph)."""
+    :func:`story_seams`, or ``seams``: then a scene break within ``slack`` of a
+    share is taken before the nearest paragraph).
+
+    ``lead``: words every part but the last lays out past its share (a held
+    render runs on into the next part's text, :mod:`fanbind.pdf.holding`): the
+    shares are then cut so that every part lays out as many words, the last
+    one ``lead`` longer than the others.
+    """
     seams = story_seams(document) if seams is None else seams
     scenes = {j for j, (at, _) in enumerate(seams) if at < 0}
     seams = [(abs(at), w) for at, w in seams]
@@ -428,10 +451,10 @@ def cut_story(document: Document, words: int, target: int,
         before.append(before[-1] + w)
     cuts = [0]
     for k in range(1, count):
-        goal = total * k / count
+        goal = max(0, total - lead) * k / count
         low, high = cuts[-1] + 1, len(seams) - (count - k)
         near = [j for j in range(low, high + 1) if j in scenes
-                and abs(before[j] - goal) <= SCENE_SLACK * total / count]
+                and abs(before[j] - goal) <= slack * total / count]
         cuts.append(min(near or range(low, high + 1),
                         key=lambda j: (abs(before[j] - goal), j)))
     section = story_section(document)
