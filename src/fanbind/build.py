@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import os
 import re
 import time
@@ -41,7 +42,7 @@ from fanbind.timings import start as start_timing
 
 if TYPE_CHECKING:
     from fanbind.cover import CoverImage
-    from fanbind.loading import StoryTask
+    from fanbind.loading import StoryHook, StoryTask
     from fanbind.pdf.impose import ImposeResult
     from fanbind.pdf.join import JoinOptions
     from fanbind.pdf.result import PageMap, PdfResult
@@ -93,14 +94,16 @@ def load_book(project: Project, *, allow_outside: bool = False,
               report: Reporter | None = None,
               diagnostics: Diagnostics | None = None,
               cache: ProjectCache | None = None, jobs: int | None = None,
-              ahead: ReadAhead | None = None) -> LoadedBook:
+              ahead: ReadAhead | None = None,
+              on_story: StoryHook | None = None) -> LoadedBook:
     """Read every story through the text stages into one :class:`Anthology`.
 
     Findings go to ``diagnostics`` when given, so a caller can still show the
     warnings gathered before a later story stops the build. ``cache`` keeps
     loaded stories between builds; ``jobs`` caps the worker processes.
     ``ahead``: the stories already being read in a process of their own
-    (:mod:`fanbind.reading_ahead`), taken from there.
+    (:mod:`fanbind.reading_ahead`), taken from there. ``on_story`` hears each
+    story as soon as it is loaded (:func:`fanbind.loading.load_stories`).
     """
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
     read = ahead.result(cache) if ahead is not None else None
@@ -117,7 +120,7 @@ def load_book(project: Project, *, allow_outside: bool = False,
     lints: list[list[Diagnostic]] = []  # each story's lint findings, kept in the cache with it
     loaded = load_stories(tasks, settings=TextSettings.from_book(project.config),
                           diagnostics=diagnostics, cache=cache, jobs=jobs, report=report,
-                          lints=lints)
+                          lints=lints, on_story=on_story)
     if path_error is not None:
         raise path_error
     for index, item in enumerate(loaded):
@@ -130,21 +133,71 @@ def load_book(project: Project, *, allow_outside: bool = False,
 
 
 def read_in_reader(project: Project, *, allow_outside: bool, cache: bool,
-                   jobs: int | None) -> Read | None:
+                   jobs: int | None, part_words: int | None = None) -> Read | None:
     """:func:`load_book` as the reader of :mod:`fanbind.reading_ahead` runs it: the
     book, its findings and the cache keys it used; None on an error (read again
-    and raised by the building process)."""
+    and raised by the building process). A book of one long story has its first
+    parts told to the building process as soon as the story is loaded
+    (:func:`_tell_first_parts`); ``part_words`` as :func:`build` has it."""
     from fanbind.reading_ahead import Read  # in the reader only: see _read_ahead
 
     store = ProjectCache(project.root, enabled=cache)
     found = Diagnostics()
+
+    def loaded(position: int, story: LoadedStory) -> None:
+        if len(project.config.stories) == 1:
+            _tell_first_parts(project, story.story, store, jobs=jobs, part_words=part_words,
+                              allow_outside=allow_outside)
+
     try:
         book = load_book(project, allow_outside=allow_outside, diagnostics=found, cache=store,
-                         jobs=jobs)
+                         jobs=jobs, on_story=loaded)
     except FanbindError:
         return None
     return Read(book.anthology, list(found),
                 {namespace: store.used(namespace) for namespace in book.namespaces})
+
+
+def _tell_first_parts(project: Project, story: Story, cache: ProjectCache, *,
+                      jobs: int | None, part_words: int | None, allow_outside: bool) -> None:
+    """In the reader: the first part per worker of a book of one long story, planned
+    from the story just loaded and told to the building process, whose workers lay
+    them out while the reader lints and sends the book (:mod:`fanbind.pdf.ahead`:
+    a part is taken only when it is the one the build's own plan hands out).
+
+    The book as the building process will make it of this story: its display texts
+    typeset, its verso head, the documents as rendered for print. Nothing is told
+    when the build would stop on the book (no author) or its stylesheet is not there.
+    """
+    import tempfile
+
+    from fanbind.pdf.ahead import first_parts  # the PDF stack, without WeasyPrint
+    from fanbind.pdf.parts import MIN_PART_WORDS
+    from fanbind.pdf.volumes import plan_volumes
+    from fanbind.reading_ahead import tell
+
+    config = project.config
+    if not story.meta.authors or config.print.bleeds_by_side or plan_volumes(
+            [story.words], config.print.volumes, limit=config.print.volume_words) is not None:
+        return  # an error, a book in one piece, volumes: nothing laid out ahead
+    extra: tuple[Path, ...] = ()
+    if config.stylesheet:
+        try:
+            extra = (resolve_inside(project, config.stylesheet, what="stylesheet",
+                                    allow_outside=allow_outside, error=MetadataError),)
+        except FanbindError:
+            return
+        if not extra[0].is_file():
+            return
+    anthology = Anthology(with_verso_head(typeset_config(config), (story,)), (story,))
+    when = build_time([project.metadata_path, project.root / story.meta.file])
+    documents = render_book(anthology, stylesheets=epub_stylesheets(config.embed_fonts),
+                            date=config.date or when.date())
+    for part in first_parts(anthology, documents, project_dir=project.root,
+                            extra_stylesheets=extra, jobs=jobs, cache=cache,
+                            folder=lambda: Path(tempfile.mkdtemp(prefix="fanbind-ahead-")),
+                            part_words=part_words or MIN_PART_WORDS):
+        tell(("part", part))
 
 
 def story_tasks(project: Project, *, allow_outside: bool = False
@@ -388,8 +441,11 @@ def build(
                     # WeasyPrint is imported before the workers fork: the stories are
                     # read meanwhile, in a process of their own (fanbind.reading_ahead).
                     ahead = _read_ahead(project, allow_outside=allow_outside, cache=cache,
-                                        jobs=jobs)
+                                        jobs=jobs, part_words=part_words)
                 workers = early_pdf_workers(words, jobs, cold=cold)
+                if ahead is not None and workers is not None:
+                    # A long story's first parts, laid out while it is read (pdf/ahead.py).
+                    ahead.on_told = functools.partial(_heard_from_reader, workers)
             built = _build(project, started, out_dir=out_dir, formats=formats, strict=strict,
                            allow_outside=allow_outside, report=report, page_list=page_list,
                            diagnostics=diagnostics, cache=cache, jobs=jobs, workers=workers,
@@ -411,13 +467,22 @@ def build(
                 workers.close()
 
 
-def _read_ahead(project: Project, *, allow_outside: bool, cache: bool, jobs: int | None
-                ) -> ReadAhead:
+def _read_ahead(project: Project, *, allow_outside: bool, cache: bool, jobs: int | None,
+                part_words: int | None = None) -> ReadAhead:
     """The book being read in a process of its own (:mod:`fanbind.reading_ahead`)."""
     from fanbind.reading_ahead import ReadAhead  # only a build that imports WeasyPrint early
 
     return ReadAhead(lambda: read_in_reader(project, allow_outside=allow_outside, cache=cache,
-                                            jobs=jobs))
+                                            jobs=jobs, part_words=part_words))
+
+
+def _heard_from_reader(workers: PdfWorkers, message: tuple[str, object]) -> None:
+    """What the reader told: a part to lay out ahead (:func:`_tell_first_parts`)."""
+    from fanbind.pdf.ahead import AheadPart  # the PDF stack: see the module docstring
+
+    kind, part = message
+    if kind == "part" and isinstance(part, AheadPart):
+        workers.lay_out_ahead(part.index, part.key, part.book_pages, part.task)
 
 
 def _words_before_reading(project: Project) -> list[int]:
@@ -508,6 +573,8 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
 
     plan = plan_book_volumes(project, book, result.diagnostics) if "pdf" in formats else None
     if plan is not None:
+        if workers is not None:
+            workers.drop_ahead()  # not this book's parts (pdf/ahead.py)
         # Volumes have page numbers of their own: no page-list can match them all.
         build_volumes(project, book, plan, out=out, slug=slug, when=when,
                       stylesheet_path=stylesheet_path, impose="imposed" in formats,
@@ -544,6 +611,8 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
                     used_namespaces.extend(PDF_NAMESPACES)
                     # Laid out in one piece, write_pdf finishes the file itself.
                     finish_book(page_geometry(printing, pages=pdf.pages), temp)
+            if workers is not None:
+                workers.drop_ahead()  # what the book did not take (pdf/ahead.py)
             if pdf is None:
                 from fanbind.pdf.layout import write_pdf  # WeasyPrint: only when laid out here
 

@@ -16,6 +16,7 @@ a fresh build does, so every finding and its line are the same.
 
 from __future__ import annotations
 
+import functools
 import stat
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -174,13 +175,20 @@ def _spans_of(blocks: Sequence[Block]) -> str:
 Loaded = tuple[LoadedStory, list[Diagnostic], list[Diagnostic], tuple[str, ...]]
 
 
+#: Hears each story as soon as it is loaded, before its lint (its position, the story).
+StoryHook = Callable[[int, LoadedStory], None]
+
+
 def _load(task: StoryTask, settings: TextSettings,
-          chapters: ChapterCache | None = None) -> Loaded:
+          chapters: ChapterCache | None = None,
+          loaded_now: Callable[[LoadedStory], None] | None = None) -> Loaded:
     found = Diagnostics()
     typeset: BlockTypesetter = chapters if chapters is not None else typeset_afresh
     # Without metadata.yaml's lines (not in the cache key): see _placed.
     loaded = load_story(task.path, task.meta, index=task.index, display_name=task.display_name,
                         settings=settings, diagnostics=found, typeset=typeset)
+    if loaded_now is not None:
+        loaded_now(loaded)
     language = settings.in_language(task.meta.language).language
     keys = tuple(chapters.keys) if chapters is not None else ()
     return loaded, list(found), lint_story(loaded, language=language), keys
@@ -218,13 +226,16 @@ def load_stories(
     min_parallel: int = MIN_PARALLEL_STORIES,
     report: Callable[[str], None] | None = None,
     lints: list[list[Diagnostic]] | None = None,
+    on_story: StoryHook | None = None,
 ) -> list[LoadedStory]:
     """Every story through the text stages, from the cache or on ``jobs`` cores.
 
     Same result, diagnostics and errors as loading them one by one in order.
     Workers start only when at least ``min_parallel`` stories are not in the
     cache. ``lints`` receives each story's :func:`fanbind.text.lint.story.lint_story`
-    findings, cached with the story.
+    findings, cached with the story. ``on_story`` hears each story, in order, as
+    soon as it is loaded (one read here: before its lint; the reader lays out a
+    long story's first parts from there, :mod:`fanbind.pdf.ahead`).
     """
     global _WORKER_SETTINGS
     clock = start_timing()  # for the benchmarks and tests: fanbind.timings
@@ -270,15 +281,19 @@ def load_stories(
             # Its unchanged chapters from the cache (here only: a worker's keys would
             # not be known to this process's cache, which prunes what it did not use).
             chapters = ChapterCache(cache) if cache is not None and cache.enabled else None
-            result = _load(task, settings, chapters)
+            result = _load(task, settings, chapters, loaded_now=None if on_story is None
+                           else functools.partial(on_story, position))
             if cache is not None and chapters is not None:
                 cache.keep(CHAPTER_NAMESPACE, result[3])
                 typeset[0] += chapters.misses
                 typeset[1] += chapters.hits
             if cache is not None and position in keys:
                 cache.put(STORY_NAMESPACE, keys[position], result)
-        elif position in missing and cache is not None and position in keys:
-            cache.put(STORY_NAMESPACE, keys[position], result)
+        else:
+            if position in missing and cache is not None and position in keys:
+                cache.put(STORY_NAMESPACE, keys[position], result)
+            if on_story is not None:
+                on_story(position, result[0])
         story, found, linted, _ = result
         diagnostics.extend(_placed(found, story, task))
         loaded.append(story)

@@ -26,11 +26,13 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
 
 from fanbind.cache import ProjectCache
 from fanbind.diagnostics import Diagnostic
 from fanbind.model import Anthology
-from fanbind.processes import process_pool, stop_pool
+from fanbind.processes import pool_context, process_pool, stop_pool
 
 
 @dataclass(frozen=True)
@@ -43,18 +45,36 @@ class Read:
     used: dict[str, frozenset[str]]
 
 
-#: In the reader: what it runs, given at the fork (never pickled: a closure will do).
+#: In the reader: what it runs, given at the fork (never pickled: a closure will do),
+#: and its end of the line that tells the building process things before the book
+#: is read (:func:`tell`).
 _WORK: Callable[[], Read | None] | None = None
+_TOLD: Connection | None = None
+#: The last message on that line: the reader is done telling.
+_DONE = ("done", None)
 
 
-def _take(work: Callable[[], Read | None]) -> None:
-    global _WORK
+def _take(work: Callable[[], Read | None], told: Connection) -> None:
+    global _WORK, _TOLD
     _WORK = work
+    _TOLD = told
 
 
 def _read() -> Read | None:
     assert _WORK is not None  # given at the fork: see ReadAhead
-    return _WORK()
+    try:
+        return _WORK()
+    finally:
+        tell(_DONE)
+
+
+def tell(message: tuple[str, Any]) -> bool:
+    """From the reader: ``message`` to the building process now, before the book
+    is read (:attr:`ReadAhead.on_told` hears it). False outside a reader."""
+    if _TOLD is None:
+        return False
+    _TOLD.send(message)
+    return True
 
 
 class ReadAhead:
@@ -68,13 +88,19 @@ class ReadAhead:
     """
 
     def __init__(self, read: Callable[[], Read | None]) -> None:
-        self.pool: ProcessPoolExecutor | None = process_pool(1, _take, read)
+        self._heard, told = pool_context().Pipe(duplex=False)
+        #: Hears what the reader tells (:func:`tell`) while :meth:`result` waits;
+        #: what it tells while this is None is not heard.
+        self.on_told: Callable[[tuple[str, Any]], None] | None = None
+        self.pool: ProcessPoolExecutor | None = process_pool(1, _take, read, told)
         self.future = self.pool.submit(_read)  # forks the reader now
 
     def result(self, cache: ProjectCache | None) -> Read | None:
         """The book read, its cache keys kept by ``cache``; None when the reader
-        met an error or died."""
+        met an error or died. What the reader tells meanwhile goes to
+        :attr:`on_told`."""
         try:
+            self._hear()
             read = self.future.result()
         except BrokenProcessPool:
             read = None
@@ -83,6 +109,19 @@ class ReadAhead:
             for namespace, keys in read.used.items():
                 cache.keep(namespace, keys)
         return read
+
+    def _hear(self) -> None:
+        """Pass on what the reader tells until it is done (or died: then its
+        future is done with nothing told)."""
+        while True:
+            if self._heard.poll(0.05):
+                message = self._heard.recv()
+                if message == _DONE:
+                    return
+                if self.on_told is not None:
+                    self.on_told(message)
+            elif self.future.done():
+                return
 
     def stop(self) -> None:
         if self.pool is not None:

@@ -17,9 +17,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from fanbind.cache import ProjectCache, make_key
+from fanbind.cache import ProjectCache
 from fanbind.model import Anthology
-from fanbind.pdf.geometry import estimate_pages, gutter_band, page_geometry
+from fanbind.pdf.ahead import book_count_key, guess_book_pages
+from fanbind.pdf.geometry import gutter_band, page_geometry
 from fanbind.pdf.holding import HOLD_WORDS, RUN_ON_WORDS, Round, read_parts, run_on
 from fanbind.pdf.join import JoinedPart, JoinOptions, JoinPlan, join
 from fanbind.pdf.landing import Parts
@@ -129,13 +130,9 @@ def _write_parts(anthology: Anthology, documents: list[Document], parts: list[Pa
                  hold_words: int) -> PdfResult | None:
     """:func:`write_parallel_pdf` for the book cut into ``parts``."""
     config = anthology.meta.print
-    first_guess = page_geometry(config, pages=1)
     # The gutter depends on the page count, known only after layout: start from the
     # last build's count (so its cached parts fit), else from the word count.
-    count_key = make_key("book pages", config.model_dump_json(), len(anthology.stories))
-    remembered = cache.get(BOOK_NAMESPACE, count_key) if cache is not None else None
-    book_pages = remembered if isinstance(remembered, int) else \
-        estimate_pages([s.words for s in anthology.stories], first_guess)
+    book_pages = guess_book_pages(anthology, cache)
     bodies = [p for p in parts if p.kind == "body"]
     with tempfile.TemporaryDirectory(prefix="fanbind-parts-") as folder, \
             contextlib.ExitStack() as own:
@@ -166,7 +163,7 @@ def _write_parts(anthology: Anthology, documents: list[Document], parts: list[Pa
             break
         assert joined is not None  # the second layout is always settled
     if cache is not None:
-        cache.put(BOOK_NAMESPACE, count_key, joined.pages)
+        cache.put(BOOK_NAMESPACE, book_count_key(anthology), joined.pages)
     return joined
 
 
@@ -259,7 +256,8 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
                                        for i, (seam, left) in sorted(laying.seams.items())),
                    parts_read=tuple(sorted(laying.read)),
                    parts_remade=tuple(sorted(laying.remade)),
-                   parts_not_remade=tuple(sorted(laying.not_remade.items())))
+                   parts_not_remade=tuple(sorted(laying.not_remade.items())),
+                   parts_ahead=tuple(laying.ahead))
 
 
 def _plan_stories(job: Job, laying: Parts, workers: PdfWorkers, book_pages: int,

@@ -111,6 +111,8 @@ class Parts:
     held: set[int] = field(default_factory=set)
     remade: list[int] = field(default_factory=list)
     not_remade: dict[int, str] = field(default_factory=dict)
+    #: Those laid out ahead, while the book was read (:mod:`fanbind.pdf.ahead`).
+    ahead: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         parts = self.job.parts
@@ -218,6 +220,8 @@ class Parts:
         parts = self.job.parts
         running: dict[int, Future[PartResult]] = {}
         asking: dict[int, int] = {}  # piece → the slot of the worker waiting for its side
+        # (build, part) of the parts laid out ahead that were taken: heard as this build's.
+        aliases: set[tuple[int, int]] = set()
         woken, wake = multiprocessing.Pipe(duplex=False)
         wake_lock = threading.Lock()
         build = next(_BUILDS)
@@ -272,6 +276,13 @@ class Parts:
                     if here:
                         self._take(index, lay_out_body_part(task), laid=True)
                         continue
+                    ahead = self._ahead(index, lands)
+                    if ahead is not None:  # laid out ahead from the same key (pdf/ahead.py)
+                        aliases.add((ahead[0], index))
+                        self.ahead.append(index)
+                        running[index] = ahead[1]
+                        running[index].add_done_callback(functools.partial(done, index))
+                        continue
                     task = replace(task, early=PoolChannel(build, index))
                     running[index] = self.workers.submit(lay_out_body_part, task)
                     running[index].add_done_callback(functools.partial(done, index))
@@ -286,7 +297,9 @@ class Parts:
                         self._take(index, running.pop(index).result(), laid=True)
                         continue
                     sender, index, slot, payload = messages.recv()
-                    if sender != build:  # from a build that stopped: it waits for nothing
+                    if sender != build and (sender, index) not in aliases:
+                        # From a build that stopped, or a part laid out ahead and not
+                        # taken: it waits for nothing.
                         if slot is not None:
                             self.workers.answer(slot, None)
                         continue
@@ -315,6 +328,14 @@ class Parts:
                 # still running are of no use: stop them (workers start again on
                 # demand).
                 self.workers.stop()
+
+    def _ahead(self, index: int, lands: bool | None
+               ) -> tuple[int, Future[PartResult]] | None:
+        """Part ``index`` laid out ahead (:mod:`fanbind.pdf.ahead`) when it is the
+        part wanted here: the same key, the same page count guess."""
+        if index not in self.workers.ahead or index in self.seams:
+            return None
+        return self.workers.take_ahead(index, self.key(index, lands), self.book_pages)
 
     def _seam_task(self, index: int) -> BodyTask:
         """The second layout of a part of a story without chapters, cut at its seam."""

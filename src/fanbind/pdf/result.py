@@ -92,6 +92,9 @@ class PdfResult:
     parts_read: tuple[int, ...] = ()
     parts_remade: tuple[int, ...] = ()
     parts_not_remade: tuple[tuple[int, str], ...] = ()
+    #: The parts whose layout started while the book was still being read, taken
+    #: as the plan's own (:mod:`fanbind.pdf.ahead`).
+    parts_ahead: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

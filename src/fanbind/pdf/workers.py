@@ -40,6 +40,10 @@ if TYPE_CHECKING:
     from fanbind.pdf.running import Seam
 
 Task = TypeVar("Task")
+#: The build number on the channels of parts laid out ahead (:mod:`fanbind.pdf.ahead`;
+#: builds count from 0: ``fanbind.pdf.landing._BUILDS``): :class:`fanbind.pdf.landing.Parts`
+#: hears them as its own once it takes the part.
+AHEAD_BUILD = -1
 Outcome = TypeVar("Outcome")
 
 
@@ -298,6 +302,10 @@ class PdfWorkers:
         #: The building process's ends of the lines to the workers (:class:`PoolChannel`).
         self.messages: Connection | None = None
         self._answers: list[Connection] = []
+        #: Parts laid out ahead, while the book is read (:mod:`fanbind.pdf.ahead`),
+        #: by part index, until taken (:meth:`take_ahead`) or dropped.
+        self.ahead: dict[int, _Ahead] = {}
+        self._taken = 0  # parts laid out ahead and taken
 
     def start(self) -> PdfWorkers:
         """Fork the workers now (a pool with the fork method starts them all at once),
@@ -319,6 +327,7 @@ class PdfWorkers:
         self._answers[slot].send(side)
 
     def close(self) -> None:
+        self.drop_ahead()
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
@@ -326,9 +335,41 @@ class PdfWorkers:
     def stop(self) -> None:
         """Kill the workers now (an error or a signal ended the build): a part being
         laid out is not worth waiting for."""
+        self.ahead.clear()
+        self._taken = 0
         if self.pool is not None:
             stop_pool(self.pool)
             self.pool = None
+
+    def lay_out_ahead(self, index: int, key: str, book_pages: int, task: BodyTask) -> None:
+        """Start laying out part ``index`` as the reader planned it
+        (:class:`fanbind.pdf.ahead.AheadPart`), for :class:`fanbind.pdf.landing.Parts`
+        to take when it is the part it wants."""
+        self.ahead[index] = _Ahead(key, book_pages, self.submit(lay_out_body_part, task))
+
+    def take_ahead(self, index: int, key: str, book_pages: int
+                   ) -> tuple[int, Future[PartResult]] | None:
+        """The layout of part ``index`` started ahead, when it was started from the
+        same key and page count guess (its channels' build number, its future);
+        None when there is none or it is of no use (another plan: see
+        :mod:`fanbind.pdf.ahead`). While no part ahead was taken, one of no use
+        stops every part ahead (the workers start again on demand)."""
+        ahead = self.ahead.pop(index, None)
+        if ahead is None:
+            return None
+        if (ahead.key, ahead.book_pages) == (key, book_pages):
+            self._taken += 1
+            return AHEAD_BUILD, ahead.future
+        if not self._taken:
+            self.stop()
+        return None
+
+    def drop_ahead(self) -> None:
+        """Stop the parts laid out ahead that nothing took (the book was laid out
+        otherwise): they would hold the workers, and closing would wait for them."""
+        if any(not ahead.future.done() for ahead in self.ahead.values()):
+            self.stop()
+        self.ahead.clear()
 
     def __enter__(self) -> PdfWorkers:
         return self
@@ -367,6 +408,15 @@ class PdfWorkers:
         assert pool is not None  # started: jobs > 1
         futures = [pool.submit(function, task) for task in tasks]
         return lambda: [future.result() for future in futures]
+
+
+@dataclass(frozen=True)
+class _Ahead:
+    """A part being laid out ahead: what it was planned from, and its layout."""
+
+    key: str
+    book_pages: int
+    future: Future[PartResult]
 
 
 def early_pdf_workers(words: Sequence[int], jobs: int | None, *, cold: bool = False

@@ -1,0 +1,119 @@
+"""A long story's first parts are laid out while the book is still being read.
+
+The reader (:mod:`fanbind.reading_ahead`) plans a book of one long story as soon
+as the story is loaded and the workers start its first parts
+(:mod:`fanbind.pdf.ahead`); the build takes such a part only when its key is
+that of the part its own plan hands out. Checked here: they are taken, the book
+is byte for byte the one laid out without them, a part of another plan is never
+taken, and an error after the reading stops them with nothing left behind. The
+book is one fic of six short chapters (about 1,600 words, ten pages) cut into two
+or four parts by ``part_words``: cheap to lay out. Nothing is timed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fanbind.build import build, load_book
+from fanbind.errors import BuildError
+from fanbind.pdf.ahead import first_parts
+from fanbind.pdf.in_parts import write_parallel_pdf
+from fanbind.pdf.workers import PdfWorkers
+from fanbind.project import open_project
+from fanbind.render import render_book
+from test_story_parts import chaptered
+
+WHEN = dt.datetime(2024, 2, 14, tzinfo=dt.UTC)
+#: Two parts of three chapters each (the story's 1,600 words over 700).
+TWO_PARTS = 700
+#: Four parts: another plan, whose first part is not the first of TWO_PARTS.
+FOUR_PARTS = 400
+
+
+def _fic(root: Path, extra: str = "") -> Path:
+    root.mkdir(parents=True)
+    (root / "fic.txt").write_text(chaptered((8,) * 6) + extra, encoding="utf-8")
+    (root / "metadata.yaml").write_text(
+        "title: One Fic\nlanguage: en\nstories:\n  - file: fic.txt\n    title: The Fic\n"
+        "    authors: [Ada]\n", encoding="utf-8")
+    return root
+
+
+def test_a_part_is_taken_only_when_it_is_the_plans_and_the_book_is_the_same(
+        tmp_path: Path) -> None:
+    root = _fic(tmp_path / "fic")
+    anthology = load_book(open_project(root)).anthology
+    documents = render_book(anthology, stylesheets=("css/epub.css",))
+
+    def lay_out(name: str, ahead_words: int | None) -> tuple[bytes, Any, list[int]]:
+        workers = PdfWorkers(2).start()
+        started = []
+        if ahead_words is not None:
+            folder = tmp_path / f"{name}-ahead"
+            for part in first_parts(anthology, documents, project_dir=root,
+                                    extra_stylesheets=(), jobs=2,
+                                    folder=lambda: folder.mkdir() or folder,
+                                    part_words=ahead_words):
+                workers.lay_out_ahead(part.index, part.key, part.book_pages, part.task)
+                started.append(part.index)
+        with workers:
+            pdf = write_parallel_pdf(anthology, documents, tmp_path / f"{name}.pdf",
+                                     project_dir=root, created=WHEN, jobs=2,
+                                     workers=workers, part_words=TWO_PARTS)
+        assert pdf is not None and pdf.parts == 2
+        return (tmp_path / f"{name}.pdf").read_bytes(), pdf, started
+
+    plain, plain_pdf, _ = lay_out("plain", None)
+    assert plain_pdf.parts_ahead == ()
+    same, same_pdf, started = lay_out("same", TWO_PARTS)
+    assert started == [0, 1] and same_pdf.parts_ahead == (0, 1)
+    assert same_pdf.parts_laid_out and sorted(same_pdf.parts_laid_out) == [0, 1]
+    assert same == plain
+    other, other_pdf, started = lay_out("other", FOUR_PARTS)
+    assert started == [0, 1] and other_pdf.parts_ahead == ()  # another plan: laid out again
+    assert other == plain
+    assert multiprocessing.active_children() == []
+
+
+def _record_ahead(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The parts the building process hands to the workers ahead."""
+    started: list[int] = []
+    real = PdfWorkers.lay_out_ahead
+
+    def lay_out_ahead(self: PdfWorkers, index: int, *args: Any) -> None:
+        started.append(index)
+        real(self, index, *args)
+
+    monkeypatch.setattr(PdfWorkers, "lay_out_ahead", lay_out_ahead)
+    return started
+
+
+def test_a_build_takes_the_parts_the_reader_planned(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the reader: both formats (the EPUB's cover page is a document of
+    the book, not of its parts), no cache, parts laid out ahead and taken."""
+    started = _record_ahead(monkeypatch)
+    root = _fic(tmp_path / "fic")
+    result = build(root, jobs=2, cache=False, part_words=TWO_PARTS)
+    assert started == [0, 1]
+    assert result.pdf is not None and result.pdf.parts == 2
+    assert result.pdf.parts_ahead == (0, 1)
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_after_the_reading_stops_the_parts_laid_out_ahead(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--strict`` and a warning in the last chapter: the build stops once the
+    book is read, with its one message, no book written and no worker left."""
+    started = _record_ahead(monkeypatch)
+    root = _fic(tmp_path / "fic", extra="\nShe had said it all,” he thought.\n")
+    with pytest.raises(BuildError, match="--strict"):
+        build(root, formats=("pdf",), jobs=2, cache=False, strict=True, part_words=TWO_PARTS)
+    assert started == [0, 1]  # laid out ahead, then stopped
+    assert multiprocessing.active_children() == []
+    assert not (root / "dist").exists() or not any((root / "dist").iterdir())
