@@ -296,10 +296,11 @@ def test_page_labels_are_the_printed_folios(tmp_path: Path, jobs: int) -> None:
 def test_warnings_link_with_jobs_prints_the_warnings_page(tmp_path: Path) -> None:
     """Laid out in parts, a story part's warnings link named the back matter's warnings
     page, laid out after every story part, and printed "page" with no number and no
-    link. Such a book is laid out in one piece: every reference names its page."""
+    link. Such a book is laid out in parts, each story's first part printing the
+    number through a stand-in: every reference names its page."""
     root = chaptered_with_end_notes(tmp_path, warnings_display="end")
     result = build(root, formats=("pdf",), cache=False, jobs=2)
-    assert result.pdf is not None and not result.pdf.parts
+    assert result.pdf is not None and result.pdf.parts
     book = read_book(root / "dist" / "folio-test.pdf")
     folios = check_folios(book)
     warnings_links = [r for r in printed_references(book) if "Listed at the back" in r.text]
@@ -309,7 +310,7 @@ def test_warnings_link_with_jobs_prints_the_warnings_page(tmp_path: Path) -> Non
 
 def test_warnings_links_in_parts_are_refused_before_layout() -> None:
     """The check itself: a story part linking to the back matter's warnings page."""
-    from fanbind.pdf.parts import Part, page_references_resolve
+    from fanbind.pdf.parts import Part, page_references, page_references_resolve
     from fanbind.render import XHTML_NS, Document
 
     def document(name: str, matter: str, href: str | None) -> Document:
@@ -321,10 +322,16 @@ def test_warnings_links_in_parts_are_refused_before_layout() -> None:
     documents = [document("story-001", "body", "warnings.xhtml#story-001-warnings"),
                  document("warnings", "back", None)]
     parts = [Part("body", (0,), (0,)), Part("back", (), (1,))]
-    assert not page_references_resolve(parts, documents)
-    assert page_references_resolve([Part("body", (0,), (0, 1))], documents)
-    documents[0] = document("story-001", "body", None)
+    assert page_references(parts, documents) == {0: ("story-001-warnings",)}
     assert page_references_resolve(parts, documents)
+    # A story without chapters cut inside its text cannot print it (its pages are
+    # planned from a render without the number): the book goes to one piece.
+    running = [Part("body", (0,), (0,), (0, 1), running=True), Part("back", (), (1,))]
+    assert page_references(running, documents) is None
+    assert not page_references_resolve(running, documents)
+    assert page_references([Part("body", (0,), (0, 1))], documents) == {}
+    documents[0] = document("story-001", "body", None)
+    assert page_references(parts, documents) == {}
 
 
 LONG_TITLE = "Of Me and You and All the Rest of Us at an Old Inn by the Sea at Dawn in May"

@@ -38,7 +38,8 @@ from fanbind.pdf.parts import (
     MIN_PART_WORDS,
     Job,
     Setup,
-    page_references_resolve,
+    guess_reference_folios,
+    page_references,
     plan_parts,
     seams_are_breaks,
     sides_differ_only_in_margins,
@@ -91,7 +92,8 @@ def first_parts(anthology: Anthology, documents: Sequence[Document], *, project_
     parts = plan_parts(anthology, documents, jobs, part_words=part_words,
                        inside_stories=seams_are_breaks(extra_stylesheets), balance=balance,
                        run_on=RUN_ON_WORDS)  # as write_parallel_pdf plans with held renders
-    if parts is None or not page_references_resolve(parts, documents):
+    references = page_references(parts, documents) if parts is not None else None
+    if parts is None or references is None:
         return []
     bodies = [part for part in parts if part.kind == "body"]
     leading = []
@@ -107,6 +109,10 @@ def first_parts(anthology: Anthology, documents: Sequence[Document], *, project_
               Setup(project_dir, extra_stylesheets, folder()))
     laying = Parts(job, PdfWorkers(jobs), book_pages, geometry.css(),
                    sides_differ_only_in_margins(geometry, extra_stylesheets), cache)
+    # With the stand-ins the build lays its page references out with (pdf/in_parts.py).
+    guesses = guess_reference_folios(anthology, references, None, cache, book_pages)
+    laying.stubs = {index: tuple((name, guesses[name]) for name in names)
+                    for index, names in references.items()}
     found = []
     for index in range(len(leading)):
         if not laying._unknown(index):
@@ -114,7 +120,8 @@ def first_parts(anthology: Anthology, documents: Sequence[Document], *, project_
         # As Parts.lay_out hands it out while the parts before it are not planned.
         landing = SideLanding(laying.free[index], laying.movable, None,
                               PoolChannel(AHEAD_BUILD, index))
-        task = BodyTask.of(job, index, book_pages, laying.laid_left(index, None), landing)
+        task = BodyTask.of(job, index, book_pages, laying.laid_left(index, None), landing,
+                           stubs=laying.stubs.get(index, ()))
         found.append(AheadPart(index, laying.key(index, None), book_pages,
                                replace(task, early=PoolChannel(AHEAD_BUILD, index))))
     return found

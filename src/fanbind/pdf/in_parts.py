@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,8 +39,11 @@ from fanbind.pdf.parts import (
     Setup,
     dependencies,
     dependencies_match,
+    guess_reference_folios,
+    page_references,
     page_references_resolve,
     plan_parts,
+    reference_folios_key,
     seams_are_breaks,
     sides_differ_only_in_margins,
     stampable_stylesheets,
@@ -59,6 +62,10 @@ from fanbind.pdf.workers import BodyTask, PdfWorkers
 from fanbind.processes import default_jobs
 from fanbind.render import Document
 
+#: Layouts of the story parts' page references at most: the guess, the real folios,
+#: and once more should a part's new page count move the back matter.
+REFERENCE_ROUNDS = 3
+
 
 def write_parallel_pdf(
     anthology: Anthology,
@@ -76,6 +83,7 @@ def write_parallel_pdf(
     join_options: JoinOptions | None = None,
     part_words: int = MIN_PART_WORDS,
     hold_words: int = HOLD_WORDS,
+    reference_folios: Mapping[str, int] | None = None,
 ) -> PdfResult | None:
     """Lay the book out in parts on ``jobs`` worker processes and join them into ``target``.
 
@@ -92,6 +100,10 @@ def write_parallel_pdf(
     inside a long story (:func:`fanbind.pdf.parts.plan_parts`). ``hold_words``: the
     words of a story without chapters whose first renders a worker keeps to make
     their pages from (:mod:`fanbind.pdf.holding`; 0: every part rendered twice).
+    ``reference_folios``: the folios a story part's page references are first laid
+    out with (``warnings_display: end``; a target missing from it: the page count);
+    None: the last build's, else the page count
+    (:func:`fanbind.pdf.parts.guess_reference_folios`).
     """
     join_options = join_options or JoinOptions()
     balance = jobs is None  # a small book shares out by words by default
@@ -111,7 +123,8 @@ def write_parallel_pdf(
                                 extra_stylesheets=extra_stylesheets, created=created,
                                 jobs=jobs, report=report, cache=cache,
                                 while_joining=while_joining, workers=workers,
-                                join_options=join_options, hold_words=hold_words)
+                                join_options=join_options, hold_words=hold_words,
+                                reference_folios=reference_folios)
         except NoSeams:
             if not inside_text:
                 raise
@@ -127,13 +140,17 @@ def _write_parts(anthology: Anthology, documents: list[Document], parts: list[Pa
                  cache: ProjectCache | None,
                  while_joining: Callable[[PdfResult], None] | None,
                  workers: PdfWorkers | None, join_options: JoinOptions,
-                 hold_words: int) -> PdfResult | None:
+                 hold_words: int, reference_folios: Mapping[str, int] | None
+                 ) -> PdfResult | None:
     """:func:`write_parallel_pdf` for the book cut into ``parts``."""
     config = anthology.meta.print
     # The gutter depends on the page count, known only after layout: start from the
     # last build's count (so its cached parts fit), else from the word count.
     book_pages = guess_book_pages(anthology, cache)
     bodies = [p for p in parts if p.kind == "body"]
+    references = page_references(parts, documents) or {}
+    guesses = guess_reference_folios(anthology, references, reference_folios, cache,
+                                     book_pages)
     with tempfile.TemporaryDirectory(prefix="fanbind-parts-") as folder, \
             contextlib.ExitStack() as own:
         job = Job(anthology, documents, bodies, Setup(project_dir, extra_stylesheets,
@@ -153,7 +170,8 @@ def _write_parts(anthology: Anthology, documents: list[Document], parts: list[Pa
                 outcome = _build_once(job, parts, workers, book_pages, created=created,
                                       cache=cache, report=report, target=target,
                                       settled=settled, while_joining=while_joining,
-                                      join_options=join_options, hold_words=hold_words)
+                                      join_options=join_options, hold_words=hold_words,
+                                      references=references, guesses=guesses)
             except NotStampable:
                 return None
             if isinstance(outcome, int):  # the page count, in another gutter row
@@ -164,6 +182,8 @@ def _write_parts(anthology: Anthology, documents: list[Document], parts: list[Pa
         assert joined is not None  # the second layout is always settled
     if cache is not None:
         cache.put(BOOK_NAMESPACE, book_count_key(anthology), joined.pages)
+        if references:
+            cache.put(BOOK_NAMESPACE, reference_folios_key(anthology), dict(guesses))
     return joined
 
 
@@ -171,11 +191,15 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
                 created: dt.datetime, cache: ProjectCache | None, report: Reporter | None,
                 target: Path, settled: Callable[[int], bool],
                 while_joining: Callable[[PdfResult], None] | None,
-                join_options: JoinOptions, hold_words: int) -> PdfResult | int:
+                join_options: JoinOptions, hold_words: int,
+                references: dict[int, tuple[str, ...]], guesses: dict[str, int]
+                ) -> PdfResult | int:
     """One layout of the whole book with the gutter of ``book_pages``; joined into ``target``.
 
     Returns the joined book's PdfResult, or only its page count when ``settled``
     says that count needs another gutter (then nothing is numbered or joined).
+    ``references``: the targets in other parts whose page numbers each story part
+    prints, laid out at the folios in ``guesses``, which get the real ones.
     """
     folder = job.setup.folder
     geometry = page_geometry(job.anthology.meta.print, pages=book_pages)
@@ -186,6 +210,8 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
     # it is moved across by the join when only the margins differ between the sides.
     movable = sides_differ_only_in_margins(geometry, job.setup.extra_stylesheets)
     laying = Parts(job, workers, book_pages, geometry_css, movable, cache, digests)
+    laying.stubs = {index: tuple((name, guesses[name]) for name in names)
+                    for index, names in references.items()}
     # The folios and the matter start as soon as what they print is known, beside
     # the layouts (pdf/numbering.py).
     numbering = Numbering(job, parts, workers, book_pages, geometry_css, movable, cache,
@@ -209,18 +235,40 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
             raise NoSeams(f"part {index}: {laying.results[index].pages} pages, not {pages}")
     missing = sorted(laying.laid_out)
     relaid: list[int] = []
-    for round_ in range(4):
-        ordered = [laying.results[i] for i in range(len(job.parts))]
-        # A part laid out with another page count than planned moves the sides of the
-        # parts after it in its story: those whose makeup differs by side are laid
-        # out again (a few rounds at most; what is still wrong then is moved across).
-        placed = place(ordered, job.parts, movable)
-        if not placed.wrong or round_ == 3:
+    for attempt in range(REFERENCE_ROUNDS):
+        for round_ in range(4):
+            ordered = [laying.results[i] for i in range(len(job.parts))]
+            # A part laid out with another page count than planned moves the sides of
+            # the parts after it in its story: those whose makeup differs by side are
+            # laid out again (a few rounds at most; what is still wrong then is moved
+            # across).
+            placed = place(ordered, job.parts, movable)
+            if not placed.wrong or round_ == 3:
+                break
+            laying.relay(placed.wrong, {i: placed.starts[i] % 2 == 0 for i in placed.wrong})
+            relaid += placed.wrong
+        matter = numbering.front_and_back(ordered, placed)
+        # A part whose page references printed other folios than the targets have
+        # (a wrong guess) is laid out again with the real ones; a page count that
+        # changes with them moves what follows, so the loop goes round again.
+        misprinted = {}
+        for index, names in references.items():
+            if any(name not in matter.folios for name in names):
+                numbering.settle()
+                raise NotStampable(f"part {index}: a page reference without its target")
+            printed = tuple((name, matter.folios[name]) for name in names)
+            if laying.stubs.get(index) != printed:
+                misprinted[index] = printed
+        if not misprinted:
+            guesses.update({name: matter.folios[name] for names in references.values()
+                            for name in names})  # the next gutter row's, and the cache's
             break
-        laying.relay(placed.wrong, {i: placed.starts[i] % 2 == 0 for i in placed.wrong})
-        relaid += placed.wrong
+        if attempt == REFERENCE_ROUNDS - 1:
+            numbering.settle()
+            raise NotStampable("the page references do not settle")  # one piece
+        laying.restub(misprinted, {i: placed.starts[i] % 2 == 0 for i in misprinted})
+        relaid += list(misprinted)
     flipped = placed.flipped
-    matter = numbering.front_and_back(ordered, placed)
     total = matter.total
     if not settled(total):
         numbering.settle()  # the workers' files are in the build's folder: let them finish

@@ -113,6 +113,9 @@ class Parts:
     not_remade: dict[int, str] = field(default_factory=dict)
     #: Those laid out ahead, while the book was read (:mod:`fanbind.pdf.ahead`).
     ahead: list[int] = field(default_factory=list)
+    #: Per part printing page numbers of targets in other parts: each target and
+    #: the folio it is printed with (:attr:`BodyTask.stubs`; :meth:`restub`).
+    stubs: dict[int, tuple[tuple[str, int], ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         parts = self.job.parts
@@ -160,7 +163,8 @@ class Parts:
         if (index, side) not in self._keys:
             self._keys[index, side] = part_key(self.job, self.job.parts[index],
                                                self.geometry_css,
-                                               self.laid_left(index, side), side)
+                                               self.laid_left(index, side), side,
+                                               self.stubs.get(index, ()))
         return self._keys[index, side]
 
     def _entry(self, index: int, lands_left: bool | None) -> Any:
@@ -271,7 +275,8 @@ class Parts:
                         landing = SideLanding(self.free[index], self.movable, lands, channel)
                     if index not in self.seams:
                         task = BodyTask.of(self.job, index, self.book_pages,
-                                           self.laid_left(index, lands), landing)
+                                           self.laid_left(index, lands), landing,
+                                           stubs=self.stubs.get(index, ()))
                     following += 1
                     if here:
                         self._take(index, lay_out_body_part(task), laid=True)
@@ -359,7 +364,27 @@ class Parts:
         """Lay ``indexes`` out again, each made up for the side in ``sides`` (a part
         whose page count came out otherwise than planned moved those after it)."""
         tasks = [BodyTask.of(self.job, i, self.book_pages, self.laid_left(i, sides[i]),
-                             SideLanding(True, self.movable, sides[i])) for i in indexes]
+                             SideLanding(True, self.movable, sides[i]),
+                             stubs=self.stubs.get(i, ())) for i in indexes]
+        for index, result in zip(indexes, self.workers.map(lay_out_body_part, tasks),
+                                 strict=True):
+            self._take(index, result, laid=True)
+
+    def restub(self, stubs: dict[int, tuple[tuple[str, int], ...]],
+               sides: dict[int, bool]) -> None:
+        """Lay parts out again printing other folios for their page references (the
+        guessed ones were not where the back matter put the targets), each made up
+        for the side in ``sides`` (a part starting inside its story)."""
+        self.stubs.update(stubs)
+        self._keys = {key: value for key, value in self._keys.items() if key[0] not in stubs}
+        indexes = sorted(stubs)
+        tasks = []
+        for i in indexes:
+            side = sides[i] if self.free[i] else None
+            landing = SideLanding(self.free[i], self.movable, side) \
+                if self.job.parts[i].span is not None else None
+            tasks.append(BodyTask.of(self.job, i, self.book_pages, self.laid_left(i, side),
+                                     landing, stubs=self.stubs[i]))
         for index, result in zip(indexes, self.workers.map(lay_out_body_part, tasks),
                                  strict=True):
             self._take(index, result, laid=True)

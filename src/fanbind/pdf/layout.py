@@ -670,7 +670,9 @@ def lay_out(
             if round_ == 0 and part is not None:
                 side_free = cuts == makeup.plan_book(flows if flip or relay else other)
             if round_ == 0 and landing is not None:
-                landing.planned(len(rendered.pages) + gained, planned_left)
+                # Not the stand-ins' page (PartOptions.stubs): the join leaves it out.
+                stub_page = 1 if part is not None and part.stubs else 0
+                landing.planned(len(rendered.pages) - stub_page + gained, planned_left)
             applied = makeup.apply_cuts(html_root, cuts) if cuts else 0
             if not applied and not relay:
                 break

@@ -13,7 +13,7 @@ out: cached matter needs none of it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -58,6 +58,9 @@ class Matter:
     slots: list[Slot]
     first_body_index: int  # 0-based index of folio 1 in the joined book
     laid_out: tuple[str, ...]  # which of "back", "front" this build laid out
+    #: The folio of every link target of the book (the story parts' and the back
+    #: matter's): what a story part's page references must print (pdf/in_parts.py).
+    folios: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -171,7 +174,7 @@ def lay_out_front_and_back(job: Job, parts: list[Part], bodies: list[PartResult]
     if pad_to:
         while len(slots) % pad_to:
             blank()
-    return Matter(front, back, slots, first_body_index, tuple(laid_out))
+    return Matter(front, back, slots, first_body_index, tuple(laid_out), folios)
 
 
 def stubs(folios: dict[str, int], documents: list[Document]) -> tuple[tuple[str, int], ...]:

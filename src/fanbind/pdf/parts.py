@@ -24,7 +24,13 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from fanbind.cache import file_digest, library_version, make_key, system_fonts_digest
+from fanbind.cache import (
+    ProjectCache,
+    file_digest,
+    library_version,
+    make_key,
+    system_fonts_digest,
+)
 from fanbind.model import Anthology
 from fanbind.pdf.arrange import PartOptions, has_class, part_of
 from fanbind.pdf.geometry import Geometry
@@ -576,28 +582,75 @@ def stampable_stylesheets(extra_stylesheets: Sequence[Path]) -> bool:
 
 #: Links whose target's page number print.css prints in a story ("listed at the back
 #: of the book, page N"). Laid out in parts, the target (the warnings page) is in
-#: the back matter, laid out after every story part, so the part could not print it.
+#: the back matter, laid out after every story part: the part prints the number
+#: through a stand-in (:attr:`PartOptions.stubs`) at a guessed folio, and is laid
+#: out again when the back matter puts the target elsewhere (pdf/in_parts.py).
 PAGE_REFERENCE_CLASSES = ("warnings-link",)
 
 
-def page_references_resolve(parts: Sequence[Part], documents: Sequence[Document]) -> bool:
-    """Whether every page number a story part prints names a page of the same part.
+def page_references(parts: Sequence[Part], documents: Sequence[Document]
+                    ) -> dict[int, tuple[str, ...]] | None:
+    """Per story part (its index among the story parts), the targets in other parts
+    whose page numbers it prints; None when a part cannot print them.
 
-    False sends the book to the one-piece layout (a correct book over a parallel
-    one): a story part with a link to the back matter's warnings page would print
-    "page" with no number (``warnings_display: end``).
+    A part of a story without chapters (``running``) cannot: its pages are
+    planned from a first render without the stand-ins' numbers and made from
+    that render's boxes (pdf/running.py, pdf/holding.py), so such a book is laid
+    out in one piece. Only the span a piece of a long story lays out counts: the
+    warnings link is in its story's preface, in the story's first piece.
     """
-    for part in parts:
-        if part.kind != "body":
-            continue
+    found: dict[int, tuple[str, ...]] = {}
+    bodies = [part for part in parts if part.kind == "body"]
+    for number, part in enumerate(bodies):
         own = {documents[i].filename for i in part.documents}
+        names: list[str] = []
         for index in part.documents:
-            for link in documents[index].root.iter(f"{{{XHTML_NS}}}a"):
-                if any(has_class(link, name) for name in PAGE_REFERENCE_CLASSES):
-                    filename = (link.get("href") or "").partition("#")[0]
+            root = documents[index].root
+            scopes: list[etree._Element] = [root]
+            if part.span is not None and (section := story_section(documents[index])) is not None:
+                scopes = list(section)[part.span[0]:part.span[1]]
+            for scope in scopes:
+                for link in scope.iter(f"{{{XHTML_NS}}}a"):
+                    if not any(has_class(link, name) for name in PAGE_REFERENCE_CLASSES):
+                        continue
+                    filename, _, anchor = (link.get("href") or "").partition("#")
                     if filename and filename not in own:
-                        return False
-    return True
+                        names.append(anchor or filename.removesuffix(".xhtml"))
+        if names:
+            if part.running:
+                return None
+            found[number] = tuple(dict.fromkeys(names))
+    return found
+
+
+def reference_folios_key(anthology: Anthology) -> str:
+    """The cache key of the folios the last build's page references printed."""
+    return make_key("reference folios", anthology.meta.print.model_dump_json(),
+                    len(anthology.stories))
+
+
+def guess_reference_folios(anthology: Anthology, references: Mapping[int, tuple[str, ...]],
+                           given: Mapping[str, int] | None, cache: ProjectCache | None,
+                           book_pages: int) -> dict[str, int]:
+    """The folio each page reference of a story part is first laid out with: ``given``,
+    else the last build's in ``cache`` (an unchanged book needs no second layout),
+    else the page count guessed for the gutter (the warnings page is near the end)."""
+    names = {name for found in references.values() for name in found}
+    if not names:
+        return {}
+    if given is None and cache is not None:
+        remembered = cache.get(BOOK_NAMESPACE, reference_folios_key(anthology))
+        given = remembered if isinstance(remembered, dict) else None
+    return {name: int((given or {}).get(name, book_pages)) for name in sorted(names)}
+
+
+def page_references_resolve(parts: Sequence[Part], documents: Sequence[Document]) -> bool:
+    """Whether every page number a story part prints can be printed by the part:
+    names a page of the same part, or one a stand-in can give (:func:`page_references`).
+
+    False sends the book to the one-piece layout (a correct book over a parallel one).
+    """
+    return page_references(parts, documents) is not None
 
 
 # ---------------------------------------------------------------- cache keys
@@ -638,19 +691,20 @@ def uses_page_total(extra_stylesheets: Sequence[Path]) -> bool:
 
 
 def part_key(job: Job, part: Part, book_pages_css: str, start_left: bool = False,
-             lands_left: bool | None = None) -> str:
+             lands_left: bool | None = None, stubs: tuple[tuple[str, int], ...] = ()) -> str:
     """Everything a story part's layout reads, hashed (see docs/pdf-in-parts.md).
 
     ``book_pages_css`` is the page geometry stylesheet (it carries the gutter
     row, which depends on the book's page count); ``start_left`` the side a
     part inside a story was laid out starting on, ``lands_left`` the side its
-    makeup was planned for. The stylesheet *files*
+    makeup was planned for; ``stubs`` the folios its page references print
+    (:func:`page_references`). The stylesheet *files*
     are read here; what they fetch (fonts, images, ``@import``) is checked
     against the digests stored with the entry (:func:`dependencies_match`).
     """
     return layout_key(job, "pdf-part", part.documents, part.stories, book_pages_css,
-                      0 in part.stories, part.span, start_left, lands_left, span=part.span,
-                      words=part.span is None)
+                      0 in part.stories, part.span, start_left, lands_left,
+                      *((stubs,) if stubs else ()), span=part.span, words=part.span is None)
 
 
 def stamp_basis(job: Job, folios: FolioPlan | None, book_pages_css: str) -> str:

@@ -68,11 +68,17 @@ class BodyTask:
     #: written (its ``send``): its pages, anchors and folio plan are all that its
     #: folios and the front matter need (:mod:`fanbind.pdf.numbering`).
     early: Any = None
+    #: Stand-ins for the targets in other parts its page references print
+    #: (``warnings_display: end``: the back matter's warnings page), with the folio
+    #: each is guessed on: laid out on one more page, which the join leaves out
+    #: (:func:`lay_out_body_part`).
+    stubs: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def of(cls, job: Job, index: int, book_pages: int, start_left: bool = False,
            landing: SideLanding | None = None, seam: Seam | None = None,
-           documents: list[Document] | None = None) -> BodyTask:
+           documents: list[Document] | None = None,
+           stubs: tuple[tuple[str, int], ...] = ()) -> BodyTask:
         """The task of part ``index``; only a part inside a story (``continues``)
         can be asked to start on a verso, the others start where their story asks."""
         part = job.parts[index]
@@ -92,7 +98,7 @@ class BodyTask:
         meta = job.anthology.meta.model_copy(update={"stories": [s.meta for s in stories]})
         return cls(index, book_pages, replace(job.anthology, meta=meta, stories=stories),
                    documents, 0 in part.stories, job.setup,
-                   start_left and part.continues, landing, seam)
+                   start_left and part.continues, landing, seam, stubs=stubs)
 
 
 @dataclass(frozen=True)
@@ -177,7 +183,7 @@ def lay_out_body_part(task: BodyTask) -> PartResult:
 
     anthology = task.anthology
     options = PartOptions(task.book_pages, first_story=task.first_story,
-                          start_left=task.start_left)
+                          start_left=task.start_left, stubs=task.stubs)
     layout, records = lay_out_part(task.setup, anthology, task.documents, options, defer=True,
                                    created=PART_CREATED, landing=task.landing, seam=task.seam)
     rendered = layout.rendered
@@ -186,13 +192,18 @@ def lay_out_body_part(task: BodyTask) -> PartResult:
         raise NotStampable(f"part {task.index}")
     if task.seam is not None:
         plan = task.seam.folio_plan(plan)
-    targets = anchors(layout)
+    pages = len(rendered.pages) - (1 if task.stubs else 0)
+    if task.stubs:
+        plan = replace(plan, pages=plan.pages[:pages])
+    targets = {name: page for name, page in anchors(layout).items() if page < pages}
     first_title = f"{anthology.stories[0].id}-title"
     laid_left = START_LEFT_CLASS in layout.root_classes
     sides = f"{'-left' if laid_left else ''}{'-for-left' if layout.planned_left else ''}"
     target = task.setup.folder / f"part-{task.index:05d}{sides}.pdf"
-    laid = PartResult(target, len(rendered.pages), laid_left, targets.get(first_title, 0),
-                      tuple(page_id for page_id, _ in layout.page_map), targets,
+    # The stand-ins' page is written (a link to a target missing from the PDF is
+    # dropped) but counted nowhere: the join takes the part's first ``pages``.
+    laid = PartResult(target, pages, laid_left, targets.get(first_title, 0),
+                      tuple(page_id for page_id, _ in layout.page_map[:pages]), targets,
                       refused=tuple(layout.fetcher.refused),
                       fetched=tuple(layout.fetcher.fetched), folios=plan,
                       side_free=layout.side_free, planned_left=layout.planned_left,

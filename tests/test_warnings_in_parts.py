@@ -1,0 +1,127 @@
+"""A book with ``warnings_display: end`` is laid out in parts (issue 15) and is the
+same book as in one piece.
+
+Each story's preface prints "listed at the back of the book, page N", N the page of
+the back matter's warnings entry, which no story part can know when it is laid out.
+The part prints it through a stand-in at a guessed folio (``PartOptions.stubs``),
+and is laid out again when the back matter puts the entry elsewhere
+(pdf/in_parts.py). The books are tests/test_story_parts.py's (a short story, then a
+2,000-word chaptered one cut into four parts by ``part_words``; or the other way
+round), both stories with warnings, so the short story's part and the long story's
+first part both print a reference; compared page for page with the one-piece layout
+by ``assert_same_book`` (text, folios, outline, links and their targets, page map,
+pixels) and read back with tests/test_folios.py's reader (every printed "page N"
+names the page its link lands on).
+
+The guess is a parameter (``reference_folios``), not a patched constant: the right
+folios lay each part out once, a wrong guess lays the two referencing parts out
+again and gives the same bytes. Cost: each book is laid out in one piece and in
+parts three times (about 20 pages each).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fanbind.build import load_book, open_project
+from fanbind.cache import ProjectCache
+from fanbind.pdf.in_parts import write_parallel_pdf
+from fanbind.pdf.layout import write_pdf
+from fanbind.pdf.parts import plan_parts
+from fanbind.render import render_book
+from test_folios import check_folios, check_references, printed_references, read_book
+from test_story_parts import PART_WORDS, WHEN, assert_same_book, make_book
+
+WARNINGS = ("story-001-warnings", "story-002-warnings")
+
+
+def warnings_book(root: Path, *, long_first: bool = False) -> Path:
+    """tests/test_story_parts.py's book, its stories with warnings listed at the back."""
+    make_book(root, long_first=long_first)
+    meta = root / "metadata.yaml"
+    text = meta.read_text(encoding="utf-8")
+    text = text.replace("    authors:", "    warnings: [Graphic Depictions Of Violence]\n"
+                                       "    authors:")
+    meta.write_text(text.replace("stories:\n", "warnings_display: end\nstories:\n", 1),
+                    encoding="utf-8")
+    return root
+
+
+def lay_out(root: Path, *, long_first: bool = False) -> dict:
+    """The book in one piece, then in parts: with a wrong guess, with the folios that
+    gave, and with a cache (twice: the second build guesses from the first)."""
+    warnings_book(root, long_first=long_first)
+    book = load_book(open_project(root))
+    anthology = book.anthology
+    documents = render_book(anthology, stylesheets=("css/epub.css",))
+    one = write_pdf(anthology, documents, root / "one.pdf", project_dir=root, created=WHEN)
+    found = read_book(root / "one.pdf")
+    folios = check_folios(found)
+    real = {name: int(folios.label(found.dests[name])) for name in WARNINGS}
+
+    def parts(target: str, **options: object) -> object:
+        made = write_parallel_pdf(anthology, documents, root / target, project_dir=root,
+                                  created=WHEN, jobs=2, part_words=PART_WORDS, **options)
+        assert made is not None
+        return made
+
+    wrong = parts("wrong.pdf", reference_folios={name: 999 for name in WARNINGS})
+    right = parts("right.pdf", reference_folios=real)
+    cache = ProjectCache(root)
+    cold = parts("cold.pdf", cache=cache)
+    warm = parts("warm.pdf", cache=cache)
+    return {"one": one, "one_file": root / "one.pdf", "real": real, "wrong": wrong,
+            "right": right, "cold": cold, "warm": warm, "root": root,
+            "plan": plan_parts(anthology, documents, 2, part_words=PART_WORDS),
+            "documents": documents}
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["short-first", "long-first"])
+def made(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return lay_out(tmp_path_factory.mktemp("warnings") / "book", long_first=request.param)
+
+
+def _referencing(made: dict) -> tuple[int, ...]:
+    """The story parts holding a story's preface: each story's first part."""
+    bodies = [part for part in made["plan"] if part.kind == "body"]
+    return tuple(i for i, part in enumerate(bodies) if part.span is None or part.span[0] == 0)
+
+
+def test_the_book_is_laid_out_in_parts_and_is_the_one_piece_book(made: dict) -> None:
+    right = made["right"]
+    assert right.parts == len([p for p in made["plan"] if p.kind == "body"]) > 2
+    assert any(part.span for part in made["plan"])  # a story cut at its chapters
+    assert_same_book({**made, "joined": right, "joined_file": made["root"] / "right.pdf"})
+
+
+def test_each_warnings_link_prints_the_page_it_lands_on(made: dict) -> None:
+    book = read_book(made["root"] / "right.pdf")
+    folios = check_folios(book)
+    links = [r for r in printed_references(book) if "Listed at the back" in r.text]
+    assert sorted(r.number for r in links) == sorted(str(n) for n in made["real"].values())
+    assert all(book.texts[r.dest].lstrip().startswith("Archive Warnings")
+               or "Graphic Depictions" in book.texts[r.dest] for r in links)
+    assert check_references(book, folios) >= len(WARNINGS)
+
+
+def test_the_right_guess_lays_each_part_out_once(made: dict) -> None:
+    assert made["right"].parts_relaid == ()
+
+
+def test_a_wrong_guess_lays_the_referencing_parts_out_again(made: dict) -> None:
+    wrong = made["wrong"]
+    assert wrong.parts_relaid == _referencing(made) and len(wrong.parts_relaid) == 2
+    root = made["root"]
+    assert (root / "wrong.pdf").read_bytes() == (root / "right.pdf").read_bytes()
+
+
+def test_a_rebuild_guesses_the_last_builds_folios(made: dict) -> None:
+    """The first build with a cache guesses the page count (wrong here); the second
+    takes every part from the cache, laid out with the folios the first found."""
+    root = made["root"]
+    assert made["cold"].parts_relaid == _referencing(made)
+    warm = made["warm"]
+    assert warm.parts_laid_out == () and warm.parts_relaid == ()
+    assert (root / "warm.pdf").read_bytes() == (root / "right.pdf").read_bytes()
