@@ -28,6 +28,7 @@ import ctypes.util
 import hashlib
 import io
 import os
+import re
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -112,12 +113,12 @@ def bundled_faces() -> list[tuple[Path, tuple[str, int, float]]]:
     return faces
 
 
-def _type0_fonts(pdf: Pdf) -> Iterator[Object]:
-    """Every Type0 font the pages use, directly or inside form XObjects, once."""
+def _resource_dicts(pdf: Pdf) -> Iterator[Object]:
+    """Every resource dictionary of ``pdf``'s pages, of the forms and tiling
+    patterns they draw and of theirs, once each, in page order."""
     import pikepdf
 
     seen: set[tuple[int, int]] = set()
-    fonts: set[tuple[int, int]] = set()
 
     def walk(resources: Object | None) -> Iterator[Object]:
         if not isinstance(resources, pikepdf.Dictionary):
@@ -126,17 +127,27 @@ def _type0_fonts(pdf: Pdf) -> Iterator[Object]:
             if resources.objgen in seen:
                 return
             seen.add(resources.objgen)
+        yield resources
+        for kind in ("/XObject", "/Pattern"):
+            for inner in (resources.get(kind) or {}).values():
+                if isinstance(inner, pikepdf.Dictionary | pikepdf.Stream) \
+                        and "/Resources" in inner and inner.objgen not in seen:
+                    if inner.is_indirect:
+                        seen.add(inner.objgen)
+                    yield from walk(inner.get("/Resources"))
+
+    for page in pdf.pages:
+        yield from walk(page.obj.get("/Resources"))
+
+
+def _type0_fonts(pdf: Pdf) -> Iterator[Object]:
+    """Every Type0 font the pages use, directly or inside form XObjects, once."""
+    fonts: set[tuple[int, int]] = set()
+    for resources in _resource_dicts(pdf):
         for font in (resources.get("/Font") or {}).values():
             if font.get("/Subtype") == "/Type0" and font.objgen not in fonts:
                 fonts.add(font.objgen)
                 yield font
-        for xobject in (resources.get("/XObject") or {}).values():
-            if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
-                seen.add(xobject.objgen)
-                yield from walk(xobject.get("/Resources"))
-
-    for page in pdf.pages:
-        yield from walk(page.obj.get("/Resources"))
 
 
 def _cid_fonts(pdf: Pdf) -> Iterator[tuple[Object, Object, Object]]:
@@ -319,6 +330,8 @@ def _tag(face: _Face) -> str:
 #: A private key put on the descriptors :func:`prepare_shared_fonts` found, so
 #: that :func:`apply_shared_fonts` knows them again in the joined book.
 MARK = "/FanbindFace"
+#: ...and on their Type0 fonts: the place of the source they came from (book order).
+RANK = "/FanbindRank"
 
 
 @dataclass(frozen=True)
@@ -349,6 +362,11 @@ def prepare_shared_fonts(
     program's glyphs), are not marked. ``subset`` makes each face's program
     (:func:`subset_program`; the join passes one that keeps them in the project's
     cache, as subsetting is most of a rebuild's join).
+
+    ``sources`` come in book order, the pages' own PDFs (front, body parts, back)
+    before their folio stamps: each marked font is given its source's place
+    (:data:`RANK`), which decides a glyph's width and text where the parts'
+    fonts disagree (:func:`apply_shared_fonts`).
     """
 
     found = [_Face(path, identity) for path, identity in
@@ -373,52 +391,238 @@ def prepare_shared_fonts(
             face.fonts.append((font, cid_font))
             face.programs.add((number, *program.objgen))
             descriptor[MARK] = index
+            font[RANK] = number
 
     shared: dict[int, SharedFace] = {}
     for index, face in enumerate(found):
-        if len(face.programs) < 2:
-            for _, cid_font in face.fonts:  # nothing to share
-                if MARK in cid_font.FontDescriptor:
-                    del cid_font.FontDescriptor[MARK]
+        # Even a face found once is cut from the bundled file: its program and name
+        # must not depend on how many parts the pages using it were laid out in.
+        if not face.programs:
             continue
         face.glyphs.add(0)  # .notdef, which every subset keeps
-        suffix = str(face.fonts[0][1].BaseFont).split("+", 1)[-1].lstrip("/")
+        # The least of the names it goes by, not the first found: which part holds
+        # which of them depends on the cut.
+        suffix = min(str(cid_font.BaseFont).split("+", 1)[-1].lstrip("/")
+                     for _, cid_font in face.fonts)
         shared[index] = SharedFace(subset(face.path, sorted(face.glyphs)),
                                    f"/{_tag(face)}+{suffix}", len(face.programs))
     return shared
 
 
 def apply_shared_fonts(pdf: Pdf, shared: dict[int, SharedFace]) -> int:
-    """Point every marked font of ``pdf`` at its face's one program; return how
-    many copies of programs were dropped."""
+    """Make every marked font of ``pdf`` one font per face and name for the
+    whole book; return how many copies of programs were dropped.
+
+    WeasyPrint writes, per PDF, a Type0 font for each face (named by its font
+    description, the same in every part) whose ``/W`` widths and ``/ToUnicode``
+    map list that PDF's glyphs only, and a descriptor whose box follows its
+    widths. A book joined from parts carried one of each per part, so its bytes
+    depended on how the pages were grouped into parts. Here the fonts of one
+    face and name are made one (:func:`_merge_fonts`): the union of the widths
+    and of the maps, the union of the boxes, the face's one program. Where the
+    parts disagree on a glyph, the first source in book order wins
+    (:data:`RANK`; WeasyPrint keeps a glyph's first use within a PDF, so this is
+    the glyph's first use in the book's pages, the folios and running heads
+    after every page). Fonts that do not merge (another encoding, a map
+    WeasyPrint did not write) keep their own widths and map, pointed at the
+    face's program as before: the file then depends on the cut.
+    """
     import pikepdf
 
     programs = {index: pikepdf.Stream(pdf, face.program) for index, face in shared.items()}
     for program in programs.values():
         program.Subtype = pikepdf.Name.OpenType
-    # The parts' descriptors differ in name and program only (the rest comes from
-    # the face): one descriptor serves every part that agrees on the rest.
-    descriptors: dict[tuple[int, str], Object] = {}
+    groups: dict[tuple[int, str], list[tuple[int, Object, Object]]] = {}
     for font, cid_font, old in _cid_fonts(pdf):
         if MARK not in old:
             continue
         index = int(old[MARK])
         del old[MARK]
-        if index not in shared:
-            continue
-        name = pikepdf.Name(shared[index].name)
-        rest = {key: value for key, value in old.items()
-                if key not in ("/FontName", "/FontFile3", MARK)}
+        rank = int(font[RANK]) if RANK in font else 0
+        if RANK in font:
+            del font[RANK]
+        if index in shared:
+            groups.setdefault((index, str(font.BaseFont)), []).append((rank, font, cid_font))
+    # One descriptor serves every font of a face that agrees on the rest (the
+    # parts' descriptors differ in name, program and box: the rest is the face's).
+    descriptors: dict[tuple[int, str], Object] = {}
+
+    def descriptor(index: int, rest: dict[str, Object]) -> Object:
         key = (index, repr(sorted((k, repr(v)) for k, v in rest.items())))
         if key not in descriptors:
-            descriptor = pikepdf.Dictionary(rest)
-            descriptor.FontName = name
-            descriptor.FontFile3 = programs[index]
-            descriptors[key] = pdf.make_indirect(descriptor)
-        font.BaseFont = name
-        cid_font.BaseFont = name
-        cid_font.FontDescriptor = descriptors[key]
+            made = pikepdf.Dictionary(rest)
+            made.FontName = pikepdf.Name(shared[index].name)
+            made.FontFile3 = programs[index]
+            descriptors[key] = pdf.make_indirect(made)
+        return descriptors[key]
+
+    merged: dict[tuple[int, int], Object] = {}
+    for (index, _), members in sorted(groups.items()):
+        members.sort(key=lambda member: member[0])
+        name = pikepdf.Name(shared[index].name)
+        one = _merge_fonts(pdf, [(font, cid_font) for _, font, cid_font in members])
+        if one is None:  # as before: each keeps its widths and map
+            for _, font, cid_font in members:
+                font.BaseFont = cid_font.BaseFont = name
+                cid_font.FontDescriptor = descriptor(index, _rest(cid_font.FontDescriptor))
+            continue
+        font, cid_font, rest = one
+        font.BaseFont = cid_font.BaseFont = name
+        cid_font.FontDescriptor = descriptor(index, rest)
+        made = pdf.make_indirect(font)
+        merged.update({old_font.objgen: made for _, old_font, _ in members})
+    for resources in _resource_dicts(pdf):
+        fonts = resources.get("/Font")
+        if isinstance(fonts, pikepdf.Dictionary):
+            for key, value in list(fonts.items()):
+                if value.is_indirect and value.objgen in merged:
+                    fonts[key] = merged[value.objgen]
     return sum(face.copies - 1 for face in shared.values())
+
+
+def _rest(descriptor: Object) -> dict[str, Object]:
+    """A descriptor's entries but its name and program (the shared face's)."""
+    return {key: value for key, value in descriptor.items()
+            if key not in ("/FontName", "/FontFile3", MARK)}
+
+
+#: The entries of the Type0 fonts and CIDFonts WeasyPrint writes for a face
+#: (``weasyprint.pdf.fonts``) that :func:`_merge_fonts` can make one; a font
+#: with any other (a bitmap font, a custom encoding for missing glyphs) is left.
+_TYPE0_KEYS = {"/Type", "/Subtype", "/BaseFont", "/Encoding", "/DescendantFonts", "/ToUnicode",
+               RANK}
+_CID_KEYS = {"/Type", "/Subtype", "/BaseFont", "/CIDSystemInfo", "/CIDToGIDMap", "/W",
+             "/FontDescriptor", "/DW"}
+
+
+def _merge_fonts(pdf: Pdf, fonts: Sequence[tuple[Object, Object]]
+                 ) -> tuple[Object, Object, dict[str, Object]] | None:
+    """One Type0 font (direct; its CIDFont indirect) for ``fonts``, the same face
+    and name from parts in book order, and its descriptor's entries but name and
+    program; None when they cannot be made one (see :data:`_TYPE0_KEYS`).
+
+    The result is a function of the union of their widths and maps and of the
+    descriptors' boxes, written in one order (by glyph id), so the same glyphs
+    give the same objects however they were shared out between the parts.
+    """
+    import pikepdf
+
+    widths: dict[int, Object] = {}
+    texts: dict[int, bytes] = {}
+    box: list[float] = []
+    flags: int | None = None
+    first_font, first_cid = fonts[0]
+    alike = ("/Encoding", "/Subtype")
+    cid_alike = ("/Subtype", "/CIDSystemInfo", "/CIDToGIDMap", "/DW")
+    for font, cid_font in fonts:
+        if (set(font.keys()) - _TYPE0_KEYS or set(cid_font.keys()) - _CID_KEYS
+                or font.get("/Encoding") != pikepdf.Name("/Identity-H")
+                or any(_unparsed(font.get(k)) != _unparsed(first_font.get(k)) for k in alike)
+                or any(_unparsed(cid_font.get(k)) != _unparsed(first_cid.get(k))
+                       for k in cid_alike)):
+            return None
+        descriptor = cid_font.FontDescriptor
+        own_box = [float(value) for value in descriptor.get("/FontBBox") or ()]
+        unicode_map = _read_to_unicode(font.get("/ToUnicode"))
+        if len(own_box) != 4 or unicode_map is None:
+            return None
+        box = own_box if not box else [min(box[0], own_box[0]), min(box[1], own_box[1]),
+                                       max(box[2], own_box[2]), max(box[3], own_box[3])]
+        flags = int(descriptor.get("/Flags", 0)) if flags is None else flags
+        for glyph, width in _widths(cid_font.W).items():
+            widths.setdefault(glyph, width)  # the first part's, as WeasyPrint keeps the first
+        for glyph, text in unicode_map.items():
+            texts.setdefault(glyph, text)
+    rest = _rest(first_cid.FontDescriptor)
+    rest["/FontBBox"] = pikepdf.Array([_number(value) for value in box])
+    # WeasyPrint marks a face fixed-pitch when every width it wrote is the same.
+    values = {float(width) for width in widths.values()}
+    rest["/Flags"] = ((flags or 0) & ~1) | (1 if len(widths) > 1 and len(values) == 1 else 0)
+    runs = pikepdf.Array()
+    for glyph in sorted(widths):
+        if glyph - 1 not in widths:
+            runs.append(glyph)
+            runs.append(pikepdf.Array())
+        runs[len(runs) - 1].append(widths[glyph])
+    cid_font = pikepdf.Dictionary({key: value for key, value in first_cid.items()
+                                   if key != "/W"})
+    cid_font.W = runs
+    font = pikepdf.Dictionary({key: value for key, value in first_font.items()
+                               if key != RANK})
+    font.DescendantFonts = pikepdf.Array([pdf.make_indirect(cid_font)])
+    font.ToUnicode = pdf.make_stream(_to_unicode(texts))
+    return font, font.DescendantFonts[0], rest
+
+
+def _unparsed(value: Object | None) -> bytes | None:
+    return None if value is None else bytes(value.unparse(resolved=True))
+
+
+def _number(value: float) -> int | float:
+    return int(value) if value == int(value) else value
+
+
+def _widths(runs: Object) -> dict[int, Object]:
+    """A CIDFont's ``/W`` array as glyph id → width (``c [w …]`` and ``first last w``)."""
+    import pikepdf
+
+    items = list(runs)
+    widths: dict[int, Object] = {}
+    index = 0
+    while index < len(items):
+        first = int(items[index])
+        if isinstance(items[index + 1], pikepdf.Array):
+            widths.update({first + k: w for k, w in enumerate(items[index + 1])})
+            index += 2
+        else:
+            widths.update({glyph: items[index + 2]
+                           for glyph in range(first, int(items[index + 1]) + 1)})
+            index += 3
+    return widths
+
+
+_BFCHAR = re.compile(rb"(\d+)\s+beginbfchar(.*?)endbfchar", re.S)
+_PAIR = re.compile(rb"<([0-9A-Fa-f]{1,4})>\s*<([0-9A-Fa-f]*)>")
+#: The ToUnicode CMap as WeasyPrint writes it, around its ``bfchar`` blocks.
+_CMAP_HEAD = (b"/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+              b"/CIDSystemInfo\n<< /Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n"
+              b">> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+              b"1 begincodespacerange\n<0000> <ffff>\nendcodespacerange\n")
+_CMAP_TAIL = b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
+
+
+def _read_to_unicode(stream: Object | None) -> dict[int, bytes] | None:
+    """A ToUnicode CMap's glyph → UTF-16 text, or None when it is not one of
+    WeasyPrint's (``bfchar`` entries only)."""
+    import pikepdf
+
+    if not isinstance(stream, pikepdf.Stream):
+        return None
+    data = stream.read_bytes()
+    if b"beginbfrange" in data:
+        return None
+    found: dict[int, bytes] = {}
+    for count, block in _BFCHAR.findall(data):
+        pairs = _PAIR.findall(block)
+        if len(pairs) != int(count):
+            return None
+        for glyph, text in pairs:
+            found.setdefault(int(glyph, 16), bytes.fromhex(text.decode("ascii")))
+    return found
+
+
+def _to_unicode(texts: dict[int, bytes]) -> bytes:
+    """A ToUnicode CMap for ``texts`` (glyph → UTF-16 text), by glyph id, in
+    blocks of 100 as WeasyPrint writes them."""
+    lines = [_CMAP_HEAD]
+    glyphs = sorted(texts)
+    for start in range(0, len(glyphs), 100):
+        block = glyphs[start:start + 100]
+        lines.append(f"{len(block)} beginbfchar\n".encode())
+        lines += [f"<{glyph:04x}> <{texts[glyph].hex()}>\n".encode() for glyph in block]
+        lines.append(b"endbfchar\n")
+    lines.append(_CMAP_TAIL)
+    return b"".join(lines)
 
 
 def share_fonts(

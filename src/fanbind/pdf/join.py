@@ -33,6 +33,7 @@ import pikepdf
 
 from fanbind.atomic import library_writer
 from fanbind.cache import ProjectCache, file_digest, make_key
+from fanbind.pdf.book_resources import share_resources, share_small_streams
 from fanbind.pdf.folios import Folios
 from fanbind.pdf.fonts import (
     apply_shared_fonts,
@@ -226,8 +227,10 @@ def assemble(plan: JoinPlan) -> None:
     # Each part embeds its own copy of the fonts: the book keeps one of each.
     fonts_clock = start_timing()
     subsets = FontSubsets(plan.fonts_cache)
-    shared_fonts = prepare_shared_fonts([front, *body_pdfs, *stamp_pdfs,
-                                         *([back] if back else [])],
+    # In book order, the pages before their folios: where the parts' fonts disagree
+    # on a glyph, the first wins (fonts.apply_shared_fonts).
+    shared_fonts = prepare_shared_fonts([front, *body_pdfs, *([back] if back else []),
+                                         *stamp_pdfs],
                                         subset=subsets) if plan.share_fonts else {}
     record_timing("fonts", fonts_clock, faces=len(shared_fonts), made=subsets.made,
                   cached=subsets.cached)
@@ -257,6 +260,7 @@ def assemble(plan: JoinPlan) -> None:
     _copy_outlines(out, sources, moved,
                    {1 + i for i, body in enumerate(plan.bodies) if body.continues})
     apply_shared_fonts(out, shared_fonts)
+    _share_resources(out)
     for key, value in front.docinfo.items():
         out.docinfo[key] = value
     for key in ("/CreationDate", "/ModDate"):  # the front was laid out with PART_CREATED
@@ -274,6 +278,17 @@ def assemble(plan: JoinPlan) -> None:
         source.close()
     subsets.prune()
     record_timing("join", clock, pages=len(plan.slots))
+
+
+def _share_resources(out: pikepdf.Pdf) -> None:
+    """The pages' resources and the join's little streams made one per book
+    (:mod:`fanbind.pdf.book_resources`): the same pages give the same file
+    whatever the parts were."""
+    clock = start_timing()
+    shared = share_resources(out, own=("/FanbindFolio",))  # _lay_over's folio form
+    dropped = share_small_streams(out)
+    record_timing("resources", clock, kinds=len(shared.kinds), dictionaries=shared.dictionaries,
+                  distinct=shared.distinct, clashes=",".join(shared.clashes), streams=dropped)
 
 
 class FontSubsets:
