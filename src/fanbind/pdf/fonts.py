@@ -11,10 +11,14 @@ parts (by the PostScript name, creation date and revision in their ``name`` and
 ``head`` tables: a font from a user's stylesheet is never touched) and subsets
 each face once from the bundled file with the union of the glyphs the parts use
 (their ``/W`` width arrays list exactly the glyphs WeasyPrint subsetted by);
-:func:`apply_shared_fonts` then points every font of the joined book at that one
-program. Widths and ToUnicode maps stay with each
-part: they are small, and one glyph may stand for different text in different
-parts (a space and a no-break space share a glyph).
+:func:`apply_shared_fonts` then makes the fonts of each face one for the whole
+book: one Type0 font per face and name (WeasyPrint's, from the font description),
+its widths and ToUnicode map the union of the parts', pointing at that one
+program. So the fonts are a function of the book's pages, not of how they were
+cut into parts. A glyph that stands for different text in different parts (in
+an all-small-caps running head, ``a.sc`` is both "A" and "a") takes its first
+use in book order — the pages' own text first, then the folios and running
+heads — which is WeasyPrint's own rule within one PDF.
 
 Every font fanbind embeds keeps a date that depends on nothing but the font
 (:func:`pin_font_clock`), so a book is the same byte for byte whatever the day,
