@@ -125,3 +125,30 @@ def test_a_rebuild_guesses_the_last_builds_folios(made: dict) -> None:
     warm = made["warm"]
     assert warm.parts_laid_out == () and warm.parts_relaid == ()
     assert (root / "warm.pdf").read_bytes() == (root / "right.pdf").read_bytes()
+
+
+def _long_story_spans(root: Path) -> list[tuple[int, int]]:
+    book = load_book(open_project(root))
+    documents = render_book(book.anthology, stylesheets=("css/epub.css",))
+    parts = plan_parts(book.anthology, documents, 2, part_words=PART_WORDS)
+    assert parts is not None
+    return [part.span for part in parts if part.span is not None]
+
+
+def test_the_referencing_piece_of_a_long_story_is_its_first_chapter(tmp_path: Path) -> None:
+    """The piece laid out again on a wrong guess is kept small: the long story's
+    first piece ends at its second chapter; shown warnings leave the plan alone."""
+    from fanbind.pdf.parts import story_seams
+
+    root = warnings_book(tmp_path / "end")
+    spans = _long_story_spans(root)
+    shown = tmp_path / "shown"
+    make_book(shown)
+    plain = _long_story_spans(shown)
+    book = load_book(open_project(root))
+    documents = render_book(book.anthology, stylesheets=("css/epub.css",))
+    second_chapter = story_seams(next(d for d in documents if d.story is not None
+                                      and d.story.index == 1))[1][0]
+    assert plain[0][1] > second_chapter  # the plan's first piece holds more chapters
+    assert spans[0] == (0, second_chapter)
+    assert spans[1] == (second_chapter, plain[0][1]) and spans[2:] == plain[1:]

@@ -338,6 +338,8 @@ def plan_parts(anthology: Anthology, documents: Sequence[Document], jobs: int, *
         if len(spans) < 2:
             run.append(index)
             continue
+        if not running:
+            spans = first_chapter_apart(document, spans)
         flush()
         parts.extend(Part("body", (index,), (body[index],), span, running) for span in spans)
     flush()
@@ -610,12 +612,7 @@ def page_references(parts: Sequence[Part], documents: Sequence[Document]
             if part.span is not None and (section := story_section(documents[index])) is not None:
                 scopes = list(section)[part.span[0]:part.span[1]]
             for scope in scopes:
-                for link in scope.iter(f"{{{XHTML_NS}}}a"):
-                    if not any(has_class(link, name) for name in PAGE_REFERENCE_CLASSES):
-                        continue
-                    filename, _, anchor = (link.get("href") or "").partition("#")
-                    if filename and filename not in own:
-                        names.append(anchor or filename.removesuffix(".xhtml"))
+                names += _referenced(scope, own)
         if names:
             if part.running:
                 return None
@@ -642,6 +639,35 @@ def guess_reference_folios(anthology: Anthology, references: Mapping[int, tuple[
         remembered = cache.get(BOOK_NAMESPACE, reference_folios_key(anthology))
         given = remembered if isinstance(remembered, dict) else None
     return {name: int((given or {}).get(name, book_pages)) for name in sorted(names)}
+
+
+def _referenced(scope: etree._Element, own: set[str]) -> list[str]:
+    """The targets outside the documents ``own`` whose page numbers ``scope`` prints."""
+    names = []
+    for link in scope.iter(f"{{{XHTML_NS}}}a"):
+        if any(has_class(link, name) for name in PAGE_REFERENCE_CLASSES):
+            filename, _, anchor = (link.get("href") or "").partition("#")
+            if filename and filename not in own:
+                names.append(anchor or filename.removesuffix(".xhtml"))
+    return names
+
+
+def first_chapter_apart(document: Document, spans: list[tuple[int, int]]
+                        ) -> list[tuple[int, int]]:
+    """A long story's pieces with its first chapter a piece of its own when its
+    preface prints a page reference (``warnings_display: end``).
+
+    That piece is laid out again when the folio guessed for the reference is wrong
+    (every cold build: pdf/in_parts.py), at the end, with one core busy: a
+    5,000-word chapter costs a tenth of a 300,000-word story's first share.
+    """
+    seams = story_seams(document)
+    if len(spans) < 2 or len(seams) < 2 or not _referenced(document.root,
+                                                            {document.filename}):
+        return spans
+    start, end = spans[0]
+    first = seams[1][0]  # the second chapter
+    return [(start, first), (first, end), *spans[1:]] if start < first < end else spans
 
 
 def page_references_resolve(parts: Sequence[Part], documents: Sequence[Document]) -> bool:
