@@ -442,7 +442,11 @@ def build(
                     # read meanwhile, in a process of their own (fanbind.reading_ahead).
                     ahead = _read_ahead(project, allow_outside=allow_outside, cache=cache,
                                         jobs=jobs, part_words=part_words)
-                workers = early_pdf_workers(words, jobs, cold=cold)
+                # A rebuild after an edit: a part will be laid out again, its worker
+                # importing WeasyPrint while this process reads.
+                warm = not cold and parts_wanted(words, jobs) and _a_story_changed(
+                    project, cache, allow_outside=allow_outside)
+                workers = early_pdf_workers(words, jobs, cold=cold, warm=warm)
                 if ahead is not None and workers is not None:
                     # A long story's first parts, laid out while it is read (pdf/ahead.py).
                     ahead.on_told = functools.partial(_heard_from_reader, workers)
@@ -483,6 +487,17 @@ def _heard_from_reader(workers: PdfWorkers, message: tuple[str, object]) -> None
     kind, part = message
     if kind == "part" and isinstance(part, AheadPart):
         workers.lay_out_ahead(part.index, part.key, part.book_pages, part.task)
+
+
+def _a_story_changed(project: Project, cache: bool, *, allow_outside: bool) -> bool:
+    """Whether a story will be read afresh (a rebuild after an edit): a part of the
+    PDF will then likely be laid out again, and its worker may import WeasyPrint
+    while this process reads (:func:`fanbind.pdf.workers.early_pdf_workers`)."""
+    from fanbind.loading import all_cached  # the text stages: this build reads here
+
+    tasks, refused = story_tasks(project, allow_outside=allow_outside)
+    return refused is None and not all_cached(
+        tasks, TextSettings.from_book(project.config), ProjectCache(project.root, enabled=cache))
 
 
 def _words_before_reading(project: Project) -> list[int]:

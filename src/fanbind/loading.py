@@ -94,6 +94,18 @@ def _readable_bytes(task: StoryTask, settings: TextSettings) -> bytes | None:
         return None
 
 
+def all_cached(tasks: Sequence[StoryTask], settings: TextSettings, cache: ProjectCache) -> bool:
+    """Whether :func:`load_stories` would take every story from ``cache`` (none of
+    their files, metadata or settings changed): a build asks before it reads."""
+    if not cache.enabled:
+        return False
+    for task in tasks:
+        data = _readable_bytes(task, settings)
+        if data is None or not cache.has(STORY_NAMESPACE, story_key(task, settings, data)):
+            return False
+    return True
+
+
 #: The typesetting of one run of blocks as kept: per block its typeset spans
 #: (None: a scene break, kept as it is), and the changes per rule.
 TypesetBlocks = tuple[tuple[tuple[Inline, ...] | None, ...], dict[str, int]]
