@@ -5,7 +5,8 @@ as the story is loaded and the workers start its first parts
 (:mod:`fanbind.pdf.ahead`); the build takes such a part only when its key is
 that of the part its own plan hands out. Checked here: they are taken, the book
 is byte for byte the one laid out without them, a part of another plan is never
-taken, and an error after the reading stops them with nothing left behind. The
+taken, and an error after the reading stops them with nothing left behind. And a
+rebuild after an edit has its workers import WeasyPrint while it reads. The
 book is one fic of six short chapters (about 1,600 words, ten pages) cut into two
 or four parts by ``part_words``: cheap to lay out. Nothing is timed.
 """
@@ -14,18 +15,23 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fanbind.build import build, load_book
+from fanbind.build import build, load_book, story_tasks
+from fanbind.cache import ProjectCache
 from fanbind.errors import BuildError
+from fanbind.loading import all_cached
 from fanbind.pdf.ahead import first_parts
 from fanbind.pdf.in_parts import write_parallel_pdf
 from fanbind.pdf.workers import PdfWorkers
 from fanbind.project import open_project
 from fanbind.render import render_book
+from fanbind.text.settings import TextSettings
 from test_story_parts import chaptered
 
 WHEN = dt.datetime(2024, 2, 14, tzinfo=dt.UTC)
@@ -117,3 +123,68 @@ def test_an_error_after_the_reading_stops_the_parts_laid_out_ahead(
     assert started == [0, 1]  # laid out ahead, then stopped
     assert multiprocessing.active_children() == []
     assert not (root / "dist").exists() or not any((root / "dist").iterdir())
+
+
+# ---------------------------------------------------------------- a rebuild's workers
+
+_WARM = """
+import sys, threading
+from fanbind.pdf.workers import WARMING, early_pdf_workers
+
+def imported() -> bool:
+    for thread in threading.enumerate():
+        if thread.name == WARMING:
+            thread.join()
+    return 'weasyprint' in sys.modules
+
+workers = early_pdf_workers([1], 2, warm={warm})
+there = [workers.pool.submit(imported).result() for _ in range(4)]
+print('weasyprint' in sys.modules, all(there), any(there))
+workers.close()
+"""
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_rebuild_that_will_lay_out_imports_weasyprint_in_its_workers_as_they_start(
+        warm: bool) -> None:
+    """A story changed: each worker imports WeasyPrint as it starts, while the
+    building process reads (which never imports it for that)."""
+    done = subprocess.run([sys.executable, "-c", _WARM.format(warm=warm)],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", str(warm), str(warm)]
+
+
+def test_a_build_knows_before_reading_whether_a_story_changed(tmp_path: Path) -> None:
+    root = _fic(tmp_path / "fic")
+    project = open_project(root)
+    tasks, refused = story_tasks(project)
+    settings = TextSettings.from_book(project.config)
+    assert refused is None and not all_cached(tasks, settings, ProjectCache(root))
+    load_book(project, cache=ProjectCache(root))
+    assert all_cached(tasks, settings, ProjectCache(root))
+    assert not all_cached(tasks, settings, ProjectCache(root, enabled=False))
+    text = root / "fic.txt"
+    text.write_text(text.read_text(encoding="utf-8").replace(" ", " very ", 1),
+                    encoding="utf-8")
+    assert not all_cached(tasks, settings, ProjectCache(root))
+
+
+def test_only_a_rebuild_after_an_edit_warms_its_workers(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    warmed: list[bool] = []
+    real = PdfWorkers.__init__
+
+    def init(self: PdfWorkers, jobs: int, *, warm: bool = False) -> None:
+        warmed.append(warm)
+        real(self, jobs, warm=warm)
+
+    monkeypatch.setattr(PdfWorkers, "__init__", init)
+    root = _fic(tmp_path / "fic")
+    for edit in ("", "", " very"):
+        if edit:
+            text = root / "fic.txt"
+            text.write_text(text.read_text(encoding="utf-8").replace(" ", f"{edit} ", 1),
+                            encoding="utf-8")
+        build(root, formats=("pdf",), jobs=2, part_words=TWO_PARTS)
+    # Cold (WeasyPrint imported before the fork), nothing changed, a story changed.
+    assert warmed == [False, False, True]

@@ -11,6 +11,7 @@ part is laid out: a rebuild whose parts all come from the cache never needs it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import os
@@ -248,8 +249,19 @@ def _take_lines(messages: Connection, lock: Any, answers: list[Connection], slot
     if warm:
         # In a thread: the worker waits for its first task meanwhile, and that
         # task's own import of the module waits for this one (the import lock).
-        threading.Thread(target=importlib.import_module, args=("fanbind.pdf.layout",),
-                         daemon=True).start()
+        threading.Thread(target=_import_layout, name=WARMING, daemon=True).start()
+
+
+#: The name of a worker's thread importing :mod:`fanbind.pdf.layout` as it starts.
+WARMING = "fanbind-import-layout"
+
+
+def _import_layout() -> None:
+    """Import WeasyPrint at a low priority (this thread only, where the system can):
+    the building process is reading the stories meanwhile, on the same cores."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    importlib.import_module("fanbind.pdf.layout")
 
 
 @dataclass(frozen=True)
