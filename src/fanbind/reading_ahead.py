@@ -18,6 +18,11 @@ cache too (:meth:`fanbind.cache.ProjectCache.keep`), so pruning keeps them. On
 an error the reader gives up and the book is read again here, where the error
 is raised with the findings of the stories before it, as without the reader
 (errors are rare; their cost does not matter).
+
+The reader may also :func:`tell` the building process things before the book is
+read, up a pipe of their own that :meth:`ReadAhead.result` listens to while it
+waits: a book of one long story has its first parts planned and laid out
+meanwhile (:mod:`fanbind.pdf.ahead`).
 """
 
 from __future__ import annotations
