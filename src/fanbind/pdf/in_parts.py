@@ -305,7 +305,9 @@ def _build_once(job: Job, parts: list[Part], workers: PdfWorkers, book_pages: in
                    parts_read=tuple(sorted(laying.read)),
                    parts_remade=tuple(sorted(laying.remade)),
                    parts_not_remade=tuple(sorted(laying.not_remade.items())),
-                   parts_ahead=tuple(laying.ahead))
+                   parts_ahead=tuple(laying.ahead),
+                   parts_spliced=tuple((i, body.spliced) for i, body in enumerate(ordered)
+                                       if i in laying.laid_out and body.spliced is not None))
 
 
 def _plan_stories(job: Job, laying: Parts, workers: PdfWorkers, book_pages: int,

@@ -44,6 +44,7 @@ from fanbind.pdf.parts import (
     part_key,
 )
 from fanbind.pdf.running import Seam, seam_key
+from fanbind.pdf.splice import SpliceTask, lineage_key, pieces_of, splice_or_lay_out, splice_task
 from fanbind.pdf.workers import (
     BodyTask,
     PdfWorkers,
@@ -215,7 +216,39 @@ class Parts:
                      "dependencies": dependencies(result.fetched, result.refused,
                                                   self.job.setup.project_dir, self.digests)}
             side = result.planned_left if self.free[index] else None
+            self._keep_pieces(index, side, result, entry)
             self.cache.put(PART_NAMESPACE, self.key(index, side), entry)
+
+    # ------------------------------------------------------------------ the splice
+
+    def _lineage(self, index: int, side: bool | None) -> str:
+        return lineage_key(self.job, self.job.parts[index], self.geometry_css,
+                           self.laid_left(index, side), side)
+
+    def _keep_pieces(self, index: int, side: bool | None, result: PartResult,
+                     entry: dict[str, Any]) -> None:
+        """With a laid-out piece of a long story: its pieces' digests and pages, and
+        the pointer from its lineage to it, for the next build's splice (pdf/splice.py)."""
+        assert self.cache is not None
+        pieces = pieces_of(self.job, self.job.parts[index], result)
+        if pieces:
+            entry["pieces"] = pieces
+            self.cache.put(PART_NAMESPACE, self._lineage(index, side),
+                           {"key": self.key(index, side)})
+
+    def _splice(self, index: int, lands: bool | None, task: BodyTask) -> SpliceTask | None:
+        """The splice of a part whose key missed, from its lineage's cached layout."""
+        if self.cache is None or self.job.parts[index].span is None or (
+                self.free[index] and lands is None):
+            return None
+        side = lands if self.free[index] else None
+        pointer = self.cache.get(PART_NAMESPACE, self._lineage(index, side))
+        if not isinstance(pointer, dict):
+            return None
+        entry = self.cache.get(PART_NAMESPACE, pointer["key"])
+        if not isinstance(entry, dict) or not dependencies_match(entry, self.digests):
+            return None
+        return splice_task(self.job, index, task, entry, self.movable)
 
     # ------------------------------------------------------------------ laying out
 
@@ -278,8 +311,10 @@ class Parts:
                                            self.laid_left(index, lands), landing,
                                            stubs=self.stubs.get(index, ()))
                     following += 1
+                    splice = None if index in self.seams else self._splice(index, lands, task)
                     if here:
-                        self._take(index, lay_out_body_part(task), laid=True)
+                        self._take(index, lay_out_body_part(task) if splice is None
+                                   else splice_or_lay_out(splice), laid=True)
                         continue
                     ahead = self._ahead(index, lands)
                     if ahead is not None:  # laid out ahead from the same key (pdf/ahead.py)
@@ -289,7 +324,9 @@ class Parts:
                         running[index].add_done_callback(functools.partial(done, index))
                         continue
                     task = replace(task, early=PoolChannel(build, index))
-                    running[index] = self.workers.submit(lay_out_body_part, task)
+                    running[index] = self.workers.submit(lay_out_body_part, task) \
+                        if splice is None else \
+                        self.workers.submit(splice_or_lay_out, replace(splice, whole=task))
                     running[index].add_done_callback(functools.partial(done, index))
                 if not running:
                     assert following == len(parts)  # a part waits only for a running one

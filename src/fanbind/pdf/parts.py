@@ -150,6 +150,9 @@ class PartResult:
     #: long story laid out on the other side is moved across by the join.
     planned_left: bool = False
     passes: int = 0  # WeasyPrint renders of its layout (laid out by this build)
+    #: Made from its cached layout with these pieces laid out again (pdf/splice.py);
+    #: None: laid out whole.
+    spliced: tuple[int, ...] | None = None
 
 
 class NotStampable(Exception):

@@ -95,6 +95,9 @@ class PdfResult:
     #: The parts whose layout started while the book was still being read, taken
     #: as the plan's own (:mod:`fanbind.pdf.ahead`).
     parts_ahead: tuple[int, ...] = ()
+    #: Parts made from their cached layout with only their changed chapters laid out
+    #: again (:mod:`fanbind.pdf.splice`): (part, the pieces laid out).
+    parts_spliced: tuple[tuple[int, tuple[int, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
