@@ -315,3 +315,167 @@ def test_harfbuzz_cuts_the_shared_faces_as_fonttools_did() -> None:
         assert (cut["head"].created, cut["head"].modified) == \
             (source["head"].created, source["head"].modified)
         assert not {"GSUB", "GPOS"} & set(cut.keys())
+
+
+# ---------------------------------------------------------------------- the splice
+#
+# A long story alone, of equal chapters (the same paragraphs in another order each), so
+# the story's cuts fall every two chapters and stay put when a chapter grows by a few
+# dozen words: each part holds two chapters, and an edit in one lays out only that
+# one (pdf/splice.py) when its page count keeps its parity.
+
+#: Chapters of the spliced book and the paragraphs each is made of (rotated per chapter).
+SPLICE_CHAPTERS = 8
+SPLICE_PARAGRAPHS = EN[:8]
+
+
+def spliced_story(edits: dict[int, str]) -> str:
+    """The story; ``edits[n]`` is appended to the second paragraph of chapter ``n``."""
+    out = []
+    for number in range(1, SPLICE_CHAPTERS + 1):
+        turn = number % len(SPLICE_PARAGRAPHS)
+        paragraphs = SPLICE_PARAGRAPHS[turn:] + SPLICE_PARAGRAPHS[:turn]
+        paragraphs[1] += edits.get(number, "")
+        out.append(f"Chapter {number}: Part {number}\n\n" + "\n\n".join(paragraphs))
+    return "\n\n".join(out) + "\n"
+
+
+def make_spliced_book(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "long.txt").write_text(spliced_story({}), encoding="utf-8")
+    (root / "metadata.yaml").write_text(
+        "title: Test\nlanguage: en\nstories:\n"
+        "  - file: long.txt\n    title: The Long One\n    authors: [Ada Lind]\n"
+        "    summary: a summary\n", encoding="utf-8")
+    return root
+
+
+def _lines(count: int) -> str:
+    return "".join("\n\n" + LINE for _ in range(count))
+
+
+#: name → (the edits, the parts expected spliced with their pieces laid out again, the
+#: pages the edited chapters gain). Parts are two chapters each: part 0 opens the story
+#: (its chapters sit under the story's bookmark), chapter 2 is its second piece;
+#: chapters 3 and 5 open parts 1 and 2. One page more moves the chapter after it to the
+#: other side: that part is laid out whole; two keep the sides.
+SPLICES: dict[str, tuple[dict[int, str], dict[int, tuple[int, ...]], int]] = {
+    "one paragraph in two parts": ({2: " Then he laughed.", 5: " Then he laughed."},
+                                   {0: (1,), 2: (0,)}, 0),
+    "the story's opening": ({1: " Then he laughed."}, {0: (0,)}, 0),
+    "one page more": ({3: _lines(30)}, {}, 1),
+    "two pages more": ({3: _lines(60)}, {1: (0,)}, 2),
+}
+
+
+def _build_pdf(root: Path, out: str, timings: Path, monkeypatch: pytest.MonkeyPatch, *,
+               cache: bool = True):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setenv(ENVIRONMENT, str(timings))
+    return build(root, out_dir=root / out, formats=("pdf",), jobs=2, cache=cache,
+                 part_words=PART_WORDS)
+
+
+@pytest.fixture(scope="module")
+def splices(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The book built with the cache, then each :data:`SPLICES` edit rebuilt from that
+    cache (a copy of the project each) and built afresh without one."""
+    folder = tmp_path_factory.mktemp("splice")
+    root = make_spliced_book(folder / "cold")
+    out: dict = {"folder": folder}
+    with pytest.MonkeyPatch.context() as patch:
+        out["cold"] = _build_pdf(root, "dist", folder / "cold.jsonl", patch)
+        for number, (name, (edits, _, _)) in enumerate(SPLICES.items()):
+            copy = folder / f"edit-{number}"
+            shutil.copytree(root, copy, ignore=shutil.ignore_patterns("dist"))
+            (copy / "long.txt").write_text(spliced_story(edits), encoding="utf-8")
+            out[name] = (_build_pdf(copy, "dist", folder / f"{number}.jsonl", patch),
+                         _build_pdf(copy, "fresh", folder / f"{number}-fresh.jsonl", patch,
+                                    cache=False), folder / f"{number}.jsonl")
+    return out
+
+
+def _pdf(result) -> Path:
+    return next(p for p in result.outputs if p.suffix == ".pdf")
+
+
+def _seen(path: Path) -> dict[str, object]:
+    """What a reader sees of a PDF: each page's text and where its first and last
+    letters stand, the page labels, the outline, the links and named destinations."""
+    import pikepdf
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(path))
+    try:
+        texts = []
+        for page in document:
+            text = page.get_textpage()
+            count = text.count_chars()
+            texts.append((text.get_text_range(), tuple(
+                round(v, 1) for at in (0, count - 1) if count for v in text.get_charbox(at))))
+    finally:
+        document.close()
+    with pikepdf.open(path) as pdf:
+        number = {page.obj.objgen: index for index, page in enumerate(pdf.pages)}
+        marks: list[tuple[int, str, int | None, tuple[float, ...]]] = []
+
+        def walk(items, level: int) -> None:
+            for item in items:
+                dest = item.destination
+                marks.append((level, str(item.title), number.get(dest[0].objgen),
+                              tuple(float(v) for v in list(dest)[2:]
+                                    if not isinstance(v, pikepdf.Name))))
+                walk(item.children, level + 1)
+
+        with pdf.open_outline() as outline:
+            walk(outline.root, 0)
+        dests = {str(name): number.get(dest[0].objgen)
+                 for name, dest in pikepdf.NameTree(pdf.Root.Names.Dests).items()}
+        links = [[(str(a.get("/Dest")), tuple(round(float(v), 2) for v in a.Rect))
+                  for a in page.obj.get("/Annots") or ()] for page in pdf.pages]
+        labels = repr(pdf.Root.PageLabels)
+    return {"texts": texts, "labels": labels, "outline": marks, "dests": dests, "links": links}
+
+
+def _chapter_pages(pdf, numbers) -> int:
+    """The pages of chapters ``numbers`` in the book, from its page map."""
+    starts = [index for index, (page_id, _) in enumerate(pdf.page_map)
+              if page_id.startswith("story-001-ch")]
+    ends = [*starts[1:], len(pdf.page_map)]
+    return sum(ends[n - 1] - starts[n - 1] for n in numbers)
+
+
+@pytest.mark.parametrize("name", list(SPLICES))
+def test_a_rebuild_lays_out_only_the_changed_chapters(splices: dict, name: str) -> None:
+    """The parts holding the edited chapters are made from their cached layout with
+    only those chapters laid out again — when each keeps its page count's parity,
+    else laid out whole — and the book reads as the fresh build page for page: the
+    text where it stands, the folios, the outline, the links."""
+    again, fresh, timings = splices[name]
+    edits, spliced, grown = SPLICES[name]
+    assert _seen(_pdf(again)) == _seen(_pdf(fresh))
+    assert again.pdf.page_map == fresh.pdf.page_map
+    assert again.pdf.pages - splices["cold"].pdf.pages == grown  # the case is the one named
+    assert dict(again.pdf.parts_spliced) == spliced
+    laid = sum(step["pages"] for step in read(timings) if step["step"] == "layout")
+    if spliced:
+        # Only the edited chapters were laid out: their pages, nothing else.
+        assert again.pdf.parts_laid_out == tuple(sorted(spliced))
+        assert laid == _chapter_pages(fresh.pdf, edits)
+    else:
+        assert len(again.pdf.parts_laid_out) == 1 and laid > _chapter_pages(fresh.pdf, edits)
+        assert _pdf(again).read_bytes() == _pdf(fresh).read_bytes()
+    if not grown:
+        # The spliced folio plans are the whole part's: every part's folios come
+        # from the cache (they are keyed by the plan).
+        assert again.pdf.parts_stamped == ()
+
+
+def test_a_spliced_part_is_cached_as_laid_out(splices: dict,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next build of the edited project lays out nothing: the spliced parts were
+    cached under their new keys."""
+    root = splices["folder"] / "edit-0"
+    again = _build_pdf(root, "dist", splices["folder"] / "next.jsonl", monkeypatch)
+    assert again.pdf.parts_laid_out == () and again.pdf.parts_spliced == ()
+    assert _seen(_pdf(again)) == _seen(_pdf(splices["one paragraph in two parts"][1]))

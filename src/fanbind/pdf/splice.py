@@ -244,23 +244,24 @@ def _splice_destinations(out: pikepdf.Pdf, sources: Sequence[tuple[int | None, p
                          where: dict[tuple[int | None, tuple[int, int]], int],
                          placed: list[pikepdf.Object]) -> None:
     """The named destinations of every source whose page is in the part, sorted."""
-    found: dict[bytes, pikepdf.Array] = {}
+    found: dict[bytes, tuple[int, pikepdf.Array]] = {}
     for source, pdf in sources:
         for name, dest in _named(pdf).items():
             array = dest.get("/D") if isinstance(dest, pikepdf.Dictionary) else dest
             if not isinstance(array, pikepdf.Array) or len(array) == 0:
                 continue
             at = where.get((source, array[0].objgen))
-            if at is None:
-                continue
-            found[name.encode("utf-8")] = pikepdf.Array(
+            key = name.encode("utf-8")
+            if at is None or (key in found and found[key][0] <= at):
+                continue  # a name is where it is first (a piece alone has its section's)
+            found[key] = (at, pikepdf.Array(
                 [placed[at], *(out.copy_foreign(v) if isinstance(v, pikepdf.Object)
                                and not isinstance(v, pikepdf.Name | pikepdf.Array)
-                               else v for v in list(array)[1:])])
+                               else v for v in list(array)[1:])]))
     names = pikepdf.Array()
     for key in sorted(found):
         names.append(pikepdf.String(key.decode("utf-8")))
-        names.append(found[key])
+        names.append(found[key][1])
     out.Root.Names = pikepdf.Dictionary(Dests=out.make_indirect(pikepdf.Dictionary(Names=names)))
 
 
@@ -343,11 +344,10 @@ def splice_result(old: PartResult, layout: Sequence[Piece], laid: dict[int, Part
                 anchors[name] = page - first + offset
         plan = result.folios
         assert plan is not None
-        where = _Where(0) if source is None else _Where.of(
+        where = _Where(0, offset - first) if source is None else _Where.of(
             old.folios.pages[layout[source].pages[0]], plan.pages[0])
         for page_type, state, number in plan.pages[first:end]:
-            plan_pages.append((page_type, where.state(state, number - first + offset),
-                               number - first + offset))
+            plan_pages.append((page_type, where.state(state), number - first + offset))
         for name, by_page in plan.strings:  # by page number (from 1)
             strings.setdefault(name, []).extend(
                 (page - first + offset, values) for page, values in by_page
@@ -377,14 +377,18 @@ class _Where:
     """How a piece laid out alone differs from its place in the part, in the page
     states of its folio plan: its page counter, and in each page group's start
     (the path of child indexes to the element that opened it) the index of its
-    story's child, which counts no stand-in (``shift`` at ``depth``)."""
+    story's child, which counts no stand-in (``shift`` at ``depth``). ``moved``:
+    how far its page counter moves (the opening page of a story counts no page, so
+    this is not always how far its pages move)."""
 
     shift: int
+    moved: int
     depth: int = -1
 
     @classmethod
     def of(cls, placed: Any, alone: Any) -> _Where:
         """From the piece's first page as it was in the part and as laid out alone."""
+        moved = _page_counter(placed) - _page_counter(alone)
         try:
             there, here = placed[1][3][0][2], alone[1][3][0][2]
             depth = 0
@@ -392,16 +396,17 @@ class _Where:
                     and len(there) == len(here) == 1:
                 (a, there), (b, here) = next(iter(there.items())), next(iter(here.items()))
                 if a != b:
-                    return cls(a - b, depth)
+                    return cls(a - b, moved, depth)
                 depth += 1
         except (IndexError, TypeError, KeyError):
             pass
-        return cls(0)
+        return cls(0, moved)
 
-    def state(self, state: Any, number: int) -> Any:
+    def state(self, state: Any) -> Any:
+        """A page's state (:class:`fanbind.pdf.result.FolioPlan`) in the part."""
         counters = dict(state[1])
         if "page" in counters:
-            counters["page"] = [number]
+            counters["page"] = [value + self.moved for value in counters["page"]]
         groups = state[3]
         if self.shift and isinstance(groups, list):
             groups = [[*group[:2], self._moved(group[2], 0), *group[3:]]
@@ -415,6 +420,12 @@ class _Where:
         if depth == self.depth:
             return {key + self.shift: value for key, value in path.items()}
         return {key: self._moved(value, depth + 1) for key, value in path.items()}
+
+
+def _page_counter(page: Any) -> int:
+    """The page counter of a folio plan's page as it ended."""
+    values = page[1][1].get("page") or [0]
+    return int(values[-1])
 
 
 def _total(state: Any, total: int) -> Any:
