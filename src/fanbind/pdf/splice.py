@@ -153,8 +153,8 @@ def splice_task(job: Job, index: int, whole: BodyTask, entry: dict[str, Any],
     result: PartResult = entry["result"]
     part = job.parts[index]
     spans = piece_spans(job, part)
-    if not old or result.warnings or [p.span for p in old] != spans:
-        return None
+    if not old or result.warnings or whole.stubs or [p.span for p in old] != spans:
+        return None  # stubs: its page references' stand-in page (kept whole)
     digests = piece_digests(job, part, spans)
     changed = [k for k, (piece, digest) in enumerate(zip(old, digests, strict=True))
                if piece.digest != digest]
