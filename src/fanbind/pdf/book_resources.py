@@ -57,6 +57,9 @@ class ValueKeys:
 
     def __init__(self) -> None:
         self.memo: dict[tuple[int, int], object] = {}
+        #: Direct objects by their text (which names the indirect ones they hold):
+        #: the join gives every stamped page a copy of its part's resources.
+        self.direct: dict[bytes, object] = {}
 
     def __call__(self, value: Any) -> object:
         if not isinstance(value, pikepdf.Object):
@@ -67,7 +70,12 @@ class ValueKeys:
                 self.memo[objgen] = ("cycle", objgen)  # until known (a form drawing itself)
                 self.memo[objgen] = self._by_value(value)
             return self.memo[objgen]
-        return self._by_value(value)
+        if isinstance(value, pikepdf.Stream):  # not written out by unparse
+            return self._by_value(value)
+        text = bytes(value.unparse())
+        if text not in self.direct:
+            self.direct[text] = self._by_value(value)
+        return self.direct[text]
 
     def _by_value(self, value: pikepdf.Object) -> object:
         if isinstance(value, pikepdf.Stream):
@@ -128,6 +136,7 @@ def share_resources(pdf: pikepdf.Pdf, own: Collection[str] = ()) -> Shared:
     keys = ValueKeys()
     union: dict[str, dict[str, tuple[object, pikepdf.Object]]] = {}
     clashes: set[str] = set()
+    done: set[object] = set()  # the kinds' dictionaries read (by object, or by text)
     for resources in dictionaries:
         for kind in KINDS:
             entries = resources.get(kind)
@@ -136,6 +145,10 @@ def share_resources(pdf: pikepdf.Pdf, own: Collection[str] = ()) -> Shared:
             if not isinstance(entries, pikepdf.Dictionary):
                 clashes.add(kind)
                 continue
+            seen_as = (kind, entries.objgen if entries.is_indirect else bytes(entries.unparse()))
+            if seen_as in done:
+                continue
+            done.add(seen_as)
             found = union.setdefault(kind, {})
             for name, value in entries.items():
                 if name in own:
@@ -148,13 +161,14 @@ def share_resources(pdf: pikepdf.Pdf, own: Collection[str] = ()) -> Shared:
     shared = {kind: pdf.make_indirect(pikepdf.Dictionary(
         {name: value for name, (_, value) in sorted(found.items())}))
         for kind, found in union.items() if kind not in clashes}
+    every = {kind: dict(one.items()) for kind, one in shared.items()}
     for resources in dictionaries:
         for kind, one in shared.items():
             entries = resources.get(kind)
             if entries is None:
                 continue
-            mine = {name: value for name, value in entries.items() if name in own}
-            resources[kind] = pikepdf.Dictionary({**dict(one.items()), **mine}) if mine else one
+            mine = {name: entries[name] for name in own if name in entries}
+            resources[kind] = pikepdf.Dictionary({**every[kind], **mine}) if mine else one
 
     # The parts' resource dictionaries now hold the same objects: one per value.
     fresh = ValueKeys()
