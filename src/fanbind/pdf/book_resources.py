@@ -121,26 +121,29 @@ def share_resources(pdf: pikepdf.Pdf, own: Collection[str] = ()) -> Shared:
     """Make each kind of resource one dictionary for the whole of ``pdf`` and its
     resource dictionaries one per value; ``own``: names that belong to their page
     (the join's folio form), kept where they are."""
-    holders = list(_holders(pdf))
+    # Each object's entries are read once (items()): a big book has a resource
+    # dictionary per stamped page, and every pikepdf call costs microseconds.
+    held: list[tuple[pikepdf.Object, pikepdf.Dictionary]] = []
     dictionaries: list[pikepdf.Dictionary] = []
     seen: set[tuple[int, int]] = set()
-    for holder in holders:
+    for holder in _holders(pdf):
         resources = holder.get("/Resources")
-        if isinstance(resources, pikepdf.Dictionary):
-            if resources.is_indirect:
-                if resources.objgen in seen:
-                    continue
-                seen.add(resources.objgen)
-            dictionaries.append(resources)
+        if not isinstance(resources, pikepdf.Dictionary):
+            continue
+        held.append((holder, resources))
+        if resources.is_indirect:
+            if resources.objgen in seen:
+                continue
+            seen.add(resources.objgen)
+        dictionaries.append(resources)
 
     keys = ValueKeys()
     union: dict[str, dict[str, tuple[object, pikepdf.Object]]] = {}
     clashes: set[str] = set()
     done: set[object] = set()  # the kinds' dictionaries read (by object, or by text)
     for resources in dictionaries:
-        for kind in KINDS:
-            entries = resources.get(kind)
-            if entries is None:
+        for kind, entries in resources.items():
+            if kind not in KINDS:
                 continue
             if not isinstance(entries, pikepdf.Dictionary):
                 clashes.add(kind)
@@ -163,9 +166,9 @@ def share_resources(pdf: pikepdf.Pdf, own: Collection[str] = ()) -> Shared:
         for kind, found in union.items() if kind not in clashes}
     every = {kind: dict(one.items()) for kind, one in shared.items()}
     for resources in dictionaries:
-        for kind, one in shared.items():
-            entries = resources.get(kind)
-            if entries is None:
+        for kind, entries in resources.items():
+            one = shared.get(kind)
+            if one is None:
                 continue
             mine = {name: entries[name] for name in own if name in entries}
             resources[kind] = pikepdf.Dictionary({**every[kind], **mine}) if mine else one
@@ -173,9 +176,8 @@ def share_resources(pdf: pikepdf.Pdf, own: Collection[str] = ()) -> Shared:
     # The parts' resource dictionaries now hold the same objects: one per value.
     fresh = ValueKeys()
     distinct: dict[object, pikepdf.Object] = {}
-    for holder in holders:
-        resources = holder.get("/Resources")
-        if not isinstance(resources, pikepdf.Dictionary) or not resources.is_indirect:
+    for holder, resources in held:
+        if not resources.is_indirect:
             continue
         key = tuple(sorted((name, ("r", value.objgen) if isinstance(value, pikepdf.Object)
                             and value.is_indirect else fresh(value))
@@ -190,6 +192,7 @@ def share_small_streams(pdf: pikepdf.Pdf, limit: int = SMALL_STREAM) -> int:
     many were dropped. A stream whose ``/Length`` says it is longer is not read."""
     keys = ValueKeys()
     kept: dict[object, pikepdf.Object] = {}
+    known: dict[tuple[int, int], pikepdf.Object | None] = {}  # a part's streams recur
     dropped = 0
     for page in pdf.pages:
         contents = page.obj.get("/Contents")
@@ -200,13 +203,12 @@ def share_small_streams(pdf: pikepdf.Pdf, limit: int = SMALL_STREAM) -> int:
         for at, item in enumerate(items):
             if not isinstance(item, pikepdf.Stream):
                 continue
-            length = item.stream_dict.get("/Length")
-            if isinstance(length, int) and length > limit:
-                continue
-            if len(item.read_raw_bytes()) > limit:
-                continue
-            one = kept.setdefault(keys(item), item)
-            if one.objgen != item.objgen:
+            if item.objgen not in known:
+                length = item.stream_dict.get("/Length")
+                known[item.objgen] = None if (isinstance(length, int) and length > limit) \
+                    or len(item.read_raw_bytes()) > limit else kept.setdefault(keys(item), item)
+            one = known[item.objgen]
+            if one is not None and one.objgen != item.objgen:
                 items[at] = one
                 changed = True
                 dropped += 1

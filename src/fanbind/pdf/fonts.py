@@ -144,21 +144,32 @@ def _resource_dicts(pdf: Pdf) -> Iterator[Object]:
         yield from walk(page.obj.get("/Resources"))
 
 
-def _type0_fonts(pdf: Pdf) -> Iterator[Object]:
-    """Every Type0 font the pages use, directly or inside form XObjects, once."""
+def _type0_fonts(pdf: Pdf, font_dicts: list[Object] | None = None) -> Iterator[Object]:
+    """Every Type0 font the pages use, directly or inside form XObjects, once;
+    ``font_dicts`` gets every ``/Font`` dictionary that names them, once."""
     fonts: set[tuple[int, int]] = set()
+    listed: set[tuple[int, int]] = set()
     for resources in _resource_dicts(pdf):
-        for font in (resources.get("/Font") or {}).values():
+        named = resources.get("/Font")
+        if font_dicts is not None and named is not None:
+            if not named.is_indirect:
+                font_dicts.append(named)
+            elif named.objgen not in listed:
+                listed.add(named.objgen)
+                font_dicts.append(named)
+        for font in (named or {}).values():
             if font.get("/Subtype") == "/Type0" and font.objgen not in fonts:
                 fonts.add(font.objgen)
                 yield font
 
 
-def _cid_fonts(pdf: Pdf) -> Iterator[tuple[Object, Object, Object]]:
-    """(Type0 font, its CIDFont, the CIDFont's descriptor) for every composite font."""
+def _cid_fonts(pdf: Pdf, font_dicts: list[Object] | None = None
+               ) -> Iterator[tuple[Object, Object, Object]]:
+    """(Type0 font, its CIDFont, the CIDFont's descriptor) for every composite font
+    (``font_dicts``: see :func:`_type0_fonts`)."""
     import pikepdf
 
-    for font in _type0_fonts(pdf):
+    for font in _type0_fonts(pdf, font_dicts):
         descendants = font.get("/DescendantFonts")
         if not isinstance(descendants, pikepdf.Array) or len(descendants) != 1:
             continue
@@ -437,7 +448,8 @@ def apply_shared_fonts(pdf: Pdf, shared: dict[int, SharedFace]) -> int:
     for program in programs.values():
         program.Subtype = pikepdf.Name.OpenType
     groups: dict[tuple[int, str], list[tuple[int, Object, Object]]] = {}
-    for font, cid_font, old in _cid_fonts(pdf):
+    font_dicts: list[Object] = []
+    for font, cid_font, old in _cid_fonts(pdf, font_dicts):
         if MARK not in old:
             continue
         index = int(old[MARK])
@@ -475,8 +487,7 @@ def apply_shared_fonts(pdf: Pdf, shared: dict[int, SharedFace]) -> int:
         cid_font.FontDescriptor = descriptor(index, rest)
         made = pdf.make_indirect(font)
         merged.update({old_font.objgen: made for _, old_font, _ in members})
-    for resources in _resource_dicts(pdf):
-        fonts = resources.get("/Font")
+    for fonts in font_dicts:
         if isinstance(fonts, pikepdf.Dictionary):
             for key, value in list(fonts.items()):
                 if value.is_indirect and value.objgen in merged:
