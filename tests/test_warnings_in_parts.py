@@ -152,3 +152,47 @@ def test_the_referencing_piece_of_a_long_story_is_its_first_chapter(tmp_path: Pa
     assert plain[0][1] > second_chapter  # the plan's first piece holds more chapters
     assert spans[0] == (0, second_chapter)
     assert spans[1] == (second_chapter, plain[0][1]) and spans[2:] == plain[1:]
+
+
+def test_the_first_pieces_laid_out_ahead_are_taken_with_their_stand_ins(
+        tmp_path: Path) -> None:
+    """A one-fic book's first pieces, laid out while the book is read
+    (pdf/ahead.py), carry the stand-ins the build guesses: the build takes them (a
+    piece without them would have another key and be laid out again), and the book
+    is the one laid out without them, byte for byte."""
+    from fanbind.pdf.ahead import first_parts
+    from fanbind.pdf.workers import PdfWorkers
+    from test_laid_out_ahead import TWO_PARTS, _fic
+
+    root = _fic(tmp_path / "fic")
+    meta = root / "metadata.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace(
+        "stories:\n", "warnings_display: end\nstories:\n").replace(
+        "    authors: [Ada]\n", "    authors: [Ada]\n    warnings: [Major Character Death]\n"),
+        encoding="utf-8")
+    anthology = load_book(open_project(root)).anthology
+    documents = render_book(anthology, stylesheets=("css/epub.css",))
+
+    def lay_out(name: str, ahead: bool) -> tuple[bytes, object]:
+        workers = PdfWorkers(2).start()
+        if ahead:
+            folder = tmp_path / f"{name}-ahead"
+            for part in first_parts(anthology, documents, project_dir=root,
+                                    extra_stylesheets=(), jobs=2,
+                                    folder=lambda: folder.mkdir() or folder,
+                                    part_words=TWO_PARTS):
+                assert part.task.stubs == (("story-001-warnings", part.book_pages),) \
+                    or part.index > 0
+                workers.lay_out_ahead(part.index, part.key, part.book_pages, part.task)
+        with workers:
+            pdf = write_parallel_pdf(anthology, documents, tmp_path / f"{name}.pdf",
+                                     project_dir=root, created=WHEN, jobs=2,
+                                     workers=workers, part_words=TWO_PARTS)
+        assert pdf is not None and pdf.parts == 3  # the first chapter apart
+        return (tmp_path / f"{name}.pdf").read_bytes(), pdf
+
+    plain, plain_pdf = lay_out("plain", ahead=False)
+    same, same_pdf = lay_out("same", ahead=True)
+    assert plain_pdf.parts_ahead == () and same_pdf.parts_ahead == (0, 1)
+    assert same_pdf.parts_relaid == (0,)  # the guess (the page count) is wrong here
+    assert same == plain
