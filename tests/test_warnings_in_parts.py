@@ -196,3 +196,26 @@ def test_the_first_pieces_laid_out_ahead_are_taken_with_their_stand_ins(
     assert plain_pdf.parts_ahead == () and same_pdf.parts_ahead == (0, 1)
     assert same_pdf.parts_relaid == (0,)  # the guess (the page count) is wrong here
     assert same == plain
+
+
+def test_a_book_whose_parts_mostly_print_references_stays_in_one_piece(tmp_path: Path) -> None:
+    """A cold build lays the referencing parts out twice: the book goes to parts only
+    when they hold little of it (a share of its words, or a few thousand words at
+    least: this book is under that floor). Parameters, nothing laid out."""
+    from fanbind.pdf.parts import page_references
+
+    root = warnings_book(tmp_path / "book")
+    anthology = load_book(open_project(root)).anthology
+    documents = render_book(anthology, stylesheets=("css/epub.css",))
+    parts = plan_parts(anthology, documents, 2, part_words=PART_WORDS)
+    assert parts is not None
+    found = page_references(parts, documents, anthology)
+    assert found is not None and sorted(found) == [0, 1]  # the short story, the first chapter
+    bodies = [part for part in parts if part.kind == "body"]
+    referencing = sum(len(" ".join(documents[i].root.itertext()).split())
+                      for i in bodies[0].documents)  # the short story's part, whole
+    total = sum(story.words for story in anthology.stories)
+    assert referencing < total * 0.5
+    assert page_references(parts, documents, anthology, least=0) is None  # over 10 %
+    assert page_references(parts, documents, anthology, least=0, share=0.5) == found
+    assert page_references(parts, documents) == found  # no anthology: no policy

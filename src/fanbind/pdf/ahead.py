@@ -92,7 +92,7 @@ def first_parts(anthology: Anthology, documents: Sequence[Document], *, project_
     parts = plan_parts(anthology, documents, jobs, part_words=part_words,
                        inside_stories=seams_are_breaks(extra_stylesheets), balance=balance,
                        run_on=RUN_ON_WORDS)  # as write_parallel_pdf plans with held renders
-    references = page_references(parts, documents) if parts is not None else None
+    references = page_references(parts, documents, anthology) if parts is not None else None
     if parts is None or references is None:
         return []
     bodies = [part for part in parts if part.kind == "body"]

@@ -114,7 +114,7 @@ def write_parallel_pdf(
                            inside_text=inside_text, balance=balance,
                            run_on=RUN_ON_WORDS if hold_words else 0)
         if parts is None or not stampable_stylesheets(extra_stylesheets) \
-                or not page_references_resolve(parts, documents):
+                or not page_references_resolve(parts, documents, anthology):
             return None
         if inside_text and not any(part.running for part in parts):
             inside_text = False
@@ -148,7 +148,7 @@ def _write_parts(anthology: Anthology, documents: list[Document], parts: list[Pa
     # last build's count (so its cached parts fit), else from the word count.
     book_pages = guess_book_pages(anthology, cache)
     bodies = [p for p in parts if p.kind == "body"]
-    references = page_references(parts, documents) or {}
+    references = page_references(parts, documents, anthology) or {}
     guesses = guess_reference_folios(anthology, references, reference_folios, cache,
                                      book_pages)
     with tempfile.TemporaryDirectory(prefix="fanbind-parts-") as folder, \
