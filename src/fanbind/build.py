@@ -42,14 +42,16 @@ from fanbind.timings import start as start_timing
 
 if TYPE_CHECKING:
     from fanbind.cover import CoverImage
-    from fanbind.loading import StoryHook, StoryTask
+    from fanbind.loading import StoryHook, StoryTask, TypesetAhead
+    from fanbind.model import BlockT
     from fanbind.pdf.impose import ImposeResult
     from fanbind.pdf.join import JoinOptions
     from fanbind.pdf.result import PageMap, PdfResult
     from fanbind.pdf.volumes import VolumePlan
     from fanbind.pdf.workers import PdfWorkers
     from fanbind.reading_ahead import Read, ReadAhead
-    from fanbind.text.pipeline import LoadedStory, WrittenAt
+    from fanbind.text.pipeline import BlockTypesetter, LoadedStory, WrittenAt
+    from fanbind.text.structure.parser import ParsedStory
 
 FORMATS = ("epub", "pdf")
 #: Every format ``--format`` accepts; ``imposed`` (sheets for home binding) and ``cover``
@@ -137,67 +139,125 @@ def read_in_reader(project: Project, *, allow_outside: bool, cache: bool,
     """:func:`load_book` as the reader of :mod:`fanbind.reading_ahead` runs it: the
     book, its findings and the cache keys it used; None on an error (read again
     and raised by the building process). A book of one long story has its first
-    parts told to the building process as soon as the story is loaded
-    (:func:`_tell_first_parts`); ``part_words`` as :func:`build` has it."""
+    parts told to the building process before the book is read
+    (:class:`_FirstParts`); ``part_words`` as :func:`build` has it."""
     from fanbind.reading_ahead import Read  # in the reader only: see _read_ahead
 
     store = ProjectCache(project.root, enabled=cache)
     found = Diagnostics()
-
-    def loaded(position: int, story: LoadedStory) -> None:
-        if len(project.config.stories) == 1:
-            _tell_first_parts(project, story.story, store, jobs=jobs, part_words=part_words,
-                              allow_outside=allow_outside)
-
+    ahead = _FirstParts(project, store, jobs=jobs, part_words=part_words,
+                        allow_outside=allow_outside) if len(project.config.stories) == 1 else None
     try:
         book = load_book(project, allow_outside=allow_outside, diagnostics=found, cache=store,
-                         jobs=jobs, on_story=loaded)
+                         jobs=jobs, on_story=ahead)
     except FanbindError:
         return None
     return Read(book.anthology, list(found),
                 {namespace: store.used(namespace) for namespace in book.namespaces})
 
 
-def _tell_first_parts(project: Project, story: Story, cache: ProjectCache, *,
-                      jobs: int | None, part_words: int | None, allow_outside: bool) -> None:
-    """In the reader: the first part per worker of a book of one long story, planned
-    from the story just loaded and told to the building process, whose workers lay
-    them out while the reader lints and sends the book (:mod:`fanbind.pdf.ahead`:
-    a part is taken only when it is the one the build's own plan hands out).
+class _FirstParts:
+    """In the reader of a book of one story: the first part per worker, planned and
+    told to the building process, whose workers lay them out while the reader goes
+    on (:mod:`fanbind.pdf.ahead`: a part is taken only when it is the one the
+    build's own plan hands out, so a plan made early cannot change the book).
 
-    The book as the building process will make it of this story: its display texts
-    typeset, its verso head, the documents as rendered for print. Nothing is told
-    when the build would stop on the book (no author) or its stylesheet is not there.
+    As soon as the story is parsed (a :class:`fanbind.loading.StoryHook`): planned
+    from its chapters as parsed (typesetting keeps their words in English), the
+    chapters of the first parts typeset then (the load takes them as typeset:
+    :class:`fanbind.loading.TypesetAhead`), the rest of the story typeset and
+    linted while those parts are laid out. A story from the cache is planned once
+    loaded.
     """
-    import tempfile
 
-    from fanbind.pdf.ahead import first_parts  # the PDF stack, without WeasyPrint
-    from fanbind.pdf.parts import MIN_PART_WORDS
-    from fanbind.pdf.volumes import plan_volumes
-    from fanbind.reading_ahead import tell
+    def __init__(self, project: Project, cache: ProjectCache, *, jobs: int | None,
+                 part_words: int | None, allow_outside: bool) -> None:
+        from fanbind.pdf.parts import MIN_PART_WORDS  # the PDF stack, without WeasyPrint
 
-    config = project.config
-    if not story.meta.authors or config.print.bleeds_by_side or plan_volumes(
-            [story.words], config.print.volumes, limit=config.print.volume_words) is not None:
-        return  # an error, a book in one piece, volumes: nothing laid out ahead
-    extra: tuple[Path, ...] = ()
-    if config.stylesheet:
+        self.project = project
+        self.cache = cache
+        self.jobs = jobs
+        self.part_words = part_words or MIN_PART_WORDS
+        self.allow_outside = allow_outside
+        self.told = False
+
+    def parsed(self, position: int, parsed: ParsedStory,
+               story_with: Callable[[BlockTypesetter], Story], typeset: TypesetAhead) -> None:
+        from fanbind.pdf.ahead import chapters_ahead, plan_ahead  # see __init__
+
         try:
-            extra = (resolve_inside(project, config.stylesheet, what="stylesheet",
-                                    allow_outside=allow_outside, error=MetadataError),)
+            raw = story_with(_as_parsed)
+            book = self._book(raw)
+            if book is None:
+                return
+            plan = plan_ahead(book[0], book[1], extra_stylesheets=book[2], jobs=self.jobs,
+                              part_words=self.part_words)
+            if plan is None:
+                return
+            runs = {id(run) for chapter in parsed.chapters[:chapters_ahead(plan, book[1])]
+                    for run in (chapter.blocks, chapter.summary, chapter.notes,
+                                chapter.end_notes)}
+
+            def first_typeset(blocks: tuple[BlockT, ...], settings: TextSettings,
+                              counts: object) -> tuple[BlockT, ...]:
+                return typeset.ahead(blocks, settings) if id(blocks) in runs else blocks
+
+            self._tell(story_with(first_typeset))
         except FanbindError:
+            return  # the load raises it
+
+    def loaded(self, position: int, story: LoadedStory) -> None:
+        if not self.told:
+            self._tell(story.story)
+
+    def _book(self, story: Story
+              ) -> tuple[Anthology, list[Document], tuple[Path, ...]] | None:
+        """The book as the building process will make it of ``story`` (its display
+        texts typeset, its verso head, its documents as rendered for print) and its
+        stylesheets; None when the build stops on it (no author) or lays it out in
+        one piece or in volumes."""
+        from fanbind.pdf.volumes import plan_volumes  # see __init__
+
+        project, config = self.project, self.project.config
+        if not story.meta.authors or config.print.bleeds_by_side or plan_volumes(
+                [story.words], config.print.volumes, limit=config.print.volume_words):
+            return None
+        extra: tuple[Path, ...] = ()
+        if config.stylesheet:
+            try:
+                extra = (resolve_inside(project, config.stylesheet, what="stylesheet",
+                                        allow_outside=self.allow_outside,
+                                        error=MetadataError),)
+            except FanbindError:
+                return None
+            if not extra[0].is_file():
+                return None
+        anthology = Anthology(with_verso_head(typeset_config(config), (story,)), (story,))
+        when = build_time([project.metadata_path, project.root / story.meta.file])
+        documents = render_book(anthology, stylesheets=epub_stylesheets(config.embed_fonts),
+                                date=config.date or when.date())
+        return anthology, documents, extra
+
+    def _tell(self, story: Story) -> None:
+        import tempfile
+
+        from fanbind.pdf.ahead import first_parts  # see __init__
+        from fanbind.reading_ahead import tell
+
+        book = self._book(story)
+        if book is None:
             return
-        if not extra[0].is_file():
-            return
-    anthology = Anthology(with_verso_head(typeset_config(config), (story,)), (story,))
-    when = build_time([project.metadata_path, project.root / story.meta.file])
-    documents = render_book(anthology, stylesheets=epub_stylesheets(config.embed_fonts),
-                            date=config.date or when.date())
-    for part in first_parts(anthology, documents, project_dir=project.root,
-                            extra_stylesheets=extra, jobs=jobs, cache=cache,
-                            folder=lambda: Path(tempfile.mkdtemp(prefix="fanbind-ahead-")),
-                            part_words=part_words or MIN_PART_WORDS):
-        tell(("part", part))
+        for part in first_parts(book[0], book[1], project_dir=self.project.root,
+                                extra_stylesheets=book[2], jobs=self.jobs, cache=self.cache,
+                                folder=lambda: Path(tempfile.mkdtemp(prefix="fanbind-ahead-")),
+                                part_words=self.part_words):
+            self.told = tell(("part", part))
+
+
+def _as_parsed(blocks: tuple[BlockT, ...], settings: TextSettings,
+               counts: object) -> tuple[BlockT, ...]:
+    """A typesetter that leaves the blocks as parsed (for a plan: their words)."""
+    return blocks
 
 
 def story_tasks(project: Project, *, allow_outside: bool = False

@@ -16,17 +16,17 @@ a fresh build does, so every finding and its line are the same.
 
 from __future__ import annotations
 
-import functools
 import stat
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 from fanbind.cache import ProjectCache, library_version, make_key
 from fanbind.diagnostics import Diagnostic, Diagnostics
 from fanbind.errors import FanbindError
-from fanbind.model import Block, BlockT, Heading, Inline, LineBreak, Paragraph, Text
+from fanbind.model import Block, BlockT, Heading, Inline, LineBreak, Paragraph, Story, Text
 from fanbind.processes import default_jobs, worker_pool
 from fanbind.settings.schema import StoryConfig
 from fanbind.text.lint.story import lint_story
@@ -39,6 +39,7 @@ from fanbind.text.pipeline import (
     typeset_afresh,
 )
 from fanbind.text.settings import TextSettings
+from fanbind.text.structure.parser import ParsedStory
 from fanbind.text.typography import typeset_blocks
 from fanbind.timings import record as record_timing
 from fanbind.timings import start as start_timing
@@ -187,20 +188,64 @@ def _spans_of(blocks: Sequence[Block]) -> str:
 Loaded = tuple[LoadedStory, list[Diagnostic], list[Diagnostic], tuple[str, ...]]
 
 
-#: Hears each story as soon as it is loaded, before its lint (its position, the story).
-StoryHook = Callable[[int, LoadedStory], None]
+class TypesetAhead:
+    """The :class:`BlockTypesetter` of a story load that some of its chapters were
+    typeset ahead with (:meth:`ahead`, from a :data:`StoryHook`'s ``parsed``): the
+    load takes them as typeset then instead of typesetting them again, with the
+    same changes counted."""
+
+    def __init__(self, typeset: BlockTypesetter) -> None:
+        self.typeset = typeset
+        self._kept: dict[int, tuple[tuple[BlockT, ...], tuple[BlockT, ...], Counter[str]]] = {}
+
+    def ahead(self, blocks: tuple[BlockT, ...], settings: TextSettings) -> tuple[BlockT, ...]:
+        changed: Counter[str] = Counter()
+        out = self.typeset(blocks, settings, changed)
+        self._kept[id(blocks)] = (blocks, out, changed)
+        return out
+
+    def __call__(self, blocks: tuple[BlockT, ...], settings: TextSettings,
+                 counts: Counter[str]) -> tuple[BlockT, ...]:
+        kept = self._kept.pop(id(blocks), None)
+        if kept is not None and kept[0] is blocks:
+            counts.update(kept[2])
+            return kept[1]
+        return self.typeset(blocks, settings, counts)
+
+
+class StoryHook(Protocol):
+    """Hears each story loaded in this process: ``parsed`` once it is parsed, before
+    it is typeset (its position, the parse, a way to make the story with another
+    typesetter, and the load's own typesetter); ``loaded`` as soon as it is loaded,
+    before its lint (its position, the story). A story from the cache or a worker
+    is only ``loaded``."""
+
+    def parsed(self, position: int, parsed: ParsedStory,
+               story_with: Callable[[BlockTypesetter], Story],
+               typeset: TypesetAhead) -> None: ...
+
+    def loaded(self, position: int, story: LoadedStory) -> None: ...
 
 
 def _load(task: StoryTask, settings: TextSettings,
           chapters: ChapterCache | None = None,
-          loaded_now: Callable[[LoadedStory], None] | None = None) -> Loaded:
+          hook: StoryHook | None = None, position: int = 0) -> Loaded:
     found = Diagnostics()
     typeset: BlockTypesetter = chapters if chapters is not None else typeset_afresh
+    on_parsed = None
+    if hook is not None:
+        typeset = ahead = TypesetAhead(typeset)
+
+        def on_parsed(parsed: ParsedStory, story_with: Callable[[BlockTypesetter], Story]
+                      ) -> None:
+            hook.parsed(position, parsed, story_with, ahead)
+
     # Without metadata.yaml's lines (not in the cache key): see _placed.
     loaded = load_story(task.path, task.meta, index=task.index, display_name=task.display_name,
-                        settings=settings, diagnostics=found, typeset=typeset)
-    if loaded_now is not None:
-        loaded_now(loaded)
+                        settings=settings, diagnostics=found, typeset=typeset,
+                        on_parsed=on_parsed)
+    if hook is not None:
+        hook.loaded(position, loaded)
     language = settings.in_language(task.meta.language).language
     keys = tuple(chapters.keys) if chapters is not None else ()
     return loaded, list(found), lint_story(loaded, language=language), keys
@@ -246,7 +291,7 @@ def load_stories(
     Workers start only when at least ``min_parallel`` stories are not in the
     cache. ``lints`` receives each story's :func:`fanbind.text.lint.story.lint_story`
     findings, cached with the story. ``on_story`` hears each story, in order, as
-    soon as it is loaded (one read here: before its lint; the reader lays out a
+    soon as it is parsed and loaded (:class:`StoryHook`; the reader lays out a
     long story's first parts from there, :mod:`fanbind.pdf.ahead`).
     """
     global _WORKER_SETTINGS
@@ -293,8 +338,7 @@ def load_stories(
             # Its unchanged chapters from the cache (here only: a worker's keys would
             # not be known to this process's cache, which prunes what it did not use).
             chapters = ChapterCache(cache) if cache is not None and cache.enabled else None
-            result = _load(task, settings, chapters, loaded_now=None if on_story is None
-                           else functools.partial(on_story, position))
+            result = _load(task, settings, chapters, on_story, position)
             if cache is not None and chapters is not None:
                 cache.keep(CHAPTER_NAMESPACE, result[3])
                 typeset[0] += chapters.misses
@@ -305,7 +349,7 @@ def load_stories(
             if position in missing and cache is not None and position in keys:
                 cache.put(STORY_NAMESPACE, keys[position], result)
             if on_story is not None:
-                on_story(position, result[0])
+                on_story.loaded(position, result[0])
         story, found, linted, _ = result
         diagnostics.extend(_placed(found, story, task))
         loaded.append(story)

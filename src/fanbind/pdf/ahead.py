@@ -30,6 +30,7 @@ from pathlib import Path
 
 from fanbind.cache import ProjectCache, make_key
 from fanbind.model import Anthology
+from fanbind.pdf.arrange import has_class
 from fanbind.pdf.geometry import estimate_pages, page_geometry
 from fanbind.pdf.holding import RUN_ON_WORDS
 from fanbind.pdf.landing import Parts
@@ -37,6 +38,7 @@ from fanbind.pdf.parts import (
     BOOK_NAMESPACE,
     MIN_PART_WORDS,
     Job,
+    Part,
     Setup,
     guess_reference_folios,
     page_references,
@@ -44,6 +46,7 @@ from fanbind.pdf.parts import (
     seams_are_breaks,
     sides_differ_only_in_margins,
     stampable_stylesheets,
+    story_section,
 )
 from fanbind.pdf.workers import AHEAD_BUILD, BodyTask, PdfWorkers, PoolChannel, SideLanding
 from fanbind.processes import default_jobs
@@ -77,6 +80,49 @@ def guess_book_pages(anthology: Anthology, cache: ProjectCache | None) -> int:
                           page_geometry(anthology.meta.print, pages=1))
 
 
+@dataclass(frozen=True)
+class Plan:
+    """The book's story parts as :func:`fanbind.pdf.in_parts.write_parallel_pdf`
+    plans them, the page references each prints, and how many of the first (at
+    most one per worker) are pieces of a long story cut at its chapters."""
+
+    bodies: list[Part]
+    references: dict[int, tuple[str, ...]]
+    leading: int
+
+
+def plan_ahead(anthology: Anthology, documents: Sequence[Document], *,
+               extra_stylesheets: tuple[Path, ...], jobs: int | None,
+               part_words: int = MIN_PART_WORDS) -> Plan | None:
+    """The :class:`Plan`; None when nothing would be laid out ahead."""
+    balance = jobs is None
+    jobs = jobs or default_jobs()
+    if jobs < 2 or not stampable_stylesheets(extra_stylesheets):
+        return None
+    parts = plan_parts(anthology, documents, jobs, part_words=part_words,
+                       inside_stories=seams_are_breaks(extra_stylesheets), balance=balance,
+                       run_on=RUN_ON_WORDS)  # as write_parallel_pdf plans with held renders
+    references = page_references(parts, documents, anthology) if parts is not None else None
+    if parts is None or references is None:
+        return None
+    bodies = [part for part in parts if part.kind == "body"]
+    leading = 0
+    for part in bodies[:jobs]:
+        if part.span is None or part.running:
+            break  # whole stories, or a story without chapters (planned as one first)
+        leading += 1
+    return Plan(bodies, references, leading) if leading else None
+
+
+def chapters_ahead(plan: Plan, documents: Sequence[Document]) -> int:
+    """How many of the long story's chapters the leading parts of ``plan`` hold."""
+    last = plan.bodies[plan.leading - 1]
+    assert last.span is not None  # a piece of a long story: see plan_ahead
+    section = story_section(documents[last.documents[0]])
+    return 0 if section is None else sum(1 for child in section[:last.span[1]]
+                                         if has_class(child, "chapter"))
+
+
 def first_parts(anthology: Anthology, documents: Sequence[Document], *, project_dir: Path,
                 extra_stylesheets: tuple[Path, ...], jobs: int | None,
                 folder: Callable[[], Path], cache: ProjectCache | None = None,
@@ -85,24 +131,12 @@ def first_parts(anthology: Anthology, documents: Sequence[Document], *, project_
     book (one per worker): the leading pieces of a long story cut at its chapters,
     none when the book is not cut so or a part is cached. ``folder``: makes the
     folder the parts are written to (it must last the build)."""
-    balance = jobs is None
+    plan = plan_ahead(anthology, documents, extra_stylesheets=extra_stylesheets, jobs=jobs,
+                      part_words=part_words)
+    if plan is None:
+        return []
+    bodies, references = plan.bodies, plan.references
     jobs = jobs or default_jobs()
-    if jobs < 2 or not stampable_stylesheets(extra_stylesheets):
-        return []
-    parts = plan_parts(anthology, documents, jobs, part_words=part_words,
-                       inside_stories=seams_are_breaks(extra_stylesheets), balance=balance,
-                       run_on=RUN_ON_WORDS)  # as write_parallel_pdf plans with held renders
-    references = page_references(parts, documents, anthology) if parts is not None else None
-    if parts is None or references is None:
-        return []
-    bodies = [part for part in parts if part.kind == "body"]
-    leading = []
-    for part in bodies[:jobs]:
-        if part.span is None or part.running:
-            break  # whole stories, or a story without chapters (planned as one first)
-        leading.append(part)
-    if not leading:
-        return []
     book_pages = guess_book_pages(anthology, cache)
     geometry = page_geometry(anthology.meta.print, pages=book_pages)
     job = Job(anthology, list(documents), bodies,
@@ -114,7 +148,7 @@ def first_parts(anthology: Anthology, documents: Sequence[Document], *, project_
     laying.stubs = {index: tuple((name, guesses[name]) for name in names)
                     for index, names in references.items()}
     found = []
-    for index in range(len(leading)):
+    for index in range(plan.leading):
         if not laying._unknown(index):
             break  # the cache may serve it: only what is surely laid out goes ahead
         # As Parts.lay_out hands it out while the parts before it are not planned.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -82,6 +83,13 @@ def typeset_afresh(blocks: tuple[BlockT, ...], settings: TextSettings,
     return typeset_blocks(blocks, settings, counts=counts)
 
 
+#: Hears a story once it is parsed, before it is typeset: the parse, and a way to
+#: make the story from it with another typesetter (nothing it finds is reported;
+#: it may raise as the load would). The reader of a cold build plans a long
+#: story's first parts from there (:func:`fanbind.build.read_in_reader`).
+ParsedHook = Callable[[ParsedStory, Callable[[BlockTypesetter], Story]], None]
+
+
 def count_words(text: str) -> int:
     return len(WORD.findall(text))
 
@@ -108,12 +116,14 @@ def load_story(
     diagnostics: Diagnostics,
     written: WrittenAt | None = None,
     typeset: BlockTypesetter = typeset_afresh,
+    on_parsed: ParsedHook | None = None,
 ) -> LoadedStory:
     """Read, clean, parse and typeset one story file, in whatever format it is.
 
     The file may be at most ``settings.max_story_bytes`` long (the size is
     checked before anything is read, see :func:`fanbind.text.sources.read_story_bytes`).
-    ``typeset`` typesets each chapter (the build's may take it from the cache).
+    ``typeset`` typesets each chapter (the build's may take it from the cache);
+    ``on_parsed`` hears the story before it is typeset (:data:`ParsedHook`).
     An EPUB (``format: epub``, or a zip that says it is one) is read as a zip; any
     other file is decoded to text and its content chooses the reader.
     """
@@ -126,11 +136,12 @@ def load_story(
         parsed = read_tree(root, file=display_name)
         return _story_from_parsed(parsed, meta, "", "epub", index=index,
                                   display_name=display_name, settings=settings,
-                                  diagnostics=diagnostics, written=written, typeset=typeset)
+                                  diagnostics=diagnostics, written=written, typeset=typeset,
+                                  on_parsed=on_parsed)
     decoded = decode_bytes(data, file=display_name, encoding=meta.encoding)
     return story_from_text(decoded, meta, index=index, display_name=display_name,
                            settings=settings, diagnostics=diagnostics, suffix=path.suffix,
-                           written=written, typeset=typeset)
+                           written=written, typeset=typeset, on_parsed=on_parsed)
 
 
 def story_from_text(
@@ -144,6 +155,7 @@ def story_from_text(
     suffix: str = "",
     written: WrittenAt | None = None,
     typeset: BlockTypesetter = typeset_afresh,
+    on_parsed: ParsedHook | None = None,
 ) -> LoadedStory:
     """Clean, parse and typeset decoded story text (the stages after reading).
 
@@ -165,7 +177,8 @@ def story_from_text(
         parsed = read_markup(text, story_format, file=display_name)
     return _story_from_parsed(parsed, meta, text, decoded.encoding, index=index,
                               display_name=display_name, settings=settings,
-                              diagnostics=diagnostics, written=written, typeset=typeset)
+                              diagnostics=diagnostics, written=written, typeset=typeset,
+                              on_parsed=on_parsed)
 
 
 def _story_from_parsed(
@@ -180,9 +193,18 @@ def _story_from_parsed(
     diagnostics: Diagnostics,
     written: WrittenAt | None = None,
     typeset: BlockTypesetter = typeset_afresh,
+    on_parsed: ParsedHook | None = None,
 ) -> LoadedStory:
     """Typeset what a reader found into a :class:`Story`, with the file's metadata
     filling what metadata.yaml leaves out."""
+    if on_parsed is not None:
+        def story_with(other: BlockTypesetter) -> Story:
+            return _story_from_parsed(parsed, meta, text, encoding, index=index,
+                                      display_name=display_name, settings=settings,
+                                      diagnostics=Diagnostics(), written=written,
+                                      typeset=other).story
+
+        on_parsed(parsed, story_with)
     diagnostics.extend(parsed.diagnostics)
     written = written if written is not None else WrittenAt()
     aside: list[SetAside] = []
