@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+import fanbind.build
 from fanbind.build import build, load_book, story_tasks
 from fanbind.cache import ProjectCache
 from fanbind.errors import BuildError
@@ -87,15 +88,17 @@ def test_a_part_is_taken_only_when_it_is_the_plans_and_the_book_is_the_same(
 
 
 def _record_ahead(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The parts the building process hands to the workers ahead."""
+    """The parts the building process hands to the workers ahead; each must have
+    been planned from the story as parsed, before the rest of it was typeset."""
     started: list[int] = []
-    real = PdfWorkers.lay_out_ahead
+    real = fanbind.build._heard_from_reader
 
-    def lay_out_ahead(self: PdfWorkers, index: int, *args: Any) -> None:
-        started.append(index)
-        real(self, index, *args)
+    def heard(workers: PdfWorkers, message: tuple[str, Any]) -> None:
+        assert message[0] == "part" and message[1].parsed
+        started.append(message[1].index)
+        real(workers, message)
 
-    monkeypatch.setattr(PdfWorkers, "lay_out_ahead", lay_out_ahead)
+    monkeypatch.setattr(fanbind.build, "_heard_from_reader", heard)
     return started
 
 
@@ -188,3 +191,32 @@ def test_only_a_rebuild_after_an_edit_warms_its_workers(tmp_path: Path,
         build(root, formats=("pdf",), jobs=2, part_words=TWO_PARTS)
     # Cold (WeasyPrint imported before the fork), nothing changed, a story changed.
     assert warmed == [False, False, True]
+
+
+def test_chapters_typeset_ahead_are_those_the_load_gives(tmp_path: Path) -> None:
+    """The reader's hook typesets the first parts' chapters from the parse; the load
+    takes them as typeset: the same story, changes counted the same, same findings."""
+    root = _fic(tmp_path / "fic", extra="\nShe said -- and then... nothing.\n")
+    alone = load_book(open_project(root))
+
+    class Early:
+        story: Any = None
+
+        def parsed(self, position: int, parsed: Any, story_with: Any, typeset: Any) -> None:
+            runs = {id(chapter.blocks) for chapter in parsed.chapters[:3]}
+            self.story = story_with(lambda blocks, settings, counts: typeset.ahead(
+                blocks, settings) if id(blocks) in runs else blocks)
+
+        def loaded(self, position: int, story: Any) -> None:
+            pass
+
+    early = Early()
+    hooked = load_book(open_project(root), on_story=early)
+    assert hooked.anthology == alone.anthology
+    assert list(hooked.stories[0].rule_counts.items()) == \
+        list(alone.stories[0].rule_counts.items())
+    assert list(hooked.diagnostics) == list(alone.diagnostics)
+    chapters = alone.anthology.stories[0].chapters
+    assert early.story.chapters[:3] == chapters[:3]  # typeset ahead
+    assert early.story.chapters[3:] != chapters[3:]  # as parsed
+    assert early.story.words == alone.anthology.stories[0].words  # the plan's words

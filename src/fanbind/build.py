@@ -202,7 +202,7 @@ class _FirstParts:
                               counts: object) -> tuple[BlockT, ...]:
                 return typeset.ahead(blocks, settings) if id(blocks) in runs else blocks
 
-            self._tell(story_with(first_typeset))
+            self._tell(story_with(first_typeset), parsed=True)
         except FanbindError:
             return  # the load raises it
 
@@ -238,7 +238,7 @@ class _FirstParts:
                                 date=config.date or when.date())
         return anthology, documents, extra
 
-    def _tell(self, story: Story) -> None:
+    def _tell(self, story: Story, *, parsed: bool = False) -> None:
         import tempfile
 
         from fanbind.pdf.ahead import first_parts  # see __init__
@@ -250,7 +250,7 @@ class _FirstParts:
         for part in first_parts(book[0], book[1], project_dir=self.project.root,
                                 extra_stylesheets=book[2], jobs=self.jobs, cache=self.cache,
                                 folder=lambda: Path(tempfile.mkdtemp(prefix="fanbind-ahead-")),
-                                part_words=self.part_words):
+                                part_words=self.part_words, parsed=parsed):
             self.told = tell(("part", part))
 
 

@@ -61,6 +61,8 @@ class AheadPart:
     key: str
     book_pages: int
     task: BodyTask
+    #: Planned from the story as parsed, before it was typeset (else as loaded).
+    parsed: bool = False
 
 
 def book_count_key(anthology: Anthology) -> str:
@@ -126,11 +128,12 @@ def chapters_ahead(plan: Plan, documents: Sequence[Document]) -> int:
 def first_parts(anthology: Anthology, documents: Sequence[Document], *, project_dir: Path,
                 extra_stylesheets: tuple[Path, ...], jobs: int | None,
                 folder: Callable[[], Path], cache: ProjectCache | None = None,
-                part_words: int = MIN_PART_WORDS) -> list[AheadPart]:
+                part_words: int = MIN_PART_WORDS, parsed: bool = False) -> list[AheadPart]:
     """The tasks :meth:`Parts.lay_out` would hand out first in a cold build of this
     book (one per worker): the leading pieces of a long story cut at its chapters,
     none when the book is not cut so or a part is cached. ``folder``: makes the
-    folder the parts are written to (it must last the build)."""
+    folder the parts are written to (it must last the build); ``parsed``: the
+    story is as parsed but for those parts' chapters (:attr:`AheadPart.parsed`)."""
     plan = plan_ahead(anthology, documents, extra_stylesheets=extra_stylesheets, jobs=jobs,
                       part_words=part_words)
     if plan is None:
@@ -157,5 +160,5 @@ def first_parts(anthology: Anthology, documents: Sequence[Document], *, project_
         task = BodyTask.of(job, index, book_pages, laying.laid_left(index, None), landing,
                            stubs=laying.stubs.get(index, ()))
         found.append(AheadPart(index, laying.key(index, None), book_pages,
-                               replace(task, early=PoolChannel(AHEAD_BUILD, index))))
+                               replace(task, early=PoolChannel(AHEAD_BUILD, index)), parsed))
     return found
