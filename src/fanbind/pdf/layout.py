@@ -78,7 +78,7 @@ import logging
 import re
 import shutil
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -128,6 +128,7 @@ from fanbind.pdf.result import (
     fill_page_ids,
 )
 from fanbind.pdf.rows import Edge, Place, RunningFlow
+from fanbind.pdf.stamps import PROBE_FOLIO, Folio, assemble
 from fanbind.pdf.text_styles import TextStyleMemo
 from fanbind.render import Document
 from fanbind.resources import PRINT_CSS, STYLES_DIR
@@ -1416,9 +1417,11 @@ def _page_rule_classes(style_for: Any) -> Callable[[Any], Any]:
     """
     try:
         match = style_for._page_type_match
-        selectors = [selector[2] for sheet, _origin, _specificity in style_for._sheets
-                     for _rule, selector_list, _declarations in sheet.page_rules
-                     for selector in selector_list]
+        # Each selector once (print.css's 101 are 26 different ones).
+        selectors = list(dict.fromkeys(
+            selector[2] for sheet, _origin, _specificity in style_for._sheets
+            for _rule, selector_list, _declarations in sheet.page_rules
+            for selector in selector_list))
     except (AttributeError, TypeError, ValueError, IndexError):
         return lambda page_type: page_type
     seen: dict[tuple[bool, ...], Any] = {}
@@ -1432,7 +1435,7 @@ def _page_rule_classes(style_for: Any) -> Callable[[Any], Any]:
 def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total: int | None,
                  project_dir: Path, extra_stylesheets: tuple[Path, ...], geometry_css: str,
                  part_css: str = "", carried: tuple[tuple[str, str], ...] = (),
-                 flip: bool = False, remember: bool = True
+                 flip: bool = False, remember: bool = True, specimens: bool = True
                  ) -> tuple[tuple[str, ...], tuple[bool, ...]]:
     """Write a PDF of the part's margin boxes only, one page per page of the part.
 
@@ -1448,7 +1451,10 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
     on the other side than it was laid out on (the join moves its text across).
     ``remember``: lines, used sizes and text styles worked out once for the stamp,
     glyphs written by :func:`_quicker_writing` (False: WeasyPrint's own, for the
-    tests to compare: the same bytes).
+    tests to compare: the same bytes). ``specimens``: WeasyPrint draws one page
+    per kind of page and folio length, the others are made from it
+    (:mod:`fanbind.pdf.stamps`; False, or where that cannot vouch for a page:
+    every page drawn by WeasyPrint).
     """
     clock = start_timing()
     fetcher = ProjectFetcher([project_dir, STYLES_DIR])
@@ -1460,24 +1466,96 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
         weasyprint_inline.split_first_line, weasyprint_inline.create_layout,
         layout_class=weasyprint_line_break.Layout)) if remember else lambda: None
     forget_styles = _remembered_styles(margin_boxes=True) if remember else lambda: None
+    drawn: tuple[bool, ...] | None = None
+    stamper = None
     try:
         styles = _run_styles(project_dir, extra_stylesheets, part_css, fetcher, captured)
         fonts = styles.fonts
-        stylesheets = [*styles.design,
-                       CSS(string=geometry_css, url_fetcher=fetcher, font_config=fonts),
-                       *styles.user]
-        root = etree.Element(xhtml("html"))
-        for name, value in plan.root:
-            if name in ("xml:lang", "{http://www.w3.org/XML/1998/namespace}lang"):
-                root.set("{http://www.w3.org/XML/1998/namespace}lang", value)
-            elif ":" not in name and "{" not in name:
-                root.set(name, value)
-        etree.SubElement(root, xhtml("head"))
-        etree.SubElement(root, xhtml("body"))
-        html = HTML(string=etree.tostring(root, encoding="unicode", method="html"),
-                    base_url=project_dir.as_uri() + "/", url_fetcher=fetcher)
-        options = {**DEFAULT_OPTIONS, "stylesheets": stylesheets}
-        context = RenderedDocument._build_layout_context(html, fonts, CounterStyle(), {}, options)
+        stamper = _Stamper(plan, styles, fetcher, project_dir, geometry_css,
+                           page_offset, page_total, carried, flip)
+        if specimens:
+            drawn = stamper.write_from_specimens(target, remember)
+        if drawn is None:
+            drawn = stamper.write_every_page(target, remember)
+    finally:
+        forget_styles()
+        forget_lines()
+        end_run()
+        _release_fonts(fonts)
+    record_timing("stamp", clock, pages=len(plan.pages),
+                  drawn=stamper.drawn_by_weasyprint if stamper else 0)
+    return tuple(captured.messages), drawn
+
+
+#: A margin box's content item that prints the page counter (WeasyPrint's computed
+#: ``content``: ``("counter()", (name, style))``).
+_COUNTERS = ("counter()", "counters()")
+
+
+@dataclass
+class _StampPages:
+    """What every stamp of a build draws its pages with: the empty document the
+    ``@page`` rules apply to, WeasyPrint's layout context, and the kinds of page
+    whose styles that context has computed. Kept in the process for the next stamp
+    with the same stylesheets (:data:`_KEPT_STAMP_PAGES`): a page type's margin
+    boxes' styles were most of a stamp's CPU once it draws only a few pages."""
+
+    styles: Styles  # held, so that the key's id is not another's
+    html: Any
+    context: Any
+    same_rules: Callable[[Any], Any]
+    styled: set[Any] = field(default_factory=set)
+    sized: bool = False
+
+
+#: The last stamp's pages kept for the build, by what they were made from (see
+#: :class:`_StampPages`; only with stylesheets kept for the build, :data:`_KEEPER`).
+_KEPT_STAMP_PAGES: dict[tuple[object, ...], _StampPages] = {}
+
+
+def _stamp_pages(plan: FolioPlan, styles: Styles, fetcher: ProjectFetcher, project_dir: Path,
+                 geometry_css: str) -> _StampPages:
+    key = (id(styles), geometry_css, plan.root, str(project_dir))
+    kept = _KEPT_STAMP_PAGES.get(key)
+    if kept is not None:
+        return kept
+    stylesheets = [*styles.design,
+                   CSS(string=geometry_css, url_fetcher=fetcher, font_config=styles.fonts),
+                   *styles.user]
+    root = etree.Element(xhtml("html"))
+    for name, value in plan.root:
+        if name in ("xml:lang", "{http://www.w3.org/XML/1998/namespace}lang"):
+            root.set("{http://www.w3.org/XML/1998/namespace}lang", value)
+        elif ":" not in name and "{" not in name:
+            root.set(name, value)
+    etree.SubElement(root, xhtml("head"))
+    etree.SubElement(root, xhtml("body"))
+    html = HTML(string=etree.tostring(root, encoding="unicode", method="html"),
+                base_url=project_dir.as_uri() + "/", url_fetcher=fetcher)
+    options = {**DEFAULT_OPTIONS, "stylesheets": stylesheets}
+    context = RenderedDocument._build_layout_context(html, styles.fonts, CounterStyle(), {},
+                                                     options)
+    made = _StampPages(styles, html, context, _page_rule_classes(context.style_for))
+    _KEPT_STAMP_PAGES.clear()
+    if _KEEPER.keeps(styles.fonts):
+        _KEPT_STAMP_PAGES[key] = made
+    return made
+
+
+class _Stamper:
+    """The margin boxes of a part's pages, drawn by WeasyPrint page by page or
+    from a specimen per kind of page (:func:`stamp_folios`)."""
+
+    def __init__(self, plan: FolioPlan, styles: Styles, fetcher: ProjectFetcher,
+                 project_dir: Path, geometry_css: str, page_offset: int,
+                 page_total: int | None, carried: tuple[tuple[str, str], ...],
+                 flip: bool) -> None:
+        self.plan, self.fetcher, self.page_offset, self.page_total, self.flip = \
+            plan, fetcher, page_offset, page_total, flip
+        self.fonts = styles.fonts
+        self.pages = _stamp_pages(plan, styles, fetcher, project_dir, geometry_css)
+        self.html, context, self.same_rules = \
+            self.pages.html, self.pages.context, self.pages.same_rules
         context.string_set = defaultdict(lambda: defaultdict(list))
         for name, by_page in plan.strings:
             for number, values in by_page:
@@ -1488,58 +1566,170 @@ def stamp_folios(plan: FolioPlan, target: Path, *, page_offset: int, page_total:
             # a first page that sets nothing shows the value carried in.
             if first not in context.string_set[name]:
                 context.string_set[name][first] = [value]
-        page_boxes: list[Any] = []  # WeasyPrint's PageBox
-        drawn: list[bool] = []
-        same_rules = _page_rule_classes(context.style_for)
-        styled: set[Any] = set()
-        for recorded_type, recorded, number in plan.pages:
-            page_type = PageType(*recorded_type)
-            if flip:
-                page_type = page_type._replace(
-                    side="left" if page_type.side == "right" else "right")
-            page_type = same_rules(page_type)
-            if page_type not in styled:
-                set_page_type_computed_styles(page_type, html, context.style_for)
-                styled.add(page_type)
-            page = remake.new_page_box(context, page_type, plan.overflow)
-            device_size = page.style["size"]
-            if not page_boxes:
-                context.style_for.initial_page_sizes["box"] = device_size
-                context.style_for.initial_page_sizes["area"] = (page.width, page.height)
-            state = copy.deepcopy(recorded)
-            counters = state[1]
-            counters["page"] = [value + page_offset for value in counters.get("page", [0])]
-            if page_total is not None:
-                counters["pages"] = [page_total]
-            context.current_page = number
-            context.page_bottom = page.content_box_y() + page.height  # as make_page sets it
-            margin_boxes = tuple(make_margin_boxes(context, page, state))
-            page.children = margin_boxes
-            drawn.append(any(box.is_generated for box in margin_boxes))
-            for box in margin_boxes:
-                layout_box_backgrounds(page, box, context.get_image_from_uri)
-            # Only the margin boxes: the page's ground, borders and marks are on the part.
-            page.background = None
-            page.canvas_background = None
-            for side in ("top", "right", "bottom", "left"):
-                setattr(page, f"border_{side}_width", 0)
-            page.style["marks"] = ()
-            page_boxes.append(page)
+        self.context = context
+        self.drawn_by_weasyprint = 0  # pages WeasyPrint drew, for the timings
+
+    def page_type(self, recorded_type: tuple[Any, ...]) -> Any:
+        page_type = PageType(*recorded_type)
+        if self.flip:
+            page_type = page_type._replace(side="left" if page_type.side == "right" else "right")
+        return self.same_rules(page_type)
+
+    def counters(self, recorded: Any) -> Any:
+        """The page's state as its margin boxes see it: folio moved on, total set."""
+        state = copy.deepcopy(recorded)
+        counters = state[1]
+        counters["page"] = [value + self.page_offset for value in counters.get("page", [0])]
+        if self.page_total is not None:
+            counters["pages"] = [self.page_total]
+        return state
+
+    def draw(self, page_type: Any, state: Any, number: int) -> tuple[Any, tuple[Any, ...]]:
+        """A stamp page (WeasyPrint's PageBox) and its margin boxes."""
+        context = self.context
+        if page_type not in self.pages.styled:
+            set_page_type_computed_styles(page_type, self.html, context.style_for)
+            self.pages.styled.add(page_type)
+        page = remake.new_page_box(context, page_type, self.plan.overflow)
+        if not self.pages.sized:
+            context.style_for.initial_page_sizes["box"] = page.style["size"]
+            context.style_for.initial_page_sizes["area"] = (page.width, page.height)
+            self.pages.sized = True
+        context.current_page = number
+        context.page_bottom = page.content_box_y() + page.height  # as make_page sets it
+        margin_boxes = tuple(make_margin_boxes(context, page, state))
+        page.children = margin_boxes
+        for box in margin_boxes:
+            layout_box_backgrounds(page, box, context.get_image_from_uri)
+        # Only the margin boxes: the page's ground, borders and marks are on the part.
+        page.background = None
+        page.canvas_background = None
+        for side in ("top", "right", "bottom", "left"):
+            setattr(page, f"border_{side}_width", 0)
+        page.style["marks"] = ()
+        self.drawn_by_weasyprint += 1
+        return page, margin_boxes
+
+    def write(self, page_boxes: list[Any], target: Path, remember: bool) -> None:
         document = RenderedDocument([Page(box) for box in page_boxes], DocumentMetadata(),
-                                    fetcher, fonts, {}, None)
+                                    self.fetcher, self.fonts, {}, None)
         write_as_before = _quicker_writing()[1] if remember else lambda: None
         try:
             document.write_pdf(target)
         finally:
             write_as_before()
-    finally:
-        forget_styles()
-        forget_lines()
-        end_run()
-        _release_fonts(fonts)
-    record_timing("stamp", clock, pages=len(plan.pages))
-    return tuple(captured.messages), tuple(drawn)
 
+    def write_every_page(self, target: Path, remember: bool) -> tuple[bool, ...]:
+        page_boxes, drawn = [], []
+        for recorded_type, recorded, number in self.plan.pages:
+            page, margin_boxes = self.draw(self.page_type(recorded_type),
+                                           self.counters(recorded), number)
+            drawn.append(any(box.is_generated for box in margin_boxes))
+            page_boxes.append(page)
+        self.write(page_boxes, target, remember)
+        return tuple(drawn)
+
+    def kinds(self) -> Iterator[tuple[Any, Any, Any, int]]:
+        """Per page: its page type, its state as recorded, what its margin boxes can
+        print besides the folio (the kind of page), and its number in the part."""
+        string_set = self.context.string_set
+        last: dict[str, Any] = {}
+        for recorded_type, recorded, number in self.plan.pages:
+            page_type = self.page_type(recorded_type)
+            quotes, counters, scopes = recorded[0], recorded[1], recorded[2]
+            # A named string prints a value set on the page or the last one before it.
+            strings = tuple((name, tuple(string_set[name].get(number, ())), last.get(name))
+                            for name in sorted(string_set))
+            for name in string_set:
+                if string_set[name].get(number):
+                    last[name] = string_set[name][number][-1]
+            kind = (page_type, repr(quotes),
+                    tuple(sorted((name, tuple(values)) for name, values in counters.items()
+                                 if name != "page" and name != "pages")),
+                    tuple(tuple(sorted(scope)) for scope in scopes), strings,
+                    len(counters.get("page", ())),
+                    tuple(counters.get("pages", ())) if self.page_total is None else None)
+            yield page_type, recorded, kind, number
+
+    def write_from_specimens(self, target: Path, remember: bool) -> tuple[bool, ...] | None:
+        """The stamp made from a specimen page per kind of page and folio length;
+        None when :func:`fanbind.pdf.stamps.assemble` cannot vouch for it."""
+        page_boxes: list[Any] = []
+        modes: dict[Any, tuple[str, bool]] = {}  # kind -> how its pages are made, drawn
+        specimens: dict[tuple[Any, int], int] = {}  # (kind, folio length) -> specimen
+        probe = None  # the page whose folio is PROBE_FOLIO
+        folios: dict[int, Folio] = {}
+        pages: list[tuple[int, str | None]] = []
+        drawn: list[bool] = []
+        for page_type, recorded, kind, number in self.kinds():
+            value = (recorded[1].get("page") or [0])[-1] + self.page_offset  # as counters()
+            digits = str(value) if value >= 0 else None
+            mode = modes.get(kind)
+            reuse = None
+            if mode is not None and mode[0] == "same":
+                reuse = specimens[(kind, 0)]
+            elif mode is not None and mode[0] == "digits" and digits is not None:
+                reuse = specimens.get((kind, len(digits)))
+            if reuse is not None:
+                pages.append((reuse, digits if mode and mode[0] == "digits" else None))
+                drawn.append(mode[1] if mode else False)
+                continue
+            state = self.counters(recorded)
+            page, margin_boxes = self.draw(page_type, state, number)
+            index = len(page_boxes)
+            page_boxes.append(page)
+            generated = any(box.is_generated for box in margin_boxes)
+            drawn.append(generated)
+            pages.append((index, None))
+            if mode is None:
+                mode = (_folio_use(margin_boxes), generated)
+                modes[kind] = mode
+                if mode[0] == "digits" and probe is None:
+                    # One probe: print.css's folios are all in one style. Where
+                    # another kind's differ, assemble() finds no folio to write.
+                    probe_state = copy.deepcopy(state)
+                    probe_state[1]["page"][-1] = PROBE_FOLIO
+                    probe = len(page_boxes)
+                    page_boxes.append(self.draw(page_type, probe_state, number)[0])
+            if mode[0] == "same":
+                specimens[(kind, 0)] = index
+            elif mode[0] == "digits" and digits is not None:
+                specimens[(kind, len(digits))] = index
+                folios[index] = Folio(digits, probe)
+        if probe is None and len(page_boxes) == len(pages):
+            self.write(page_boxes, target, remember)  # every page drawn: nothing to make
+            return tuple(drawn)
+        source = target.with_name(target.stem + "-specimens.pdf")
+        self.write(page_boxes, source, remember)
+        try:
+            made = assemble(source, target, pages, folios)
+        finally:
+            source.unlink(missing_ok=True)
+        return tuple(drawn) if made else None
+
+
+def _folio_use(margin_boxes: Sequence[Any]) -> str:
+    """How a page's margin boxes print the page counter: not at all (``same``: every
+    page of its kind is drawn alike), once in decimal figures (``digits``: drawn
+    anew from a specimen), or otherwise (``each``: every page drawn)."""
+    uses = []
+    for box in margin_boxes:
+        if not box.is_generated:
+            continue
+        for name in ("counter_reset", "counter_increment", "counter_set"):
+            value = box.style[name]
+            if value not in ("none", "auto") and any(item[0] == "page" for item in value):
+                return "each"
+        content = box.style["content"]
+        if isinstance(content, str):
+            continue
+        uses += [value for kind, value in content
+                 if kind in _COUNTERS and value and value[0] == "page"]
+        if any(kind in ("target-counter()", "target-counters()") for kind, _ in content):
+            return "each"
+    if not uses:
+        return "same"
+    return "digits" if len(uses) == 1 and tuple(uses[0]) == ("page", "decimal") else "each"
 
 
 # ---------------------------------------------------------------------- one-page documents
