@@ -1710,8 +1710,9 @@ class _Stamper:
 
 def _folio_use(margin_boxes: Sequence[Any]) -> str:
     """How a page's margin boxes print the page counter: not at all (``same``: every
-    page of its kind is drawn alike), once in decimal figures (``digits``: drawn
-    anew from a specimen), or otherwise (``each``: every page drawn)."""
+    page of its kind is drawn alike), as one box's whole content in decimal
+    figures (``digits``: drawn anew from a specimen: print.css's folios), or
+    otherwise (``each``: every page drawn)."""
     uses = []
     for box in margin_boxes:
         if not box.is_generated:
@@ -1723,13 +1724,17 @@ def _folio_use(margin_boxes: Sequence[Any]) -> str:
         content = box.style["content"]
         if isinstance(content, str):
             continue
-        uses += [value for kind, value in content
-                 if kind in _COUNTERS and value and value[0] == "page"]
-        if any(kind in ("target-counter()", "target-counters()") for kind, _ in content):
-            return "each"
+        for kind, value in content:
+            if kind in ("target-counter()", "target-counters()") or (
+                    kind in _COUNTERS and value and value[0] == "page"):
+                uses.append((tuple(content), kind, tuple(value)))
     if not uses:
         return "same"
-    return "digits" if len(uses) == 1 and tuple(uses[0]) == ("page", "decimal") else "each"
+    if len(uses) == 1:
+        content, kind, value = uses[0]
+        if len(content) == 1 and kind == "counter()" and value == ("page", "decimal"):
+            return "digits"
+    return "each"
 
 
 # ---------------------------------------------------------------------- one-page documents
