@@ -12,15 +12,17 @@ context), reports the rows of its share only, and once the story is planned
 makes the part's pages from the render's boxes (:func:`fanbind.pdf.layout.remake_held`,
 :mod:`fanbind.pdf.remake`): no second render.
 
-The plan needs every part's rows, so a worker keeps the renders it holds until
-the last part is read. Each worker is a *lane* (:func:`hold_lane`, one task per
+A part is planned once the rows read so far decide its pages
+(:class:`fanbind.pdf.running.StoryPlanner`), and the worker holding it makes its
+pages between two renders; the last parts' pages wait for the last rows. Each
+worker is a *lane* (:func:`hold_lane`, one task per
 worker for the whole first round): it claims the parts one by one from the
 building process, in book order (so the cores share the work however the part
 sizes fall), and keeps each render while the words it holds stay within
 ``hold_words`` (:data:`HOLD_WORDS`, memory bounded per worker whatever the
-story's length); a part claimed beyond that is rendered without running on, not
-kept, and laid out a second time as before, as is a part the remake cannot
-vouch for (its reason in :class:`Made`).
+story's length; a render made up gives its words back); a part claimed beyond
+that is rendered without running on, not kept, and laid out a second time as
+before, as is a part the remake cannot vouch for (its reason in :class:`Made`).
 
 Why this and not an early guess of the page starts: the planner's search keeps
 up to 16 alternatives whose page counts differ, and they meet again only 25–100
@@ -77,12 +79,17 @@ class LaneTask:
     hold_words: int
 
 
+#: What the building process tells a lane of its held parts: each one's seam and
+#: side, once planned (None: stop, the story is laid out otherwise).
+Seams = dict[int, tuple[Seam, bool]] | None
+
+
 class _Lane(Protocol):
     def claim(self, room: int) -> tuple[RowsTask, int] | None: ...
 
     def rows(self, index: int, flow: RunningFlow | None, held: bool) -> None: ...
 
-    def seams(self) -> dict[int, tuple[Seam, bool]] | None: ...
+    def seams(self, wait: bool) -> Seams: ...
 
 
 @dataclass(frozen=True)
@@ -96,21 +103,48 @@ class _PoolLane:
     def rows(self, index: int, flow: RunningFlow | None, held: bool) -> None:
         tell_building(self.build, index, ("rows", flow, held))
 
-    def seams(self) -> dict[int, tuple[Seam, bool]] | None:
-        answer: dict[int, tuple[Seam, bool]] | None = ask_building(self.build, -1, ("seams",))
+    def seams(self, wait: bool) -> Seams:
+        answer: Seams = ask_building(self.build, -1, ("seams", wait))
         return answer
 
 
 def hold_lane(task: LaneTask, lane: _Lane | None = None) -> list[Made]:
     """Worker: render the parts claimed, report their rows, keep the renders that fit
-    in ``task.hold_words``; once the story is planned, make those parts' pages."""
+    in ``task.hold_words``; make each held part's pages as soon as it is planned.
+
+    Between two renders the lane makes the held parts planned meanwhile (the plan
+    follows the rows: :class:`fanbind.pdf.running.StoryPlanner`), so their writes
+    run while later parts still render, and their renders' memory is given back
+    before the next one; once no part is left to claim, it waits for the rest.
+    """
     from fanbind.pdf import layout as pdf  # deferred: WeasyPrint only where a part is laid out
 
     lane = lane or _PoolLane(task.build)
-    held: dict[int, tuple[RowsTask, Layout, MarginRecords]] = {}
+    held: dict[int, tuple[RowsTask, Layout, MarginRecords, int]] = {}
+    made: list[Made] = []
     room = task.hold_words
+
+    def make(seams: dict[int, tuple[Seam, bool]]) -> None:
+        nonlocal room
+        for index in sorted(seams):
+            rows, layout, records, words = held.pop(index)
+            seam, left = seams[index]
+            made.append(_made_up(rows, layout, records, seam, left))
+            room += words
+            del layout, records
+
     try:
-        while (claimed := lane.claim(room)) is not None:
+        while True:
+            while held:  # the parts planned since: made before the next render
+                ready = lane.seams(False)
+                if ready is None:  # the story cannot be cut as planned: laid out otherwise
+                    return []
+                if not ready:
+                    break
+                make(ready)
+            claimed = lane.claim(room)
+            if claimed is None:
+                break
             rows, words = claimed
             with pdf.deferred_folios() as records:
                 layout = pdf.lay_out(rows.anthology, rows.documents,
@@ -128,25 +162,19 @@ def hold_lane(task: LaneTask, lane: _Lane | None = None) -> list[Made]:
                                refused=tuple(layout.fetcher.refused))
             lane.rows(rows.index, flow, keep)
             if keep:  # its line memo is not needed again: not held with the boxes
-                held[rows.index] = (rows, replace(layout, lines=None), records)
+                held[rows.index] = (rows, replace(layout, lines=None), records, words)
                 room -= words
             else:
                 pdf._release_fonts(layout.fonts)
             del layout, records
-        if not held:
-            return []
-        seams = lane.seams()
-        if seams is None:  # the story cannot be cut as planned: laid out otherwise
-            return []
-        made = []
-        for index in sorted(held):
-            rows, layout, records = held.pop(index)
-            seam, left = seams[index]
-            made.append(_made_up(rows, layout, records, seam, left))
-            del layout, records
+        while held:
+            ready = lane.seams(True)
+            if ready is None:
+                return []
+            make(ready)
         return made
     finally:
-        for _, layout, _ in held.values():
+        for _, layout, _, _ in held.values():
             pdf._release_fonts(layout.fonts)
 
 
@@ -252,12 +280,14 @@ class Round:
         return [*self.here, *(made for lane in self.lanes for made in lane.result())]
 
 
-def read_parts(workers: PdfWorkers, first: Round, plan: Callable[[dict[int, RunningFlow]],
-               dict[int, tuple[Seam, bool]]], *, hold_words: int) -> None:
+def read_parts(workers: PdfWorkers, first: Round,
+               plan: Callable[[int, RunningFlow], dict[int, tuple[Seam, bool]]], *,
+               hold_words: int) -> None:
     """Run the first round on the workers (or here with one job): ``first.flows`` gets
-    every part's rows, ``plan`` is called once with them and gives each part its seam
-    and side, which go to the lanes holding parts; ``first.lanes`` (or
-    ``first.here``) then give the held parts' pages (:meth:`Round.made`)."""
+    every part's rows, ``plan`` is called with each as it arrives and gives the
+    parts it plans their seam and side, which go to the lanes holding them;
+    ``first.lanes`` (or ``first.here``) then give the held parts' pages
+    (:meth:`Round.made`)."""
     order = sorted(first.plain)
     if workers.jobs == 1 or len(order) == 1:
         first.here = hold_lane(LaneTask(0, hold_words), _HereLane(first, order, plan))
@@ -268,10 +298,11 @@ def read_parts(workers: PdfWorkers, first: Round, plan: Callable[[dict[int, Runn
     messages = workers.messages
     assert messages is not None  # started by submit()
     slot_of: dict[int, int] = {}
-    waiting: list[int] = []
-    answered: set[int] = set()
+    waiting: set[int] = set()  # lanes waiting for a seam of theirs
+    given: set[int] = set()  # held parts whose seams went to their lane
+    closed = 0  # lanes told there is no part left to claim
     claims = iter(order)
-    seams: dict[int, tuple[Seam, bool]] | None = None
+    seams: dict[int, tuple[Seam, bool]] = {}
 
     def receive(strict: bool = True) -> tuple[int, Any] | None:
         """The next message of this round; None once every lane has ended (``strict``:
@@ -285,17 +316,21 @@ def read_parts(workers: PdfWorkers, first: Round, plan: Callable[[dict[int, Runn
         sender, index, slot, payload = messages.recv()
         return (index, (slot, payload)) if sender == build else (0, (None, ("other",)))
 
+    def ready(slot: int) -> dict[int, tuple[Seam, bool]]:
+        """The seams planned for the lane in ``slot`` not given to it yet."""
+        mine = {i: seams[i] for i in first.kept if slot_of[i] == slot and i in seams
+                and i not in given}
+        given.update(mine)
+        return mine
+
     try:
         while True:
-            if len(first.flows) == len(order):
-                if seams is None:
-                    seams = plan(first.flows)
-                for slot in waiting:
-                    workers.answer(slot, {i: seams[i] for i in first.kept if slot_of[i] == slot})
-                    answered.add(slot)
-                waiting = []
-                if {slot_of[i] for i in first.kept} <= answered:
-                    return
+            for slot in sorted(waiting):
+                if mine := ready(slot):
+                    workers.answer(slot, mine)
+                    waiting.discard(slot)
+            if closed == lanes and given >= first.kept:
+                return  # every lane has claimed its last part and has its seams
             got = receive()
             if got is None:
                 raise RuntimeError("the first round's lanes ended early")
@@ -304,6 +339,8 @@ def read_parts(workers: PdfWorkers, first: Round, plan: Callable[[dict[int, Runn
                 part = next(claims, None)
                 if part is not None:
                     slot_of[part] = slot
+                else:
+                    closed += 1
                 workers.answer(slot, None if part is None else first.task(part, payload[1]))
             elif payload[0] == "rows":
                 _, flow, kept = payload
@@ -312,8 +349,12 @@ def read_parts(workers: PdfWorkers, first: Round, plan: Callable[[dict[int, Runn
                 first.flows[index] = flow
                 if kept:
                     first.kept.add(index)
+                seams.update(plan(index, flow))
             elif payload[0] == "seams":
-                waiting.append(slot)
+                if payload[1]:
+                    waiting.add(slot)  # answered once one of its parts is planned
+                else:
+                    workers.answer(slot, ready(slot))
     except BaseException:
         # Every lane still claiming or waiting is told to stop, so the workers are free
         # for what the build does next (the story in one part, or nothing).
@@ -332,7 +373,8 @@ class _HereLane:
 
     first: Round
     order: list[int]
-    plan: Callable[[dict[int, RunningFlow]], dict[int, tuple[Seam, bool]]]
+    plan: Callable[[int, RunningFlow], dict[int, tuple[Seam, bool]]]
+    planned: dict[int, tuple[Seam, bool]] = field(default_factory=dict)
 
     def claim(self, room: int) -> tuple[RowsTask, int] | None:
         return self.first.task(self.order.pop(0), room) if self.order else None
@@ -343,6 +385,10 @@ class _HereLane:
         self.first.flows[index] = flow
         if held:
             self.first.kept.add(index)
+        self.planned.update(self.plan(index, flow))
 
-    def seams(self) -> dict[int, tuple[Seam, bool]] | None:
-        return self.plan(self.first.flows)
+    def seams(self, wait: bool) -> Seams:
+        mine = {i: self.planned.pop(i) for i in sorted(self.planned) if i in self.first.kept}
+        if wait and not mine:  # every part is read here before the last wait
+            raise NoSeams("a held part was never planned")
+        return mine

@@ -54,8 +54,8 @@ from fanbind.pdf.running import (
     NoSeams,
     RowsTask,
     Seam,
+    StoryPlanner,
     first_round_seam,
-    plan_story,
     rows_key,
 )
 from fanbind.pdf.workers import BodyTask, PdfWorkers
@@ -343,35 +343,44 @@ def _plan_stories(job: Job, laying: Parts, workers: PdfWorkers, book_pages: int,
     if report and first.plain:
         report(f"reading {len(first.plain)} story parts on {workers.jobs} cores")
     planned: dict[int, int] = {}
+    # One planner a story: each part is planned as soon as the rows read so far
+    # decide its pages (pdf/running.py: StoryPlanner), its seam sent to the lane
+    # holding it meanwhile.
+    planners: dict[int, tuple[StoryPlanner, list[int]]] = {}
+    for index in running:
+        story_index = job.parts[index].stories[0]
+        if story_index not in planners:
+            indexes = [i for i in running if job.parts[i].stories[0] == story_index]
+            part = job.parts[indexes[0]]
+            planners[story_index] = (StoryPlanner(
+                job.documents[part.documents[0]],
+                [job.parts[i].span or (0, 0) for i in indexes]), indexes)
 
-    def plan(read: dict[int, RunningFlow]) -> dict[int, tuple[Seam, bool]]:
-        for index, flow in read.items():
-            flows[index] = flow
+    def plan(index: int, flow: RunningFlow, read: bool = True
+             ) -> dict[int, tuple[Seam, bool]]:
+        flows[index] = flow
+        if read:
             laying.read.append(index)
             if laying.cache is not None:
                 laying.cache.put(PART_NAMESPACE, keys[index], {
                     "rows": flow, "dependencies": dependencies(
                         flow.fetched, flow.refused, job.setup.project_dir, laying.digests)})
-        by_story: dict[int, list[int]] = {}
-        for index in running:
-            by_story.setdefault(job.parts[index].stories[0], []).append(index)
-        for indexes in by_story.values():
-            part = job.parts[indexes[0]]
-            spans = [job.parts[i].span or (0, 0) for i in indexes]
-            story = plan_story(job.documents[part.documents[0]], spans,
-                               [flows[i] for i in indexes])
-            head = flows[indexes[0]]
-            for k, index in enumerate(indexes):
-                left = story.lands_left[k] if k else head.first_verso != (head.before % 2 == 0)
-                laying.seams[index] = (story.seams[k], left)
-                laying.counts[index] = (story.pages[k], left)
-                planned[index] = story.pages[k]
-        return dict(laying.seams)
+        planner, indexes = planners[job.parts[index].stories[0]]
+        head = flows.get(indexes[0])
+        ready = {}
+        for k, part_plan in planner.add(indexes.index(index), flow).items():
+            assert head is not None  # the story's first part is planned first
+            at = indexes[k]
+            left = part_plan.left if k else head.first_verso != (head.before % 2 == 0)
+            laying.seams[at] = ready[at] = (part_plan.seam, left)
+            laying.counts[at] = (part_plan.pages, left)
+            planned[at] = part_plan.pages
+        return ready
 
+    for index, flow in sorted(flows.items()):  # the parts' rows from the cache
+        plan(index, flow, read=False)
     if first.plain:
         read_parts(workers, first, plan, hold_words=hold_words)
-    else:
-        plan({})
     laying.held = set(first.kept)
     return planned, first
 

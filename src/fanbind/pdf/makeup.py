@@ -172,23 +172,37 @@ def paginate(flow: Flow) -> list[int]:
 
 
 class _Pages:
-    """The planner's view of a flow: page depths in constant time (prefix sums)."""
+    """The planner's view of a flow: page depths in constant time (prefix sums).
+
+    Its rows may arrive in pieces (:class:`PageSearch`): then only what the rows
+    so far decide is cached (a page that runs to the last row known may run on).
+    """
 
     def __init__(self, flow: Flow) -> None:
-        self.rows = flow.rows
-        self.n = len(flow.rows)
+        self.rows: list[Row] = []
+        self.n = 0
         self.capacity = flow.capacity
         self.prefix = [0.0]
-        for row in flow.rows:
-            self.prefix.append(self.prefix[-1] + row.advance)
         self._natural: dict[int, int] = {}
+        #: Every row is known (a flow read whole): every natural end is final.
+        self.complete = True
+        self.extend(flow.rows)
+
+    def extend(self, rows: Sequence[Row]) -> None:
+        for row in rows:
+            self.prefix.append(self.prefix[-1] + row.advance)
+        self.rows.extend(rows)
+        self.n = len(self.rows)
 
     def depth(self, start: int, end: int) -> float:
         return self.rows[start].height + self.prefix[end] - self.prefix[start + 1]
 
     def natural(self, start: int) -> int:
         if start not in self._natural:
-            self._natural[start] = natural_end(self.rows, start, self.capacity)
+            end = natural_end(self.rows, start, self.capacity)
+            if end < self.n or self.complete:  # else more rows may still fit
+                self._natural[start] = end
+            return end
         return self._natural[start]
 
     def can_end(self, start: int, end: int) -> bool:
@@ -260,62 +274,164 @@ def flow_plans(flow: Flow, *, min_last: int = MIN_LAST_LINES) -> list[FlowPlan]:
         return [FlowPlan([0])]
     if tuple(paginate(flow)) != flow.starts:
         return [FlowPlan(list(flow.starts), modelled=False)]
-    pages = _Pages(flow)
-    n, capacity = pages.n, pages.capacity
+    search = PageSearch(flow, min_last=min_last)
+    search.run()
+    return search.plans()
 
-    def loss(start: int, end: int) -> float:
-        return max(0.0, capacity - pages.depth(start, end)) ** 2
 
-    def last_cost(page: int, start: int) -> float:
-        short = page > 0 and pages.depth(start, n) < min_last - EPSILON
-        return SHORT_LAST_COST if short else 0.0
+class PageSearch:
+    """:func:`flow_plans`' search, which can also be run as a flow's rows arrive.
 
-    State = tuple[int, int]  # (page index, first row)
-    best: dict[State, tuple[float, State | None, tuple[int, ...]]] = {(0, 0): (0.0, None, ())}
-    by_page: dict[int, set[int]] = {0: {0}}
-    finals: list[tuple[float, State]] = []
-    limit_pages = len(flow.starts) + 2 + len(flow.starts) // 8
+    A story laid out in parts inside its text (:mod:`fanbind.pdf.running`) gets
+    its rows part by part: :meth:`extend` adds them, :meth:`run` lays out every
+    page whose breaks the rows so far decide (a page is searched only once all
+    its candidate ends, and those of the page facing it, lie inside the rows
+    known), and :meth:`settled` gives the page starts every plan the search can
+    still choose shares: their first pages are planned before the last rows
+    arrive. Run whole, it is the search :func:`flow_plans` describes, step for
+    step (the same states, costs and order), so the plan is the same.
+    """
 
-    def reach(key: State, cost: float, previous: State, starts: tuple[int, ...]) -> None:
-        if key[0] <= limit_pages and (key not in best or cost < best[key][0] - EPSILON):
-            best[key] = (cost, previous, starts)
-            by_page.setdefault(key[0], set()).add(key[1])
+    def __init__(self, flow: Flow, *, min_last: int = MIN_LAST_LINES,
+                 complete: bool = True) -> None:
+        self.flow = flow
+        self.min_last = min_last
+        self.pages = _Pages(flow)
+        self.pages.complete = complete
+        #: Per state (page index, first row): its cost, the state before, the starts
+        #: the step from there laid out.
+        self.best: dict[tuple[int, int], tuple[float, tuple[int, int] | None,
+                                                tuple[int, ...]]] = {(0, 0): (0.0, None, ())}
+        self.by_page: dict[int, set[int]] = {0: {0}}
+        self.finals: list[tuple[float, tuple[int, int]]] = []
+        self.page = 0  # the next page to search
+        #: Pages past this are not searched (a safety bound); None until every row is in.
+        self.limit: int | None = len(flow.starts) + 2 + len(flow.starts) // 8 \
+            if complete else None
 
-    for page in range(limit_pages + 1):
-        keys = sorted(((page, s) for s in by_page.get(page, ())),
-                      key=lambda k: (best[k][0], k[1]))[:MAX_STATES]
-        for key in keys:
-            cost, start = best[key][0], key[1]
-            if pages.natural(start) >= n:  # the rest fits: the flow's last page
-                finals.append((cost + last_cost(page, start), key))
-                continue
-            verso = _is_verso(flow, page)
-            for end in pages.ends(start):
-                here = cost + loss(start, end)
-                if not verso or page == 0 or pages.natural(end) >= n:
-                    # A page on its own: an opening, a recto after one, or a verso
-                    # facing the flow's last page.
-                    reach((page + 1, end), here, key, (end,))
+    def extend(self, rows: Sequence[Row]) -> None:
+        """More of the flow's rows (the rows before them final)."""
+        assert not self.pages.complete  # a search run whole has all of them
+        self.pages.extend(rows)
+
+    def finish(self) -> None:
+        """Every row is in: the search runs to the flow's end (:meth:`run`)."""
+        self.pages.complete = True
+        pages = len(paginate(replace(self.flow, rows=tuple(self.pages.rows))))
+        self.limit = pages + 2 + pages // 8
+        if max(page for page, _ in self.best) > self.limit:
+            # A state past the bound was kept while it was unknown: the search run
+            # whole would not have reached it (never seen; the caller starts again).
+            raise ValueError("the search ran past its bound")
+
+    def _decided(self, start: int, verso: bool) -> bool:
+        """Whether the rows known decide every step from a page starting at ``start``."""
+        pages = self.pages
+        if pages.complete:
+            return True
+        if pages.natural(start) >= pages.n:
+            return False
+        return not verso or all(pages.natural(end) < pages.n for end in pages.ends(start))
+
+    def run(self) -> None:
+        """Search every page the rows known decide (with every row in: to the end)."""
+        pages, flow = self.pages, self.flow
+        best, by_page = self.best, self.by_page
+        capacity = pages.capacity
+
+        def loss(start: int, end: int) -> float:
+            return max(0.0, capacity - pages.depth(start, end)) ** 2
+
+        def last_cost(page: int, start: int) -> float:
+            short = page > 0 and pages.depth(start, pages.n) < self.min_last - EPSILON
+            return SHORT_LAST_COST if short else 0.0
+
+        def reach(key: tuple[int, int], cost: float, previous: tuple[int, int],
+                  starts: tuple[int, ...]) -> None:
+            if (self.limit is None or key[0] <= self.limit) and \
+                    (key not in best or cost < best[key][0] - EPSILON):
+                best[key] = (cost, previous, starts)
+                by_page.setdefault(key[0], set()).add(key[1])
+
+        while self.limit is None or self.page <= self.limit:
+            page = self.page
+            if self.limit is None and page not in by_page and page + 1 not in by_page:
+                return  # nothing reached it yet: the rows so far end before it
+            keys = sorted(((page, s) for s in by_page.get(page, ())),
+                          key=lambda k: (best[k][0], k[1]))[:MAX_STATES]
+            verso = _is_verso(flow, page) and page > 0
+            if not all(self._decided(key[1], verso) for key in keys):
+                return  # wait for more rows
+            for key in keys:
+                cost, start = best[key][0], key[1]
+                if pages.natural(start) >= pages.n:  # the rest fits: the flow's last page
+                    self.finals.append((cost + last_cost(page, start), key))
                     continue
-                want = pages.depth(start, end)
-                stops = set(pages.ends(end))
-                match = pages.end_at(end, want)
-                if match is not None:
-                    stops.add(match)
-                for stop in sorted(stops):
-                    if stop >= n:
+                for end in pages.ends(start):
+                    here = cost + loss(start, end)
+                    if not verso or pages.natural(end) >= pages.n:
+                        # A page on its own: an opening, a recto after one, or a verso
+                        # facing the flow's last page.
+                        reach((page + 1, end), here, key, (end,))
                         continue
-                    unequal = abs(pages.depth(end, stop) - want)
-                    step = here + loss(end, stop) + (UNEQUAL_COST * unequal
-                                                     if unequal > EPSILON else 0.0)
-                    reach((page + 2, stop), step, key, (end, stop))
-    if not finals:
-        return [FlowPlan(list(flow.starts), modelled=False)]
-    finals.sort()
-    chosen = [finals[0]]  # the best; then the best of the other parity (a final's
-    # state is its last page's index: the page count less one)
-    chosen += [final for final in finals if (final[1][0] - finals[0][1][0]) % 2][:1]
-    return [_plan_of(flow, pages, best, key, cost, min_last) for cost, key in chosen]
+                    want = pages.depth(start, end)
+                    stops = set(pages.ends(end))
+                    match = pages.end_at(end, want)
+                    if match is not None:
+                        stops.add(match)
+                    for stop in sorted(stops):
+                        if stop >= pages.n:
+                            continue
+                        unequal = abs(pages.depth(end, stop) - want)
+                        step = here + loss(end, stop) + (UNEQUAL_COST * unequal
+                                                         if unequal > EPSILON else 0.0)
+                        reach((page + 2, stop), step, key, (end, stop))
+            self.page += 1
+
+    def settled(self) -> list[int]:
+        """The page starts every plan still open shares (from the first page on): the
+        chain up to the last state all the states not yet searched descend from."""
+        live = [(page, start) for page in (self.page, self.page + 1)
+                for start in self.by_page.get(page, ())]
+        if not live:
+            return []
+        chain = self._chain(live[0])
+        # The states on it (a spread's verso start is on it, but is no state of its own).
+        ancestors = {state: place for place, (state, _) in enumerate(chain) if state}
+        common = len(chain) - 1
+        for state in live[1:]:
+            walk: tuple[int, int] | None = state
+            while walk is not None and walk not in ancestors:
+                walk = self.best[walk][1]
+            if walk is None:
+                return []
+            common = min(common, ancestors[walk])
+        return [start for _, start in chain[:common + 1]]
+
+    def _chain(self, key: tuple[int, int]) -> list[tuple[tuple[int, int] | None, int]]:
+        """Each page's first row on the way to ``key``, from the first page, with the
+        state it is (None: a spread's verso, laid out in one step with its recto)."""
+        chain: list[tuple[tuple[int, int] | None, int]] = []
+        state: tuple[int, int] | None = key
+        while state is not None:
+            _, previous, starts = self.best[state]
+            last = starts[-1] if starts else 0  # the first state: the flow's first row
+            chain[:0] = [*((None, start) for start in starts[:-1]), (state, last)]
+            state = previous
+        return chain
+
+    def plans(self) -> list[FlowPlan]:
+        """The best plan, then the best with a page count of the other parity."""
+        flow = replace(self.flow, rows=tuple(self.pages.rows))
+        finals = self.finals
+        if not finals:
+            return [FlowPlan(list(paginate(flow)), modelled=False)]
+        finals.sort()
+        chosen = [finals[0]]  # the best; then the best of the other parity (a final's
+        # state is its last page's index: the page count less one)
+        chosen += [final for final in finals if (final[1][0] - finals[0][1][0]) % 2][:1]
+        return [_plan_of(flow, self.pages, self.best, key, cost, self.min_last)
+                for cost, key in chosen]
 
 
 def _plan_of(flow: Flow, pages: _Pages, best: dict[tuple[int, int], Any], key: tuple[int, int],

@@ -17,9 +17,11 @@ the one-piece layout by construction:
    reads a row that follows another.
 2. **Plan.** The building process joins every part's rows into the story's flow
    and plans its pages with :func:`fanbind.pdf.makeup.plan_pages`, the planner
-   of a one-piece layout (:func:`plan_story`): the page starts are the one-piece
-   plan's. This needs every part's rows: the second round waits for the last
-   first render.
+   of a one-piece layout: the page starts are the one-piece plan's. The plan
+   follows the rows as they arrive (:class:`StoryPlanner`): a part is planned
+   once the plans the search still keeps open all share its pages (about a
+   part later on the 150,000-word story), so its pages are made while later
+   parts still render; :func:`plan_story` plans from every part at once.
 3. **Cut.** A part's pages are the planned pages whose first row lies in its
    share. They are made from its first render's boxes where the worker kept it
    (:mod:`fanbind.pdf.holding`: the render ran on into the next part's text;
@@ -238,81 +240,220 @@ def plan_story(document: Document, spans: Sequence[tuple[int, int]],
     each part's first render. Raises :class:`NoSeams` where a planned page
     starts at a place a part cannot start at, or a part gets no page.
     """
-    story, lead, end, child_index = story_marks(document)
-    section = story_section(document)
-    assert section is not None  # story_marks found it
-    first = flows[0]
-    if any(abs(f.capacity - first.capacity) > 1e-6 for f in flows):
-        raise NoSeams("the parts' pages differ in height")
-    rows: list[makeup.Row] = list(first.rows)
-    places: list[Place] = list(first.places)
-    shares = [0]
-    for before, flow in itertools.pairwise(flows):
+    planner = StoryPlanner(document, spans)
+    for k, flow in enumerate(flows):
+        planner.add(k, flow)
+    assert planner.plan is not None  # every part's rows are in
+    return planner.plan
+
+
+@dataclass(frozen=True)
+class PartPlan:
+    """A part's planned pages: its seam, its page count and whether it lands on a verso."""
+
+    seam: Seam
+    pages: int
+    left: bool
+
+
+class StoryPlanner:
+    """A story's pages planned as its parts' rows arrive (:func:`plan_story` at once).
+
+    The plan is sequential, but its first pages are decided long before the
+    story's end: :class:`~fanbind.pdf.makeup.PageSearch` searches the pages the
+    rows so far decide and tells the page starts every plan still open shares.
+    A part is planned once those reach the page after its next part's first page
+    (what its seam needs); the plan is then the one-piece plan, as
+    :func:`plan_story` gave it when it waited for every part: the rest of the
+    story cannot move those pages. When every part is in, each part's seam is
+    made again from the whole plan and checked against the one given out (a
+    difference raises :class:`NoSeams`: never seen, and the story is then laid
+    out in one part).
+
+    A part's seam carries the plan's cuts up to that page and the hyphen ladders
+    of the parts up to it: what its second layout's kept pages depend on (a cut
+    or a ladder further on moves only the pages it drops), so its cache key does
+    not change with an edit far after it.
+    """
+
+    def __init__(self, document: Document, spans: Sequence[tuple[int, int]]) -> None:
+        self.story, self.lead, self.end, self.child_index = story_marks(document)
+        section = story_section(document)
+        assert section is not None  # story_marks found it
+        self.children = len(section)
+        self.spans = list(spans)
+        self.flows: dict[int, RunningFlow] = {}
+        self.rows: list[makeup.Row] = []
+        self.places: list[Place] = []
+        self.shares: list[int] = []  # per part joined so far: its first row
+        self.search: makeup.PageSearch | None = None
+        self.given: dict[int, PartPlan] = {}
+        self.plan: StoryPlan | None = None
+
+    def add(self, index: int, flow: RunningFlow) -> dict[int, PartPlan]:
+        """Part ``index``'s rows; the parts planned by them (each part once)."""
+        self.flows[index] = flow
+        while len(self.shares) < len(self.spans) and len(self.shares) in self.flows:
+            self._join(self.flows[len(self.shares)])
+        if self.search is None:
+            return {}
+        complete = len(self.shares) == len(self.spans)
+        try:
+            if complete:
+                self.search.finish()
+            self.search.run()
+        except ValueError as why:  # the search's bound: never seen
+            raise NoSeams(str(why)) from None
+        if complete:
+            return self._finish()
+        settled = self.search.settled()
+        ready = {}
+        for k in range(len(self.shares) - 1):
+            if k not in self.given and (made := self._part(k, settled, False)) is not None:
+                ready[k] = self.given[k] = made
+        return ready
+
+    def _join(self, flow: RunningFlow) -> None:
+        first = self.flows[0]
+        if abs(flow.capacity - first.capacity) > 1e-6:
+            raise NoSeams("the parts' pages differ in height")
         if not flow.rows:
             raise NoSeams("a part without text")
-        shares.append(len(rows))
-        rows.append(seam_row(before.tail, before.places[-1], flow.head, flow.rows[0],
-                             first.pitch))
-        rows.extend(flow.rows[1:])
-        places.extend(flow.places)
-    ladders = frozenset().union(*(f.ladders for f in flows))
-    unpaged = makeup.Flow(tuple(rows), (), first.first_verso, first.capacity)
-    story_flow = makeup.Flow(unpaged.rows, tuple(makeup.paginate(unpaged)),
-                             first.first_verso, first.capacity)
-    cuts, _ = makeup.plan_pages([story_flow])
-    starts = planned_starts(story_flow, cuts)
-    seams, part_spans, pages, sides = [], [], [], []
-    part_starts = []
-    for k, share in enumerate(shares):
-        start = next((s for s in starts if s >= share), None)
-        limit = shares[k + 1] if k + 1 < len(shares) else len(rows)
-        if start is None or start >= limit:
+        self.shares.append(len(self.rows))
+        if self.rows:
+            before = self.flows[len(self.shares) - 2]
+            self.rows.append(seam_row(before.tail, before.places[-1], flow.head, flow.rows[0],
+                                      first.pitch))
+            self.rows.extend(flow.rows[1:])
+        else:
+            self.rows.extend(flow.rows)
+            self.search = makeup.PageSearch(makeup.Flow((), (), first.first_verso,
+                                                        first.capacity), complete=False)
+        self.places.extend(flow.places)
+        assert self.search is not None
+        self.search.extend(self.rows[self.shares[-1]:])
+
+    def _finish(self) -> dict[int, PartPlan]:
+        """Every part's rows are in: the whole plan, checked against the parts given."""
+        assert self.search is not None
+        plans = self.search.plans()
+        plan = plans[0]
+        if plan.faults:  # as makeup.plan_pages chooses for one flow: fewest faults first
+            plan = min(enumerate(plans), key=lambda p: (p[1].faults, p[0], p[1].cost))[1]
+        first = self.flows[0]
+        rows = tuple(self.rows)
+        flow = makeup.Flow(rows, (), first.first_verso, first.capacity)
+        starts = planned_starts(flow, plan.cuts(flow))
+        made = {}
+        for k in range(len(self.spans)):
+            part = self._part(k, starts, True)
+            if part is None:
+                raise NoSeams(f"part {k} holds no page start")
+            if k in self.given and self.given[k] != part:
+                raise NoSeams(f"part {k} was planned otherwise before the story's end")
+            made[k] = part
+        self.plan = StoryPlan([p.seam for p in made.values()],
+                              [p.seam.span or (0, 0) for p in made.values()],
+                              [p.pages for p in made.values()],
+                              [p.left for p in made.values()], starts, rows)
+        ready = {k: p for k, p in made.items() if k not in self.given}
+        self.given.update(ready)
+        return ready
+
+    def _first_start(self, starts: Sequence[int], k: int, complete: bool) -> int | None:
+        """The index of part ``k``'s first page in ``starts``; None while unknown.
+        Raises NoSeams when the part holds none."""
+        share = self.shares[k]
+        at = next((i for i, s in enumerate(starts) if s >= share), None)
+        limit = self.shares[k + 1] if k + 1 < len(self.shares) else len(self.rows)
+        if at is None:
+            if complete:
+                raise NoSeams(f"part {k} holds no page start")
+            return None
+        if starts[at] >= limit:
             raise NoSeams(f"part {k} holds no page start")
-        part_starts.append(starts.index(start))
-    for k, at in enumerate(part_starts):
-        following = part_starts[k + 1] if k + 1 < len(part_starts) else len(starts)
+        return at
+
+    def _part(self, k: int, starts: Sequence[int], complete: bool) -> PartPlan | None:
+        """Part ``k``'s plan from the page starts ``starts`` (the whole plan's when
+        ``complete``, else a beginning of it); None while they do not decide it."""
+        first = self.flows[0]
+        rows, places, shares = self.rows, self.places, self.shares
+        at = self._first_start(starts, k, complete)
+        if at is None:
+            return None
+        last = k + 1 == len(self.spans)
+        if last:
+            if not complete:
+                return None
+            following = len(starts)
+        else:
+            if k + 1 >= len(shares):
+                return None
+            following_at = self._first_start(starts, k + 1, complete)
+            if following_at is None:
+                return None
+            following = following_at
+            if not complete and following + 1 >= len(starts):
+                return None  # the page after the next part's first one is not planned
         count = following - at
         row = starts[at]
         split = None
         if k == 0:
-            first_child = spans[0][0]
+            first_child = self.spans[0][0]
             count += first.before
         else:
             place, previous = places[row], places[row - 1]
-            if place.first and place.flush and place.child in child_index:
-                first_child = child_index[place.child]
+            if place.first and place.flush and place.child in self.child_index:
+                first_child = self.child_index[place.child]
             elif previous.block == place.block and place.direct and place.exact \
-                    and place.child in child_index and place.block is not None:
-                first_child = child_index[place.child]
+                    and place.child in self.child_index and place.block is not None:
+                first_child = self.child_index[place.child]
                 split = (place.block, previous.chars)
             else:
                 raise NoSeams(f"page {at + 1} of the story starts where no part can")
-        if following < len(starts):
+        if not last:
             # Run on through the page after the last one (its overflow decided where
             # the last page ends) and one child more: those pages are dropped.
             beyond = starts[following + 1] if following + 1 < len(starts) else len(rows) - 1
-            after = next((child_index[p.child] for p in places[beyond:]
-                          if p.child in child_index), len(section) - 1)
-            end_child = min(len(section), max(after + 2, spans[k][1]))
+            after = next((self.child_index[p.child] for p in places[beyond:]
+                          if p.child in self.child_index), None)
+            if after is None:
+                if not complete and len(shares) < len(self.spans):
+                    return None  # the next child is in a part not read yet
+                after = self.children - 1
+            end_child = min(self.children, max(after + 2, self.spans[k][1]))
             kept: int | None = count
+            # What the kept pages depend on: the cuts up to the page after the last,
+            # the ladders of the parts up to the one holding it.
+            through = following + 1
+            holder = max(j for j, share in enumerate(shares) if share <= beyond)
         else:
-            end_child, kept = len(section), None
+            end_child, kept = self.children, None
+            through, holder = len(starts) - 1, len(self.spans) - 1
         local = [s - shares[k] for s in starts[at:following + 1]]
         dropped = 1 if local[0] > 0 else 0
-        seams.append(Seam(story, lead, end, ladders, tuple(cuts), split, kept, at,
-                          span=(first_child, end_child), starts=(0,) * dropped + tuple(local),
-                          dropped=dropped))
-        part_spans.append((first_child, end_child))
-        pages.append(count)
-        sides.append(first.first_verso == (at % 2 == 0))
-    return StoryPlan(seams, part_spans, pages, sides, starts, tuple(rows))
+        ladders = frozenset().union(*(self.flows[j].ladders for j in range(holder + 1)))
+        seam = Seam(self.story, self.lead, self.end, ladders,
+                    tuple(self._cuts(starts, through)), split, kept, at,
+                    span=(first_child, end_child), starts=(0,) * dropped + tuple(local),
+                    dropped=dropped)
+        return PartPlan(seam, count, first.first_verso == (at % 2 == 0))
+
+    def _cuts(self, starts: Sequence[int], through: int) -> list[makeup.Cut]:
+        """The cuts the plan forces up to page ``through`` (its first row included)."""
+        assert self.search is not None
+        pages = self.search.pages
+        return [cut for before, start in itertools.pairwise(starts[:through + 1])
+                if start != pages.natural(before) and (cut := self.rows[start].cut) is not None]
 
 
 def planned_starts(flow: makeup.Flow, cuts: Sequence[makeup.Cut]) -> list[int]:
     """The first row of every page of ``flow`` made up with ``cuts``: WeasyPrint's own
     break where no cut comes first (:func:`fanbind.pdf.makeup.natural_end`)."""
+    wanted = set(cuts)
     forced = sorted(i for i, row in enumerate(flow.rows) if row.cut is not None
-                    and row.cut in set(cuts))
+                    and row.cut in wanted)
     starts = [0]
     while True:
         natural = makeup.natural_end(flow.rows, starts[-1], flow.capacity)
