@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +32,7 @@ from fanbind.loading import all_cached
 from fanbind.pdf.ahead import first_parts
 from fanbind.pdf.in_parts import write_parallel_pdf
 from fanbind.pdf.workers import PdfWorkers
+from fanbind.processes import default_jobs
 from fanbind.project import open_project
 from fanbind.render import render_book
 from fanbind.text.settings import TextSettings
@@ -220,3 +223,35 @@ def test_chapters_typeset_ahead_are_those_the_load_gives(tmp_path: Path) -> None
     assert early.story.chapters[:3] == chapters[:3]  # typeset ahead
     assert early.story.chapters[3:] != chapters[3:]  # as parsed
     assert early.story.words == alone.anthology.stories[0].words  # the plan's words
+
+
+def test_ctrl_c_while_parts_are_laid_out_ahead_leaves_nothing(tmp_path: Path) -> None:
+    """Ctrl-C to every process of the build once a part laid out ahead is being laid
+    out (the reader made its folder; a worker, WeasyPrint's): the one message, no
+    book, no temporary file, no process left. About 18,000 words, cut in two by
+    default on two cores (parts.small_book_share), so the layouts last a while."""
+    from test_signals import Build, needs_proc
+
+    needs_proc()
+    if default_jobs() < 2:
+        pytest.skip("a one-story book this size is cut only on two cores or more")
+    root = tmp_path / "fic"
+    root.mkdir()
+    (root / "fic.txt").write_text(chaptered((90,) * 6), encoding="utf-8")
+    (root / "metadata.yaml").write_text(
+        "title: One Fic\nlanguage: en\nstories:\n  - file: fic.txt\n    title: The Fic\n"
+        "    authors: [Ada]\n", encoding="utf-8")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    build = Build(root, temp, "-f", "pdf")
+    build.wait_for(lambda: any(temp.glob("fanbind-*/fanbind-ahead-*")), "parts ahead")
+    build.wait_for(lambda: any(temp.glob("fanbind-*/**/weasyprint-*")), "layout")
+    os.killpg(build.process.pid, signal.SIGINT)
+    returncode, out, err = build.finish()
+    assert returncode == 130, err
+    assert err == "error: interrupted (Ctrl-C): the build stopped and no partial file " \
+                  "was left behind\n"
+    assert out == ""
+    assert not (root / "dist").exists() or list((root / "dist").iterdir()) == []
+    assert list(temp.iterdir()) == []
+    assert build.left_running() == []
