@@ -7,9 +7,11 @@ each stamp of it is a few hundredths of a second.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pikepdf
@@ -21,6 +23,7 @@ from fanbind.pdf import layout as pdf
 from fanbind.pdf.arrange import PartOptions
 from fanbind.pdf.stamps import _glyphs, _written
 from fanbind.render import render_book
+from fanbind.scratch import build_temp_folder
 from fanbind.timings import ENVIRONMENT
 
 WHEN = dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.UTC)
@@ -130,3 +133,24 @@ def test_a_tj_string_is_read_and_written_back_as_the_glyph_writer_closes_it(
 def test_a_tj_string_with_spacing_is_not_a_folio() -> None:
     assert _glyphs(b"<07d9>-59<>-61.4<07e2>") is None
     assert _glyphs(b"<07d>") is None
+
+
+def test_stamps_drawn_with_the_pages_kept_for_the_build_are_the_same(part, tmp_path: Path) -> None:
+    """Inside a build each process keeps its stamps' page contexts (a few, by the
+    part's root classes): the next stamps, on their other side and offset, with
+    another root between them, give the bytes a fresh context gives."""
+    plan, css, root = part
+    other = replace(plan, root=(*plan.root, ("data-other", "yes")))
+    runs = [(plan, 7, False), (other, 7, False), (plan, 85, True), (plan, 7, True)]
+    made = []
+    for kept in (False, True):
+        pdf._KEPT_STAMP_PAGES.clear()
+        with build_temp_folder() if kept else contextlib.nullcontext():
+            for index, (which, offset, flip) in enumerate(runs):
+                target = tmp_path / f"stamp-{kept}-{index}.pdf"
+                pdf.stamp_folios(which, target, page_offset=offset, page_total=None,
+                                 project_dir=root, extra_stylesheets=(), geometry_css=css,
+                                 flip=flip)
+                made.append(target.read_bytes())
+            assert len(pdf._KEPT_STAMP_PAGES) == (2 if kept else 0)
+    assert made[:len(runs)] == made[len(runs):]
