@@ -11,7 +11,6 @@ part is laid out: a rebuild whose parts all come from the cache never needs it.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import importlib
 import os
@@ -257,10 +256,9 @@ WARMING = "fanbind-import-layout"
 
 
 def _import_layout() -> None:
-    """Import WeasyPrint at a low priority (this thread only, where the system can):
-    the building process is reading the stories meanwhile, on the same cores."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    """Import WeasyPrint. At the thread's normal priority: a lower one (tried) made
+    the worker's first part wait on the import lock for a thread that a busy
+    machine hardly ran (the part's layout started later than with no warm start)."""
     importlib.import_module("fanbind.pdf.layout")
 
 
