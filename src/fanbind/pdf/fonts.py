@@ -37,7 +37,7 @@ import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fanbind.resources import FONT_FILES, FONTS_DIR
 
@@ -463,7 +463,7 @@ def apply_shared_fonts(pdf: Pdf, shared: dict[int, SharedFace]) -> int:
     # parts' descriptors differ in name, program and box: the rest is the face's).
     descriptors: dict[tuple[int, str], Object] = {}
 
-    def descriptor(index: int, rest: dict[str, Object]) -> Object:
+    def descriptor(index: int, rest: dict[str, Any]) -> Object:
         key = (index, repr(sorted((k, repr(v)) for k, v in rest.items())))
         if key not in descriptors:
             made = pikepdf.Dictionary(rest)
@@ -495,7 +495,7 @@ def apply_shared_fonts(pdf: Pdf, shared: dict[int, SharedFace]) -> int:
     return sum(face.copies - 1 for face in shared.values())
 
 
-def _rest(descriptor: Object) -> dict[str, Object]:
+def _rest(descriptor: Object) -> dict[str, Any]:
     """A descriptor's entries but its name and program (the shared face's)."""
     return {key: value for key, value in descriptor.items()
             if key not in ("/FontName", "/FontFile3", MARK)}
@@ -511,7 +511,7 @@ _CID_KEYS = {"/Type", "/Subtype", "/BaseFont", "/CIDSystemInfo", "/CIDToGIDMap",
 
 
 def _merge_fonts(pdf: Pdf, fonts: Sequence[tuple[Object, Object]]
-                 ) -> tuple[Object, Object, dict[str, Object]] | None:
+                 ) -> tuple[Object, Object, dict[str, Any]] | None:
     """One Type0 font (direct; its CIDFont indirect) for ``fonts``, the same face
     and name from parts in book order, and its descriptor's entries but name and
     program; None when they cannot be made one (see :data:`_TYPE0_KEYS`).
@@ -552,7 +552,8 @@ def _merge_fonts(pdf: Pdf, fonts: Sequence[tuple[Object, Object]]
     rest["/FontBBox"] = pikepdf.Array([_number(value) for value in box])
     # WeasyPrint marks a face fixed-pitch when every width it wrote is the same.
     values = {float(width) for width in widths.values()}
-    rest["/Flags"] = ((flags or 0) & ~1) | (1 if len(widths) > 1 and len(values) == 1 else 0)
+    fixed = 1 if len(widths) > 1 and len(values) == 1 else 0
+    rest["/Flags"] = ((flags or 0) & ~1) | fixed
     runs = pikepdf.Array()
     for glyph in sorted(widths):
         if glyph - 1 not in widths:
