@@ -675,13 +675,14 @@ def _build(project: Project, started: float, *, out_dir: Path | None, formats: S
                 # book cannot be cut (a single story), then in one piece here. Imported
                 # only here: a book laid out in one piece needs no join, matter or workers.
                 from fanbind.pdf.in_parts import write_parallel_pdf
+                from fanbind.pdf.parts import MIN_PART_WORDS
 
                 pdf = write_parallel_pdf(
                     book.anthology, documents, temp, project_dir=project.root,
                     extra_stylesheets=extra, created=when, jobs=jobs, report=report, cache=store,
                     while_joining=(lambda joined: write_the_epub(joined.page_map))
                     if epubs else None, workers=workers, join_options=join_options,
-                    **({"part_words": part_words} if part_words else {}))
+                    part_words=part_words or MIN_PART_WORDS)
                 if pdf is not None:
                     used_namespaces.extend(PDF_NAMESPACES)
                     # Laid out in one piece, write_pdf finishes the file itself.
