@@ -16,7 +16,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from fanbind.cover import CoverImage
     from fanbind.loading import StoryHook, StoryTask, TypesetAhead
     from fanbind.model import BlockT
+    from fanbind.pdf.ahead import Plan
     from fanbind.pdf.impose import ImposeResult
     from fanbind.pdf.join import JoinOptions
     from fanbind.pdf.result import PageMap, PdfResult
@@ -185,26 +186,37 @@ class _FirstParts:
                story_with: Callable[[BlockTypesetter], Story], typeset: TypesetAhead) -> None:
         from fanbind.pdf.ahead import chapters_ahead, plan_ahead  # see __init__
 
+        settings: list[TextSettings] = []  # the story's, as the load typesets it
+
+        def as_parsed(blocks: tuple[BlockT, ...], story_settings: TextSettings,
+                      counts: object) -> tuple[BlockT, ...]:
+            settings[:] = [story_settings]
+            return blocks
+
         try:
-            raw = story_with(_as_parsed)
-            book = self._book(raw)
-            if book is None:
-                return
-            plan = plan_ahead(book[0], book[1], extra_stylesheets=book[2], jobs=self.jobs,
-                              part_words=self.part_words)
-            if plan is None:
-                return
-            runs = {id(run) for chapter in parsed.chapters[:chapters_ahead(plan, book[1])]
-                    for run in (chapter.blocks, chapter.summary, chapter.notes,
-                                chapter.end_notes)}
-
-            def first_typeset(blocks: tuple[BlockT, ...], settings: TextSettings,
-                              counts: object) -> tuple[BlockT, ...]:
-                return typeset.ahead(blocks, settings) if id(blocks) in runs else blocks
-
-            self._tell(story_with(first_typeset), parsed=True)
+            raw = story_with(as_parsed)
         except FanbindError:
             return  # the load raises it
+        book = self._book(raw)
+        if book is None or not settings:
+            return
+        plan = plan_ahead(book[0], book[1], extra_stylesheets=book[2], jobs=self.jobs,
+                          part_words=self.part_words)
+        if plan is None:
+            return
+        # The first parts' chapters typeset (the load takes them so), the rest as parsed:
+        # the chapters of the story made as parsed are the parse's own runs of blocks.
+
+        def typeset_now(blocks: tuple[BlockT, ...]) -> tuple[BlockT, ...]:
+            return typeset.ahead(blocks, settings[0]) if blocks else blocks
+
+        first = chapters_ahead(plan, book[1])
+        chapters = tuple(
+            replace(chapter, blocks=typeset_now(chapter.blocks),
+                    summary=typeset_now(chapter.summary), notes=typeset_now(chapter.notes),
+                    end_notes=typeset_now(chapter.end_notes)) if number < first else chapter
+            for number, chapter in enumerate(raw.chapters))
+        self._tell(replace(raw, chapters=chapters), parsed=True, plan=plan)
 
     def loaded(self, position: int, story: LoadedStory) -> None:
         if not self.told:
@@ -238,7 +250,7 @@ class _FirstParts:
                                 date=config.date or when.date())
         return anthology, documents, extra
 
-    def _tell(self, story: Story, *, parsed: bool = False) -> None:
+    def _tell(self, story: Story, *, parsed: bool = False, plan: Plan | None = None) -> None:
         import tempfile
 
         from fanbind.pdf.ahead import first_parts  # see __init__
@@ -250,14 +262,8 @@ class _FirstParts:
         for part in first_parts(book[0], book[1], project_dir=self.project.root,
                                 extra_stylesheets=book[2], jobs=self.jobs, cache=self.cache,
                                 folder=lambda: Path(tempfile.mkdtemp(prefix="fanbind-ahead-")),
-                                part_words=self.part_words, parsed=parsed):
+                                part_words=self.part_words, parsed=parsed, plan=plan):
             self.told = tell(("part", part))
-
-
-def _as_parsed(blocks: tuple[BlockT, ...], settings: TextSettings,
-               counts: object) -> tuple[BlockT, ...]:
-    """A typesetter that leaves the blocks as parsed (for a plan: their words)."""
-    return blocks
 
 
 def story_tasks(project: Project, *, allow_outside: bool = False

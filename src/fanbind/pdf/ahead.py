@@ -128,14 +128,17 @@ def chapters_ahead(plan: Plan, documents: Sequence[Document]) -> int:
 def first_parts(anthology: Anthology, documents: Sequence[Document], *, project_dir: Path,
                 extra_stylesheets: tuple[Path, ...], jobs: int | None,
                 folder: Callable[[], Path], cache: ProjectCache | None = None,
-                part_words: int = MIN_PART_WORDS, parsed: bool = False) -> list[AheadPart]:
+                part_words: int = MIN_PART_WORDS, parsed: bool = False,
+                plan: Plan | None = None) -> list[AheadPart]:
     """The tasks :meth:`Parts.lay_out` would hand out first in a cold build of this
     book (one per worker): the leading pieces of a long story cut at its chapters,
     none when the book is not cut so or a part is cached. ``folder``: makes the
     folder the parts are written to (it must last the build); ``parsed``: the
-    story is as parsed but for those parts' chapters (:attr:`AheadPart.parsed`)."""
-    plan = plan_ahead(anthology, documents, extra_stylesheets=extra_stylesheets, jobs=jobs,
-                      part_words=part_words)
+    story is as parsed but for those parts' chapters (:attr:`AheadPart.parsed`);
+    ``plan``: the book's, made already (of the story as parsed: its cut points
+    follow the words, which typesetting keeps; a part of another plan is dropped)."""
+    plan = plan or plan_ahead(anthology, documents, extra_stylesheets=extra_stylesheets,
+                              jobs=jobs, part_words=part_words)
     if plan is None:
         return []
     bodies, references = plan.bodies, plan.references
