@@ -46,6 +46,8 @@ from fanbind.pdf.parts import (
 )
 from fanbind.pdf.result import FolioPlan
 from fanbind.pdf.workers import BodyTask, SideLanding, lay_out_body_part
+from fanbind.timings import record as record_timing
+from fanbind.timings import start as start_timing
 
 #: Added to a part's index to name its pieces' files (``part-NNNNN.pdf`` is the part's).
 PIECE_FILES = 10_000_000
@@ -180,12 +182,15 @@ def splice_or_lay_out(task: SpliceTask) -> PartResult:
                and not laid[k].warnings for k in laid)
     if not fits:
         return replace(lay_out_body_part(task.whole), spliced=None)
+    clock = start_timing()  # for the benchmarks: fanbind.timings
     whole = task.whole
     target = whole.setup.folder / f"part-{whole.index:05d}-spliced.pdf"
     old_file = whole.setup.folder / f"part-{whole.index:05d}-cached.pdf"
     old_file.write_bytes(task.old_pdf)
     splice_pdf(old_file, task.layout, {k: r.file for k, r in laid.items()}, target)
     result = replace(splice_result(task.old, task.layout, laid), file=target)
+    record_timing("splice", clock, part=whole.index, pages=result.pages,
+                  laid_out=sum(r.pages for r in laid.values()), pieces=len(laid))
     if whole.early is not None:
         whole.early.send(result)
     return result
