@@ -247,7 +247,7 @@ def _named(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Object]:
 
 def _splice_destinations(out: pikepdf.Pdf, sources: Sequence[tuple[int | None, pikepdf.Pdf]],
                          where: dict[tuple[int | None, tuple[int, int]], int],
-                         placed: list[pikepdf.Object]) -> None:
+                         placed: Sequence[pikepdf.Object]) -> None:
     """The named destinations of every source whose page is in the part, sorted."""
     found: dict[bytes, tuple[int, pikepdf.Array]] = {}
     for source, pdf in sources:
@@ -302,7 +302,7 @@ def _marks(pdf: pikepdf.Pdf) -> list[_Mark]:
 
 def _splice_outline(out: pikepdf.Pdf, old: pikepdf.Pdf,
                     segments: Sequence[tuple[int | None, int, int]],
-                    pieces: dict[int, pikepdf.Pdf], placed: list[pikepdf.Object]) -> None:
+                    pieces: dict[int, pikepdf.Pdf], placed: Sequence[pikepdf.Object]) -> None:
     """The part's bookmarks in page order: the cached part's of the pages kept,
     and each laid-out piece's own — under the story's bookmark when the part
     opens its story and the piece does not (its chapters were its top ones)."""
