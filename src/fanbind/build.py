@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from fanbind.atomic import atomic_output, ensure_output_dir
 from fanbind.cache import ProjectCache
@@ -194,7 +194,7 @@ class _FirstParts:
             return blocks
 
         try:
-            raw = story_with(as_parsed)
+            raw = story_with(cast("BlockTypesetter", as_parsed))  # generic: see BlockT
         except FanbindError:
             return  # the load raises it
         book = self._book(raw)

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from fanbind.cache import ProjectCache, library_version, make_key
 from fanbind.diagnostics import Diagnostic, Diagnostics
@@ -196,7 +196,8 @@ class TypesetAhead:
 
     def __init__(self, typeset: BlockTypesetter) -> None:
         self.typeset = typeset
-        self._kept: dict[int, tuple[tuple[BlockT, ...], tuple[BlockT, ...], Counter[str]]] = {}
+        #: By the id of a run of blocks: the run, as typeset, the changes counted.
+        self._kept: dict[int, tuple[tuple[Block, ...], tuple[Block, ...], Counter[str]]] = {}
 
     def ahead(self, blocks: tuple[BlockT, ...], settings: TextSettings) -> tuple[BlockT, ...]:
         changed: Counter[str] = Counter()
@@ -209,7 +210,7 @@ class TypesetAhead:
         kept = self._kept.pop(id(blocks), None)
         if kept is not None and kept[0] is blocks:
             counts.update(kept[2])
-            return kept[1]
+            return cast("tuple[BlockT, ...]", kept[1])  # the same blocks, typeset
         return self.typeset(blocks, settings, counts)
 
 
