@@ -1701,6 +1701,7 @@ class _Stamper:
             if mode[0] == "same":
                 specimens[(kind, 0)] = index
             elif mode[0] == "digits" and digits is not None:
+                assert probe is not None  # drawn when the first "digits" kind was met
                 specimens[(kind, len(digits))] = index
                 folios[index] = Folio(digits, probe)
         if probe is None and len(page_boxes) == len(pages):
