@@ -131,6 +131,14 @@ def test_random_bytes_make_valid_xhtml_or_a_story_error() -> None:
     assert outcomes["book"] >= 15, outcomes
 
 
+@pytest.mark.parametrize("data", [b"A Title\n\n1-\n\nThe night was quiet.\n",
+                                  "    Cat \u2014\n    the".encode()])
+def test_a_line_ending_in_a_dash_is_not_a_crash(data: bytes) -> None:
+    """Found by the properties above: a short line ending in a dash ("1-", "Cat —")
+    split into an empty "word" and the label test indexed into it."""
+    assert _through_the_pipeline(data) in {"book", "refused"}
+
+
 # ---------------------------------------------------------------------- EPUBCheck on a sample
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fanbind.diagnostics import Severity
@@ -848,6 +848,7 @@ def clean(text: str) -> str:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(story_text())
+@example("    Cat —\n    the")  # a dash ending a label-like line once raised IndexError
 def test_property_no_word_lost_or_duplicated(text: str) -> None:
     parsed = parse(text)
     assert accounted_in_order(parsed) == alnum(text)
@@ -885,6 +886,7 @@ def test_property_mixed_text_keeps_every_character(text: str, title: str | None)
 
 @settings(max_examples=200, deadline=None)
 @given(story_text())
+@example("A Title\n\n1-\n\nThe night was quiet.\n")
 def test_property_idempotent_paragraphs(text: str) -> None:
     first = body_texts(parse(text, metadata_title="Zz Title"))
     again = body_texts(parse("\n\n".join(first), metadata_title="Zz Title"))

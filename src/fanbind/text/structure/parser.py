@@ -320,7 +320,8 @@ def _is_label(text: str) -> bool:
     typography stage closes ``Kakashi -- really`` up into ``Kakashi—really``, and
     a label must read the same before and after it (a fic run through fanbind
     twice keeps its paragraphs)."""
-    words = _LABEL_WORD_BREAKS.split(text.strip())
+    # A dash at either end ("Cat —", "1-") leaves an empty piece: not a word.
+    words = [word for word in _LABEL_WORD_BREAKS.split(text.strip()) if word]
     if not 1 <= len(words) <= MAX_LABEL_WORDS or len(text) > MAX_LABEL:
         return False
     for k, char in enumerate(text):
