@@ -20,6 +20,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -92,6 +93,25 @@ def copy_sample_stories(target: Path, picks: tuple[int, ...]) -> Path:
     (target / "metadata.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True),
                                           encoding="utf-8")
     return target
+
+
+def laid_out_part(root: Path, created: object) -> tuple[Any, Any]:
+    """The book in ``root`` laid out as a part (the first story's opening kept) with
+    its folios deferred: the layout and the folio plan the stamps are drawn from."""
+    from fanbind.build import load_book, open_project
+    from fanbind.pdf import layout as pdf
+    from fanbind.pdf.arrange import PartOptions
+    from fanbind.render import render_book
+
+    book = load_book(open_project(root))
+    documents = [d for d in render_book(book.anthology, stylesheets=("css/epub.css",))
+                 if d.matter == "body"]
+    with pdf.deferred_folios() as records:
+        layout = pdf.lay_out(book.anthology, documents, project_dir=root, created=created,
+                             part=PartOptions(60, first_story=True))
+    plan = pdf.folio_plan(layout.rendered, records)
+    assert plan is not None
+    return layout, plan
 
 
 @pytest.fixture(scope="session")

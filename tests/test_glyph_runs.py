@@ -23,7 +23,7 @@ from typing import ClassVar
 import pydyf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import copy_sample_stories
+from tests.conftest import copy_sample_stories, laid_out_part
 from weasyprint import CSS, HTML
 from weasyprint.draw import text as draw_text
 from weasyprint.text.ffi import FROM_UNITS, ffi, pango
@@ -31,7 +31,6 @@ from weasyprint.text.fonts import FontConfiguration
 
 from fanbind.build import load_book, open_project
 from fanbind.pdf import layout as pdf
-from fanbind.pdf.arrange import PartOptions
 from fanbind.pdf.compressed_once import CompressedOnce
 from fanbind.pdf.glyph_runs import GLYPH_INFO_FIELDS, GlyphWriter
 from fanbind.render import render_book
@@ -229,14 +228,8 @@ def test_the_folio_stamp_is_the_same_with_its_memos_as_weasyprint_draws_it(tmp_p
     # The stamp remembers lines, used sizes and text styles for its run and writes
     # with the glyph writer: the same file as WeasyPrint's own, on both sides.
     root = copy_sample_stories(tmp_path / "book", (0, 1))
-    book = load_book(open_project(root))
-    documents = [d for d in render_book(book.anthology, stylesheets=("css/epub.css",))
-                 if d.matter == "body"]
-    with pdf.deferred_folios() as records:
-        layout = pdf.lay_out(book.anthology, documents, project_dir=root, created=WHEN,
-                             part=PartOptions(60, first_story=True))
-    plan = pdf.folio_plan(layout.rendered, records)
-    assert plan is not None and len(plan.pages) > 5
+    layout, plan = laid_out_part(root, WHEN)
+    assert len(plan.pages) > 5
     for flip in (False, True):
         written = []
         for remember in (True, False):

@@ -16,13 +16,10 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from tests.conftest import copy_sample_stories
+from tests.conftest import copy_sample_stories, laid_out_part
 
-from fanbind.build import load_book, open_project
 from fanbind.pdf import layout as pdf
-from fanbind.pdf.arrange import PartOptions
 from fanbind.pdf.stamps import _glyphs, _written
-from fanbind.render import render_book
 from fanbind.scratch import build_temp_folder
 from fanbind.timings import ENVIRONMENT
 
@@ -32,14 +29,8 @@ WHEN = dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.UTC)
 @pytest.fixture(scope="module")
 def part(tmp_path_factory: pytest.TempPathFactory) -> tuple[pdf.FolioPlan, str, Path]:
     root = copy_sample_stories(tmp_path_factory.mktemp("stamps") / "book", (0, 3))
-    book = load_book(open_project(root))
-    documents = [d for d in render_book(book.anthology, stylesheets=("css/epub.css",))
-                 if d.matter == "body"]
-    with pdf.deferred_folios() as records:
-        layout = pdf.lay_out(book.anthology, documents, project_dir=root, created=WHEN,
-                             part=PartOptions(60, first_story=True))
-    plan = pdf.folio_plan(layout.rendered, records)
-    assert plan is not None and len(plan.pages) > 20
+    layout, plan = laid_out_part(root, WHEN)
+    assert len(plan.pages) > 20
     return plan, layout.geometry.css(), root
 
 
