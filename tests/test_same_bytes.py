@@ -116,9 +116,11 @@ def stories(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 @pytest.fixture(scope="module")
 def volume(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The second volume of a set (the long story, its own title page and contents)."""
+    """The second volume of a set (the long story, its own title page and contents),
+    cut into three pieces by three workers and two by two (two workers and the
+    smaller part size would make four: :func:`fanbind.pdf.parts.whole_rounds`)."""
     root = make_volumes_book(tmp_path_factory.mktemp("volume") / "book")
-    return lay_out(root, ((2, 600), (2, 800)), volume=2)
+    return lay_out(root, ((3, 600), (2, 800)), volume=2)
 
 
 CASES = ("chapters", "stories", "volume")

@@ -35,6 +35,7 @@ from fanbind.pdf.parts import (
     seams_are_breaks,
     story_seams,
     story_section,
+    whole_rounds,
 )
 from fanbind.pdf.result import FolioPlan
 from fanbind.pdf.volumes import VOLUMES_CSS, mark_volume, plan_volumes, split_anthology
@@ -346,6 +347,39 @@ def test_parts_are_sized_by_words(tmp_path: Path) -> None:
     # memory is bounded by the part.
     parts = plan_parts(anthology, documents, 1, part_words=10, max_part_words=words // 6)
     assert parts is not None and len([p for p in parts if p.span is not None]) == 6
+
+
+def test_a_one_story_book_is_cut_into_whole_rounds_of_parts(tmp_path: Path) -> None:
+    # One fic alone in its book, parts capped at a fifth of it: five parts with
+    # one worker; with two the fifth would be laid out alone, so six.
+    root = tmp_path / "book"
+    root.mkdir()
+    (root / "long.txt").write_text(chaptered((6,) * 12), encoding="utf-8")
+    (root / "metadata.yaml").write_text(
+        "title: Test\nlanguage: en\nstories:\n  - file: long.txt\n    title: The Long One\n"
+        "    authors: [Ada]\n", encoding="utf-8")
+    anthology, documents = _documents(root)
+    words = anthology.stories[0].words
+
+    def pieces(jobs: int) -> int:
+        parts = plan_parts(anthology, documents, jobs, part_words=10, max_part_words=words // 5)
+        assert parts is not None
+        return sum(1 for p in parts if p.span is not None)
+
+    assert pieces(1) == 5
+    assert pieces(2) == 6
+    # In an anthology the other stories' parts fill the rounds: the count stays.
+    two = make_book(tmp_path / "two", (6,) * 12)
+    anthology, documents = _documents(two)
+    words = anthology.stories[1].words
+    parts = plan_parts(anthology, documents, 2, part_words=10, max_part_words=words // 5)
+    assert parts is not None and sum(1 for p in parts if p.span is not None) == 5
+
+
+def test_whole_rounds_fill_the_last_round_once_parts_outnumber_workers() -> None:
+    assert [whole_rounds(n, 2) for n in (1, 2, 3, 4, 5, 10)] == [1, 2, 4, 4, 6, 10]
+    assert [whole_rounds(n, 4) for n in (3, 4, 5, 9)] == [3, 4, 8, 12]
+    assert whole_rounds(7, 1) == 7
 
 
 def test_a_stylesheet_that_moves_breaks_keeps_stories_whole(tmp_path: Path) -> None:
