@@ -186,17 +186,12 @@ def _one_fic(root: Path, chapters: Sequence[int], scenes: Sequence[int] = ()
     break before each paragraph of ``scenes``."""
     from fanbind.build import load_book, open_project
     from fanbind.render import render_book
-    from test_story_parts import EN, chaptered
+    from test_story_parts import EN, chaptered, make_fic
 
-    root.mkdir(parents=True)
     text = chaptered(tuple(chapters)) if len(chapters) > 1 else "\n\n".join(
         ("* * *\n\n" if i in scenes else "") + EN[i % len(EN)]
         for i in range(chapters[0])) + "\n"
-    (root / "fic.txt").write_text(text, encoding="utf-8")
-    (root / "metadata.yaml").write_text(
-        "title: One Fic\nlanguage: en\nstories:\n  - file: fic.txt\n    title: The Fic\n"
-        "    authors: [Ada]\n", encoding="utf-8")
-    book = load_book(open_project(root))
+    book = load_book(open_project(make_fic(root, text)))
     return book.anthology, render_book(book.anthology, stylesheets=("css/epub.css",))
 
 

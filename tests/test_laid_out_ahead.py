@@ -36,7 +36,7 @@ from fanbind.processes import default_jobs
 from fanbind.project import open_project
 from fanbind.render import render_book
 from fanbind.text.settings import TextSettings
-from test_story_parts import chaptered
+from test_story_parts import chaptered, make_fic
 
 WHEN = dt.datetime(2024, 2, 14, tzinfo=dt.UTC)
 #: Two parts of three chapters each (the story's 1,600 words over 700).
@@ -46,12 +46,7 @@ FOUR_PARTS = 400
 
 
 def _fic(root: Path, extra: str = "") -> Path:
-    root.mkdir(parents=True)
-    (root / "fic.txt").write_text(chaptered((8,) * 6) + extra, encoding="utf-8")
-    (root / "metadata.yaml").write_text(
-        "title: One Fic\nlanguage: en\nstories:\n  - file: fic.txt\n    title: The Fic\n"
-        "    authors: [Ada]\n", encoding="utf-8")
-    return root
+    return make_fic(root, chaptered((8,) * 6) + extra)
 
 
 def test_a_part_is_taken_only_when_it_is_the_plans_and_the_book_is_the_same(
@@ -235,12 +230,7 @@ def test_ctrl_c_while_parts_are_laid_out_ahead_leaves_nothing(tmp_path: Path) ->
     needs_proc()
     if default_jobs() < 2:
         pytest.skip("a one-story book this size is cut only on two cores or more")
-    root = tmp_path / "fic"
-    root.mkdir()
-    (root / "fic.txt").write_text(chaptered((90,) * 6), encoding="utf-8")
-    (root / "metadata.yaml").write_text(
-        "title: One Fic\nlanguage: en\nstories:\n  - file: fic.txt\n    title: The Fic\n"
-        "    authors: [Ada]\n", encoding="utf-8")
+    root = make_fic(tmp_path / "fic", chaptered((90,) * 6))
     temp = tmp_path / "tmp"
     temp.mkdir()
     build = Build(root, temp, "-f", "pdf")

@@ -63,6 +63,16 @@ def chaptered(lengths: tuple[int, ...]) -> str:
     return "\n\n".join(out) + "\n"
 
 
+def make_fic(root: Path, text: str) -> Path:
+    """A book of one story, ``text`` (a fanbinder's one fic), by one author."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "fic.txt").write_text(text, encoding="utf-8")
+    (root / "metadata.yaml").write_text(
+        "title: One Fic\nlanguage: en\nstories:\n  - file: fic.txt\n    title: The Fic\n"
+        "    authors: [Ada]\n", encoding="utf-8")
+    return root
+
+
 def make_book(root: Path, lengths: tuple[int, ...] = CHAPTERS, print_settings: str = "",
               *, long_first: bool = False) -> Path:
     """A short story, then a long chaptered one by three authors (its verso head is
@@ -352,13 +362,7 @@ def test_parts_are_sized_by_words(tmp_path: Path) -> None:
 def test_a_one_story_book_is_cut_into_whole_rounds_of_parts(tmp_path: Path) -> None:
     # One fic alone in its book, parts capped at a fifth of it: five parts with
     # one worker; with two the fifth would be laid out alone, so six.
-    root = tmp_path / "book"
-    root.mkdir()
-    (root / "long.txt").write_text(chaptered((6,) * 12), encoding="utf-8")
-    (root / "metadata.yaml").write_text(
-        "title: Test\nlanguage: en\nstories:\n  - file: long.txt\n    title: The Long One\n"
-        "    authors: [Ada]\n", encoding="utf-8")
-    anthology, documents = _documents(root)
+    anthology, documents = _documents(make_fic(tmp_path / "book", chaptered((6,) * 12)))
     words = anthology.stories[0].words
 
     def pieces(jobs: int) -> int:
