@@ -188,14 +188,18 @@ def compose(text: str, limits: Limits) -> Node | None:
     loader = _GuardedLoader(text, limits)
     try:
         return loader.get_single_node()
-    except ValueError:
+    except ValueError as exc:
         # PyYAML's scanner turns a double-quoted "\U…" escape into a character with
         # chr(), which raises a bare ValueError past U+10FFFF (libyaml refuses it
-        # as a YAMLError, and the file is then read again here).
-        raise Refused("a \\U escape in a double-quoted value names no character: "
-                      "the last one is U+10FFFF", loader.get_mark(),
-                      "write the character itself, or fix the escape's eight hex digits "
-                      "(\\U0001F600, not \\U7FFFFFFF)") from None
+        # as a YAMLError, and the file is then read again here). Any other
+        # ValueError is still told with its place, never as a traceback.
+        if "chr()" in str(exc):
+            raise Refused("a \\U escape in a double-quoted value names no character: "
+                          "the last one is U+10FFFF", loader.get_mark(),
+                          "write the character itself, or fix the escape's eight hex "
+                          "digits (\\U0001F600, not \\U7FFFFFFF)") from None
+        raise Refused(f"not valid YAML: {exc}", loader.get_mark(),
+                      "check the quoting and escapes around this place") from None
     finally:
         loader.dispose()
 
